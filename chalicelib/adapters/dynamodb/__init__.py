@@ -1,0 +1,1 @@
+"""DynamoDB adapters. Access patterns and keys are documented in docs/storage.md."""

@@ -1,0 +1,192 @@
+"""The dossier repository: one GetItem to read, one transaction to change (dossier + history)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from ...domain.clock import iso
+from ...domain.dossier import Dossier, HistoryEntry
+from ...domain.errors import FieldProblem, InvalidInput, StaleVersion
+from ...domain.status import Status
+from .models import CounterModel, DossierModel, HistoryModel
+
+_CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+@dataclass(frozen=True)
+class DossierQuery:
+    unit: str
+    status: Status | None = None
+    procedure: str | None = None
+    filed_from: datetime | None = None
+    filed_to: datetime | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+class DossierRepository:
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    # --- reads ------------------------------------------------------------------------------
+    def get(self, code: str, consistent: bool = False) -> Dossier | None:
+        try:
+            item = DossierModel.get(code, consistent_read=consistent)
+        except DossierModel.DoesNotExist:
+            return None
+        return Dossier.from_dict(item.body)
+
+    def history(self, code: str) -> list[HistoryEntry]:
+        return [HistoryEntry.from_dict(h.entry) for h in HistoryModel.query(code, scan_index_forward=True)]
+
+    def search(self, query: DossierQuery, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
+        """One Query on the index that serves the most selective filter; the rest filter that page."""
+        last_key = _decode_cursor(query.cursor)
+        filters: list[Condition] = []
+        filed_range = _filed_range(query)
+        if query.overdue is not None:
+            index: Any = DossierModel.open_by_due
+            hash_key = query.unit
+            now_sk = iso(now) or ""
+            key_condition = DossierModel.due_sk < now_sk if query.overdue else DossierModel.due_sk >= now_sk
+            if query.status:
+                filters.append(DossierModel.status == query.status.value)
+            if query.procedure:
+                filters.append(DossierModel.procedure_code == query.procedure)
+            if filed_range:
+                filters.append(DossierModel.filed_sk.between(*filed_range))
+        else:
+            if query.status:
+                index, hash_key = DossierModel.by_unit_status, f"{query.unit}#{query.status.value}"
+                if query.procedure:
+                    filters.append(DossierModel.procedure_code == query.procedure)
+            elif query.procedure:
+                index, hash_key = DossierModel.by_unit_procedure, f"{query.unit}#{query.procedure}"
+            else:
+                index, hash_key = DossierModel.by_unit_filed, query.unit
+            key_condition = DossierModel.filed_sk.between(*filed_range) if filed_range else None
+        condition = None
+        for f in filters:
+            condition = f if condition is None else condition & f
+        results = index.query(
+            hash_key,
+            range_key_condition=key_condition,
+            filter_condition=condition,
+            limit=query.limit,
+            last_evaluated_key=last_key,
+            scan_index_forward=query.overdue is not None,  # oldest due first; newest filed first
+        )
+        items = [dict(item.summary) for item in results]
+        return items, _encode_cursor(results.last_evaluated_key) if len(items) >= query.limit else None
+
+    # --- writes -----------------------------------------------------------------------------
+    def next_sequence(self, name: str) -> int:
+        """Atomically draw the next number of a counter (never reused, gaps possible)."""
+        counter = CounterModel(name)
+        counter.update(actions=[CounterModel.value.add(1)])
+        return int(counter.value)
+
+    def add(self, dossier: Dossier, entry: HistoryEntry) -> None:
+        self._write(dossier, entry, DossierModel.code.does_not_exist())
+
+    def save(self, dossier: Dossier, entry: HistoryEntry, expected_version: int) -> None:
+        self._write(dossier, entry, DossierModel.version == expected_version)
+
+    def _write(self, dossier: Dossier, entry: HistoryEntry, condition: Condition) -> None:
+        history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict())
+        try:
+            with TransactWrite(connection=self._conn()) as transaction:
+                transaction.save(_to_model(dossier), condition=condition)
+                transaction.save(history, condition=HistoryModel.seq.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = {r.code for r in (exc.cancellation_reasons or []) if r is not None}
+            if reasons & _CONFLICTS:
+                current = self.get(dossier.code, consistent=True)
+                raise StaleVersion(
+                    f"dossier {dossier.code} was changed by someone else; reload it and retry",
+                    current.version if current else None,
+                ) from exc
+            raise
+
+    def _conn(self) -> Connection:
+        if self._connection is None:
+            self._connection = DossierModel._get_connection().connection
+        return self._connection
+
+
+def summary(dossier: Dossier) -> dict[str, Any]:
+    """The fields a list page shows, projected into every index so a page is one Query."""
+    step = dossier.steps[dossier.current_step] if dossier.steps else None
+    return {
+        "code": dossier.code,
+        "version": dossier.version,
+        "procedure_code": dossier.procedure_code,
+        "procedure_name": dossier.procedure_name,
+        "status": dossier.status.value,
+        "channel": dossier.channel,
+        "receiving_unit": dossier.receiving_unit,
+        "handling_unit": dossier.handling_unit,
+        "current_step": step.name if step else None,
+        "submitted_at": iso(dossier.submitted_at),
+        "received_at": iso(dossier.received_at),
+        "appointment_at": iso(dossier.appointment_at),
+        "due_at": iso(dossier.due_at),
+        "clock_state": dossier.clock.state.value if dossier.clock else None,
+    }
+
+
+def _to_model(dossier: Dossier) -> DossierModel:
+    filed_at = dossier.received_at or dossier.submitted_at
+    running = dossier.clock_running and dossier.due_at is not None
+    return DossierModel(
+        dossier.code,
+        version=dossier.version,
+        status=dossier.status.value,
+        procedure_code=dossier.procedure_code,
+        handling_unit=dossier.handling_unit,
+        unit_status=f"{dossier.handling_unit}#{dossier.status.value}",
+        unit_procedure=f"{dossier.handling_unit}#{dossier.procedure_code}",
+        filed_sk=f"{iso(filed_at)}#{dossier.code}",
+        open_unit=dossier.handling_unit if running else None,
+        due_sk=f"{iso(dossier.due_at)}#{dossier.code}" if running else None,
+        summary=summary(dossier),
+        body=dossier.as_dict(),
+    )
+
+
+def _filed_range(query: DossierQuery) -> tuple[str, str] | None:
+    if query.filed_from is None and query.filed_to is None:
+        return None
+    low = iso(query.filed_from) if query.filed_from else "0"
+    high = iso(query.filed_to) if query.filed_to else "9"
+    return low or "0", high or "9"
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned")]) from exc
+    if not isinstance(key, dict) or "code" not in key:
+        raise InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned")])
+    return key

@@ -1,0 +1,128 @@
+"""PynamoDB models: one table per kind of record, on-demand capacity.
+
+Table names come from MOTCUA_TABLE_PREFIX, read when this module is imported.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from ...config import settings
+
+_PREFIX = settings().table_prefix
+# What a list page needs without reading the dossier itself; keys are projected anyway.
+_LISTED = ["summary", "status", "procedure_code", "filed_sk", "version"]
+
+
+
+
+class ByUnitFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by-unit-filed"
+        projection = IncludeProjection(_LISTED)
+
+    handling_unit = UnicodeAttribute(hash_key=True)
+    filed_sk = UnicodeAttribute(range_key=True)
+
+
+class ByUnitStatus(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by-unit-status"
+        projection = IncludeProjection(_LISTED)
+
+    unit_status = UnicodeAttribute(hash_key=True)
+    filed_sk = UnicodeAttribute(range_key=True)
+
+
+class ByUnitProcedure(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by-unit-procedure"
+        projection = IncludeProjection(_LISTED)
+
+    unit_procedure = UnicodeAttribute(hash_key=True)
+    filed_sk = UnicodeAttribute(range_key=True)
+
+
+class OpenByDue(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: only dossiers whose clock is running carry open_unit, keyed by due time."""
+
+    class Meta:
+        index_name = "open-by-due"
+        projection = IncludeProjection(_LISTED)
+
+    open_unit = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class DossierModel(Model):
+    class Meta:
+        table_name = f"{_PREFIX}-dossiers"
+        billing_mode = "PAY_PER_REQUEST"
+
+    code = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    status = UnicodeAttribute()
+    procedure_code = UnicodeAttribute()
+    handling_unit = UnicodeAttribute()
+    unit_status = UnicodeAttribute()
+    unit_procedure = UnicodeAttribute()
+    filed_sk = UnicodeAttribute()
+    open_unit = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    summary = JSONAttribute()
+    body = JSONAttribute()
+
+    by_unit_filed = ByUnitFiled()
+    by_unit_status = ByUnitStatus()
+    by_unit_procedure = ByUnitProcedure()
+    open_by_due = OpenByDue()
+
+
+class HistoryModel(Model):
+    """The process control sheet (form 05): one item per hand-over, never rewritten."""
+
+    class Meta:
+        table_name = f"{_PREFIX}-dossier-history"
+        billing_mode = "PAY_PER_REQUEST"
+
+    code = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    entry = JSONAttribute()
+
+
+class CatalogueModel(Model):
+    """Units, procedure versions and calendars: small, read-mostly, partitioned by kind."""
+
+    class Meta:
+        table_name = f"{_PREFIX}-catalogue"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute()
+
+
+class CounterModel(Model):
+    """Atomic counters: the daily dossier sequence of each receiving unit."""
+
+    class Meta:
+        table_name = f"{_PREFIX}-counters"
+        billing_mode = "PAY_PER_REQUEST"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+
+
+class IdempotencyModel(Model):
+    """The table Powertools idempotency writes to (its default key and TTL attribute)."""
+
+    class Meta:
+        table_name = f"{_PREFIX}-idempotency"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel)

@@ -1,0 +1,1 @@
+"""HTTP entrypoints: translate requests to use cases and results or errors to JSON."""

@@ -1,0 +1,73 @@
+"""The working-time calendar: due-date preview and a year's days off."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chalice import Blueprint
+
+from ..domain.calendar import WorkingCalendar
+from ..domain.clock import parse_iso
+from ..domain.errors import FieldProblem, InvalidInput
+from ..domain.time_limit import LimitUnit, TimeLimit
+from ..services.bootstrap import deps
+from ..services.views import local
+from .routing import Call, route
+
+bp = Blueprint(__name__)
+
+def _calendar(unit: str | None) -> WorkingCalendar:
+    catalogue = deps().catalogue
+    if unit:
+        catalogue.unit(unit)
+        return catalogue.calendar_for(unit)
+    return catalogue.national_calendar()
+
+
+@route(bp, "GET", "/v1/calendar/due", summary="Clock start and due time of a dossier received at an instant",
+       tag="calendar", query="calendar-due-query", response="DuePreview", errors=(400,))
+def due_preview(call: Call) -> dict[str, Any]:
+    query = call.query()
+    try:
+        start = parse_iso(query["start"])
+    except ValueError as exc:
+        raise InvalidInput("invalid start", [FieldProblem("start", "an ISO 8601 instant with an offset")]) from exc
+    limit = (TimeLimit(float(query["days"]), LimitUnit.WORKING_DAYS) if "days" in query
+             else TimeLimit(float(query["hours"]), LimitUnit.WORKING_HOURS))
+    calendar = _calendar(query.get("unit"))
+    try:
+        clock_start = calendar.clock_start(start, query.get("channel", "direct"))
+        due = calendar.add_working(clock_start, limit.budget_from(calendar, clock_start))
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput("start is outside the supported range", [FieldProblem("start", str(exc))]) from exc
+    return {
+        "received_at": local(start),
+        "clock_start": local(clock_start),
+        "due_at": local(due),
+        "limit": limit.as_dict(),
+        "calendar_id": calendar.settings.calendar_id,
+        "calendar_version": calendar.settings.version,
+    }
+
+
+@route(bp, "GET", "/v1/calendar/{year}", summary="A year's non-working days and make-up working days",
+       tag="calendar", query="calendar-year-query", response="CalendarYear", errors=(400,),
+       path_params={"year": {"type": "string", "pattern": "^[0-9]{4}$", "example": "2026"}})
+def calendar_year(call: Call, year: str) -> dict[str, Any]:
+    if not year.isdigit() or not 2000 <= int(year) <= 2100:
+        raise InvalidInput("invalid year", [FieldProblem("year", "a year from 2000 to 2100")])
+    calendar = _calendar(call.query().get("unit"))
+    y = int(year)
+    s = calendar.settings
+    return {
+        "year": y,
+        "calendar_id": s.calendar_id,
+        "timezone": s.timezone,
+        "working_hours": [[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in s.periods],
+        "hours_per_working_day": s.hours_per_day,
+        "intake_cutoff": s.intake_cutoff.isoformat("minutes") if s.intake_cutoff else None,
+        "non_working_days": calendar.non_working_days(y),
+        "make_up_working_days": calendar.make_up_working_days(y),
+        "first_day": date(y, 1, 1).isoformat(),
+    }

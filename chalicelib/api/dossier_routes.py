@@ -1,0 +1,93 @@
+"""Dossiers for officers: intake, reading, the control sheet, actions and lists."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from chalice import Blueprint
+
+from ..adapters.dynamodb.dossiers import DossierQuery
+from ..domain.codes import is_dossier_code
+from ..domain.errors import FieldProblem, InvalidInput
+from ..domain.status import Status
+from ..services import actions, intake, queries
+from ..services.bootstrap import deps
+from .routing import Call, route
+
+bp = Blueprint(__name__)
+
+DOSSIER_CODE = {"type": "string", "pattern": "^[0-9A-Z.]{1,35}-[0-9]{6}-[0-9]{4,}$",
+                "example": "000.00.24.H56-260316-0001"}
+
+
+def _code(code: str) -> str:
+    if not is_dossier_code(code):
+        raise InvalidInput("invalid dossier code", [FieldProblem("code", "expected <unit id>-<YYMMDD>-<NNNN>")])
+    return code
+
+
+@route(bp, "POST", "/v1/dossiers", summary="Receive a dossier (tiếp nhận hồ sơ); honours Idempotency-Key",
+       tag="dossiers", body="dossier-intake", auth=True, success=201, response="Dossier",
+       errors=(400, 401, 403, 409, 413, 415, 422))
+def receive(call: Call) -> tuple[int, dict[str, Any]]:
+    actor = call.actor()
+    body = call.body()
+    key = call.header("idempotency-key")
+    if key is None:
+        return 201, intake.receive_dossier(deps(), actor, body)
+    if not 1 <= len(key) <= 200:
+        raise InvalidInput("invalid Idempotency-Key", [FieldProblem("Idempotency-Key", "1 to 200 characters")])
+    from ..adapters.idempotency import run_once
+
+    result = run_once(f"{actor.unit}|{actor.subject}|{key}", body,
+                      lambda: intake.receive_dossier(deps(), actor, body), call.lambda_context)
+    return 201, result
+
+
+@route(bp, "GET", "/v1/dossiers", summary="Dossiers of a unit, filtered, newest first, paginated",
+       tag="dossiers", query="dossier-list-query", auth=True, response="DossierPage", errors=(400, 401, 403))
+def list_dossiers(call: Call) -> dict[str, Any]:
+    actor = call.actor()
+    q = call.query()
+    return queries.list_dossiers(deps(), actor, DossierQuery(
+        unit=q.get("unit", actor.unit),
+        status=Status(q["status"]) if "status" in q else None,
+        procedure=q.get("procedure"),
+        filed_from=_local_midnight(q.get("received_from"), "received_from", 0),
+        filed_to=_local_midnight(q.get("received_to"), "received_to", 1),
+        overdue={"true": True, "false": False}.get(q.get("overdue", "")),
+        limit=int(q.get("limit", 50)),
+        cursor=q.get("cursor"),
+    ))
+
+
+@route(bp, "GET", "/v1/dossiers/{code}", summary="One dossier with its clock and steps", tag="dossiers",
+       auth=True, response="Dossier", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
+def get_dossier(call: Call, code: str) -> dict[str, Any]:
+    return queries.get_dossier(deps(), call.actor(), _code(code))
+
+
+@route(bp, "GET", "/v1/dossiers/{code}/history", summary="Process control sheet (form 05)", tag="dossiers",
+       auth=True, response="History", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
+def get_history(call: Call, code: str) -> dict[str, Any]:
+    return queries.get_history(deps(), call.actor(), _code(code))
+
+
+@route(bp, "POST", "/v1/dossiers/{code}/actions", summary="Act on a dossier at a known version", tag="dossiers",
+       body="dossier-action", auth=True, response="Dossier", errors=(400, 401, 403, 404, 409, 413, 415, 422),
+       path_params={"code": DOSSIER_CODE})
+def act(call: Call, code: str) -> dict[str, Any]:
+    actor = call.actor()
+    return actions.perform_action(deps(), actor, _code(code), call.body())
+
+
+def _local_midnight(value: str | None, field: str, plus_days: int) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput("invalid date", [FieldProblem(field, "a date like 2026-03-16")]) from exc
+    calendar = deps().catalogue.national_calendar()
+    return datetime.combine(day + timedelta(days=plus_days), time(0), calendar.zone)

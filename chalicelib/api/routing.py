@@ -1,0 +1,185 @@
+"""One way to declare a route: parsing, validation, auth, CORS and errors handled in one place.
+
+Every declared operation is recorded so that the OpenAPI document lists exactly the routes that
+exist, with the request schemas the handlers validate with.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from ..config import settings
+from ..domain.dossier import Actor
+from ..domain.errors import DomainError, FieldProblem, InvalidInput
+from ..services.forms import schema_problems
+from . import schemas
+
+log = logging.getLogger("motcua.api")
+
+STATUS_BY_CODE = {
+    "invalid_input": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "version_conflict": 409,
+    "in_progress": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "action_not_allowed": 422,
+    "idempotency_key_reused": 422,
+}
+
+
+class HttpError(DomainError):
+    """An error that only exists at the HTTP edge (auth, media type, size)."""
+
+    def __init__(self, code: str, message: str, details: list[FieldProblem] | None = None):
+        super().__init__(message, details or [], code)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    body: str | None = None  # schema name under schemas/api
+    query: str | None = None
+    auth: bool = False
+    success: int = 200
+    response: str | None = None
+    errors: tuple[int, ...] = ()
+    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+_PREFLIGHT_PATHS: set[str] = set()
+
+
+class Call:
+    """What a handler gets: the validated body and query, and the verified caller."""
+
+    def __init__(self, request: Request, operation: Operation, lambda_context: Any):
+        self.request = request
+        self.operation = operation
+        self.lambda_context = lambda_context
+
+    def header(self, name: str) -> str | None:
+        return (self.request.headers or {}).get(name.lower())
+
+    def body(self) -> dict[str, Any]:
+        raw = self.request.raw_body or b""
+        if len(raw) > settings().max_body_bytes:
+            raise HttpError("payload_too_large", f"the body is larger than {settings().max_body_bytes} bytes",
+                            [FieldProblem("body", "too large")])
+        content_type = (self.header("content-type") or "application/json").lower()
+        if "json" not in content_type:
+            raise HttpError("unsupported_media_type", "send the body as application/json",
+                            [FieldProblem("content-type", f"{content_type} is not application/json")])
+        try:
+            data = json.loads(raw.decode("utf-8")) if raw else None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidInput("the body is not valid JSON", [FieldProblem("body", str(exc))]) from exc
+        assert self.operation.body is not None
+        problems = schema_problems(schemas.load(self.operation.body), data)
+        if problems:
+            raise InvalidInput("the body does not match the schema", problems)
+        return data  # type: ignore[return-value]
+
+    def query(self) -> dict[str, str]:
+        params = dict(self.request.query_params or {})
+        if self.operation.query:
+            problems = schema_problems(schemas.load(self.operation.query), params, root="query")
+            if problems:
+                raise InvalidInput("invalid query parameters", problems)
+        return params
+
+    def actor(self) -> Actor:
+        from ..adapters.tokens import InvalidToken
+        from ..services.bootstrap import deps
+
+        header = self.header("authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HttpError("unauthorized", "a bearer token is required",
+                            [FieldProblem("authorization", "missing Bearer token")])
+        try:
+            return deps().verifier().verify(token.strip())
+        except InvalidToken as exc:
+            raise HttpError("unauthorized", "the token is not valid",
+                            [FieldProblem("authorization", str(exc))]) from exc
+
+
+def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        operation = Operation(method, path, handler.__name__, **meta)
+        OPERATIONS.append(operation)
+
+        @functools.wraps(handler)
+        def view(**path_args: str) -> Response:
+            request = bp.current_request
+            try:
+                result = handler(Call(request, operation, bp.lambda_context), **path_args)
+                status, body = result if isinstance(result, tuple) else (operation.success, result)
+                return json_response(status, body, request)
+            except DomainError as exc:
+                return error_response(exc, request)
+            except Exception:  # a real server failure: log it, answer 500 in the same envelope
+                log.exception("unhandled error on %s %s", method, path)
+                return json_response(500, {"error": {"code": "internal", "message": "internal server error",
+                                                     "details": []}}, request)
+
+        bp.route(path, methods=[method], content_types=["*/*"])(view)
+        if path not in _PREFLIGHT_PATHS:
+            _PREFLIGHT_PATHS.add(path)
+            bp.route(path, methods=["OPTIONS"], content_types=["*/*"], name=f"preflight_{handler.__name__}")(
+                _preflight(bp))
+        return handler
+
+    return decorator
+
+
+def _preflight(bp: Blueprint) -> Callable[..., Response]:
+    def preflight(**_: str) -> Response:
+        return Response(body="", status_code=204, headers=_cors_headers(bp.current_request, preflight=True))
+
+    return preflight
+
+
+def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str, str]:
+    origin = (request.headers or {}).get("origin") if request is not None else None
+    if not origin or origin not in settings().cors_origins:
+        return {}
+    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    if preflight:
+        headers.update({
+            "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
+            "Access-Control-Max-Age": "600",
+        })
+    return headers
+
+
+def json_response(status: int, body: Any, request: Request | None) -> Response:
+    headers = {"Content-Type": "application/json; charset=utf-8", **_cors_headers(request)}
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+
+
+def error_response(exc: DomainError, request: Request | None) -> Response:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message, "details": [d.as_dict() for d in exc.details]}
+    allowed = getattr(exc, "allowed", None)
+    if allowed is not None:
+        body["allowed_actions"] = allowed
+    current = getattr(exc, "current_version", None)
+    if current is not None:
+        body["current_version"] = current
+    return json_response(STATUS_BY_CODE.get(exc.code, 400), {"error": body}, request)

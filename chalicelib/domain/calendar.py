@@ -1,0 +1,254 @@
+"""Working-time arithmetic: the calendar a legal deadline is counted on.
+
+All instants are timezone-aware; results are returned in UTC. Working periods are half-open
+[open, close) for deciding where a clock starts, but a deadline that exhausts its budget exactly
+at a close is due at that close (17:00 on the last day), which is how a receipt reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
+MAX_SEARCH_DAYS = 3660  # a calendar with no working day in ten years is misconfigured
+
+PublicHolidays = Callable[[int], Mapping[date, str]]
+
+
+@lru_cache(maxsize=64)
+def vietnam_public_holidays(year: int) -> Mapping[date, str]:
+    """Public holidays of Vietnam (Labour Code Art 112, lunar dates included) from `holidays`."""
+    import holidays  # imported lazily: only deadline maths needs it, not every cold start
+
+    return dict(holidays.country_holidays("VN", years=year, categories=("public",), language="vi"))
+
+
+@lru_cache(maxsize=16)
+def library_make_up_days() -> frozenset[date]:
+    """Saturdays the `holidays` package knows were declared working days."""
+    import holidays
+
+    return frozenset(getattr(holidays.country_holidays("VN"), "weekend_workdays", ()))
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """What a province may configure. Yearly decisions (days off, make-up days) are data."""
+
+    calendar_id: str = "VN"
+    periods: tuple[tuple[time, time], ...] = ((time(7), time(11, 30)), (time(13, 30), time(17)))
+    hours_per_day: int = 8
+    intake_cutoff: time | None = time(15)
+    cutoff_channels: frozenset[str] = frozenset({"direct", "postal"})
+    weekend: frozenset[int] = frozenset({5, 6})  # Monday is 0
+    days_off: Mapping[date, str] = field(default_factory=dict)
+    working_days: frozenset[date] = frozenset()
+    timezone: str = LOCAL_TIMEZONE
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object], base: CalendarSettings | None = None) -> CalendarSettings:
+        """Build settings from catalogue data; keys absent from `data` keep `base`'s values."""
+        base = base or cls()
+        periods = base.periods
+        if "working_hours" in data:
+            periods = tuple(
+                (time.fromisoformat(str(p[0])), time.fromisoformat(str(p[1])))  # type: ignore[index]
+                for p in data["working_hours"]  # type: ignore[union-attr]
+            )
+        cutoff = base.intake_cutoff
+        if "intake_cutoff" in data:
+            cutoff = time.fromisoformat(str(data["intake_cutoff"])) if data["intake_cutoff"] else None
+        days_off = dict(base.days_off)
+        for entry in data.get("days_off", []) or []:  # type: ignore[union-attr]
+            days_off[date.fromisoformat(entry["date"])] = entry.get("reason", "Nghỉ theo quyết định")
+        working = set(base.working_days)
+        working.update(date.fromisoformat(e["date"]) for e in data.get("working_days", []) or [])  # type: ignore[union-attr]
+        settings = cls(
+            calendar_id=str(data.get("calendar_id", base.calendar_id)),
+            periods=periods,
+            hours_per_day=int(data.get("hours_per_day", base.hours_per_day)),  # type: ignore[arg-type]
+            intake_cutoff=cutoff,
+            cutoff_channels=frozenset(data.get("cutoff_channels", base.cutoff_channels)),  # type: ignore[arg-type]
+            weekend=frozenset(data.get("weekend", base.weekend)),  # type: ignore[arg-type]
+            days_off=days_off,
+            working_days=frozenset(working),
+            timezone=str(data.get("timezone", base.timezone)),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if not self.periods:
+            raise ValueError("a calendar needs at least one working period")
+        previous_end: time | None = None
+        for start, end in self.periods:
+            if start >= end or (previous_end is not None and start < previous_end):
+                raise ValueError("working periods must be ordered and not overlap")
+            previous_end = end
+        if not 1 <= self.hours_per_day <= 24:
+            raise ValueError("hours_per_day must be between 1 and 24")
+
+    @property
+    def version(self) -> str:
+        """A short fingerprint of these settings, stored on each dossier clock it computed."""
+        canonical = {
+            "id": self.calendar_id,
+            "periods": [[s.isoformat(), e.isoformat()] for s, e in self.periods],
+            "hours": self.hours_per_day,
+            "cutoff": self.intake_cutoff.isoformat() if self.intake_cutoff else None,
+            "cutoff_channels": sorted(self.cutoff_channels),
+            "weekend": sorted(self.weekend),
+            "off": sorted(d.isoformat() for d in self.days_off),
+            "work": sorted(d.isoformat() for d in self.working_days),
+            "tz": self.timezone,
+        }
+        return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:12]
+
+
+class WorkingCalendar:
+    """Answers "when is this due" and "how much working time passed" for one calendar."""
+
+    def __init__(self, settings: CalendarSettings, public_holidays: PublicHolidays = vietnam_public_holidays):
+        self.settings = settings
+        self.zone = ZoneInfo(settings.timezone)
+        self._public_holidays = public_holidays
+
+    # --- days -------------------------------------------------------------------------------
+    def day_off_reason(self, day: date) -> str | None:
+        """Why `day` is not a working day, or None when it is one."""
+        if day in self.settings.working_days or day in library_make_up_days():
+            return None
+        if day in self.settings.days_off:
+            return self.settings.days_off[day]
+        holiday = self._public_holidays(day.year).get(day)
+        if holiday:
+            return holiday
+        if day.weekday() in self.settings.weekend:
+            return "Nghỉ cuối tuần"
+        return None
+
+    def is_working_day(self, day: date) -> bool:
+        return self.day_off_reason(day) is None
+
+    def non_working_days(self, year: int) -> list[dict[str, str]]:
+        """Days off of `year` other than ordinary weekends, with their reasons."""
+        out = []
+        day = date(year, 1, 1)
+        while day.year == year:
+            reason = self.day_off_reason(day)
+            if reason and reason != "Nghỉ cuối tuần":
+                out.append({"date": day.isoformat(), "reason": reason})
+            day += timedelta(days=1)
+        return out
+
+    def make_up_working_days(self, year: int) -> list[str]:
+        days = self.settings.working_days | library_make_up_days()
+        return sorted(d.isoformat() for d in days if d.year == year and d.weekday() in self.settings.weekend)
+
+    # --- instants ---------------------------------------------------------------------------
+    def periods_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        if not self.is_working_day(day):
+            return []
+        return [
+            (
+                datetime.combine(day, start, self.zone).astimezone(UTC),
+                datetime.combine(day, end, self.zone).astimezone(UTC),
+            )
+            for start, end in self.settings.periods
+        ]
+
+    def _periods_ending_after(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
+        day = instant.astimezone(self.zone).date()
+        for _ in range(MAX_SEARCH_DAYS):
+            for start, end in self.periods_on(day):
+                if end > instant:
+                    yield start, end
+            day += timedelta(days=1)
+        raise ValueError(f"calendar {self.settings.calendar_id} has no working time for ten years")
+
+    def next_working_instant(self, instant: datetime) -> datetime:
+        """`instant` itself when it is working time, else the next opening."""
+        _require_aware(instant)
+        start, _ = next(self._periods_ending_after(instant))
+        return max(start, instant).astimezone(UTC)
+
+    def first_opening_after_day(self, day: date) -> datetime:
+        midnight = datetime.combine(day + timedelta(days=1), time(0), self.zone)
+        return self.next_working_instant(midnight)
+
+    def clock_start(self, received_at: datetime, channel: str) -> datetime:
+        """When the legal clock of a dossier received at `received_at` through `channel` starts.
+
+        Before opening counts from opening, during lunch from the afternoon opening, after
+        closing from the next working day; paper dossiers received after the cutoff (15:00 by
+        default) are handed on at the start of the next working day.
+        """
+        _require_aware(received_at)
+        local = received_at.astimezone(self.zone)
+        cutoff = self.settings.intake_cutoff
+        if (
+            cutoff is not None
+            and channel in self.settings.cutoff_channels
+            and self.is_working_day(local.date())
+            and local.time() > cutoff
+        ):
+            return self.first_opening_after_day(local.date())
+        return self.next_working_instant(received_at)
+
+    def add_working(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant `duration` of working time after `start`."""
+        _require_aware(start)
+        if duration < timedelta(0):
+            raise ValueError("duration must not be negative")
+        if duration == timedelta(0):
+            return start.astimezone(UTC)
+        remaining = duration
+        for period_start, period_end in self._periods_ending_after(start):
+            begin = max(period_start, start)
+            available = period_end - begin
+            if remaining <= available:
+                return (begin + remaining).astimezone(UTC)
+            remaining -= available
+        raise AssertionError("unreachable: _periods_ending_after raises first")
+
+    def working_between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time in [start, end]; zero when end is not after start."""
+        _require_aware(start)
+        _require_aware(end)
+        total = timedelta(0)
+        if end <= start:
+            return total
+        for period_start, period_end in self._periods_ending_after(start):
+            if period_start >= end:
+                break
+            total += min(period_end, end) - max(period_start, start)
+        return total
+
+    def close_of_working_day(self, day: date) -> datetime:
+        """The close of business of `day`, or of the next working day when `day` is off."""
+        for _ in range(MAX_SEARCH_DAYS):
+            periods = self.periods_on(day)
+            if periods:
+                return periods[-1][1]
+            day += timedelta(days=1)
+        raise ValueError(f"calendar {self.settings.calendar_id} has no working time for ten years")
+
+    def add_calendar(self, start: datetime, duration: timedelta) -> datetime:
+        """Calendar-time limits end at the close of their last day, moved to the next working day
+        when that day is off (Civil Code 2015, Art 148)."""
+        _require_aware(start)
+        return self.close_of_working_day((start + duration).astimezone(self.zone).date())
+
+    def local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.zone)
+
+
+def _require_aware(instant: datetime) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("instants must carry a timezone offset")

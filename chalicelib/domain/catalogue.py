@@ -1,0 +1,173 @@
+"""Units and procedures: the catalogue, which is data entered by administrators, never code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from .calendar import CalendarSettings
+from .codes import is_agency_id, is_procedure_code
+from .errors import FieldProblem, InvalidInput
+from .time_limit import TimeLimit
+
+COMPETENT_UNIT = "$competent"  # a step done by whichever competent unit the dossier goes to
+ROLES = ("desk", "processor", "leader", "admin")
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    level: str  # data, not an enum: province, centre, department, district, commune ...
+    parent: str | None = None
+    successor: str | None = None
+    calendar: Mapping[str, Any] | None = None  # overrides of the calendar for this subtree
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Unit:
+        unit = cls(data["id"], data["name"], data["level"], data.get("parent"), data.get("successor"),
+                   data.get("calendar"))
+        if not is_agency_id(unit.id):
+            reason = f"{unit.id!r} is not a Decision 20/2020 identifier"
+            raise InvalidInput("invalid unit", [FieldProblem("id", reason)])
+        return unit
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "level": self.level, "parent": self.parent}
+        if self.successor:
+            out["successor"] = self.successor
+        if self.calendar:
+            out["calendar"] = dict(self.calendar)
+        return out
+
+
+class UnitTree:
+    """The unit hierarchy of any depth, with the questions access control and calendars ask."""
+
+    def __init__(self, units: Iterable[Unit]):
+        self.units = {u.id: u for u in units}
+        self._check()
+
+    def _check(self) -> None:
+        for unit in self.units.values():
+            if unit.parent and unit.parent not in self.units:
+                raise InvalidInput("invalid unit", [FieldProblem("parent", f"{unit.id}: unknown parent {unit.parent}")])
+            self.ancestors(unit.id)  # raises on cycles
+
+    def get(self, unit_id: str) -> Unit | None:
+        return self.units.get(unit_id)
+
+    def ancestors(self, unit_id: str) -> list[str]:
+        """Parents from the nearest up to the root."""
+        out: list[str] = []
+        current = self.units.get(unit_id)
+        while current is not None and current.parent:
+            if current.parent in out or current.parent == unit_id:
+                raise InvalidInput("invalid unit", [FieldProblem("parent", f"cycle through {unit_id}")])
+            out.append(current.parent)
+            current = self.units.get(current.parent)
+        return out
+
+    def is_within(self, unit_id: str, ancestor_id: str) -> bool:
+        return unit_id == ancestor_id or ancestor_id in self.ancestors(unit_id)
+
+    def subtree(self, unit_id: str) -> list[str]:
+        return [u for u in self.units if self.is_within(u, unit_id)]
+
+    def calendar_for(self, unit_id: str, national: CalendarSettings) -> CalendarSettings:
+        """National settings overlaid by each ancestor's overrides, root first."""
+        settings = national
+        for uid in [*reversed(self.ancestors(unit_id)), unit_id]:
+            unit = self.units.get(uid)
+            if unit is not None and unit.calendar:
+                settings = CalendarSettings.from_dict(unit.calendar, settings)
+        return settings
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    unit: str  # a unit id, or COMPETENT_UNIT
+    role: str  # the role that performs the step within that unit
+    budget: TimeLimit
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Step:
+        return cls(data["name"], data.get("unit", COMPETENT_UNIT), data.get("role", "processor"),
+                   TimeLimit.from_dict(data["budget"]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "unit": self.unit, "role": self.role, "budget": self.budget.as_dict()}
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    version: int
+    name: str
+    field: Mapping[str, str]  # {"code": ..., "name": ...}: lĩnh vực
+    competent_units: tuple[str, ...]
+    limit: TimeLimit
+    steps: tuple[Step, ...]
+    form_schema: Mapping[str, Any]
+    fee: Mapping[str, Any] = field(default_factory=dict)  # {"amount": VND, "description": ...}
+    documents: tuple[Mapping[str, Any], ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Procedure:
+        try:
+            procedure = cls(
+                code=data["code"],
+                version=int(data.get("version", 1)),
+                name=data["name"],
+                field=dict(data["field"]),
+                competent_units=tuple(data["competent_units"]),
+                limit=TimeLimit.from_dict(data["limit"]),
+                steps=tuple(Step.from_dict(s) for s in data["steps"]),
+                form_schema=data["form_schema"],
+                fee=dict(data.get("fee") or {}),
+                documents=tuple(data.get("documents", ())),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InvalidInput("invalid procedure", [FieldProblem("procedure", str(exc))]) from exc
+        procedure.check()
+        return procedure
+
+    def check(self, hours_per_day: int = 8) -> None:
+        problems: list[FieldProblem] = []
+        if not is_procedure_code(self.code):
+            problems.append(FieldProblem("code", f"{self.code!r} is not a national procedure code"))
+        if not self.competent_units:
+            problems.append(FieldProblem("competent_units", "at least one competent unit"))
+        if not self.steps:
+            problems.append(FieldProblem("steps", "at least one processing step"))
+        for index, step in enumerate(self.steps):
+            if step.role not in ROLES:
+                problems.append(FieldProblem(f"steps[{index}].role", f"unknown role {step.role!r}"))
+            if step.budget.counting is not self.limit.counting:
+                problems.append(FieldProblem(f"steps[{index}].budget",
+                                             "counted on a different clock than the procedure's limit"))
+        total = sum((s.budget.nominal(hours_per_day) for s in self.steps), start=timedelta(0))
+        if total > self.limit.nominal(hours_per_day):
+            problems.append(FieldProblem("steps", f"step budgets add up to more than the limit ({self.limit.label})"))
+        if problems:
+            raise InvalidInput(f"procedure {self.code} is inconsistent", problems)
+
+    def unit_of(self, step: Step, competent_unit: str) -> str:
+        return competent_unit if step.unit == COMPETENT_UNIT else step.unit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "version": self.version,
+            "name": self.name,
+            "field": dict(self.field),
+            "competent_units": list(self.competent_units),
+            "limit": self.limit.as_dict(),
+            "steps": [s.as_dict() for s in self.steps],
+            "fee": dict(self.fee),
+            "documents": [dict(d) for d in self.documents],
+            "form_schema": self.form_schema,
+        }

@@ -1,0 +1,218 @@
+"""The clock of a dossier (or of one step): a ledger of start, pauses, restarts and stop.
+
+Due times are computed once, when the clock starts or resumes, and stored: editing a calendar
+afterwards never moves a deadline already given to an applicant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC as _UTC
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from .calendar import WorkingCalendar
+from .time_limit import Counting
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class Outcome(StrEnum):
+    EARLY = "early"  # finished on a day before the due date (trước hạn)
+    ON_TIME = "on_time"  # finished on the due date, not after the due time (đúng hạn)
+    LATE = "late"  # finished after the due time (trễ hạn)
+
+
+@dataclass(frozen=True)
+class ClockEntry:
+    event: str  # start | pause | resume | restart | stop
+    at: datetime  # when it happened
+    effective_at: datetime  # when it counts from (a working instant for start/resume/restart)
+    consumed_seconds: int  # budget used in the current run, as of this entry
+    due_at: datetime | None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "at": iso(self.at),
+            "effective_at": iso(self.effective_at),
+            "consumed_seconds": self.consumed_seconds,
+            "due_at": iso(self.due_at),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClockEntry:
+        return cls(
+            data["event"],
+            parse_iso(data["at"]),
+            parse_iso(data["effective_at"]),
+            int(data["consumed_seconds"]),
+            parse_iso(data["due_at"]) if data.get("due_at") else None,
+            data.get("reason", ""),
+        )
+
+
+@dataclass
+class Clock:
+    counting: Counting
+    budget: timedelta
+    state: ClockState
+    running_since: datetime | None
+    consumed: timedelta  # used before running_since (or in total once paused/stopped)
+    due_at: datetime | None  # None while paused: no deadline runs
+    calendar_version: str
+    entries: list[ClockEntry] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, calendar: WorkingCalendar, at: datetime, effective_at: datetime, budget: timedelta, counting: Counting
+    ) -> Clock:
+        clock = cls(counting, budget, ClockState.RUNNING, effective_at, timedelta(0), None,
+                    calendar.settings.version)
+        clock.due_at = clock._due_from(calendar, effective_at)
+        clock._log("start", at, effective_at)
+        return clock
+
+    # --- questions --------------------------------------------------------------------------
+    def consumed_at(self, calendar: WorkingCalendar, instant: datetime) -> timedelta:
+        if self.state is ClockState.RUNNING and self.running_since is not None:
+            return self.consumed + self._elapsed(calendar, self.running_since, instant)
+        return self.consumed
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.state is ClockState.RUNNING and self.due_at is not None and now > self.due_at
+
+    @property
+    def started_at(self) -> datetime:
+        """Start of the current run: the last start or restart."""
+        return next(e.effective_at for e in reversed(self.entries) if e.event in ("start", "restart"))
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.entries[-1].at if self.state is ClockState.STOPPED else None
+
+    @property
+    def last_due_at(self) -> datetime | None:
+        return next((e.due_at for e in reversed(self.entries) if e.due_at is not None), None)
+
+    def outcome(self, calendar: WorkingCalendar) -> Outcome | None:
+        if self.state is not ClockState.STOPPED or self.finished_at is None:
+            return None
+        due = self.last_due_at
+        finished = self.finished_at
+        if due is None:
+            return None
+        if finished > due:
+            return Outcome.LATE
+        if calendar.local(finished).date() < calendar.local(due).date():
+            return Outcome.EARLY
+        return Outcome.ON_TIME
+
+    # --- changes ----------------------------------------------------------------------------
+    def pause(self, calendar: WorkingCalendar, at: datetime, reason: str) -> None:
+        self._require(ClockState.RUNNING, "pause")
+        self.consumed = self.consumed_at(calendar, at)
+        self.running_since = None
+        self.state = ClockState.PAUSED
+        self.due_at = None
+        self._log("pause", at, at, reason)
+
+    def resume(self, calendar: WorkingCalendar, at: datetime, effective_at: datetime) -> None:
+        self._require(ClockState.PAUSED, "resume")
+        self.state = ClockState.RUNNING
+        self.running_since = effective_at
+        self.due_at = self._due_from(calendar, effective_at)
+        self._log("resume", at, effective_at)
+
+    def restart(
+        self, calendar: WorkingCalendar, at: datetime, effective_at: datetime, budget: timedelta, reason: str
+    ) -> None:
+        """Start the full limit again from zero (a complete supplement was received)."""
+        if self.state is ClockState.STOPPED:
+            raise ValueError("a stopped clock cannot restart")
+        self.budget = budget
+        self.consumed = timedelta(0)
+        self.state = ClockState.RUNNING
+        self.running_since = effective_at
+        self.calendar_version = calendar.settings.version
+        self.due_at = self._due_from(calendar, effective_at)
+        self._log("restart", at, effective_at, reason)
+
+    def stop(self, calendar: WorkingCalendar, at: datetime, reason: str) -> None:
+        if self.state is ClockState.STOPPED:
+            raise ValueError("the clock is already stopped")
+        self.consumed = self.consumed_at(calendar, at)
+        self.running_since = None
+        self.state = ClockState.STOPPED
+        self._log("stop", at, at, reason)
+
+    # --- internals --------------------------------------------------------------------------
+    def _require(self, state: ClockState, what: str) -> None:
+        if self.state is not state:
+            raise ValueError(f"cannot {what} a {self.state.value} clock")
+
+    def _elapsed(self, calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+        if self.counting is Counting.CALENDAR:
+            return max(end - start, timedelta(0))
+        return calendar.working_between(start, end)
+
+    def _due_from(self, calendar: WorkingCalendar, effective_at: datetime) -> datetime:
+        remaining = max(self.budget - self.consumed, timedelta(0))
+        if self.counting is Counting.CALENDAR:
+            return calendar.add_calendar(effective_at, remaining)
+        return calendar.add_working(effective_at, remaining)
+
+    def _log(self, event: str, at: datetime, effective_at: datetime, reason: str = "") -> None:
+        self.entries.append(
+            ClockEntry(event, at, effective_at, int(self.consumed.total_seconds()), self.due_at, reason)
+        )
+
+    # --- persistence shape ------------------------------------------------------------------
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "counting": self.counting.value,
+            "budget_seconds": int(self.budget.total_seconds()),
+            "state": self.state.value,
+            "running_since": iso(self.running_since),
+            "consumed_seconds": int(self.consumed.total_seconds()),
+            "due_at": iso(self.due_at),
+            "calendar_version": self.calendar_version,
+            "entries": [e.as_dict() for e in self.entries],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Clock:
+        return cls(
+            Counting(data["counting"]),
+            timedelta(seconds=int(data["budget_seconds"])),
+            ClockState(data["state"]),
+            parse_iso(data["running_since"]) if data.get("running_since") else None,
+            timedelta(seconds=int(data["consumed_seconds"])),
+            parse_iso(data["due_at"]) if data.get("due_at") else None,
+            data["calendar_version"],
+            [ClockEntry.from_dict(e) for e in data.get("entries", [])],
+        )
+
+
+def iso(instant: datetime | None) -> str | None:
+    """UTC ISO 8601 with a Z, the storage form of every instant."""
+    if instant is None:
+        return None
+    return instant.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("instants must carry a timezone offset")
+    return value.astimezone(_UTC)
+
+
+

@@ -1,0 +1,1 @@
+"""Use cases: thin functions that load, ask the domain, and store."""

@@ -1,0 +1,55 @@
+"""Wires adapters to use cases once per container; tests replace pieces with `override`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from ..adapters.tokens import TokenVerifier
+from .catalogue import Catalogue
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Deps:
+    dossiers: object  # DossierRepository (typed loosely so this module imports no adapter eagerly)
+    catalogue: Catalogue
+    verifier: Callable[[], TokenVerifier]
+    now: Callable[[], datetime] = utc_now
+
+
+@lru_cache(maxsize=1)
+def _default() -> Deps:
+    from ..adapters.calendar_data import national_settings
+    from ..adapters.dynamodb.catalogue import CatalogueRepository
+    from ..adapters.dynamodb.dossiers import DossierRepository
+
+    return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier)
+
+
+@lru_cache(maxsize=1)
+def _verifier() -> TokenVerifier:
+    from ..adapters.tokens import JwksFileKeys, JwksUrlKeys
+    from ..config import settings
+
+    s = settings()
+    keys = JwksUrlKeys(s.jwks_url) if s.auth_mode == "jwks" else JwksFileKeys(s.local_jwks_path)
+    return TokenVerifier(keys, s.jwt_issuer, s.jwt_audience, s.unit_claim, s.roles_claim)
+
+
+_override: Deps | None = None
+
+
+def deps() -> Deps:
+    return _override or _default()
+
+
+def override(**changes: object) -> None:
+    """Replace some dependencies (tests); `override()` with nothing restores the defaults."""
+    global _override
+    _override = replace(_default(), **changes) if changes else None  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+"""Reading the catalogue, with a short per-container cache (it changes rarely; versions never)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from ..domain.calendar import CalendarSettings, WorkingCalendar
+from ..domain.catalogue import Procedure, Unit, UnitTree
+from ..domain.errors import FieldProblem, InvalidInput, NotFound
+
+
+class CatalogueStore(Protocol):
+    def units(self) -> list[Unit]: ...
+    def procedures(self) -> list[Procedure]: ...
+    def procedure(self, code: str, version: int | None = None) -> Procedure | None: ...
+
+
+class Catalogue:
+    def __init__(self, store: CatalogueStore, national: Callable[[], CalendarSettings], ttl_seconds: float = 60,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self._store = store
+        self._national = national
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._tree: tuple[float, UnitTree] | None = None
+        self._versions: dict[tuple[str, int], Procedure] = {}
+        self._calendars: dict[str, WorkingCalendar] = {}
+
+    def tree(self) -> UnitTree:
+        now = self._monotonic()
+        if self._tree is None or now - self._tree[0] > self._ttl:
+            self._tree = (now, UnitTree(self._store.units()))
+        return self._tree[1]
+
+    def unit(self, unit_id: str, field_name: str = "unit") -> Unit:
+        unit = self.tree().get(unit_id)
+        if unit is None:
+            raise InvalidInput("unknown unit", [FieldProblem(field_name, f"no unit {unit_id!r} in the catalogue")])
+        return unit
+
+    def procedures(self) -> list[Procedure]:
+        return sorted(self._store.procedures(), key=lambda p: p.code)
+
+    def procedure(self, code: str, version: int | None = None) -> Procedure:
+        """The current version, or a given one (immutable, so cached for the container's life)."""
+        if version is not None and (code, version) in self._versions:
+            return self._versions[(code, version)]
+        found = self._store.procedure(code, version)
+        if found is None:
+            raise NotFound(f"no procedure {code}" + (f" version {version}" if version else ""))
+        self._versions[(found.code, found.version)] = found
+        return found
+
+    def calendar_for(self, unit_id: str) -> WorkingCalendar:
+        """The calendar a unit counts deadlines on: national, overlaid by its ancestors' settings."""
+        return self.calendar_for_settings(self.tree().calendar_for(unit_id, self._national()))
+
+    def national_calendar(self) -> WorkingCalendar:
+        return self.calendar_for_settings(self._national())
+
+    def calendar_for_settings(self, settings: CalendarSettings) -> WorkingCalendar:
+        calendar = self._calendars.get(settings.version)
+        if calendar is None:
+            calendar = self._calendars[settings.version] = WorkingCalendar(settings)
+        return calendar

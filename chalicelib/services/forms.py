@@ -1,0 +1,33 @@
+"""Validating a dossier's form against its procedure's JSON Schema (draft 2020-12)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..domain.errors import FieldProblem, InvalidInput
+
+
+def validate_form(schema: Mapping[str, Any], form: Any) -> None:
+    problems = schema_problems(schema, form, prefix="form")
+    if problems:
+        raise InvalidInput("the form does not match the procedure's schema", problems)
+
+
+def schema_problems(
+    schema: Mapping[str, Any], instance: Any, prefix: str = "", root: str = "body"
+) -> list[FieldProblem]:
+    from jsonschema import Draft202012Validator  # lazily: not every request validates
+
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    problems = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        path = [prefix] if prefix else []
+        path += [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = next((k for k in error.validator_value if k not in error.instance), None)
+            if missing:
+                path.append(missing)
+        field = ".".join(path).replace(".[", "[") or root
+        problems.append(FieldProblem(field, error.message))
+    return problems

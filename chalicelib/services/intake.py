@@ -1,0 +1,49 @@
+"""Receiving a dossier at a desk, by post, or from the online portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.codes import dossier_code, sequence_name
+from ..domain.dossier import Actor, Dossier
+from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from .bootstrap import Deps
+from .forms import validate_form
+from .views import dossier_view, receipt_view
+
+
+def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[str, Any]:
+    """Check the form against the procedure's schema, draw a code, store dossier and first history line."""
+    if "desk" not in actor.roles:
+        raise Forbidden("receiving a dossier needs the desk role")
+    catalogue = deps.catalogue
+    receiving = catalogue.unit(actor.unit, "receiving_unit")
+    try:
+        procedure = catalogue.procedure(request["procedure_code"])
+    except NotFound as exc:
+        raise InvalidInput("unknown procedure", [FieldProblem("procedure_code", exc.message)]) from exc
+    competent = request.get("competent_unit") or _default_competent(procedure.competent_units, receiving.id)
+    catalogue.unit(competent, "competent_unit")
+    validate_form(procedure.form_schema, request.get("form", {}))
+
+    now = deps.now()
+    calendar = catalogue.calendar_for(receiving.id)
+    local_day = calendar.local(now).date()
+    sequence = deps.dossiers.next_sequence(sequence_name(receiving.id, local_day))  # type: ignore[attr-defined]
+    dossier, entry = Dossier.receive(
+        code=dossier_code(receiving.id, local_day, sequence), procedure=procedure, receiving_unit=receiving.id,
+        competent_unit=competent, channel=request["channel"], applicant=request["applicant"],
+        form=request.get("form", {}), documents=request.get("documents", []), actor=actor, at=now,
+        calendar=calendar, note=request.get("note", ""),
+    )
+    deps.dossiers.add(dossier, entry)  # type: ignore[attr-defined]
+    return {**dossier_view(dossier, calendar, now), "receipt": receipt_view(dossier, actor.subject)}
+
+
+def _default_competent(competent_units: tuple[str, ...], receiving: str) -> str:
+    if receiving in competent_units:
+        return receiving
+    if len(competent_units) == 1:
+        return competent_units[0]
+    raise InvalidInput("competent_unit is required", [FieldProblem(
+        "competent_unit", f"the procedure is handled by several units: {', '.join(competent_units)}")])

@@ -1,0 +1,74 @@
+"""One DynamoDB Local for the whole run, started before any test imports the app.
+
+The models read their table names and the endpoint when imported, so the environment is set in
+pytest_configure. Unit tests do not touch it; integration, API and e2e tests share it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts import dynamodb_local, local_keys
+
+_state: dict[str, object] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    port = dynamodb_local.free_port()
+    _state["ddb"] = dynamodb_local.start(port)
+    os.environ.update(dynamodb_local.local_environment(port, "motcua-test"))
+    key_dir = Path(tempfile.mkdtemp(prefix="motcua-keys-"))
+    _state["keys"] = key_dir
+    os.environ["MOTCUA_AUTH_MODE"] = "local"
+    os.environ["MOTCUA_LOCAL_JWKS"] = str(local_keys.ensure_keys(key_dir))
+    os.environ["MOTCUA_CORS_ORIGINS"] = "https://motcua.thanhhoa.gov.vn,http://localhost:3000"
+    os.environ.setdefault("TZ", "UTC")
+
+    from scripts.seed import load_catalogue
+
+    load_catalogue()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    process = _state.pop("ddb", None)
+    if process is not None:
+        dynamodb_local.stop(process)  # type: ignore[arg-type]
+    key_dir = _state.pop("keys", None)
+    if key_dir is not None:
+        shutil.rmtree(key_dir, ignore_errors=True)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def token() -> Callable[..., str]:
+    def make(unit: str, *roles: str, sub: str | None = None) -> str:
+        return local_keys.make_token(unit, list(roles or ("desk",)), sub, key_dir=_state["keys"])  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    def headers(unit: str, *roles: str, sub: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(unit, *roles, sub=sub)}", "Content-Type": "application/json"}
+
+    return headers
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[Callable[[object], None]]:
+    """Set the service clock; restored after the test."""
+    from chalicelib.services import bootstrap
+
+    def set_now(instant: object) -> None:
+        bootstrap.override(now=lambda: instant)
+
+    yield set_now
+    bootstrap.override()
