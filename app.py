@@ -2,9 +2,9 @@
 
 from chalice import Chalice
 
-from chalicelib.api import calendar_routes, catalogue_routes, dossier_routes, meta_routes, public_routes
+from chalicelib.api import calendar_routes, catalogue_routes, dossier_routes, jobs, meta_routes, public_routes
 
 app = Chalice(app_name="motcua")
 
-for blueprint in (meta_routes.bp, catalogue_routes.bp, calendar_routes.bp, dossier_routes.bp, public_routes.bp):
-    app.register_blueprint(blueprint)
+for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, jobs):
+    app.register_blueprint(module.bp)

@@ -1,8 +1,9 @@
 """Working-time arithmetic: the calendar a legal deadline is counted on.
 
 All instants are timezone-aware; results are returned in UTC. Working periods are half-open
-[open, close) for deciding where a clock starts, but a deadline that exhausts its budget exactly
-at a close is due at that close (17:00 on the last day), which is how a receipt reads.
+[open, close) for deciding where a clock starts. A deadline that uses its budget up exactly at the
+close of a day is due at that close (17:00), and one that uses it up at a mid-day close (11:30) is
+due when work resumes (13:30): the same working instant, stated as a receipt would state it.
 """
 
 from __future__ import annotations
@@ -163,19 +164,21 @@ class WorkingCalendar:
             for start, end in self.settings.periods
         ]
 
-    def _periods_ending_after(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
+    def _periods_ending_after(self, instant: datetime) -> Iterator[tuple[datetime, datetime, bool]]:
+        """Working periods that end after `instant`, each with whether it closes its day."""
         day = instant.astimezone(self.zone).date()
         for _ in range(MAX_SEARCH_DAYS):
-            for start, end in self.periods_on(day):
+            periods = self.periods_on(day)
+            for index, (start, end) in enumerate(periods):
                 if end > instant:
-                    yield start, end
+                    yield start, end, index == len(periods) - 1
             day += timedelta(days=1)
         raise ValueError(f"calendar {self.settings.calendar_id} has no working time for ten years")
 
     def next_working_instant(self, instant: datetime) -> datetime:
         """`instant` itself when it is working time, else the next opening."""
         _require_aware(instant)
-        start, _ = next(self._periods_ending_after(instant))
+        start, _, _ = next(self._periods_ending_after(instant))
         return max(start, instant).astimezone(UTC)
 
     def first_opening_after_day(self, day: date) -> datetime:
@@ -209,10 +212,12 @@ class WorkingCalendar:
         if duration == timedelta(0):
             return start.astimezone(UTC)
         remaining = duration
-        for period_start, period_end in self._periods_ending_after(start):
+        for period_start, period_end, closes_day in self._periods_ending_after(start):
             begin = max(period_start, start)
             available = period_end - begin
-            if remaining <= available:
+            # A budget used up exactly at a mid-day close (11:30) is due when work resumes (13:30),
+            # the same working instant as a receipt would state it; at the day's close it stays 17:00.
+            if remaining < available or (remaining == available and (closes_day or remaining == timedelta(0))):
                 return (begin + remaining).astimezone(UTC)
             remaining -= available
         raise AssertionError("unreachable: _periods_ending_after raises first")
@@ -224,7 +229,7 @@ class WorkingCalendar:
         total = timedelta(0)
         if end <= start:
             return total
-        for period_start, period_end in self._periods_ending_after(start):
+        for period_start, period_end, _ in self._periods_ending_after(start):
             if period_start >= end:
                 break
             total += min(period_end, end) - max(period_start, start)

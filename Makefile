@@ -1,0 +1,43 @@
+# The two commands: `make run` (local stack) and `make test` (whole suite). Everything installs itself.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test token bench lint install java clean-local
+
+install: $(PY_STAMP) $(NODE_STAMP) java
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "motcua needs Python 3.11 (the Lambda runtime)")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+java:
+	@scripts/ensure_java.sh
+
+run: install
+	$(PY) scripts/run_local.py
+
+test: install
+	$(VENV)/bin/ruff check .
+	TZ=UTC $(PY) -m pytest
+
+token: $(PY_STAMP)
+	@test -n "$(UNIT)" || (echo "usage: make token UNIT=<unit id> ROLES=desk,processor [SUB=name]" >&2; exit 2)
+	@$(PY) scripts/local_keys.py token --unit "$(UNIT)" --roles "$(or $(ROLES),desk)" $(if $(SUB),--sub "$(SUB)")
+
+bench: install
+	TZ=UTC $(PY) scripts/bench.py
+
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff check .
+
+clean-local:
+	rm -rf .local/dynamodb
