@@ -52,6 +52,7 @@ def list_dossiers(call: Call) -> dict[str, Any]:
     q = call.query()
     return queries.list_dossiers(deps(), actor, DossierQuery(
         unit=q.get("unit", actor.unit),
+        view=q.get("view", "handling"),
         status=Status(q["status"]) if "status" in q else None,
         procedure=q.get("procedure"),
         filed_from=_local_midnight(q.get("received_from"), "received_from", 0),

@@ -26,6 +26,7 @@ _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
 @dataclass(frozen=True)
 class DossierQuery:
     unit: str
+    view: str = "handling"  # "handling": where the dossier is now; "received": what the unit's desk received
     status: Status | None = None
     procedure: str | None = None
     filed_from: datetime | None = None
@@ -55,10 +56,21 @@ class DossierRepository:
         last_key = _decode_cursor(query.cursor)
         filters: list[Condition] = []
         filed_range = _filed_range(query)
-        if query.overdue is not None:
-            index: Any = DossierModel.open_by_due
+        now_sk = iso(now) or ""
+        key_condition: Condition | None = None
+        if query.view == "received":
+            # The desk's tracking book: every filter but the date range narrows the unit's partition.
+            index: Any = DossierModel.by_receiving_filed
             hash_key = query.unit
-            now_sk = iso(now) or ""
+            key_condition = DossierModel.filed_sk.between(*filed_range) if filed_range else None
+            if query.status:
+                filters.append(DossierModel.status == query.status.value)
+            if query.procedure:
+                filters.append(DossierModel.procedure_code == query.procedure)
+            if query.overdue is not None:
+                filters.append(DossierModel.due_sk < now_sk if query.overdue else DossierModel.due_sk >= now_sk)
+        elif query.overdue is not None:
+            index, hash_key = DossierModel.open_by_due, query.unit
             key_condition = DossierModel.due_sk < now_sk if query.overdue else DossierModel.due_sk >= now_sk
             if query.status:
                 filters.append(DossierModel.status == query.status.value)
@@ -85,7 +97,8 @@ class DossierRepository:
             filter_condition=condition,
             limit=query.limit,
             last_evaluated_key=last_key,
-            scan_index_forward=query.overdue is not None,  # oldest due first; newest filed first
+            # Due-time lists show the most overdue first; filed-time lists the newest first.
+            scan_index_forward=query.overdue is not None and query.view == "handling",
         )
         items = [dict(item.summary) for item in results]
         return items, _encode_cursor(results.last_evaluated_key) if len(items) >= query.limit else None
@@ -155,6 +168,7 @@ def _to_model(dossier: Dossier) -> DossierModel:
         status=dossier.status.value,
         procedure_code=dossier.procedure_code,
         handling_unit=dossier.handling_unit,
+        receiving_unit=dossier.receiving_unit,
         unit_status=f"{dossier.handling_unit}#{dossier.status.value}",
         unit_procedure=f"{dossier.handling_unit}#{dossier.procedure_code}",
         filed_sk=f"{iso(filed_at)}#{dossier.code}",

@@ -13,7 +13,7 @@ from ...config import settings
 
 _PREFIX = settings().table_prefix
 # What a list page needs without reading the dossier itself; keys are projected anyway.
-_LISTED = ["summary", "status", "procedure_code", "filed_sk", "version"]
+_LISTED = ["summary", "status", "procedure_code", "filed_sk", "version", "open_unit", "due_sk"]
 
 
 
@@ -24,6 +24,17 @@ class ByUnitFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
         projection = IncludeProjection(_LISTED)
 
     handling_unit = UnicodeAttribute(hash_key=True)
+    filed_sk = UnicodeAttribute(range_key=True)
+
+
+class ByReceivingFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Everything a desk received (its tracking book), wherever the dossier is now."""
+
+    class Meta:
+        index_name = "by-receiving-filed"
+        projection = IncludeProjection(_LISTED)
+
+    receiving_unit = UnicodeAttribute(hash_key=True)
     filed_sk = UnicodeAttribute(range_key=True)
 
 
@@ -66,6 +77,7 @@ class DossierModel(Model):
     status = UnicodeAttribute()
     procedure_code = UnicodeAttribute()
     handling_unit = UnicodeAttribute()
+    receiving_unit = UnicodeAttribute()
     unit_status = UnicodeAttribute()
     unit_procedure = UnicodeAttribute()
     filed_sk = UnicodeAttribute()
@@ -75,6 +87,7 @@ class DossierModel(Model):
     body = JSONAttribute()
 
     by_unit_filed = ByUnitFiled()
+    by_receiving_filed = ByReceivingFiled()
     by_unit_status = ByUnitStatus()
     by_unit_procedure = ByUnitProcedure()
     open_by_due = OpenByDue()

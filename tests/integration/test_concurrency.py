@@ -1,0 +1,32 @@
+"""20 officers act on one dossier at the same version at once: exactly one wins."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from chalicelib.domain.dossier import Actor
+from chalicelib.domain.errors import StaleVersion
+from chalicelib.services.actions import perform_action
+from chalicelib.services.bootstrap import deps
+from chalicelib.services.intake import receive_dossier
+from tests.api.helpers import CRIMINAL_RECORD
+from tests.units import CENTRE, JUSTICE
+
+
+def test_parallel_actions_at_one_version_let_exactly_one_through():
+    desk = Actor("desk.lan", CENTRE, frozenset({"desk"}))
+    code = receive_dossier(deps(), desk, CRIMINAL_RECORD)["code"]
+    officers = [Actor(f"cv.{i:02d}", JUSTICE, frozenset({"processor"})) for i in range(20)]
+
+    def attempt(officer: Actor) -> str:
+        try:
+            perform_action(deps(), officer, code, {"action": "assign", "version": 1})
+            return "ok"
+        except StaleVersion:
+            return "stale"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, officers))
+    assert outcomes.count("ok") == 1 and outcomes.count("stale") == 19
+    dossier = deps().dossiers.get(code, consistent=True)
+    history = deps().dossiers.history(code)
+    assert dossier.version == 2 and [h.seq for h in history] == [1, 2]
+    assert history[1].officer == dossier.steps[0].assignee
