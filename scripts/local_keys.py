@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY_DIR = ROOT / ".local" / "keys"
+KEY_DIR = Path(os.environ.get("MOTCUA_LOCAL_KEY_DIR", ROOT / ".local" / "keys"))
 KID = "motcua-local-1"
 ISSUER = "motcua-local"
 AUDIENCE = "motcua"

@@ -50,13 +50,17 @@ def receive(call: Call) -> tuple[int, dict[str, Any]]:
 def list_dossiers(call: Call) -> dict[str, Any]:
     actor = call.actor()
     q = call.query()
+    filed_from = _local_midnight(q.get("received_from"), "received_from", 0)
+    filed_to = _local_midnight(q.get("received_to"), "received_to", 1)
+    if filed_from and filed_to and filed_from >= filed_to:
+        raise InvalidInput("empty date range", [FieldProblem("received_to", "must not be before received_from")])
     return queries.list_dossiers(deps(), actor, DossierQuery(
         unit=q.get("unit", actor.unit),
         view=q.get("view", "handling"),
         status=Status(q["status"]) if "status" in q else None,
         procedure=q.get("procedure"),
-        filed_from=_local_midnight(q.get("received_from"), "received_from", 0),
-        filed_to=_local_midnight(q.get("received_to"), "received_to", 1),
+        filed_from=filed_from,
+        filed_to=filed_to,
         overdue={"true": True, "false": False}.get(q.get("overdue", "")),
         limit=int(q.get("limit", 50)),
         cursor=q.get("cursor"),
@@ -90,5 +94,7 @@ def _local_midnight(value: str | None, field: str, plus_days: int) -> datetime |
         day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput("invalid date", [FieldProblem(field, "a date like 2026-03-16")]) from exc
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput("invalid date", [FieldProblem(field, "a date from 2000 to 2100")])
     calendar = deps().catalogue.national_calendar()
     return datetime.combine(day + timedelta(days=plus_days), time(0), calendar.zone)

@@ -128,7 +128,11 @@ def test_list_filters_and_bad_filters(client, auth, frozen_now):
     status, data = get(client, "/v1/dossiers?overdue=true", headers)
     assert status == 200 and code in {i["code"] for i in data["items"]}
     assert all(i["overdue"] for i in data["items"])
-    for bad in ("status=lost", "limit=0", "overdue=maybe", "received_from=2026-13-45", "cursor=!!", "color=red"):
+    status, data = get(client, "/v1/dossiers?view=received&received_from=2026-06-01", headers)
+    assert status == 200 and code in {i["code"] for i in data["items"]}
+    for bad in ("status=lost", "limit=0", "overdue=maybe", "received_from=2026-13-45", "cursor=!!", "color=red",
+                "received_from=9426-07-12", "received_from=0001-01-01",
+                "received_from=2026-06-02&received_to=2026-06-01"):
         status, data = get(client, f"/v1/dossiers?{bad}", headers)
         assert status == 400, bad
         assert data["error"]["details"], bad

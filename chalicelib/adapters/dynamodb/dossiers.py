@@ -182,9 +182,10 @@ def _to_model(dossier: Dossier) -> DossierModel:
 def _filed_range(query: DossierQuery) -> tuple[str, str] | None:
     if query.filed_from is None and query.filed_to is None:
         return None
-    low = iso(query.filed_from) if query.filed_from else "0"
-    high = iso(query.filed_to) if query.filed_to else "9"
-    return low or "0", high or "9"
+    # Open ends: "0" sorts before and "~" after every ISO instant, so BETWEEN is never inverted.
+    low = iso(query.filed_from) if query.filed_from else None
+    high = iso(query.filed_to) if query.filed_to else None
+    return low or "0", high or "~"
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
