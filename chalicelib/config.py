@@ -48,5 +48,6 @@ def settings() -> Settings:
 
 
 def schemas_dir() -> Path:
-    """schemas/ beside app.py, locally and in the Lambda package (vendored through vendor/schemas)."""
-    return PROJECT_ROOT / "schemas"
+    """The JSON Schemas. They live in chalicelib/ so that `chalice package` ships them with the code;
+    the top-level `schemas` is a link to this folder."""
+    return Path(__file__).resolve().parent / "schemas"

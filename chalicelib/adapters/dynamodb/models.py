@@ -12,8 +12,13 @@ from pynamodb.models import Model
 from ...config import settings
 
 _PREFIX = settings().table_prefix
-# What a list page needs without reading the dossier itself; keys are projected anyway.
-_LISTED = ["summary", "status", "procedure_code", "filed_sk", "version", "open_unit", "due_sk"]
+# What a list page and its filters need without reading the dossier itself. Each index projects
+# these minus its own keys (which every index carries anyway).
+_LISTED = ("summary", "status", "procedure_code", "version", "filed_sk", "open_unit", "due_sk")
+
+
+def _listed(*keys: str) -> IncludeProjection:
+    return IncludeProjection([a for a in _LISTED if a not in keys])
 
 
 
@@ -21,7 +26,7 @@ _LISTED = ["summary", "status", "procedure_code", "filed_sk", "version", "open_u
 class ByUnitFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
     class Meta:
         index_name = "by-unit-filed"
-        projection = IncludeProjection(_LISTED)
+        projection = _listed("filed_sk")
 
     handling_unit = UnicodeAttribute(hash_key=True)
     filed_sk = UnicodeAttribute(range_key=True)
@@ -32,7 +37,7 @@ class ByReceivingFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
 
     class Meta:
         index_name = "by-receiving-filed"
-        projection = IncludeProjection(_LISTED)
+        projection = _listed("filed_sk")
 
     receiving_unit = UnicodeAttribute(hash_key=True)
     filed_sk = UnicodeAttribute(range_key=True)
@@ -41,7 +46,7 @@ class ByReceivingFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
 class ByUnitStatus(GlobalSecondaryIndex):  # type: ignore[type-arg]
     class Meta:
         index_name = "by-unit-status"
-        projection = IncludeProjection(_LISTED)
+        projection = _listed("filed_sk")
 
     unit_status = UnicodeAttribute(hash_key=True)
     filed_sk = UnicodeAttribute(range_key=True)
@@ -50,7 +55,7 @@ class ByUnitStatus(GlobalSecondaryIndex):  # type: ignore[type-arg]
 class ByUnitProcedure(GlobalSecondaryIndex):  # type: ignore[type-arg]
     class Meta:
         index_name = "by-unit-procedure"
-        projection = IncludeProjection(_LISTED)
+        projection = _listed("filed_sk")
 
     unit_procedure = UnicodeAttribute(hash_key=True)
     filed_sk = UnicodeAttribute(range_key=True)
@@ -61,7 +66,7 @@ class OpenByDue(GlobalSecondaryIndex):  # type: ignore[type-arg]
 
     class Meta:
         index_name = "open-by-due"
-        projection = IncludeProjection(_LISTED)
+        projection = _listed("open_unit", "due_sk")
 
     open_unit = UnicodeAttribute(hash_key=True)
     due_sk = UnicodeAttribute(range_key=True)
