@@ -26,6 +26,7 @@ class Catalogue:
         self._monotonic = monotonic
         self._tree: tuple[float, UnitTree] | None = None
         self._versions: dict[tuple[str, int], Procedure] = {}
+        self._current: dict[str, tuple[float, Procedure]] = {}
         self._calendars: dict[str, WorkingCalendar] = {}
 
     def tree(self) -> UnitTree:
@@ -44,13 +45,18 @@ class Catalogue:
         return sorted(self._store.procedures(), key=lambda p: p.code)
 
     def procedure(self, code: str, version: int | None = None) -> Procedure:
-        """The current version, or a given one (immutable, so cached for the container's life)."""
+        """The current version (re-read after the TTL), or a given one (immutable: cached for good)."""
         if version is not None and (code, version) in self._versions:
             return self._versions[(code, version)]
+        now = self._monotonic()
+        if version is None and code in self._current and now - self._current[code][0] <= self._ttl:
+            return self._current[code][1]
         found = self._store.procedure(code, version)
         if found is None:
             raise NotFound(f"no procedure {code}" + (f" version {version}" if version else ""))
         self._versions[(found.code, found.version)] = found
+        if version is None:
+            self._current[code] = (now, found)
         return found
 
     def calendar_for(self, unit_id: str) -> WorkingCalendar:
