@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice import Blueprint
@@ -12,10 +11,11 @@ bp = Blueprint(__name__)
 
 @bp.schedule("rate(5 minutes)", name="overdue_sweep")
 def overdue_sweep(event: Any) -> dict[str, Any]:
+    from ..observability import logger
     from ..services.bootstrap import deps
     from ..services.sweeps import overdue_report
 
     report = overdue_report(deps())
-    # One structured line per run: the metric filter / dashboard reads overdue_total.
-    print(json.dumps({"job": "overdue_sweep", **report}, ensure_ascii=False))
+    # One structured line per run: a metric filter or dashboard reads overdue_total from it.
+    logger().info("overdue sweep", extra={"job": "overdue_sweep", **report})
     return report

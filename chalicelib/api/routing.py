@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +18,9 @@ from chalice.app import Request
 from ..config import settings
 from ..domain.dossier import Actor
 from ..domain.errors import DomainError, FieldProblem, InvalidInput
+from ..observability import logger
 from ..services.forms import schema_problems
 from . import schemas
-
-log = logging.getLogger("motcua.api")
 
 STATUS_BY_CODE = {
     "invalid_input": 400,
@@ -134,7 +132,7 @@ def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Calla
             except DomainError as exc:
                 return error_response(exc, request)
             except Exception:  # a real server failure: log it, answer 500 in the same envelope
-                log.exception("unhandled error on %s %s", method, path)
+                logger().exception("unhandled error", extra={"method": method, "route": path})
                 return json_response(500, {"error": {"code": "internal", "message": "internal server error",
                                                      "details": []}}, request)
 

@@ -8,6 +8,7 @@ from ..domain.access import check_may_act
 from ..domain.dossier import Actor
 from ..domain.errors import NotFound, StaleVersion
 from ..domain.lifecycle import Action
+from ..observability import logger
 from .bootstrap import Deps
 from .views import dossier_view, history_view
 
@@ -25,4 +26,7 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any])
     calendar = deps.catalogue.calendar_for(dossier.receiving_unit)
     entry = dossier.act(Action(request["action"]), actor, now, calendar, request)
     deps.dossiers.save(dossier, entry, expected)  # type: ignore[attr-defined]
+    logger().info("dossier action", extra={
+        "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,
+        "officer": actor.subject, "unit": actor.unit, "step": entry.step_index, "step_met": entry.step_met})
     return {**dossier_view(dossier, calendar, now), "history_entry": history_view(entry)}

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from ..adapters.tokens import TokenVerifier
 from .catalogue import Catalogue
+
+if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
+    from ..adapters.tokens import TokenVerifier
 
 
 def utc_now() -> datetime:
@@ -34,7 +37,7 @@ def _default() -> Deps:
 
 @lru_cache(maxsize=1)
 def _verifier() -> TokenVerifier:
-    from ..adapters.tokens import JwksFileKeys, JwksUrlKeys
+    from ..adapters.tokens import JwksFileKeys, JwksUrlKeys, TokenVerifier
     from ..config import settings
 
     s = settings()

@@ -7,6 +7,7 @@ from typing import Any
 from ..domain.codes import dossier_code, sequence_name
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from ..observability import logger
 from .bootstrap import Deps
 from .forms import validate_form
 from .views import dossier_view, receipt_view
@@ -37,6 +38,9 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
         calendar=calendar, note=request.get("note", ""),
     )
     deps.dossiers.add(dossier, entry)  # type: ignore[attr-defined]
+    logger().info("dossier received", extra={
+        "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
+        "status": dossier.status, "due_at": dossier.due_at.isoformat() if dossier.due_at else None})
     return {**dossier_view(dossier, calendar, now), "receipt": receipt_view(dossier, actor.subject)}
 
 
