@@ -176,3 +176,16 @@ def test_round_trip_through_storage_shape():
     again = Dossier.from_dict(dossier.as_dict())
     assert again.as_dict() == dossier.as_dict()
     assert again.submitted_at.tzinfo is not None and again.submitted_at.astimezone(VN) == vn(2026, 3, 16, 9)
+
+
+def test_due_times_stay_fixed_when_the_calendar_is_edited_later():
+    from chalicelib.domain.calendar import CalendarSettings, WorkingCalendar
+
+    dossier, _ = receive()
+    due, step_due = dossier.due_at, dossier.steps[0].due_at
+    edited = WorkingCalendar(CalendarSettings.from_dict(
+        {"days_off": [{"date": "2026-03-18", "reason": "Nghỉ đột xuất"}]}, CALENDAR.settings))
+    stored = Dossier.from_dict(dossier.as_dict())
+    stored.act(Action.ASSIGN, JUSTICE_PROCESSOR, vn(2026, 3, 17, 9), edited, {})
+    assert stored.due_at == due and stored.steps[0].due_at == step_due
+    assert stored.clock.calendar_version == CALENDAR.settings.version != edited.settings.version

@@ -1,0 +1,77 @@
+"""One verification path: keys from a JWKS URL (as Cognito publishes them) or from a local JWKS file."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+
+from chalicelib.adapters.tokens import InvalidToken, JwksFileKeys, JwksUrlKeys, TokenVerifier
+from scripts import local_keys
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    key_dir = tmp_path_factory.mktemp("keys")
+    return key_dir, local_keys.ensure_keys(key_dir)
+
+
+@pytest.fixture(scope="module")
+def jwks_url(keys):
+    body = keys[1].read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    server.shutdown()
+    server.server_close()
+
+
+def cognito_style_token(key_dir, **claims):
+    private = (key_dir / "private.pem").read_bytes()
+    now = int(time.time())
+    base = {"sub": "cv.binh", "custom:unit": "000.00.11.H56", "cognito:groups": ["processor", "leader"],
+            "iss": "https://issuer.example", "aud": "client-1", "iat": now, "exp": now + 300}
+    return jwt.encode({**base, **claims}, private, algorithm="RS256", headers={"kid": local_keys.KID})
+
+
+def test_jwks_url_and_file_verify_the_same_token(keys, jwks_url):
+    key_dir, jwks_path = keys
+    token = cognito_style_token(key_dir)
+    for source in (JwksUrlKeys(jwks_url), JwksFileKeys(jwks_path)):
+        verifier = TokenVerifier(source, "https://issuer.example", "client-1", "custom:unit", "cognito:groups")
+        actor = verifier.verify(token)
+        assert (actor.subject, actor.unit, actor.roles) == ("cv.binh", "000.00.11.H56",
+                                                            frozenset({"processor", "leader"}))
+
+
+@pytest.mark.parametrize("claims", [{"exp": 1}, {"aud": "other"}, {"iss": "https://evil"}, {"custom:unit": None}])
+def test_expired_foreign_or_incomplete_tokens_are_refused(keys, jwks_url, claims):
+    key_dir, _ = keys
+    verifier = TokenVerifier(JwksUrlKeys(jwks_url), "https://issuer.example", "client-1", "custom:unit",
+                             "cognito:groups")
+    with pytest.raises(InvalidToken):
+        verifier.verify(cognito_style_token(key_dir, **claims))
+
+
+def test_a_token_signed_by_another_key_is_refused(keys, tmp_path):
+    other_dir = tmp_path / "other"
+    local_keys.ensure_keys(other_dir)
+    verifier = TokenVerifier(JwksFileKeys(keys[1]), "https://issuer.example", "client-1", "custom:unit",
+                             "cognito:groups")
+    with pytest.raises(InvalidToken):
+        verifier.verify(cognito_style_token(other_dir))
+    assert json.loads(keys[1].read_text())["keys"][0]["kid"] == local_keys.KID
