@@ -7,12 +7,12 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..adapters.dynamodb.dossiers import DossierQuery
 from ..domain.codes import is_dossier_code
 from ..domain.errors import FieldProblem, InvalidInput
 from ..domain.status import Status
 from ..services import actions, intake, queries
 from ..services.bootstrap import deps
+from ..services.ports import DossierQuery
 from .routing import Call, route
 
 bp = Blueprint(__name__)

@@ -14,7 +14,7 @@ from .views import dossier_view, history_view
 
 
 def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any]) -> dict[str, Any]:
-    dossier = deps.dossiers.get(code, consistent=True)  # type: ignore[attr-defined]
+    dossier = deps.dossiers.get(code, consistent=True)
     if dossier is None:
         raise NotFound(f"no dossier {code}")
     check_may_act(actor, dossier, deps.catalogue.tree())
@@ -25,7 +25,7 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any])
     now = deps.now()
     calendar = deps.catalogue.calendar_for(dossier.receiving_unit)
     entry = dossier.act(Action(request["action"]), actor, now, calendar, request)
-    deps.dossiers.save(dossier, entry, expected)  # type: ignore[attr-defined]
+    deps.dossiers.save(dossier, entry, expected)
     logger().info("dossier action", extra={
         "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,
         "officer": actor.subject, "unit": actor.unit, "step": entry.step_index, "step_met": entry.step_met})

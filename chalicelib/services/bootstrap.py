@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .catalogue import Catalogue
+from .ports import DossierStore
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
     from ..adapters.tokens import TokenVerifier
@@ -20,7 +21,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Deps:
-    dossiers: object  # DossierRepository (typed loosely so this module imports no adapter eagerly)
+    dossiers: DossierStore
     catalogue: Catalogue
     verifier: Callable[[], TokenVerifier]
     now: Callable[[], datetime] = utc_now

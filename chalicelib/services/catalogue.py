@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from ..domain.calendar import CalendarSettings, WorkingCalendar
 from ..domain.catalogue import Procedure, Unit, UnitTree
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
-
-
-class CatalogueStore(Protocol):
-    def units(self) -> list[Unit]: ...
-    def procedures(self) -> list[Procedure]: ...
-    def procedure(self, code: str, version: int | None = None) -> Procedure | None: ...
+from .ports import CatalogueStore
 
 
 class Catalogue:

@@ -30,14 +30,14 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
     now = deps.now()
     calendar = catalogue.calendar_for(receiving.id)
     local_day = calendar.local(now).date()
-    sequence = deps.dossiers.next_sequence(sequence_name(receiving.id, local_day))  # type: ignore[attr-defined]
+    sequence = deps.dossiers.next_sequence(sequence_name(receiving.id, local_day))
     dossier, entry = Dossier.receive(
         code=dossier_code(receiving.id, local_day, sequence), procedure=procedure, receiving_unit=receiving.id,
         competent_unit=competent, channel=request["channel"], applicant=request["applicant"],
         form=request.get("form", {}), documents=request.get("documents", []), actor=actor, at=now,
         calendar=calendar, note=request.get("note", ""),
     )
-    deps.dossiers.add(dossier, entry)  # type: ignore[attr-defined]
+    deps.dossiers.add(dossier, entry)
     logger().info("dossier received", extra={
         "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
         "status": dossier.status, "due_at": dossier.due_at.isoformat() if dossier.due_at else None})

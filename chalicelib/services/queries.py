@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..adapters.dynamodb.dossiers import DossierQuery
 from ..domain.access import check_may_list, may_read
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import Forbidden, NotFound
 from .bootstrap import Deps
+from .ports import DossierQuery
 from .views import dossier_view, history_view, public_view, summary_view
 
 
 def _readable(deps: Deps, actor: Actor, code: str) -> Dossier:
-    dossier = deps.dossiers.get(code)  # type: ignore[attr-defined]
+    dossier = deps.dossiers.get(code)
     if dossier is None:
         raise NotFound(f"no dossier {code}")
     if not may_read(actor, dossier, deps.catalogue.tree()):
@@ -30,7 +30,7 @@ def get_dossier(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
 def get_history(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
     """The process control sheet (form 05)."""
     dossier = _readable(deps, actor, code)
-    entries = deps.dossiers.history(code)  # type: ignore[attr-defined]
+    entries = deps.dossiers.history(code)
     return {"code": dossier.code, "form": "05", "title": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
             "entries": [history_view(e) for e in entries]}
 
@@ -39,12 +39,12 @@ def list_dossiers(deps: Deps, actor: Actor, query: DossierQuery) -> dict[str, An
     deps.catalogue.unit(query.unit)
     check_may_list(actor, query.unit, deps.catalogue.tree())
     now: datetime = deps.now()
-    items, cursor = deps.dossiers.search(query, now)  # type: ignore[attr-defined]
+    items, cursor = deps.dossiers.search(query, now)
     return {"items": [summary_view(i, now) for i in items], "next_cursor": cursor}
 
 
 def public_lookup(deps: Deps, code: str) -> dict[str, Any]:
-    dossier = deps.dossiers.get(code)  # type: ignore[attr-defined]
+    dossier = deps.dossiers.get(code)
     if dossier is None:
         raise NotFound(f"no dossier {code}")
     return public_view(dossier, deps.catalogue.calendar_for(dossier.receiving_unit), deps.now())

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..adapters.dynamodb.dossiers import DossierQuery
 from .bootstrap import Deps
+from .ports import DossierQuery
 
 
 def overdue_report(deps: Deps, page_size: int = 100) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def overdue_report(deps: Deps, page_size: int = 100) -> dict[str, Any]:
     for unit_id in sorted(deps.catalogue.tree().units):
         cursor: str | None = None
         while True:
-            items, cursor = deps.dossiers.search(  # type: ignore[attr-defined]
+            items, cursor = deps.dossiers.search(
                 DossierQuery(unit=unit_id, overdue=True, limit=page_size, cursor=cursor), now)
             if items:
                 per_unit[unit_id] = per_unit.get(unit_id, 0) + len(items)

@@ -5,13 +5,14 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.adapters.dynamodb.dossiers import DossierQuery, DossierRepository
+from chalicelib.adapters.dynamodb.dossiers import DossierRepository
 from chalicelib.adapters.dynamodb.models import DossierModel, HistoryModel
 from chalicelib.domain.codes import dossier_code
 from chalicelib.domain.dossier import Actor, Dossier
 from chalicelib.domain.errors import InvalidInput, StaleVersion
 from chalicelib.domain.lifecycle import Action
 from chalicelib.domain.status import Status
+from chalicelib.services.ports import DossierQuery
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import procedure
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,26 +16,15 @@ from pynamodb.transactions import TransactWrite
 from ...domain.clock import iso
 from ...domain.dossier import Dossier, HistoryEntry
 from ...domain.errors import FieldProblem, InvalidInput, StaleVersion
-from ...domain.status import Status
+from ...services.ports import DossierQuery
 from .models import CounterModel, DossierModel, HistoryModel
 
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
-@dataclass(frozen=True)
-class DossierQuery:
-    unit: str
-    view: str = "handling"  # "handling": where the dossier is now; "received": what the unit's desk received
-    status: Status | None = None
-    procedure: str | None = None
-    filed_from: datetime | None = None
-    filed_to: datetime | None = None
-    overdue: bool | None = None
-    limit: int = 50
-    cursor: str | None = None
-
-
 class DossierRepository:
+    """Implements services.ports.DossierStore on the dossiers, dossier-history and counters tables."""
+
     def __init__(self) -> None:
         self._connection: Connection | None = None
 
