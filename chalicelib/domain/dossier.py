@@ -20,7 +20,8 @@ from .status import Status
 from .time_limit import TimeLimit
 
 CHANNELS = ("direct", "postal", "online")
-SUPPLEMENT_WINDOW = timedelta(days=3)  # in working days, converted with the calendar's day length
+# A supplement may be requested within 3 working days of receipt (Decree 61/2018 Art 15, carried into 118/2025).
+SUPPLEMENT_WINDOW_WORKING_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ class Dossier:
     def _on_request_supplement(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
         missing = _required_list(payload, "missing_items")
         assert self.clock is not None
-        window = timedelta(hours=calendar.settings.hours_per_day * SUPPLEMENT_WINDOW.days)
+        window = timedelta(hours=calendar.settings.hours_per_day * SUPPLEMENT_WINDOW_WORKING_DAYS)
         within_window = calendar.working_between(self.clock.started_at, at) <= window
         self._pause(calendar, at, "supplement")
         self.supplement_requests += 1
