@@ -27,6 +27,7 @@ run: install
 
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	TZ=UTC $(PY) -m pytest
 
 token: $(PY_STAMP)
@@ -38,6 +39,7 @@ bench: install
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean-local:
 	rm -rf .local/dynamodb

@@ -72,10 +72,12 @@ class Call:
         self.lambda_context = lambda_context
 
     def header(self, name: str) -> str | None:
-        return (self.request.headers or {}).get(name.lower())
+        return _header(self.request, name)
 
     def body(self) -> dict[str, Any]:
         raw = self.request.raw_body or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
         if len(raw) > settings().max_body_bytes:
             raise HttpError("payload_too_large", f"the body is larger than {settings().max_body_bytes} bytes",
                             [FieldProblem("body", "too large")])
@@ -87,11 +89,13 @@ class Call:
             data = json.loads(raw.decode("utf-8")) if raw else None
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidInput("the body is not valid JSON", [FieldProblem("body", str(exc))]) from exc
+        if not isinstance(data, dict):
+            raise InvalidInput("the body must be a JSON object", [FieldProblem("body", "expected an object")])
         assert self.operation.body is not None
         problems = schema_problems(schemas.load(self.operation.body), data)
         if problems:
             raise InvalidInput("the body does not match the schema", problems)
-        return data  # type: ignore[return-value]
+        return data
 
     def query(self) -> dict[str, str]:
         params = dict(self.request.query_params or {})
@@ -153,11 +157,11 @@ def _preflight(bp: Blueprint) -> Callable[..., Response]:
     return preflight
 
 
-def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str, str]:
-    origin = (request.headers or {}).get("origin") if request is not None else None
+def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str, str | list[str]]:
+    origin = _header(request, "origin")
     if not origin or origin not in settings().cors_origins:
         return {}
-    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    headers: dict[str, str | list[str]] = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     if preflight:
         headers.update({
             "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
@@ -167,8 +171,16 @@ def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str,
     return headers
 
 
+def _header(request: Request | None, name: str) -> str | None:
+    """Headers are case-insensitive; Chalice's mapping lowercases them."""
+    if request is None or not request.headers:
+        return None
+    value = request.headers.get(name.lower())
+    return str(value) if value is not None else None
+
+
 def json_response(status: int, body: Any, request: Request | None) -> Response:
-    headers = {"Content-Type": "application/json; charset=utf-8", **_cors_headers(request)}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **_cors_headers(request)}
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -53,30 +54,30 @@ class CalendarSettings:
     timezone: str = LOCAL_TIMEZONE
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], base: CalendarSettings | None = None) -> CalendarSettings:
+    def from_dict(cls, data: Mapping[str, Any], base: CalendarSettings | None = None) -> CalendarSettings:
         """Build settings from catalogue data; keys absent from `data` keep `base`'s values."""
         base = base or cls()
         periods = base.periods
         if "working_hours" in data:
             periods = tuple(
-                (time.fromisoformat(str(p[0])), time.fromisoformat(str(p[1])))  # type: ignore[index]
-                for p in data["working_hours"]  # type: ignore[union-attr]
+                (time.fromisoformat(str(p[0])), time.fromisoformat(str(p[1])))
+                for p in data["working_hours"]
             )
         cutoff = base.intake_cutoff
         if "intake_cutoff" in data:
             cutoff = time.fromisoformat(str(data["intake_cutoff"])) if data["intake_cutoff"] else None
         days_off = dict(base.days_off)
-        for entry in data.get("days_off", []) or []:  # type: ignore[union-attr]
+        for entry in data.get("days_off", []) or []:
             days_off[date.fromisoformat(entry["date"])] = entry.get("reason", "Nghỉ theo quyết định")
         working = set(base.working_days)
-        working.update(date.fromisoformat(e["date"]) for e in data.get("working_days", []) or [])  # type: ignore[union-attr]
+        working.update(date.fromisoformat(e["date"]) for e in data.get("working_days", []) or [])
         settings = cls(
             calendar_id=str(data.get("calendar_id", base.calendar_id)),
             periods=periods,
-            hours_per_day=int(data.get("hours_per_day", base.hours_per_day)),  # type: ignore[arg-type]
+            hours_per_day=int(data.get("hours_per_day", base.hours_per_day)),
             intake_cutoff=cutoff,
-            cutoff_channels=frozenset(data.get("cutoff_channels", base.cutoff_channels)),  # type: ignore[arg-type]
-            weekend=frozenset(data.get("weekend", base.weekend)),  # type: ignore[arg-type]
+            cutoff_channels=frozenset(data.get("cutoff_channels", base.cutoff_channels)),
+            weekend=frozenset(data.get("weekend", base.weekend)),
             days_off=days_off,
             working_days=frozenset(working),
             timezone=str(data.get("timezone", base.timezone)),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -112,7 +113,7 @@ class Procedure:
     limit: TimeLimit
     steps: tuple[Step, ...]
     form_schema: Mapping[str, Any]
-    fee: Mapping[str, Any] = field(default_factory=dict)  # {"amount": VND, "description": ...}
+    fee: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # {"amount": VND, "description": ...}
     documents: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod

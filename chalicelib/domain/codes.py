@@ -23,7 +23,7 @@ def is_procedure_code(value: str) -> bool:
 
 def is_dossier_code(value: str) -> bool:
     match = DOSSIER_CODE.match(value)
-    return bool(match) and is_agency_id(match.group("unit"))
+    return match is not None and is_agency_id(match.group("unit"))
 
 
 def dossier_code(unit_id: str, local_day: date, sequence: int) -> str:

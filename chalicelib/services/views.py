@@ -150,5 +150,5 @@ def summary_view(summary: dict[str, Any], now: datetime) -> dict[str, Any]:
         "received_at": local(summary.get("received_at")),
         "appointment_at": local(summary.get("appointment_at")),
         "due_at": local(due),
-        "overdue": bool(due) and summary.get("clock_state") == "running" and parse_iso(due) < now,
+        "overdue": due is not None and summary.get("clock_state") == "running" and parse_iso(due) < now,
     }

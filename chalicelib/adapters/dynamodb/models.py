@@ -23,7 +23,7 @@ def _listed(*keys: str) -> IncludeProjection:
 
 
 
-class ByUnitFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
+class ByUnitFiled(GlobalSecondaryIndex):
     class Meta:
         index_name = "by-unit-filed"
         projection = _listed("filed_sk")
@@ -32,7 +32,7 @@ class ByUnitFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
     filed_sk = UnicodeAttribute(range_key=True)
 
 
-class ByReceivingFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
+class ByReceivingFiled(GlobalSecondaryIndex):
     """Everything a desk received (its tracking book), wherever the dossier is now."""
 
     class Meta:
@@ -43,7 +43,7 @@ class ByReceivingFiled(GlobalSecondaryIndex):  # type: ignore[type-arg]
     filed_sk = UnicodeAttribute(range_key=True)
 
 
-class ByUnitStatus(GlobalSecondaryIndex):  # type: ignore[type-arg]
+class ByUnitStatus(GlobalSecondaryIndex):
     class Meta:
         index_name = "by-unit-status"
         projection = _listed("filed_sk")
@@ -52,7 +52,7 @@ class ByUnitStatus(GlobalSecondaryIndex):  # type: ignore[type-arg]
     filed_sk = UnicodeAttribute(range_key=True)
 
 
-class ByUnitProcedure(GlobalSecondaryIndex):  # type: ignore[type-arg]
+class ByUnitProcedure(GlobalSecondaryIndex):
     class Meta:
         index_name = "by-unit-procedure"
         projection = _listed("filed_sk")
@@ -61,7 +61,7 @@ class ByUnitProcedure(GlobalSecondaryIndex):  # type: ignore[type-arg]
     filed_sk = UnicodeAttribute(range_key=True)
 
 
-class OpenByDue(GlobalSecondaryIndex):  # type: ignore[type-arg]
+class OpenByDue(GlobalSecondaryIndex):
     """Sparse: only dossiers whose clock is running carry open_unit, keyed by due time."""
 
     class Meta:
