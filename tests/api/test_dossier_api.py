@@ -46,6 +46,16 @@ def test_codes_count_up_per_unit_per_day(client, auth, frozen_now):
     assert receive(client, auth, unit=JUSTICE)["code"] == f"{JUSTICE}-260505-0001"
 
 
+def test_the_code_carries_the_local_receipt_date(client, auth, frozen_now):
+    from datetime import UTC, datetime
+
+    frozen_now(datetime(2026, 5, 6, 18, 30, tzinfo=UTC))  # 01:30 on 7 May in Vietnam
+    data = receive(client, auth, unit=JUSTICE)
+    assert data["code"] == f"{JUSTICE}-260507-0001"
+    assert data["received_at"] == "2026-05-07T01:30:00+07:00"
+    assert data["due_at"] == "2026-05-20T17:00:00+07:00"  # from 07:00 Thu 7 May: the 10th working day closes
+
+
 def test_form_is_validated_against_the_procedure_schema(client, auth):
     body = {**CRIMINAL_RECORD, "form": {"full_name": "An", "form_number": 3}}
     status, data = post(client, "/v1/dossiers", auth(CENTRE, "desk"), body)
