@@ -83,6 +83,12 @@ def _operation(op: Operation) -> dict[str, Any]:
     success_schema = {"$ref": f"#/components/schemas/{op.response}"} if op.response else {"type": "object"}
     responses: dict[str, Any] = {str(op.success): {"description": "OK",
                                                    "content": {"application/json": {"schema": success_schema}}}}
+    if op.response == "Dossier":
+        # A dossier's code leads to everything that takes one (clients and stateful API tests follow these).
+        responses[str(op.success)]["links"] = {
+            target: {"operationId": target, "parameters": {"code": "$response.body#/code"}}
+            for target in ("get_dossier", "get_history", "act", "lookup")
+        }
     codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body else set())
     for code in sorted(codes):
         responses[str(code)] = {"description": _ERROR_TEXT[code], "content": {"application/json": {
