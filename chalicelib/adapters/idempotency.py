@@ -11,7 +11,7 @@ from ..domain.errors import DomainError, FieldProblem
 
 
 class IdempotencyConflict(DomainError):
-    pass
+    """A retried intake that cannot be answered from the stored result (changed body, or still running)."""
 
 
 @lru_cache(maxsize=1)

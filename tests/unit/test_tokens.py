@@ -30,7 +30,7 @@ def jwks_url(keys):
             self.wfile.write(body)
 
         def log_message(self, *args):
-            pass
+            """Keep the test output free of access-log lines."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
