@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,15 +45,18 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None) 
         raise SystemExit(f"port {port} is busy: another server would silently take DynamoDB traffic")
     lib = jar_dir()
     storage = ["-inMemory"]
+    # DynamoDB Local writes a metadata file into its working directory: keep it out of the checkout.
+    workdir = Path(tempfile.gettempdir())
     if db_path is not None:
         db_path.mkdir(parents=True, exist_ok=True)
         storage = ["-dbPath", str(db_path)]
+        workdir = db_path
     command = [
         "java", "-XX:TieredStopAtLevel=1", "-Xmx512m", f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}",
         "-jar", str(lib / "DynamoDBLocal.jar"), "-sharedDb", "-port", str(port), *storage,
     ]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
     wait_ready(port, process)
     return process
 
