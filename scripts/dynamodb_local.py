@@ -53,7 +53,7 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None) 
         workdir = db_path
     command = [
         "java", "-XX:TieredStopAtLevel=1", "-Xmx512m", f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}",
-        "-jar", str(lib / "DynamoDBLocal.jar"), "-sharedDb", "-port", str(port), *storage,
+        "-jar", str(lib / "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", str(port), *storage,
     ]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
