@@ -30,3 +30,14 @@ def test_parallel_actions_at_one_version_let_exactly_one_through():
     history = deps().dossiers.history(code)
     assert dossier.version == 2 and [h.seq for h in history] == [1, 2]
     assert history[1].officer == dossier.steps[0].assignee
+
+
+def test_parallel_intakes_at_one_desk_get_distinct_consecutive_codes():
+    desk = Actor("desk.rush", "000.00.15.H56", frozenset({"desk"}))
+    body = {"procedure_code": "1.009994", "channel": "direct", "applicant": {"name": "Phạm Thị Dung"},
+            "form": {"site_address": "Lô 12, phường Hạc Thành", "floors": 3, "floor_area_m2": 240.5}}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(lambda _: receive_dossier(deps(), desk, body)["code"], range(30)))
+    assert len(set(codes)) == 30
+    numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+    assert numbers == list(range(numbers[0], numbers[0] + 30))

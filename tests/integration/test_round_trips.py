@@ -1,0 +1,44 @@
+"""The storage contract: reading a dossier is one GetItem; intake and a transition are two calls each."""
+
+from collections import Counter
+
+import pytest
+from botocore.client import BaseClient
+
+from chalicelib.domain.dossier import Actor
+from chalicelib.services.actions import perform_action
+from chalicelib.services.bootstrap import deps
+from chalicelib.services.intake import receive_dossier
+from chalicelib.services.queries import get_dossier, public_lookup
+from tests.api.helpers import CRIMINAL_RECORD
+from tests.units import CENTRE, JUSTICE
+
+DESK = Actor("desk.rt", CENTRE, frozenset({"desk"}))
+OFFICER = Actor("cv.rt", JUSTICE, frozenset({"processor"}))
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    seen: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counted(self, operation_name, params):
+        seen[operation_name] += 1
+        return original(self, operation_name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    return seen
+
+
+def test_round_trips_per_operation(calls):
+    code = receive_dossier(deps(), DESK, CRIMINAL_RECORD)["code"]  # warms the catalogue cache
+    calls.clear()
+    code = receive_dossier(deps(), DESK, CRIMINAL_RECORD)["code"]
+    assert calls == Counter({"UpdateItem": 1, "TransactWriteItems": 1})
+    calls.clear()
+    perform_action(deps(), OFFICER, code, {"action": "assign", "version": 1})
+    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
+    calls.clear()
+    get_dossier(deps(), DESK, code)
+    public_lookup(deps(), code)
+    assert calls == Counter({"GetItem": 2})
