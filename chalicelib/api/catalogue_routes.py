@@ -6,15 +6,11 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..domain.codes import is_procedure_code
-from ..domain.errors import FieldProblem, InvalidInput
 from ..services.bootstrap import deps
+from .params import PROCEDURE_CODE, procedure_code
 from .routing import Call, route
 
 bp = Blueprint(__name__)
-
-PROCEDURE_CODE = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{5,6}$", "example": "1.001612"}
-
 
 @route(bp, "GET", "/v1/units", summary="All units (đơn vị) as a tree of any depth", tag="catalogue",
        response="UnitList")
@@ -37,6 +33,4 @@ def list_procedures(call: Call) -> dict[str, Any]:
 @route(bp, "GET", "/v1/procedures/{code}", summary="One procedure with its steps and form schema",
        tag="catalogue", response="Procedure", errors=(400, 404), path_params={"code": PROCEDURE_CODE})
 def get_procedure(call: Call, code: str) -> dict[str, Any]:
-    if not is_procedure_code(code):
-        raise InvalidInput("invalid procedure code", [FieldProblem("code", "expected a code like 1.001612")])
-    return deps().catalogue.procedure(code).as_dict()
+    return deps().catalogue.procedure(procedure_code(code)).as_dict()

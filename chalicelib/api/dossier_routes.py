@@ -7,25 +7,15 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..domain.codes import is_dossier_code
 from ..domain.errors import FieldProblem, InvalidInput
 from ..domain.status import Status
 from ..services import actions, intake, queries
 from ..services.bootstrap import deps
 from ..services.ports import DossierQuery
+from .params import DOSSIER_CODE, dossier_code
 from .routing import Call, route
 
 bp = Blueprint(__name__)
-
-DOSSIER_CODE = {"type": "string", "pattern": "^[0-9A-Z.]{1,35}-[0-9]{6}-[0-9]{4,}$",
-                "example": "000.00.24.H56-260316-0001"}
-
-
-def _code(code: str) -> str:
-    if not is_dossier_code(code):
-        raise InvalidInput("invalid dossier code", [FieldProblem("code", "expected <unit id>-<YYMMDD>-<NNNN>")])
-    return code
-
 
 @route(bp, "POST", "/v1/dossiers", summary="Receive a dossier (tiếp nhận hồ sơ); honours Idempotency-Key",
        tag="dossiers", body="dossier-intake", auth=True, success=201, response="Dossier",
@@ -70,13 +60,13 @@ def list_dossiers(call: Call) -> dict[str, Any]:
 @route(bp, "GET", "/v1/dossiers/{code}", summary="One dossier with its clock and steps", tag="dossiers",
        auth=True, response="Dossier", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
 def get_dossier(call: Call, code: str) -> dict[str, Any]:
-    return queries.get_dossier(deps(), call.actor(), _code(code))
+    return queries.get_dossier(deps(), call.actor(), dossier_code(code))
 
 
 @route(bp, "GET", "/v1/dossiers/{code}/history", summary="Process control sheet (form 05)", tag="dossiers",
        auth=True, response="History", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
 def get_history(call: Call, code: str) -> dict[str, Any]:
-    return queries.get_history(deps(), call.actor(), _code(code))
+    return queries.get_history(deps(), call.actor(), dossier_code(code))
 
 
 @route(bp, "POST", "/v1/dossiers/{code}/actions", summary="Act on a dossier at a known version", tag="dossiers",
@@ -84,7 +74,7 @@ def get_history(call: Call, code: str) -> dict[str, Any]:
        path_params={"code": DOSSIER_CODE})
 def act(call: Call, code: str) -> dict[str, Any]:
     actor = call.actor()
-    return actions.perform_action(deps(), actor, _code(code), call.body())
+    return actions.perform_action(deps(), actor, dossier_code(code), call.body())
 
 
 def _local_midnight(value: str | None, field: str, plus_days: int) -> datetime | None:

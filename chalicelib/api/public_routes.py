@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from ..services import queries
 from ..services.bootstrap import deps
-from .dossier_routes import DOSSIER_CODE, _code
+from .params import DOSSIER_CODE, dossier_code
 from .routing import Call, route
 
 bp = Blueprint(__name__)
@@ -17,4 +17,4 @@ bp = Blueprint(__name__)
 @route(bp, "GET", "/v1/public/dossiers/{code}", summary="Status, dates and steps of a dossier for its applicant",
        tag="public", response="PublicDossier", errors=(400, 404), path_params={"code": DOSSIER_CODE})
 def lookup(call: Call, code: str) -> dict[str, Any]:
-    return queries.public_lookup(deps(), _code(code))
+    return queries.public_lookup(deps(), dossier_code(code))
