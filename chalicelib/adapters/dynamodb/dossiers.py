@@ -40,53 +40,46 @@ class DossierRepository:
         return [HistoryEntry.from_dict(h.entry) for h in HistoryModel.query(code, scan_index_forward=True)]
 
     def search(self, query: DossierQuery, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
-        """One Query on the index that serves the most selective filter; the rest filter that page."""
-        last_key = _decode_cursor(query.cursor)
-        filters: list[Condition] = []
+        """One Query on the index that serves the most selective filter; the other filters narrow that page."""
         filed_range = _filed_range(query)
         now_sk = iso(now) or ""
-        key_condition: Condition | None = None
-        if query.view == "received":
-            # The desk's tracking book: every filter but the date range narrows the unit's partition.
-            index: Any = DossierModel.by_receiving_filed
-            hash_key = query.unit
-            key_condition = DossierModel.filed_sk.between(*filed_range) if filed_range else None
-            if query.status:
-                filters.append(DossierModel.status == query.status.value)
-            if query.procedure:
-                filters.append(DossierModel.procedure_code == query.procedure)
-            if query.overdue is not None:
-                filters.append(DossierModel.due_sk < now_sk if query.overdue else DossierModel.due_sk >= now_sk)
-        elif query.overdue is not None:
-            index, hash_key = DossierModel.open_by_due, query.unit
-            key_condition = DossierModel.due_sk < now_sk if query.overdue else DossierModel.due_sk >= now_sk
-            if query.status:
-                filters.append(DossierModel.status == query.status.value)
-            if query.procedure:
-                filters.append(DossierModel.procedure_code == query.procedure)
-            if filed_range:
-                filters.append(DossierModel.filed_sk.between(*filed_range))
+        filed: Condition | None = DossierModel.filed_sk.between(*filed_range) if filed_range else None
+        due: Condition | None = None if query.overdue is None else (
+            DossierModel.due_sk < now_sk if query.overdue else DossierModel.due_sk >= now_sk)
+
+        # Pick the index and what its key already answers.
+        index: Any
+        if query.view == "received":  # the desk's tracking book
+            index, hash_key, key_condition, served = DossierModel.by_receiving_filed, query.unit, filed, {"filed"}
+        elif due is not None:
+            index, hash_key, key_condition, served = DossierModel.open_by_due, query.unit, due, {"due"}
+        elif query.status:
+            index, hash_key = DossierModel.by_unit_status, f"{query.unit}#{query.status.value}"
+            key_condition, served = filed, {"filed", "status"}
+        elif query.procedure:
+            index, hash_key = DossierModel.by_unit_procedure, f"{query.unit}#{query.procedure}"
+            key_condition, served = filed, {"filed", "procedure"}
         else:
-            if query.status:
-                index, hash_key = DossierModel.by_unit_status, f"{query.unit}#{query.status.value}"
-                if query.procedure:
-                    filters.append(DossierModel.procedure_code == query.procedure)
-            elif query.procedure:
-                index, hash_key = DossierModel.by_unit_procedure, f"{query.unit}#{query.procedure}"
-            else:
-                index, hash_key = DossierModel.by_unit_filed, query.unit
-            key_condition = DossierModel.filed_sk.between(*filed_range) if filed_range else None
-        condition = None
-        for f in filters:
-            condition = f if condition is None else condition & f
+            index, hash_key, key_condition, served = DossierModel.by_unit_filed, query.unit, filed, {"filed"}
+
+        wanted: dict[str, Condition | None] = {
+            "status": DossierModel.status == query.status.value if query.status else None,
+            "procedure": DossierModel.procedure_code == query.procedure if query.procedure else None,
+            "filed": filed,
+            "due": due,
+        }
+        condition: Condition | None = None
+        for name, filter_ in wanted.items():
+            if filter_ is not None and name not in served:
+                condition = filter_ if condition is None else condition & filter_
         results = index.query(
             hash_key,
             range_key_condition=key_condition,
             filter_condition=condition,
             limit=query.limit,
-            last_evaluated_key=last_key,
+            last_evaluated_key=_decode_cursor(query.cursor),
             # Due-time lists show the most overdue first; filed-time lists the newest first.
-            scan_index_forward=query.overdue is not None and query.view == "handling",
+            scan_index_forward=index is DossierModel.open_by_due,
         )
         items = [dict(item.summary) for item in results]
         return items, _encode_cursor(results.last_evaluated_key) if len(items) >= query.limit else None
