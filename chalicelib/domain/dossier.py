@@ -184,13 +184,12 @@ class Dossier:
             fee=dict(procedure.fee), steps=steps, submitted_at=at,
         )
         if channel == "online":
-            entry = dossier._record(Action.ACCEPT, None, Status.SUBMITTED, actor, at, note,
-                                    label="Nộp hồ sơ trực tuyến", action_name="submit")
+            entry = dossier._record("submit", "Nộp hồ sơ trực tuyến", None, actor, at, note)
         else:
             dossier._start_clock(calendar, at)
             dossier.status = Status.RECEIVED
-            entry = dossier._record(Action.ACCEPT, None, Status.RECEIVED, actor, at, note, label="Tiếp nhận hồ sơ",
-                                    action_name="receive", details={"appointment_at": iso(dossier.appointment_at)})
+            entry = dossier._record("receive", "Tiếp nhận hồ sơ", None, actor, at, note,
+                                    details={"appointment_at": iso(dossier.appointment_at)})
         return dossier, entry
 
     # --- the one entry point for every state change ------------------------------------------
@@ -216,7 +215,8 @@ class Dossier:
         step = details.pop("_step", None)
         self.status = target
         self.version += 1
-        return self._record(action, before, target, actor, at, note, details=details, step_met=step_met, step=step)
+        return self._record(action.value, transition.label, before, actor, at, note, details=details,
+                            step_met=step_met, step=step)
 
     # --- handlers, one per action -------------------------------------------------------------
     def _on_accept(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict[str, Any]) -> dict:
@@ -357,15 +357,15 @@ class Dossier:
         return {"reason": reason}
 
     def _record(
-        self, action: Action, before: Status | None, after: Status, actor: Actor, at: datetime, note: str, *,
-        label: str | None = None, action_name: str | None = None, details: dict[str, Any] | None = None,
-        step_met: bool | None = None, step: StepProgress | None = None,
+        self, action: str, label: str, before: Status | None, actor: Actor, at: datetime, note: str, *,
+        details: dict[str, Any] | None = None, step_met: bool | None = None, step: StepProgress | None = None,
     ) -> HistoryEntry:
+        """A control-sheet line for the change just made (the dossier's status is already the new one)."""
         step = step or (self.steps[self.current_step] if self.steps else None)
         self.history_count += 1
         return HistoryEntry(
-            seq=self.history_count, action=action_name or action.value, label=label or TRANSITIONS[action].label,
-            from_status=before, to_status=after, at=at, officer=actor.subject, officer_unit=actor.unit,
+            seq=self.history_count, action=action, label=label,
+            from_status=before, to_status=self.status, at=at, officer=actor.subject, officer_unit=actor.unit,
             step_index=step.index if step else None, step_name=step.name if step else None,
             step_unit=step.unit if step else None, step_due_at=step.due_at if step else None,
             step_met=step_met, note=note, details=details or {},
