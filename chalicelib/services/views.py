@@ -23,10 +23,6 @@ def local(instant: datetime | str | None) -> str | None:
     return instant.astimezone(_ZONE).isoformat()
 
 
-def status_view(status: Status) -> dict[str, Any]:
-    return status.as_dict()
-
-
 def clock_view(clock: Clock | None, now: datetime) -> dict[str, Any] | None:
     if clock is None:
         return None
@@ -66,7 +62,7 @@ def dossier_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> 
     return {
         "code": dossier.code,
         "version": dossier.version,
-        **status_view(dossier.status),
+        **dossier.status.as_dict(),
         "allowed_actions": allowed_actions(dossier.status),
         "procedure": {"code": dossier.procedure_code, "version": dossier.procedure_version,
                       "name": dossier.procedure_name, "field": dossier.field_code, "limit": dossier.limit.as_dict()},
@@ -98,7 +94,7 @@ def public_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> d
     """What an applicant may see by code: no personal data, no officers."""
     return {
         "code": dossier.code,
-        **status_view(dossier.status),
+        **dossier.status.as_dict(),
         "procedure": {"code": dossier.procedure_code, "name": dossier.procedure_name},
         "receiving_unit": dossier.receiving_unit,
         "submitted_at": local(dossier.submitted_at),
@@ -135,8 +131,8 @@ def history_view(entry: HistoryEntry) -> dict[str, Any]:
     data = entry.as_dict()
     for key in ("at", "step_due_at"):
         data[key] = local(data[key])
-    data["from_status"] = status_view(entry.from_status) if entry.from_status else None
-    data["to_status"] = status_view(entry.to_status)
+    data["from_status"] = entry.from_status.as_dict() if entry.from_status else None
+    data["to_status"] = entry.to_status.as_dict()
     return data
 
 
@@ -145,7 +141,7 @@ def summary_view(summary: dict[str, Any], now: datetime) -> dict[str, Any]:
     due = summary.get("due_at")
     return {
         **summary,
-        **status_view(status),
+        **status.as_dict(),
         "submitted_at": local(summary.get("submitted_at")),
         "received_at": local(summary.get("received_at")),
         "appointment_at": local(summary.get("appointment_at")),
