@@ -88,7 +88,8 @@ def test_due_preview_and_year_calendar(client):
 
 
 def test_health_and_openapi(client):
-    assert get(client, "/v1/health") == (200, get(client, "/v1/health")[1])
+    status, health = get(client, "/v1/health")
+    assert status == 200 and health["status"] == "ok" and health["time"].endswith("+07:00")
     status, doc = get(client, "/v1/openapi.json")
     assert status == 200 and doc["openapi"] == "3.1.0"
     from openapi_spec_validator import validate
