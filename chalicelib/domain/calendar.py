@@ -52,6 +52,9 @@ class CalendarSettings:
     days_off: Mapping[date, str] = field(default_factory=dict)
     working_days: frozenset[date] = frozenset()
     timezone: str = LOCAL_TIMEZONE
+    # Years whose civil-service decision (extra days off, make-up Saturdays) is shipped as data; any
+    # other year is counted on the public holidays alone and its due times are marked unconfirmed.
+    confirmed_years: frozenset[int] = frozenset()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: CalendarSettings | None = None) -> CalendarSettings:
@@ -81,6 +84,7 @@ class CalendarSettings:
             days_off=days_off,
             working_days=frozenset(working),
             timezone=str(data.get("timezone", base.timezone)),
+            confirmed_years=base.confirmed_years | ({int(data["year"])} if data.get("year") is not None else set()),
         )
         settings.check()
         return settings
@@ -109,6 +113,7 @@ class CalendarSettings:
             "off": sorted(d.isoformat() for d in self.days_off),
             "work": sorted(d.isoformat() for d in self.working_days),
             "tz": self.timezone,
+            "confirmed": sorted(self.confirmed_years),
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -153,6 +158,15 @@ class WorkingCalendar:
         days = self.settings.working_days | library_make_up_days()
         return sorted(d.isoformat() for d in days if d.year == year and d.weekday() in self.settings.weekend)
 
+    def confirmed(self, year: int) -> bool:
+        """Whether `year`'s civil-service decision is part of this calendar (else: public holidays only)."""
+        return year in self.settings.confirmed_years
+
+    def confirmed_between(self, start: datetime, end: datetime) -> bool:
+        """Whether every local day from `start` to `end` lies in a confirmed year."""
+        first, last = sorted((self.local(start).year, self.local(end).year))
+        return all(self.confirmed(year) for year in range(first, last + 1))
+
     # --- instants ---------------------------------------------------------------------------
     def periods_on(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
@@ -186,23 +200,36 @@ class WorkingCalendar:
         midnight = datetime.combine(day + timedelta(days=1), time(0), self.zone)
         return self.next_working_instant(midnight)
 
-    def clock_start(self, received_at: datetime, channel: str) -> datetime:
+    def cutoff_applies(self, channel: str, online_cutoff: bool | None = None) -> bool:
+        """Whether the intake cutoff hands a dossier received through `channel` on to the next day.
+
+        Paper channels follow the province setting (`cutoff_channels`); for `online`, a procedure may
+        force it either way (`online_cutoff`), else the province setting decides.
+        """
+        if self.settings.intake_cutoff is None:
+            return False
+        if channel == "online" and online_cutoff is not None:
+            return online_cutoff
+        return channel in self.settings.cutoff_channels
+
+    def received_after_cutoff(self, received_at: datetime) -> bool:
+        """Received on a working day after its intake cutoff (15:00 by default), whatever the channel."""
+        _require_aware(received_at)
+        cutoff = self.settings.intake_cutoff
+        local = received_at.astimezone(self.zone)
+        return cutoff is not None and self.is_working_day(local.date()) and local.time() > cutoff
+
+    def clock_start(self, received_at: datetime, channel: str, *, online_cutoff: bool | None = None) -> datetime:
         """When the legal clock of a dossier received at `received_at` through `channel` starts.
 
         Before opening counts from opening, during lunch from the afternoon opening, after
-        closing from the next working day; paper dossiers received after the cutoff (15:00 by
-        default) are handed on at the start of the next working day.
+        closing from the next working day; dossiers of the channels the cutoff applies to
+        (paper by default, see `cutoff_applies`) received after the cutoff (15:00 by default)
+        are handed on at the start of the next working day.
         """
         _require_aware(received_at)
-        local = received_at.astimezone(self.zone)
-        cutoff = self.settings.intake_cutoff
-        if (
-            cutoff is not None
-            and channel in self.settings.cutoff_channels
-            and self.is_working_day(local.date())
-            and local.time() > cutoff
-        ):
-            return self.first_opening_after_day(local.date())
+        if self.cutoff_applies(channel, online_cutoff) and self.received_after_cutoff(received_at):
+            return self.first_opening_after_day(received_at.astimezone(self.zone).date())
         return self.next_working_instant(received_at)
 
     def add_working(self, start: datetime, duration: timedelta) -> datetime:

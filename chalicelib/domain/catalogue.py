@@ -115,6 +115,9 @@ class Procedure:
     form_schema: Mapping[str, Any]
     fee: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # {"amount": VND, "description": ...}
     documents: tuple[Mapping[str, Any], ...] = ()
+    # Whether the intake cutoff (15:00) hands online submissions of this procedure on to the next
+    # working day: True/False decides it for the procedure, None leaves it to the province's calendar.
+    intake_cutoff_online: bool | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Procedure:
@@ -130,6 +133,7 @@ class Procedure:
                 form_schema=data["form_schema"],
                 fee=dict(data.get("fee") or {}),
                 documents=tuple(data.get("documents", ())),
+                intake_cutoff_online=_optional_bool(data.get("intake_cutoff_online"), "intake_cutoff_online"),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidInput("invalid procedure", [FieldProblem("procedure", str(exc))]) from exc
@@ -170,5 +174,12 @@ class Procedure:
             "steps": [s.as_dict() for s in self.steps],
             "fee": dict(self.fee),
             "documents": [dict(d) for d in self.documents],
+            "intake_cutoff_online": self.intake_cutoff_online,
             "form_schema": self.form_schema,
         }
+
+
+def _optional_bool(value: Any, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(f"{name} must be true, false or null")

@@ -61,7 +61,7 @@ class TimeLimit:
     def counting(self) -> Counting:
         return Counting.CALENDAR if self.unit is LimitUnit.CALENDAR_DAYS else Counting.WORKING
 
-    def nominal(self, hours_per_day: int) -> timedelta:
+    def nominal(self, hours_per_day: float) -> timedelta:
         """The budget independent of the start instant (a same-day limit counts as one day)."""
         if self.unit is LimitUnit.WORKING_DAYS:
             return timedelta(hours=self.amount * hours_per_day)
@@ -71,11 +71,23 @@ class TimeLimit:
             return timedelta(days=self.amount)
         return timedelta(hours=hours_per_day)
 
-    def budget_from(self, calendar: WorkingCalendar, start: datetime) -> timedelta:
-        """The budget of a clock starting at `start` (a working instant)."""
+    def budget_from(self, calendar: WorkingCalendar, start: datetime, received_at: datetime | None = None) -> timedelta:
+        """The budget of a clock starting at `start` (a working instant).
+
+        A same-day limit ("trong ngày") runs to the close of the day the clock starts; a dossier
+        received after the intake cutoff (given `received_at`, by any channel, online included)
+        whose clock still starts that day gets until the close of the next working day, never the
+        few minutes left before closing: the after-15:00 rule of Decree 61/2018 hands such dossiers
+        on to the next working day.
+        """
         if self.unit is LimitUnit.SAME_DAY:
             day = calendar.local(start).date()
-            return calendar.working_between(start, calendar.close_of_working_day(day))
+            if (received_at is not None and calendar.received_after_cutoff(received_at)
+                    and calendar.local(received_at).date() == day):
+                close = calendar.close_of_working_day(day + timedelta(days=1))
+            else:
+                close = calendar.close_of_working_day(day)
+            return calendar.working_between(start, close)
         return _whole_seconds(self.nominal(calendar.settings.hours_per_day))
 
 

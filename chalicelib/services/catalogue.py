@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -53,9 +54,16 @@ class Catalogue:
             self._current[code] = (now, found)
         return found
 
-    def calendar_for(self, unit_id: str) -> WorkingCalendar:
-        """The calendar a unit counts deadlines on: national, overlaid by its ancestors' settings."""
-        return self.calendar_for_settings(self.tree().calendar_for(unit_id, self._national()))
+    def calendar_for(self, unit_id: str, procedure: Procedure | None = None) -> WorkingCalendar:
+        """The calendar a unit counts deadlines on: national, overlaid by its ancestors' settings,
+        with the procedure's choice on whether the intake cutoff applies to online submissions."""
+        settings = self.tree().calendar_for(unit_id, self._national())
+        if procedure is not None and procedure.intake_cutoff_online is not None:
+            channels = settings.cutoff_channels - {"online"}
+            if procedure.intake_cutoff_online:
+                channels |= {"online"}
+            settings = dataclasses.replace(settings, cutoff_channels=frozenset(channels))
+        return self.calendar_for_settings(settings)
 
     def national_calendar(self) -> WorkingCalendar:
         return self.calendar_for_settings(self._national())
