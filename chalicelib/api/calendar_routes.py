@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..domain.calendar import WorkingCalendar
+from ..domain.calendar import FIRST_YEAR, LAST_YEAR, WorkingCalendar
 from ..domain.clock import parse_iso
 from ..domain.errors import FieldProblem, InvalidInput
 from ..domain.time_limit import LimitUnit, TimeLimit
@@ -16,6 +16,7 @@ from ..services.views import local
 from .routing import Call, route
 
 bp = Blueprint(__name__)
+_OUTSIDE = f"outside the years the calendar covers ({FIRST_YEAR}–{LAST_YEAR})"
 
 def _calendar(unit: str | None) -> WorkingCalendar:
     catalogue = deps().catalogue
@@ -31,6 +32,8 @@ def due_preview(call: Call) -> dict[str, Any]:
     query = call.query()
     try:
         start = parse_iso(query["start"])
+    except OverflowError as exc:  # a valid instant whose UTC time leaves the datetime range (0001, 9999)
+        raise InvalidInput("invalid start", [FieldProblem("start", _OUTSIDE)]) from exc
     except ValueError as exc:
         raise InvalidInput("invalid start", [FieldProblem("start", "an ISO 8601 instant with an offset")]) from exc
     limit = (TimeLimit(float(query["days"]), LimitUnit.WORKING_DAYS) if "days" in query
@@ -38,25 +41,30 @@ def due_preview(call: Call) -> dict[str, Any]:
     calendar = _calendar(query.get("unit"))
     try:
         clock_start = calendar.clock_start(start, query.get("channel", "direct"))
-        due = calendar.add_working(clock_start, limit.budget_from(calendar, clock_start))
+        due = calendar.add_working(clock_start, limit.budget_from(calendar, clock_start, start))
+        answer = {
+            "received_at": local(start),
+            "clock_start": local(clock_start),
+            "due_at": local(due),
+            "limit": limit.as_dict(),
+            "calendar_id": calendar.settings.calendar_id,
+            "calendar_version": calendar.settings.version,
+            # False when a day between receipt and due lies in a year without a shipped decision.
+            "confirmed": calendar.confirmed_between(start, due),
+        }
     except (ValueError, OverflowError) as exc:
-        raise InvalidInput("start is outside the supported range", [FieldProblem("start", str(exc))]) from exc
-    return {
-        "received_at": local(start),
-        "clock_start": local(clock_start),
-        "due_at": local(due),
-        "limit": limit.as_dict(),
-        "calendar_id": calendar.settings.calendar_id,
-        "calendar_version": calendar.settings.version,
-    }
+        field = "days" if "days" in query else "hours"
+        raise InvalidInput("start is outside the supported range",
+                           [FieldProblem("start", f"start plus {field}: {_OUTSIDE}")]) from exc
+    return answer
 
 
 @route(bp, "GET", "/v1/calendar/{year}", summary="A year's non-working days and make-up working days",
        tag="calendar", query="calendar-year-query", response="CalendarYear", errors=(400,),
        path_params={"year": {"type": "string", "pattern": "^[0-9]{4}$", "example": "2026"}})
 def calendar_year(call: Call, year: str) -> dict[str, Any]:
-    if not year.isdigit() or not 2000 <= int(year) <= 2100:
-        raise InvalidInput("invalid year", [FieldProblem("year", "a year from 2000 to 2100")])
+    if not year.isdigit() or not FIRST_YEAR <= int(year) <= LAST_YEAR:
+        raise InvalidInput("invalid year", [FieldProblem("year", f"a year from {FIRST_YEAR} to {LAST_YEAR}")])
     calendar = _calendar(call.query().get("unit"))
     y = int(year)
     s = calendar.settings
@@ -70,4 +78,7 @@ def calendar_year(call: Call, year: str) -> dict[str, Any]:
         "non_working_days": calendar.non_working_days(y),
         "make_up_working_days": calendar.make_up_working_days(y),
         "first_day": date(y, 1, 1).isoformat(),
+        # False: no civil-service decision for this year is shipped; counted on public holidays alone.
+        "confirmed": calendar.confirmed(y),
+        "calendar_version": s.version,
     }

@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
 MAX_SEARCH_DAYS = 3660  # a calendar with no working day in ten years is misconfigured
+# The years the public-holiday data covers (the `holidays` package knows Vietnam's lunar holidays up
+# to 2100 and none before 1901): a deadline outside them would silently ignore every holiday.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 PublicHolidays = Callable[[int], Mapping[date, str]]
 
@@ -31,12 +35,30 @@ def vietnam_public_holidays(year: int) -> Mapping[date, str]:
     return dict(holidays.country_holidays("VN", years=year, categories=("public",), language="vi"))
 
 
-@lru_cache(maxsize=16)
-def library_make_up_days() -> frozenset[date]:
-    """Saturdays the `holidays` package knows were declared working days."""
+@lru_cache(maxsize=64)
+def library_make_up_days(year: int) -> frozenset[date]:
+    """Saturdays of `year` the `holidays` package knows were declared working days.
+
+    The package lists a make-up day under the year of the holiday it pays for (Sat 27 Dec 2014 is
+    in 2015's data), so `year` and the next one are read, and only `year`'s days kept.
+    """
     import holidays
 
-    return frozenset(getattr(holidays.country_holidays("VN"), "weekend_workdays", ()))
+    calendar = holidays.country_holidays("VN", years=(year, year + 1))
+    return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
+
+
+class OutsideCalendar(ValueError):
+    """An instant or a day outside the years the calendar covers (FIRST_YEAR to LAST_YEAR)."""
+
+
+class CalendarError(ValueError):
+    """A calendar setting that cannot be used, with the name of the setting."""
+
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -45,7 +67,7 @@ class CalendarSettings:
 
     calendar_id: str = "VN"
     periods: tuple[tuple[time, time], ...] = ((time(7), time(11, 30)), (time(13, 30), time(17)))
-    hours_per_day: int = 8
+    hours_per_day: float = 8
     intake_cutoff: time | None = time(15)
     cutoff_channels: frozenset[str] = frozenset({"direct", "postal"})
     weekend: frozenset[int] = frozenset({5, 6})  # Monday is 0
@@ -55,6 +77,9 @@ class CalendarSettings:
     # Years whose civil-service decision (extra days off, make-up Saturdays) is shipped as data; any
     # other year is counted on the public holidays alone and its due times are marked unconfirmed.
     confirmed_years: frozenset[int] = frozenset()
+    # A fingerprint of the holiday data this calendar is counted on (the `holidays` package version and
+    # the shipped year files), part of `version`: an upgrade that changes a holiday changes the version.
+    holiday_data: str = ""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: CalendarSettings | None = None) -> CalendarSettings:
@@ -77,7 +102,7 @@ class CalendarSettings:
         settings = cls(
             calendar_id=str(data.get("calendar_id", base.calendar_id)),
             periods=periods,
-            hours_per_day=int(data.get("hours_per_day", base.hours_per_day)),
+            hours_per_day=_hours(data["hours_per_day"]) if "hours_per_day" in data else base.hours_per_day,
             intake_cutoff=cutoff,
             cutoff_channels=frozenset(data.get("cutoff_channels", base.cutoff_channels)),
             weekend=frozenset(data.get("weekend", base.weekend)),
@@ -85,20 +110,39 @@ class CalendarSettings:
             working_days=frozenset(working),
             timezone=str(data.get("timezone", base.timezone)),
             confirmed_years=base.confirmed_years | ({int(data["year"])} if data.get("year") is not None else set()),
+            holiday_data=base.holiday_data,
         )
         settings.check()
         return settings
 
     def check(self) -> None:
+        """Refuse settings that cannot be counted on, naming the setting (`CalendarError`).
+
+        The working periods and `hours_per_day` must agree: `hours_per_day` turns a limit published
+        in working days into working time, the periods say when that time runs. A province that
+        moves its opening to 07:30 (07:30–11:30 / 13:30–17:00 is 7.5 h) and keeps 8 h per day would
+        otherwise be given deadlines half an hour per day later than its own day, silently; the
+        operator states both, so a change to every deadline is deliberate and a typo is caught.
+        """
         if not self.periods:
-            raise ValueError("a calendar needs at least one working period")
+            raise CalendarError("working_hours", "a calendar needs at least one working period")
         previous_end: time | None = None
         for start, end in self.periods:
             if start >= end or (previous_end is not None and start < previous_end):
-                raise ValueError("working periods must be ordered and not overlap")
+                raise CalendarError("working_hours", "working periods must be ordered and not overlap")
             previous_end = end
         if not 1 <= self.hours_per_day <= 24:
-            raise ValueError("hours_per_day must be between 1 and 24")
+            raise CalendarError("hours_per_day", "must be between 1 and 24")
+        worked = sum(
+            (datetime.combine(date.min, end) - datetime.combine(date.min, start) for start, end in self.periods),
+            start=timedelta(0),
+        )
+        if worked != timedelta(hours=self.hours_per_day):
+            raise CalendarError("hours_per_day", (
+                f"{_number(self.hours_per_day)} h per working day, but the working periods add up to "
+                f"{_number(worked / timedelta(hours=1))} h: set both so they agree"))
+        if self.intake_cutoff is not None and not self.periods[0][0] <= self.intake_cutoff <= self.periods[-1][1]:
+            raise CalendarError("intake_cutoff", "must lie within the working day")
 
     @property
     def version(self) -> str:
@@ -106,7 +150,7 @@ class CalendarSettings:
         canonical = {
             "id": self.calendar_id,
             "periods": [[s.isoformat(), e.isoformat()] for s, e in self.periods],
-            "hours": self.hours_per_day,
+            "hours": _number(self.hours_per_day),
             "cutoff": self.intake_cutoff.isoformat() if self.intake_cutoff else None,
             "cutoff_channels": sorted(self.cutoff_channels),
             "weekend": sorted(self.weekend),
@@ -114,6 +158,7 @@ class CalendarSettings:
             "work": sorted(d.isoformat() for d in self.working_days),
             "tz": self.timezone,
             "confirmed": sorted(self.confirmed_years),
+            "holiday_data": self.holiday_data,
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -121,15 +166,20 @@ class CalendarSettings:
 class WorkingCalendar:
     """Answers "when is this due" and "how much working time passed" for one calendar."""
 
-    def __init__(self, settings: CalendarSettings, public_holidays: PublicHolidays = vietnam_public_holidays):
+    def __init__(self, settings: CalendarSettings, public_holidays: PublicHolidays = vietnam_public_holidays,
+                 make_up_days: Callable[[int], frozenset[date]] = library_make_up_days):
         self.settings = settings
         self.zone = ZoneInfo(settings.timezone)
         self._public_holidays = public_holidays
+        self._make_up_days = make_up_days
 
     # --- days -------------------------------------------------------------------------------
     def day_off_reason(self, day: date) -> str | None:
         """Why `day` is not a working day, or None when it is one."""
-        if day in self.settings.working_days or day in library_make_up_days():
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise OutsideCalendar(f"{day.isoformat()} is outside the years the calendar covers "
+                                  f"({FIRST_YEAR}–{LAST_YEAR})")
+        if day in self.settings.working_days or day in self._make_up_days(day.year):
             return None
         if day in self.settings.days_off:
             return self.settings.days_off[day]
@@ -155,7 +205,7 @@ class WorkingCalendar:
         return out
 
     def make_up_working_days(self, year: int) -> list[str]:
-        days = self.settings.working_days | library_make_up_days()
+        days = self.settings.working_days | self._make_up_days(year)
         return sorted(d.isoformat() for d in days if d.year == year and d.weekday() in self.settings.weekend)
 
     def confirmed(self, year: int) -> bool:
@@ -181,7 +231,7 @@ class WorkingCalendar:
 
     def _periods_ending_after(self, instant: datetime) -> Iterator[tuple[datetime, datetime, bool]]:
         """Working periods that end after `instant`, each with whether it closes its day."""
-        day = instant.astimezone(self.zone).date()
+        day = self.local(instant).date()
         for _ in range(MAX_SEARCH_DAYS):
             periods = self.periods_on(day)
             for index, (start, end) in enumerate(periods):
@@ -216,7 +266,7 @@ class WorkingCalendar:
         """Received on a working day after its intake cutoff (15:00 by default), whatever the channel."""
         _require_aware(received_at)
         cutoff = self.settings.intake_cutoff
-        local = received_at.astimezone(self.zone)
+        local = self.local(received_at)
         return cutoff is not None and self.is_working_day(local.date()) and local.time() > cutoff
 
     def clock_start(self, received_at: datetime, channel: str, *, online_cutoff: bool | None = None) -> datetime:
@@ -229,7 +279,7 @@ class WorkingCalendar:
         """
         _require_aware(received_at)
         if self.cutoff_applies(channel, online_cutoff) and self.received_after_cutoff(received_at):
-            return self.first_opening_after_day(received_at.astimezone(self.zone).date())
+            return self.first_opening_after_day(self.local(received_at).date())
         return self.next_working_instant(received_at)
 
     def add_working(self, start: datetime, duration: timedelta) -> datetime:
@@ -276,10 +326,31 @@ class WorkingCalendar:
         """Calendar-time limits end at the close of their last day, moved to the next working day
         when that day is off (Civil Code 2015, Art 148)."""
         _require_aware(start)
-        return self.close_of_working_day((start + duration).astimezone(self.zone).date())
+        try:
+            end = start + duration
+        except OverflowError as exc:
+            raise OutsideCalendar("the limit ends outside the years the calendar covers") from exc
+        return self.close_of_working_day(self.local(end).date())
 
     def local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.zone)
+        try:
+            return instant.astimezone(self.zone)
+        except OverflowError as exc:
+            raise OutsideCalendar("the instant is outside the years the calendar covers") from exc
+
+
+def _hours(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise CalendarError("hours_per_day", "a number of hours")
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise CalendarError("hours_per_day", "a number of hours") from exc
+
+
+def _number(value: float) -> float | int:
+    """7.5 stays 7.5, 8.0 is 8: how hours are written, and hashed into the version."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _require_aware(instant: datetime) -> None:

@@ -182,4 +182,4 @@ class Procedure:
 def _optional_bool(value: Any, name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    raise ValueError(f"{name} must be true, false or null")
+    raise InvalidInput("invalid procedure", [FieldProblem(name, "true, false or null")])
