@@ -1,52 +1,141 @@
-"""What ops deploy: `chalice package` with the tables merged in, linted, and importable from the zips alone."""
+"""What ops deploy: `chalice package` of each stage with its merge template, linted, importable from the zips
+alone, with API Gateway's own errors in the API's envelope."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from scripts.table_template import render
+from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, outputs, stages
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.e2e
 
 
-def test_tables_template_matches_the_models():
-    assert (ROOT / "infra" / "tables.yaml").read_text() == render(), "run: python scripts/table_template.py"
+def test_infra_templates_match_the_models_and_stages():
+    for path, text in outputs().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} drifted: run python scripts/table_template.py"
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("package")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "infra/tables.yaml",
-                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
-    return out
+# What a team fills in before deploying (docs/deploy.md); the stages ship with these empty.
+FILLED = {
+    "MOTCUA_JWKS_URL": "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Test/.well-known/jwks.json",
+    "MOTCUA_JWT_ISSUER": "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Test",
+    "MOTCUA_JWT_AUDIENCE": "testappclientid",
+    "MOTCUA_CURSOR_SECRET": "t" * 40,
+}
+ENV = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
+
+
+def configured_copy(stage: str, where: Path) -> Path:
+    """The project as a team deploys it: this checkout with the stage's settings filled in."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployed")
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy2(ROOT / name, where / name)
+    for name in ("chalicelib", "infra", ".chalice"):  # .chalice/deployments: the layer is reused, not rebuilt
+        shutil.copytree(ROOT / name, where / name, ignore=ignore)
+    config_path = where / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["stages"][stage]["environment_variables"].update(FILLED)
+    config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return where
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def package(request, tmp_path_factory) -> tuple[str, Path]:
+    stage = request.param
+    project = configured_copy(stage, tmp_path_factory.mktemp(f"project-{stage}"))
+    out = tmp_path_factory.mktemp(f"package-{stage}")
+    subprocess.run([str(BIN / "chalice"), "package", "--stage", stage, "--merge-template",
+                    f"infra/package-{stage}.yaml", str(out)], cwd=project, env=ENV, check=True,
+                   capture_output=True, timeout=600)
+    return stage, out
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_unconfigured_stage_refuses_to_package_naming_the_setting(stage, tmp_path):
+    # A bare `chalice deploy` (stage dev) imports the app with the stage's settings, as Lambda will: the empty
+    # identity settings stop it there with the variable named, before anything is created in AWS.
+    result = subprocess.run([str(BIN / "chalice"), "package", "--stage", stage, str(tmp_path / "out")], cwd=ROOT,
+                            env=ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "SettingsError: MOTCUA_JWKS_URL" in result.stderr
+    assert not (tmp_path / "out" / "sam.json").exists()
+
+
+def sam(package: tuple[str, Path]) -> dict[str, Any]:
+    return yaml.safe_load((package[1] / "sam.yaml").read_text(encoding="utf-8"))
 
 
 def test_package_ships_schemas_and_calendar_data(package):
-    names = set(zipfile.ZipFile(package / "deployment.zip").namelist())
+    names = set(zipfile.ZipFile(package[1] / "deployment.zip").namelist())
     assert {"app.py", "chalicelib/schemas/api/dossier-intake.json", "chalicelib/data/calendars/VN-2026.json",
             "chalicelib/schemas/forms/2.001417.json"} <= names
-    template = (package / "sam.yaml").read_text()
+    template = (package[1] / "sam.yaml").read_text()
     assert "DossiersTable" in template and "dynamodb:Query" in template and "rate(5 minutes)" in template
 
 
 def test_merged_template_passes_cfn_lint(package):
-    result = subprocess.run([str(BIN / "cfn-lint"), str(package / "sam.yaml")], capture_output=True, text=True)
+    result = subprocess.run([str(BIN / "cfn-lint"), str(package[1] / "sam.yaml")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_stage_tables_environment_and_policy_agree(package):
+    stage, _ = package
+    resources = sam(package)["Resources"]
+    prefix = stages()[stage]
+    tables = {r["Properties"]["TableName"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert tables and all(name.startswith(f"{prefix}-") for name in tables)
+    for function in ("APIHandler", "OverdueSweep"):
+        props = resources[function]["Properties"]
+        assert props["Environment"]["Variables"]["MOTCUA_TABLE_PREFIX"] == prefix
+        role = resources[props["Role"]["Fn::GetAtt"][0]]["Properties"]
+        arns = {arn for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]
+                if any(a.startswith("dynamodb:") for a in s["Action"]) for arn in s["Resource"]}
+        assert {arn.split("table/")[1].split("/")[0] for arn in arns} == tables
+    assert resources["APIHandler"]["Properties"]["Timeout"] < 29
+
+
+def test_gateway_errors_carry_the_envelope_request_id_and_cors(package):
+    body = sam(package)["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    # Unknown route (API Gateway says "missing authentication token"), 413, 429, 5xx, and the defaults.
+    assert {"MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "THROTTLED", "INTEGRATION_TIMEOUT",
+            "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses) == {kind for kind, *_ in GATEWAY_ERRORS}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert responses["REQUEST_TOO_LARGE"]["statusCode"] == "413"
+    assert responses["THROTTLED"]["statusCode"] == "429"
+    for kind, response in responses.items():
+        headers = response["responseParameters"]
+        assert headers[f"gatewayresponse.header.{REQUEST_ID_HEADER}"] == "context.requestId", kind
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'", kind
+        template = response["responseTemplates"]["application/json"]
+        # What API Gateway would send, with its variables filled in the way it fills them.
+        sent = template.replace("$context.requestId", "c0ffee-1").replace(
+            "$context.error.messageString", json.dumps("Missing Authentication Token"))
+        error = json.loads(sent)["error"]
+        assert set(error) == {"code", "message", "details", "request_id"}, kind
+        assert error["request_id"] == "c0ffee-1" and error["details"] == [] and re.fullmatch(r"[a-z_]+", error["code"])
+
+
 def test_app_imports_from_the_zips_alone(package, tmp_path):
+    stage, out = package
+    if stage != "prod":
+        pytest.skip("the zips are the same for every stage")
     code_dir, layer_dir = tmp_path / "task", tmp_path / "opt"
-    zipfile.ZipFile(package / "deployment.zip").extractall(code_dir)
-    zipfile.ZipFile(package / "layer-deployment.zip").extractall(layer_dir)
+    zipfile.ZipFile(out / "deployment.zip").extractall(code_dir)
+    zipfile.ZipFile(out / "layer-deployment.zip").extractall(layer_dir)
     site = layer_dir / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     probe = (f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(site)!r}]; "
              "import app; from chalicelib.api.schemas import load; load('dossier-intake'); "
