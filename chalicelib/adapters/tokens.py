@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import jwt
 
+from ..domain.codes import is_agency_id
 from ..domain.dossier import Actor
 
 ALGORITHMS = ["RS256"]
@@ -46,6 +47,13 @@ class JwksFileKeys:
 
 
 class TokenVerifier:
+    """Checks signature, expiry, issuer and the app client, then every claim the API uses by its type.
+
+    Cognito issues two kinds of token for the same app client: ID tokens (`token_use: id`, the client id in
+    `aud`) and access tokens (`token_use: access`, the client id in `client_id`, no `aud`). Both are accepted;
+    tokens without `token_use` (other OIDC issuers, the local stack) must carry the client id in `aud`.
+    """
+
     def __init__(self, keys: KeySource, issuer: str, audience: str, unit_claim: str, roles_claim: str):
         self._keys = keys
         self._issuer = issuer
@@ -54,22 +62,69 @@ class TokenVerifier:
         self._roles_claim = roles_claim
 
     def verify(self, token: str) -> Actor:
+        claims = self._decode(token)
+        self._check_client(claims)
+        subject = claims.get("sub")
+        if not _text(subject) or not subject.strip() or len(subject) > 256:
+            raise InvalidToken("claim sub: expected a non-empty string")
+        unit = claims.get(self._unit_claim)
+        if not isinstance(unit, str) or not is_agency_id(unit):
+            raise InvalidToken(f"claim {self._unit_claim}: expected a unit id string like 000.00.24.H56")
+        name = claims.get("name", "")
+        if not _text(name) or len(name) > 256:
+            raise InvalidToken("claim name: expected a string of at most 256 characters")
+        return Actor(subject=subject, unit=unit, roles=self._roles(claims), name=name)
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             claims = jwt.decode(
                 token,
                 self._keys.signing_key(token),
                 algorithms=ALGORITHMS,
                 issuer=self._issuer or None,
-                audience=self._audience or None,
-                options={"require": ["exp", "sub"]},
+                # aud is checked below, per token kind; sub by type below, so the error names the claim
+                options={"require": ["exp", "sub"], "verify_aud": False, "verify_sub": False},
             )
-        except (jwt.PyJWTError, ValueError) as exc:
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken(str(exc)) from exc
-        unit = claims.get(self._unit_claim)
-        roles = claims.get(self._roles_claim) or []
+        if not isinstance(claims, dict):
+            raise InvalidToken("the token's payload is not a JSON object")
+        return claims
+
+    def _check_client(self, claims: dict[str, Any]) -> None:
+        if not self._audience:
+            return
+        expected = (f"an ID token (token_use id) with aud {self._audience} or an access token "
+                    f"(token_use access) with client_id {self._audience}")
+        token_use = claims.get("token_use")
+        if token_use == "access":
+            if claims.get("client_id") != self._audience:
+                raise InvalidToken(f"claim client_id: expected {expected}")
+            return
+        if token_use not in (None, "id"):
+            raise InvalidToken(f"claim token_use: expected {expected}")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self._audience not in audiences:
+            raise InvalidToken(f"claim aud: expected {expected}")
+
+    def _roles(self, claims: dict[str, Any]) -> frozenset[str]:
+        """A list of strings, or one string of comma/space-separated roles; anything else is refused, so an
+        object such as {"admin": true} can never be read as role names."""
+        roles = claims.get(self._roles_claim, [])
         if isinstance(roles, str):
-            roles = [r.strip() for r in roles.replace(" ", ",").split(",") if r.strip()]
-        if not isinstance(unit, str) or not unit:
-            raise InvalidToken(f"the token has no {self._unit_claim} claim")
-        return Actor(subject=str(claims["sub"]), unit=unit, roles=frozenset(map(str, roles)),
-                     name=str(claims.get("name", "")))
+            roles = [r for r in roles.replace(",", " ").split() if r]
+        if not isinstance(roles, list) or not all(_text(r) and 0 < len(r) <= 64 for r in roles):
+            raise InvalidToken(f"claim {self._roles_claim}: expected a list of role names (strings)")
+        return frozenset(roles)
+
+
+def _text(value: Any) -> TypeGuard[str]:
+    """A string that can be stored: escaped lone surrogates ("\\ud800") decode to text UTF-8 cannot hold."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -75,3 +75,66 @@ def test_a_token_signed_by_another_key_is_refused(keys, tmp_path):
     with pytest.raises(InvalidToken):
         verifier.verify(cognito_style_token(other_dir))
     assert json.loads(keys[1].read_text())["keys"][0]["kid"] == local_keys.KID
+
+
+def _verifier(keys):
+    return TokenVerifier(JwksFileKeys(keys[1]), "https://issuer.example", "client-1", "custom:unit",
+                         "cognito:groups")
+
+
+@pytest.mark.parametrize(("claims", "named"), [
+    ({"cognito:groups": 7}, "cognito:groups"),
+    ({"cognito:groups": {"admin": True}}, "cognito:groups"),
+    ({"cognito:groups": ["desk", 3]}, "cognito:groups"),
+    ({"cognito:groups": ["desk", ["admin"]]}, "cognito:groups"),
+    ({"cognito:groups": ["A\ud800"]}, "cognito:groups"),
+    ({"custom:unit": 56}, "custom:unit"),
+    ({"custom:unit": ["000.00.11.H56"]}, "custom:unit"),
+    ({"custom:unit": "x" * 3000}, "custom:unit"),
+    ({"sub": 12}, "sub"),
+    ({"sub": {"id": "x"}}, "sub"),
+    ({"sub": "A\ud800"}, "sub"),
+    ({"name": ["An"]}, "name"),
+])
+def test_claims_of_the_wrong_type_are_refused_naming_the_claim(keys, claims, named):
+    with pytest.raises(InvalidToken, match=f"claim {named}"):
+        _verifier(keys).verify(cognito_style_token(keys[0], **claims))
+
+
+def test_an_object_of_roles_never_becomes_role_names(keys):
+    with pytest.raises(InvalidToken):
+        _verifier(keys).verify(cognito_style_token(keys[0], **{"cognito:groups": {"admin": True}}))
+
+
+def test_roles_may_be_one_comma_or_space_separated_string(keys):
+    actor = _verifier(keys).verify(cognito_style_token(keys[0], **{"cognito:groups": "desk, processor leader"}))
+    assert actor.roles == frozenset({"desk", "processor", "leader"})
+
+
+def access_token(key_dir, **claims):
+    """A Cognito access token: the client in client_id, no aud."""
+    private = (key_dir / "private.pem").read_bytes()
+    now = int(time.time())
+    base = {"sub": "cv.binh", "custom:unit": "000.00.11.H56", "cognito:groups": ["processor"], "token_use": "access",
+            "client_id": "client-1", "iss": "https://issuer.example", "iat": now, "exp": now + 300}
+    return jwt.encode({**base, **claims}, private, algorithm="RS256", headers={"kid": local_keys.KID})
+
+
+def test_cognito_id_and_access_tokens_are_both_accepted_for_the_configured_client(keys):
+    verifier = _verifier(keys)
+    id_token = cognito_style_token(keys[0], token_use="id")
+    assert verifier.verify(id_token).unit == verifier.verify(access_token(keys[0])).unit == "000.00.11.H56"
+
+
+@pytest.mark.parametrize(("token", "named"), [
+    (lambda d: access_token(d, client_id="other-client"), "client_id"),
+    (lambda d: access_token(d, client_id=None, aud="client-1"), "client_id"),  # access tokens name it client_id
+    (lambda d: cognito_style_token(d, token_use="id", aud="other-client"), "aud"),
+    (lambda d: cognito_style_token(d, token_use="refresh"), "token_use"),
+])
+def test_the_client_id_is_checked_for_either_kind_and_the_error_says_what_is_expected(keys, token, named):
+    with pytest.raises(InvalidToken) as error:
+        _verifier(keys).verify(token(keys[0]))
+    message = str(error.value)
+    assert f"claim {named}" in message
+    assert "ID token (token_use id) with aud client-1" in message and "client_id client-1" in message
