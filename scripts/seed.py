@@ -13,14 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_catalogue(path: Path = ROOT / "demo" / "catalogue.json") -> dict[str, int]:
+    from chalicelib.adapters.calendar_data import national_settings
     from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
     from chalicelib.adapters.dynamodb.tables import create_tables
     from chalicelib.domain.catalogue import Procedure, Unit, UnitTree
 
-    create_tables()
     data = json.loads(path.read_text(encoding="utf-8"))
     units = [Unit.from_dict(u) for u in data["units"]]
-    UnitTree(units)  # refuse a broken hierarchy before writing anything
+    # Refuse a broken hierarchy or a calendar override that cannot be counted on before writing anything.
+    UnitTree(units).check_calendars(national_settings())
+    create_tables()
     repo = CatalogueRepository()
     for unit in units:
         repo.put_unit(unit)
@@ -41,4 +43,9 @@ def load_catalogue(path: Path = ROOT / "demo" / "catalogue.json") -> dict[str, i
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    print(load_catalogue(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "demo" / "catalogue.json"))
+    from chalicelib.domain.errors import InvalidInput
+
+    try:
+        print(load_catalogue(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "demo" / "catalogue.json"))
+    except InvalidInput as exc:  # say which field of which unit or procedure, not a traceback
+        raise SystemExit(f"{exc.message}: " + "; ".join(f"{p.field}: {p.reason}" for p in exc.details)) from exc

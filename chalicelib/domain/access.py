@@ -1,34 +1,45 @@
-"""Who may see and act on which dossier: officers by unit, leaders by subtree, admins everywhere."""
+"""Who may see and act on which dossier: officers by unit, leaders by subtree, admins everywhere.
+
+A unit abolished by the 2025 reform hands its dossiers to its successor (and on along the successor
+chain): the successor's officers see and act on the dossiers it left open and list its dossiers, as
+its own officers did; leaders above the successor too.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from .catalogue import UnitTree
 from .dossier import Actor, Dossier
 from .errors import Forbidden
 
 
+def covers(actor: Actor, unit_id: str, tree: UnitTree) -> bool:
+    """Whether `actor` answers for `unit_id`: its officer, its successor's, or a leader above either."""
+    for uid in (unit_id, *tree.successors(unit_id)):
+        if uid == actor.unit or ("leader" in actor.roles and tree.is_within(uid, actor.unit)):
+            return True
+    return False
+
+
+def _covers_any(actor: Actor, units: Iterable[str | None], tree: UnitTree) -> bool:
+    return any(covers(actor, u, tree) for u in units if u)
+
+
 def may_read(actor: Actor, dossier: Dossier, tree: UnitTree) -> bool:
     if "admin" in actor.roles:
         return True
-    involved = dossier.units_involved
-    if actor.unit in involved:
-        return True
-    return "leader" in actor.roles and any(tree.is_within(u, actor.unit) for u in involved)
+    return _covers_any(actor, dossier.units_involved, tree)
 
 
 def check_may_act(actor: Actor, dossier: Dossier, tree: UnitTree) -> None:
     """Officers act on dossiers received by their unit or whose current step is their unit's."""
-    units = {dossier.receiving_unit, dossier.handling_unit}
-    if actor.unit in units:
-        return
-    if "leader" in actor.roles and any(tree.is_within(u, actor.unit) for u in units):
+    if _covers_any(actor, (dossier.receiving_unit, dossier.handling_unit), tree):
         return
     raise Forbidden(f"dossier {dossier.code} is handled by another unit")
 
 
 def check_may_list(actor: Actor, unit_id: str, tree: UnitTree) -> None:
-    if "admin" in actor.roles or unit_id == actor.unit:
-        return
-    if "leader" in actor.roles and tree.is_within(unit_id, actor.unit):
+    if "admin" in actor.roles or covers(actor, unit_id, tree):
         return
     raise Forbidden(f"unit {unit_id} is outside your scope")

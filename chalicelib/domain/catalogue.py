@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from .calendar import CalendarSettings
+from .calendar import CalendarError, CalendarSettings
 from .codes import is_agency_id, is_procedure_code
 from .errors import FieldProblem, InvalidInput
 from .time_limit import TimeLimit
@@ -19,24 +19,40 @@ ROLES = ("desk", "processor", "leader", "admin")
 
 @dataclass(frozen=True)
 class Unit:
+    """A unit (đơn vị) and the local days it exists: the 2025 reform (two-tier local government from
+    1 Jul 2025, Law on the Organisation of Local Government 2025) abolished the districts; an abolished
+    unit has a `valid_to` and a `successor` that takes over the dossiers it left open."""
+
     id: str
     name: str
     level: str  # data, not an enum: province, centre, department, district, commune ...
     parent: str | None = None
     successor: str | None = None
     calendar: Mapping[str, Any] | None = None  # overrides of the calendar for this subtree
+    valid_from: date | None = None  # first local day in operation; None: always was
+    valid_to: date | None = None  # last local day in operation; None: still is
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Unit:
         unit = cls(data["id"], data["name"], data["level"], data.get("parent"), data.get("successor"),
-                   data.get("calendar"))
+                   data.get("calendar"), _optional_date(data, "valid_from"), _optional_date(data, "valid_to"))
         if not is_agency_id(unit.id):
             reason = f"{unit.id!r} is not a Decision 20/2020 identifier"
             raise InvalidInput("invalid unit", [FieldProblem("id", reason)])
+        if unit.valid_from and unit.valid_to and unit.valid_to < unit.valid_from:
+            raise InvalidInput("invalid unit", [FieldProblem("valid_to", f"{unit.id}: before valid_from")])
+        if unit.successor == unit.id:
+            raise InvalidInput("invalid unit", [FieldProblem("successor", f"{unit.id} cannot succeed itself")])
         return unit
 
+    def active_on(self, day: date) -> bool:
+        """Whether the unit exists on local day `day` (and may receive dossiers)."""
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "name": self.name, "level": self.level, "parent": self.parent}
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "level": self.level, "parent": self.parent,
+                               "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+                               "valid_to": self.valid_to.isoformat() if self.valid_to else None}
         if self.successor:
             out["successor"] = self.successor
         if self.calendar:
@@ -55,7 +71,25 @@ class UnitTree:
         for unit in self.units.values():
             if unit.parent and unit.parent not in self.units:
                 raise InvalidInput("invalid unit", [FieldProblem("parent", f"{unit.id}: unknown parent {unit.parent}")])
+            if unit.successor and unit.successor not in self.units:
+                raise InvalidInput("invalid unit", [FieldProblem(
+                    "successor", f"{unit.id}: unknown successor {unit.successor}")])
             self.ancestors(unit.id)  # raises on cycles
+            self.successors(unit.id)
+
+    def check_calendars(self, national: CalendarSettings) -> None:
+        """Refuse, before anything is published, a unit whose calendar overrides cannot be counted on
+        (e.g. working periods that do not add up to `hours_per_day`), naming the unit and the setting."""
+        for unit_id in sorted(self.units):
+            if not self.units[unit_id].calendar:
+                continue
+            try:
+                self.calendar_for(unit_id, national)
+            except CalendarError as exc:
+                raise InvalidInput("invalid unit calendar", [FieldProblem(
+                    f"calendar.{exc.field}", f"{unit_id}: {exc.reason}")]) from exc
+            except (ValueError, TypeError, KeyError) as exc:
+                raise InvalidInput("invalid unit calendar", [FieldProblem("calendar", f"{unit_id}: {exc}")]) from exc
 
     def get(self, unit_id: str) -> Unit | None:
         return self.units.get(unit_id)
@@ -69,6 +103,17 @@ class UnitTree:
                 raise InvalidInput("invalid unit", [FieldProblem("parent", f"cycle through {unit_id}")])
             out.append(current.parent)
             current = self.units.get(current.parent)
+        return out
+
+    def successors(self, unit_id: str) -> list[str]:
+        """The units that took over from `unit_id`, nearest first (a successor may itself be abolished)."""
+        out: list[str] = []
+        current = self.units.get(unit_id)
+        while current is not None and current.successor:
+            if current.successor in out or current.successor == unit_id:
+                raise InvalidInput("invalid unit", [FieldProblem("successor", f"cycle through {unit_id}")])
+            out.append(current.successor)
+            current = self.units.get(current.successor)
         return out
 
     def is_within(self, unit_id: str, ancestor_id: str) -> bool:
@@ -177,6 +222,16 @@ class Procedure:
             "intake_cutoff_online": self.intake_cutoff_online,
             "form_schema": self.form_schema,
         }
+
+
+def _optional_date(data: Mapping[str, Any], name: str) -> date | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidInput("invalid unit", [FieldProblem(name, f"{data.get('id')}: a date YYYY-MM-DD")]) from exc
 
 
 def _optional_bool(value: Any, name: str) -> bool | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ..domain.calendar import CalendarSettings, WorkingCalendar
 from ..domain.catalogue import Procedure, Unit, UnitTree
@@ -35,6 +37,21 @@ class Catalogue:
         if unit is None:
             raise InvalidInput("unknown unit", [FieldProblem(field_name, f"no unit {unit_id!r} in the catalogue")])
         return unit
+
+    def active_unit(self, unit_id: str, field_name: str, at: datetime) -> Unit:
+        """The unit, refused (naming `field_name`) when it is not in operation on the local day of `at`:
+        a unit abolished by the 2025 reform receives no dossier; its successor does."""
+        unit = self.unit(unit_id, field_name)
+        day = at.astimezone(ZoneInfo(self._national().timezone)).date()
+        if unit.active_on(day):
+            return unit
+        if unit.valid_to is not None and day > unit.valid_to:
+            reason = f"unit {unit.id} ceased operating after {unit.valid_to.isoformat()}"
+            if unit.successor:
+                reason += f"; its successor is {unit.successor}"
+        else:
+            reason = f"unit {unit.id} operates only from {unit.valid_from.isoformat() if unit.valid_from else ''}"
+        raise InvalidInput("unit not in operation", [FieldProblem(field_name, reason)])
 
     def procedures(self) -> list[Procedure]:
         return sorted(self._store.procedures(), key=lambda p: p.code)
