@@ -69,13 +69,18 @@ class Clock:
     due_at: datetime | None  # None while paused: no deadline runs
     calendar_version: str
     entries: list[ClockEntry] = field(default_factory=list)
+    # A step's due time never falls after its dossier's (Decree 61/2018 Art 19: the steps share the
+    # procedure's limit): `not_after` is that ceiling, `capped` says the budget would have run past it.
+    not_after: datetime | None = None
+    capped: bool = False
 
     @classmethod
     def start(
-        cls, calendar: WorkingCalendar, at: datetime, effective_at: datetime, budget: timedelta, counting: Counting
+        cls, calendar: WorkingCalendar, at: datetime, effective_at: datetime, budget: timedelta, counting: Counting,
+        *, not_after: datetime | None = None,
     ) -> Clock:
         clock = cls(counting, budget, ClockState.RUNNING, effective_at, timedelta(0), None,
-                    calendar.settings.version)
+                    calendar.settings.version, not_after=not_after)
         clock.due_at = clock._due_from(calendar, effective_at)
         clock._log("start", at, effective_at)
         return clock
@@ -88,6 +93,11 @@ class Clock:
 
     def is_overdue(self, now: datetime) -> bool:
         return self.state is ClockState.RUNNING and self.due_at is not None and now > self.due_at
+
+    @property
+    def first_started_at(self) -> datetime:
+        """When the clock first started: the receipt of the complete dossier, as the law counts it."""
+        return next(e.effective_at for e in self.entries if e.event == "start")
 
     @property
     def started_at(self) -> datetime:
@@ -106,14 +116,9 @@ class Clock:
         if self.state is not ClockState.STOPPED or self.finished_at is None:
             return None
         due = self.last_due_at
-        finished = self.finished_at
         if due is None:
             return None
-        if finished > due:
-            return Outcome.LATE
-        if calendar.local(finished).date() < calendar.local(due).date():
-            return Outcome.EARLY
-        return Outcome.ON_TIME
+        return classify(calendar, self.finished_at, due)
 
     # --- changes ----------------------------------------------------------------------------
     def pause(self, calendar: WorkingCalendar, at: datetime, reason: str) -> None:
@@ -124,19 +129,25 @@ class Clock:
         self.due_at = None
         self._log("pause", at, at, reason)
 
-    def resume(self, calendar: WorkingCalendar, at: datetime, effective_at: datetime) -> None:
+    def resume(
+        self, calendar: WorkingCalendar, at: datetime, effective_at: datetime, *, not_after: datetime | None = None
+    ) -> None:
+        """Run again with the budget left: the due time moves by the working time spent paused."""
         self._require(ClockState.PAUSED, "resume")
+        self.not_after = not_after
         self.state = ClockState.RUNNING
         self.running_since = effective_at
         self.due_at = self._due_from(calendar, effective_at)
         self._log("resume", at, effective_at)
 
     def restart(
-        self, calendar: WorkingCalendar, at: datetime, effective_at: datetime, budget: timedelta, reason: str
+        self, calendar: WorkingCalendar, at: datetime, effective_at: datetime, budget: timedelta, reason: str,
+        *, not_after: datetime | None = None,
     ) -> None:
         """Start the full limit again from zero (a complete supplement was received)."""
         if self.state is ClockState.STOPPED:
             raise ValueError("a stopped clock cannot restart")
+        self.not_after = not_after
         self.budget = budget
         self.consumed = timedelta(0)
         self.state = ClockState.RUNNING
@@ -166,8 +177,11 @@ class Clock:
     def _due_from(self, calendar: WorkingCalendar, effective_at: datetime) -> datetime:
         remaining = max(self.budget - self.consumed, timedelta(0))
         if self.counting is Counting.CALENDAR:
-            return calendar.add_calendar(effective_at, remaining)
-        return calendar.add_working(effective_at, remaining)
+            due = calendar.add_calendar(effective_at, remaining)
+        else:
+            due = calendar.add_working(effective_at, remaining)
+        self.capped = self.not_after is not None and due > self.not_after
+        return self.not_after if self.not_after is not None and self.capped else due
 
     def _log(self, event: str, at: datetime, effective_at: datetime, reason: str = "") -> None:
         self.entries.append(
@@ -176,7 +190,7 @@ class Clock:
 
     # --- persistence shape ------------------------------------------------------------------
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "counting": self.counting.value,
             "budget_seconds": int(self.budget.total_seconds()),
             "state": self.state.value,
@@ -186,6 +200,9 @@ class Clock:
             "calendar_version": self.calendar_version,
             "entries": [e.as_dict() for e in self.entries],
         }
+        if self.not_after is not None:  # step clocks only: dossier clocks stay as small as before
+            out.update(not_after=iso(self.not_after), capped=self.capped)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Clock:
@@ -198,7 +215,18 @@ class Clock:
             parse_iso(data["due_at"]) if data.get("due_at") else None,
             data["calendar_version"],
             [ClockEntry.from_dict(e) for e in data.get("entries", [])],
+            parse_iso(data["not_after"]) if data.get("not_after") else None,
+            bool(data.get("capped", False)),
         )
+
+
+def classify(calendar: WorkingCalendar, finished: datetime, due: datetime) -> Outcome:
+    """Early: finished on a day before the due date; on time: on the due date, by the due time; late: after it."""
+    if finished > due:
+        return Outcome.LATE
+    if calendar.local(finished).date() < calendar.local(due).date():
+        return Outcome.EARLY
+    return Outcome.ON_TIME
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -213,6 +241,3 @@ def parse_iso(text: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError("instants must carry a timezone offset")
     return value.astimezone(_UTC)
-
-
-

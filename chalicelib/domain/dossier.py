@@ -7,21 +7,39 @@ watchers, counters and the national-portal outbox hook in there later.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from .calendar import WorkingCalendar
 from .catalogue import Procedure
-from .clock import Clock, ClockState, Outcome, iso, parse_iso
+from .clock import Clock, ClockState, Outcome, classify, iso, parse_iso
 from .errors import ActionNotAllowed, FieldProblem, Forbidden, InvalidInput
 from .lifecycle import TRANSITIONS, Action, allowed_actions
 from .status import Status
 from .time_limit import TimeLimit
 
 CHANNELS = ("direct", "postal", "online")
-# A supplement may be requested within 3 working days of receipt (Decree 61/2018 Art 15, carried into 118/2025).
+PAPER_CHANNELS = ("direct", "postal")
+# A supplement is requested once, fully, within 3 working days of receipt (Decree 61/2018 Art 15(2)(a)
+# for the one request, Art 19(4) for the 3-working-day window; carried into Decree 118/2025).
 SUPPLEMENT_WINDOW_WORKING_DAYS = 3
+# What the desk decides about a paper dossier in front of it (Decree 61/2018 Art 15(2)): receive it,
+# refuse it (form 03), or hand back a guidance slip listing what is missing (form 02).
+INTAKE_DECISIONS = ("receive", "refuse", "guide")
+
+# The calendar each unit counts on: the dossier's limit on the receiving unit's, each step (a liên
+# thông step at another agency included) on its own unit's. A single calendar stands for all units.
+CalendarFor = Callable[[str], WorkingCalendar]
+Calendars = WorkingCalendar | CalendarFor
+
+
+def calendar_source(calendars: Calendars) -> CalendarFor:
+    if isinstance(calendars, WorkingCalendar):
+        single = calendars
+        return lambda _unit: single
+    return calendars
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,15 @@ class StepProgress:
     @property
     def due_at(self) -> datetime | None:
         return self.clock.due_at if self.clock else None
+
+    @property
+    def due_capped(self) -> bool:
+        """Whether the step's own budget would have run past the dossier's due time (and was cut to it)."""
+        return self.clock is not None and self.clock.capped
+
+    def performable_by(self, actor: Actor) -> bool:
+        """A step is done by its role; a leader may also do a processor's step of their unit, never the reverse."""
+        return self.role in actor.roles or (self.role == "processor" and "leader" in actor.roles)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +123,9 @@ class HistoryEntry:
     step_met: bool | None
     note: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    from_unit: str | None = None  # the unit handing the dossier over (form 05: bên giao)
+    to_unit: str | None = None  # the unit receiving it (form 05: bên nhận)
+    step_outcome: str | None = None  # early / on_time / late of the step this line finished
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +144,9 @@ class HistoryEntry:
             "step_met": self.step_met,
             "note": self.note,
             "details": self.details,
+            "from_unit": self.from_unit,
+            "to_unit": self.to_unit,
+            "step_outcome": self.step_outcome,
         }
 
     @classmethod
@@ -126,6 +159,7 @@ class HistoryEntry:
             step_unit=data.get("step_unit"),
             step_due_at=parse_iso(data["step_due_at"]) if data.get("step_due_at") else None,
             step_met=data.get("step_met"), note=data.get("note", ""), details=data.get("details", {}),
+            from_unit=data.get("from_unit"), to_unit=data.get("to_unit"), step_outcome=data.get("step_outcome"),
         )
 
 
@@ -158,20 +192,33 @@ class Dossier:
     resolved_at: datetime | None = None
     returned_at: datetime | None = None
     history_count: int = 0
+    authorised_person: dict[str, Any] | None = None  # người được ủy quyền, when someone files for the applicant
+    result_delivery: dict[str, Any] | None = None  # where and how the result is returned (form 01)
+    # The desk's decision on the dossier (receive / refuse / guide), by whom and when: what counters need.
+    intake: dict[str, Any] | None = None
+    # Early / on_time / late for a resolved dossier; withdrawn, stopped, refused, not_accepted or guided
+    # for the others, which the law does not measure against a deadline. Fixed when the dossier closes.
+    final_outcome: str | None = None
+    supplement_violations: int = 0  # requests outside Art 15/19(4): counted as late by Decision 766
+    supplement_restarts: bool = False  # the pending supplement request restarts the limit when answered
+    appointments: list[dict[str, Any]] = field(default_factory=list)  # every appointment given, oldest first
 
     # --- creation ---------------------------------------------------------------------------
     @classmethod
     def receive(
         cls, *, code: str, procedure: Procedure, receiving_unit: str, competent_unit: str, channel: str,
         applicant: dict[str, Any], form: dict[str, Any], documents: list[dict[str, Any]], actor: Actor,
-        at: datetime, calendar: WorkingCalendar, note: str = "",
+        at: datetime, calendar: Calendars, note: str = "", authorised_person: dict[str, Any] | None = None,
+        result_delivery: dict[str, Any] | None = None, decision: dict[str, Any] | None = None,
     ) -> tuple[Dossier, HistoryEntry]:
-        """Intake: an online submission waits at status 1; a desk or postal dossier is received."""
+        """Intake: an online submission waits at status 1; a desk or postal dossier is received, or, on the
+        desk's `decision`, refused (form 03, status 3) or handed back with a guidance slip (form 02)."""
         if channel not in CHANNELS:
             raise InvalidInput("invalid channel", [FieldProblem("channel", f"must be one of {', '.join(CHANNELS)}")])
         if competent_unit not in procedure.competent_units:
             raise InvalidInput("unit not competent", [FieldProblem(
                 "competent_unit", f"{competent_unit} is not competent for procedure {procedure.code}")])
+        verdict = _intake_decision(decision, channel)
         steps = [
             StepProgress(i, s.name, procedure.unit_of(s, competent_unit), s.role, s.budget)
             for i, s in enumerate(procedure.steps)
@@ -181,21 +228,37 @@ class Dossier:
             procedure_name=procedure.name, field_code=procedure.field.get("code", ""), limit=procedure.limit,
             receiving_unit=receiving_unit, competent_unit=competent_unit, channel=channel,
             status=Status.SUBMITTED, applicant=applicant, form=form, documents=documents,
-            fee=dict(procedure.fee), steps=steps, submitted_at=at,
+            fee=dict(procedure.fee), steps=steps, submitted_at=at, authorised_person=authorised_person,
+            result_delivery=result_delivery,
         )
         if channel == "online":
             entry = dossier._record("submit", "Nộp hồ sơ trực tuyến", None, actor, at, note)
+        elif verdict["decision"] == "refuse":
+            dossier._decide_intake(actor, at, verdict)
+            dossier.status = Status.NOT_ACCEPTED
+            dossier.final_outcome = "not_accepted"
+            entry = dossier._record("refuse_intake", "Từ chối tiếp nhận hồ sơ", None, actor, at, note,
+                                    details={"form": "03", "reasons": verdict["reasons"]})
+        elif verdict["decision"] == "guide":
+            dossier._decide_intake(actor, at, verdict)
+            dossier.status = Status.GUIDED
+            dossier.final_outcome = "guided"
+            entry = dossier._record("guide_intake", "Hướng dẫn bổ sung, hoàn thiện hồ sơ", None, actor, at, note,
+                                    details={"form": "02", "missing_items": verdict["missing_items"]})
         else:
-            dossier._start_clock(calendar, at)
+            dossier._start_clock(calendar_source(calendar), actor, at)
             dossier.status = Status.RECEIVED
             entry = dossier._record("receive", "Tiếp nhận hồ sơ", None, actor, at, note,
-                                    details={"appointment_at": iso(dossier.appointment_at)})
+                                    details={"appointment_at": iso(dossier.appointment_at)},
+                                    from_unit=receiving_unit)
         return dossier, entry
 
     # --- the one entry point for every state change ------------------------------------------
     def act(
-        self, action: Action, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict[str, Any]
+        self, action: Action, actor: Actor, at: datetime, calendars: Calendars, payload: dict[str, Any]
     ) -> HistoryEntry:
+        """Apply `action` by `actor` at `at`. `calendars` gives each unit's working calendar (a single
+        calendar stands for every unit): the dossier counts on its receiving unit's, each step on its own."""
         transition = TRANSITIONS[action]
         if not actor.has_any(transition.roles):
             raise Forbidden(f"action {action.value} needs one of the roles: {', '.join(sorted(transition.roles))}")
@@ -206,27 +269,29 @@ class Dossier:
                 f"({self.status.label}); allowed: {', '.join(allowed) or 'none'}",
                 allowed,
             )
-        before = self.status
+        before, from_unit = self.status, self.handling_unit
         note = str(payload.get("note", ""))
-        handler = getattr(self, f"_on_{action.value}")
-        details: dict[str, Any] = handler(actor, at, calendar, payload) or {}
+        details = HANDLERS[action](self, actor, at, calendar_source(calendars), payload)
         target = transition.target or self._resume_target()
         step_met = details.pop("_step_met", None)
         step = details.pop("_step", None)
         self.status = target
         self.version += 1
         return self._record(action.value, transition.label, before, actor, at, note, details=details,
-                            step_met=step_met, step=step)
+                            step_met=step_met, step=step, from_unit=from_unit)
 
-    # --- handlers, one per action -------------------------------------------------------------
-    def _on_accept(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict[str, Any]) -> dict:
-        self._start_clock(calendar, at)
+    # --- handlers, one per action (the table HANDLERS below maps each Action to one) -----------
+    def _on_accept(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict[str, Any]) -> dict:
+        self._start_clock(calendars, actor, at)
         return {"appointment_at": iso(self.appointment_at)}
 
-    def _on_refuse_intake(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
-        return {"reasons": _required_list(payload, "reasons")}
+    def _on_refuse_intake(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        reasons = _required_list(payload, "reasons")
+        self._decide_intake(actor, at, {"decision": "refuse", "reasons": reasons})
+        self.final_outcome = "not_accepted"
+        return {"form": "03", "reasons": reasons}
 
-    def _on_assign(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_assign(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         officer = str(payload.get("officer") or actor.subject)
         if "leader" not in actor.roles and officer != actor.subject:
             raise Forbidden("a processor may only assign a step to themselves")
@@ -234,56 +299,80 @@ class Dossier:
         step.assignee = officer
         return {"officer": officer}
 
-    def _on_complete_step(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_complete_step(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        finished = self.steps[self.current_step]
+        self._check_step_role(actor, finished, Action.COMPLETE_STEP)
         if self.current_step >= len(self.steps) - 1:
             raise ActionNotAllowed("this is the last step: resolve or refuse the dossier instead",
                                    ["resolve", "refuse"])
-        finished = self.steps[self.current_step]
-        met = self._finish_step(calendar, at)
+        met = self._finish_step(calendars, at)
         self.current_step += 1
-        nxt = self.steps[self.current_step]
-        start = calendar.next_working_instant(at)
-        nxt.clock = Clock.start(calendar, at, start, nxt.budget.budget_from(calendar, start), nxt.budget.counting)
+        nxt = self._start_step(calendars, at, at)
         return {"_step_met": met, "_step": finished, "next_step": nxt.name, "next_unit": nxt.unit,
-                "next_step_due_at": iso(nxt.due_at)}
+                "next_step_due_at": iso(nxt.due_at), "next_step_due_capped": nxt.due_capped}
 
-    def _on_request_supplement(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_request_supplement(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        """Decree 61/2018 Art 15(2)(a), Art 19(4): one request, within 3 working days of receipt, restarts
+        the limit once the complete dossier is back. Any other request is the agency's fault: it only pauses
+        the clock, needs a leader and a reason, and is recorded as a violation (Decision 766 counts it late)."""
         missing = _required_list(payload, "missing_items")
-        assert self.clock is not None
+        clock = self._legal_clock(Action.REQUEST_SUPPLEMENT)
+        calendar = calendars(self.receiving_unit)
         window = timedelta(hours=calendar.settings.hours_per_day * SUPPLEMENT_WINDOW_WORKING_DAYS)
-        within_window = calendar.working_between(self.clock.started_at, at) <= window
-        self._pause(calendar, at, "supplement")
+        within_window = calendar.working_between(clock.first_started_at, at) <= window
+        first = self.supplement_requests == 0
+        details: dict[str, Any] = {"missing_items": missing, "within_legal_window": within_window,
+                                   "request_number": self.supplement_requests + 1}
+        lawful = first and within_window
+        if not lawful:
+            why = ("a supplement was already requested once" if not first
+                   else f"more than {SUPPLEMENT_WINDOW_WORKING_DAYS} working days after receipt")
+            if "leader" not in actor.roles:
+                raise Forbidden(f"{why}: such a request breaks Decree 61/2018 Art 15 and Art 19(4) "
+                                "and may only be made by a leader, with a reason")
+            details.update(violation=True, violation_reason=why, reason=_required_text(payload, "reason"))
+            self.supplement_violations += 1
+        self._pause(calendars, at, "supplement")
         self.supplement_requests += 1
-        return {"missing_items": missing, "within_legal_window": within_window,
-                "request_number": self.supplement_requests}
+        self.supplement_restarts = lawful
+        details["restarts_limit"] = lawful
+        return details
 
-    def _on_receive_supplement(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
-        # The legal time limit restarts from zero once the complete dossier is back.
-        assert self.clock is not None
-        start = calendar.clock_start(at, self.channel)
-        self.clock.restart(calendar, at, start, self.limit.budget_from(calendar, start), "supplement received")
+    def _on_receive_supplement(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        clock = self._legal_clock(Action.RECEIVE_SUPPLEMENT)
+        calendar = calendars(self.receiving_unit)
         step = self.steps[self.current_step]
-        if step.clock is not None:
-            step.clock.restart(calendar, at, start, step.budget.budget_from(calendar, start), "supplement received")
-        previous = self.appointment_at
-        self.appointment_at = self.clock.due_at
-        return {"previous_appointment_at": iso(previous), "appointment_at": iso(self.appointment_at)}
+        if self.supplement_restarts:
+            # The lawful request: the legal time limit restarts from zero once the complete dossier is back.
+            start = calendar.clock_start(at, self.channel)
+            clock.restart(calendar, at, start, self.limit.budget_from(calendar, start, at), "supplement received")
+            if step.clock is not None and step.clock.state is not ClockState.STOPPED:
+                step_calendar = calendars(step.unit)
+                step_start = step_calendar.next_working_instant(start)
+                step.clock.restart(step_calendar, at, step_start,
+                                   step.budget.budget_from(step_calendar, step_start, at),
+                                   "supplement received", not_after=self.due_at)
+            restarted = True
+        else:
+            # A request outside the rules: the time already used still counts, the clock only resumes.
+            self._resume(calendars, at, Action.RECEIVE_SUPPLEMENT)
+            restarted = False
+        self.supplement_restarts = False
+        return {"restarted": restarted,
+                **self._new_appointment(at, "supplement received" if restarted else "supplement received (resumed)")}
 
-    def _on_request_payment(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_request_payment(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         amount = payload.get("amount", self.fee.get("amount"))
-        self._pause(calendar, at, "payment")
+        self._pause(calendars, at, "payment")
         return {"amount": amount}
 
-    def _on_confirm_payment(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
-        start = calendar.next_working_instant(at)
-        assert self.clock is not None
-        self.clock.resume(calendar, at, start)
-        step = self.steps[self.current_step]
-        if step.clock is not None and step.clock.state is ClockState.PAUSED:
-            step.clock.resume(calendar, at, start)
-        return {"receipt_number": payload.get("receipt_number"), "due_at": iso(self.clock.due_at)}
+    def _on_confirm_payment(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        self._resume(calendars, at, Action.CONFIRM_PAYMENT)
+        return {"receipt_number": payload.get("receipt_number"), "due_at": iso(self.due_at),
+                **self._new_appointment(at, "payment confirmed")}
 
-    def _on_resolve(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_resolve(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        self._check_step_role(actor, self.steps[self.current_step], Action.RESOLVE)
         if self.current_step < len(self.steps) - 1:
             remaining = self.steps[self.current_step].name
             raise ActionNotAllowed(f"step {remaining!r} is not the last step: complete it first",
@@ -291,74 +380,136 @@ class Dossier:
         result = payload.get("result")
         if not isinstance(result, dict) or not str(result.get("summary", "")).strip():
             raise InvalidInput("a result is required", [FieldProblem("result.summary", "required to resolve")])
-        return self._close_with_result(calendar, at, {"kind": "approved", **result})
+        return self._close_with_result(calendars, at, {"kind": "approved", **result})
 
-    def _on_refuse(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_refuse(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         reasons = _required_list(payload, "reasons")
-        return self._close_with_result(calendar, at, {"kind": "refused", "reasons": reasons})
+        return self._close_with_result(calendars, at, {"kind": "refused", "reasons": reasons})
 
-    def _on_return_result(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
+    def _on_return_result(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         self.returned_at = at
         return {}
 
-    def _on_withdraw(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
-        return self._end(calendar, at, _required_text(payload, "reason"), "withdrawn")
+    def _on_withdraw(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        return self._end(calendars, at, _required_text(payload, "reason"), "withdrawn")
 
-    def _on_stop(self, actor: Actor, at: datetime, calendar: WorkingCalendar, payload: dict) -> dict:
-        return self._end(calendar, at, _required_text(payload, "reason"), "stopped")
+    def _on_stop(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        return self._end(calendars, at, _required_text(payload, "reason"), "stopped")
 
     # --- helpers ----------------------------------------------------------------------------
-    def _start_clock(self, calendar: WorkingCalendar, at: datetime) -> None:
+    def _legal_clock(self, action: Action) -> Clock:
+        """The dossier's clock; an action that needs it on a dossier never received is not allowed."""
+        if self.clock is None:
+            allowed = allowed_actions(self.status)
+            raise ActionNotAllowed(f"action {action.value} needs the legal clock, but dossier {self.code} "
+                                   "was never received (its clock has not started)", allowed)
+        return self.clock
+
+    def _check_step_role(self, actor: Actor, step: StepProgress, action: Action) -> None:
+        if not step.performable_by(actor):
+            raise Forbidden(f"action {action.value}: step {step.name!r} is performed by the role {step.role!r}, "
+                            f"which you do not have")
+
+    def _decide_intake(self, actor: Actor, at: datetime, verdict: dict[str, Any]) -> None:
+        self.intake = {**verdict, "by": actor.subject, "by_name": actor.name, "by_unit": actor.unit, "at": iso(at)}
+
+    def _start_clock(self, calendars: CalendarFor, actor: Actor, at: datetime) -> None:
+        calendar = calendars(self.receiving_unit)
         start = calendar.clock_start(at, self.channel)
         self.received_at = at
-        self.clock = Clock.start(calendar, at, start, self.limit.budget_from(calendar, start), self.limit.counting)
-        first = self.steps[0]
-        first.clock = Clock.start(calendar, at, start, first.budget.budget_from(calendar, start),
-                                  first.budget.counting)
-        self.appointment_at = self.clock.due_at
+        self.clock = Clock.start(calendar, at, start, self.limit.budget_from(calendar, start, at),
+                                 self.limit.counting)
+        self._decide_intake(actor, at, {"decision": "receive"})
+        self._start_step(calendars, at, start, received_at=at)
+        self._new_appointment(at, "received")
 
-    def _pause(self, calendar: WorkingCalendar, at: datetime, reason: str) -> None:
-        assert self.clock is not None
+    def _start_step(
+        self, calendars: CalendarFor, at: datetime, start: datetime, received_at: datetime | None = None
+    ) -> StepProgress:
+        """Start the current step's clock on its own unit's calendar, never due after the dossier.
+        `received_at`: the dossier's arrival, for the first step (a same-day step received late runs on)."""
+        step = self.steps[self.current_step]
+        calendar = calendars(step.unit)
+        begin = calendar.next_working_instant(start)
+        step.clock = Clock.start(calendar, at, begin, step.budget.budget_from(calendar, begin, received_at),
+                                 step.budget.counting, not_after=self.due_at)
+        return step
+
+    def _pause(self, calendars: CalendarFor, at: datetime, reason: str) -> None:
+        clock = self._legal_clock(Action.REQUEST_PAYMENT if reason == "payment" else Action.REQUEST_SUPPLEMENT)
         self.paused_from = self.status
-        self.clock.pause(calendar, at, reason)
+        clock.pause(calendars(self.receiving_unit), at, reason)
         step = self.steps[self.current_step]
         if step.clock is not None and step.clock.state is ClockState.RUNNING:
-            step.clock.pause(calendar, at, reason)
+            step.clock.pause(calendars(step.unit), at, reason)
+
+    def _resume(self, calendars: CalendarFor, at: datetime, action: Action) -> None:
+        calendar = calendars(self.receiving_unit)
+        clock = self._legal_clock(action)
+        clock.resume(calendar, at, calendar.next_working_instant(at))
+        step = self.steps[self.current_step]
+        if step.clock is not None and step.clock.state is ClockState.PAUSED:
+            step_calendar = calendars(step.unit)
+            step.clock.resume(step_calendar, at, step_calendar.next_working_instant(at), not_after=self.due_at)
+
+    def _new_appointment(self, at: datetime, reason: str) -> dict[str, Any]:
+        """The appointment follows the due time; the applicant gets the new one, and every one is kept."""
+        previous = self.appointment_at
+        if self.due_at is None or self.due_at == previous:
+            return {}
+        self.appointment_at = self.due_at
+        self.appointments.append({"appointment_at": iso(self.appointment_at), "given_at": iso(at), "reason": reason})
+        return {"previous_appointment_at": iso(previous), "appointment_at": iso(self.appointment_at),
+                "appointment_changed": previous is not None}
 
     def _resume_target(self) -> Status:
         target = self.paused_from or Status.IN_PROGRESS
         self.paused_from = None
         return target
 
-    def _finish_step(self, calendar: WorkingCalendar, at: datetime) -> bool | None:
+    def _finish_step(self, calendars: CalendarFor, at: datetime) -> bool | None:
         step = self.steps[self.current_step]
         step.completed_at = at
         if step.clock is None or step.clock.state is ClockState.STOPPED:
             return None
+        calendar = calendars(step.unit)
         step.clock.stop(calendar, at, "step completed")
         step.outcome = step.clock.outcome(calendar)
         return step.outcome is not Outcome.LATE
 
-    def _close_with_result(self, calendar: WorkingCalendar, at: datetime, result: dict[str, Any]) -> dict:
+    def _close_with_result(self, calendars: CalendarFor, at: datetime, result: dict[str, Any]) -> dict:
         finished = self.steps[self.current_step]
-        met = self._finish_step(calendar, at)
-        assert self.clock is not None
-        self.clock.stop(calendar, at, result["kind"])
+        clock = self._legal_clock(Action.RESOLVE if result["kind"] == "approved" else Action.REFUSE)
+        met = self._finish_step(calendars, at)
+        calendar = calendars(self.receiving_unit)
+        clock.stop(calendar, at, result["kind"])
         self.result = result
         self.resolved_at = at
-        return {"_step_met": met, "_step": finished, "result": result, "outcome": self.outcome(calendar)}
+        # A refusal after appraisal is not measured against the deadline (it has an outcome of its own).
+        self.final_outcome = "refused" if result["kind"] == "refused" else self._timeliness(calendar, at)
+        return {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
 
-    def _end(self, calendar: WorkingCalendar, at: datetime, reason: str, why: str) -> dict:
+    def _timeliness(self, calendar: WorkingCalendar, finished: datetime) -> str | None:
+        """Early / on time / late against the appointment the applicant holds (never later than the due time)."""
+        clock = self.clock
+        candidates = [d for d in (self.appointment_at, clock.last_due_at if clock else None) if d is not None]
+        if not candidates:
+            return None
+        return classify(calendar, finished, min(candidates)).value
+
+    def _end(self, calendars: CalendarFor, at: datetime, reason: str, why: str) -> dict:
         if self.clock is not None and self.clock.state is not ClockState.STOPPED:
-            self.clock.stop(calendar, at, why)
+            self.clock.stop(calendars(self.receiving_unit), at, why)
         step = self.steps[self.current_step]
         if step.clock is not None and step.clock.state is not ClockState.STOPPED:
-            step.clock.stop(calendar, at, why)
-        return {"reason": reason}
+            step.clock.stop(calendars(step.unit), at, why)
+        self.final_outcome = why
+        return {"reason": reason, "outcome": why}
 
     def _record(
         self, action: str, label: str, before: Status | None, actor: Actor, at: datetime, note: str, *,
         details: dict[str, Any] | None = None, step_met: bool | None = None, step: StepProgress | None = None,
+        from_unit: str | None = None,
     ) -> HistoryEntry:
         """A control-sheet line for the change just made (the dossier's status is already the new one)."""
         step = step or (self.steps[self.current_step] if self.steps else None)
@@ -369,13 +520,15 @@ class Dossier:
             step_index=step.index if step else None, step_name=step.name if step else None,
             step_unit=step.unit if step else None, step_due_at=step.due_at if step else None,
             step_met=step_met, note=note, details=details or {},
+            from_unit=from_unit or actor.unit, to_unit=self.handling_unit,
+            step_outcome=step.outcome.value if step is not None and step_met is not None and step.outcome else None,
         )
 
     # --- questions --------------------------------------------------------------------------
     @property
     def handling_unit(self) -> str:
         """The unit whose turn it is: the receiving desk until received, then the current step's unit."""
-        if self.status is Status.SUBMITTED or not self.steps:
+        if self.status in (Status.SUBMITTED, Status.NOT_ACCEPTED, Status.GUIDED) or not self.steps:
             return self.receiving_unit
         if self.status in (Status.RESOLVED, Status.REFUSED):
             return self.receiving_unit  # the desk hands back the result
@@ -384,6 +537,17 @@ class Dossier:
     @property
     def units_involved(self) -> set[str]:
         return {self.receiving_unit, self.competent_unit, *(s.unit for s in self.steps)}
+
+    @property
+    def coordinating_units(self) -> list[str]:
+        """Units other than the lead (competent) one that do a step: the liên thông partners."""
+        return list(dict.fromkeys(s.unit for s in self.steps if s.unit != self.competent_unit))
+
+    @property
+    def tracking_number(self) -> int:
+        """The entry number in the receiving unit's tracking book (form 06): the dossier's daily sequence,
+        the last group of its code, unique per unit and receipt day and never reused."""
+        return int(self.code.rsplit("-", 1)[1])
 
     @property
     def due_at(self) -> datetime | None:
@@ -397,10 +561,18 @@ class Dossier:
         return self.clock is not None and self.clock.is_overdue(now)
 
     def outcome(self, calendar: WorkingCalendar) -> str | None:
-        if self.clock is None:
+        """The dossier's outcome once closed: early / on_time / late for a resolved one, else its own word
+        (withdrawn, stopped, refused, not_accepted, guided); None while open."""
+        if self.final_outcome is not None:
+            return self.final_outcome
+        # Dossiers closed before the outcome was stored: derive it the same way.
+        if self.status in OWN_OUTCOMES:
+            return OWN_OUTCOMES[self.status]
+        if self.result is not None and self.result.get("kind") == "refused":
+            return "refused"
+        if self.resolved_at is None:
             return None
-        result = self.clock.outcome(calendar)
-        return result.value if result else None
+        return self._timeliness(calendar, self.resolved_at)
 
     # --- persistence shape ------------------------------------------------------------------
     def as_dict(self) -> dict[str, Any]:
@@ -432,6 +604,13 @@ class Dossier:
             "resolved_at": iso(self.resolved_at),
             "returned_at": iso(self.returned_at),
             "history_count": self.history_count,
+            "authorised_person": self.authorised_person,
+            "result_delivery": self.result_delivery,
+            "intake": self.intake,
+            "final_outcome": self.final_outcome,
+            "supplement_violations": self.supplement_violations,
+            "supplement_restarts": self.supplement_restarts,
+            "appointments": self.appointments,
         }
 
     @classmethod
@@ -452,14 +631,64 @@ class Dossier:
             paused_from=Status(d["paused_from"]) if d.get("paused_from") else None,
             supplement_requests=d.get("supplement_requests", 0), result=d.get("result"),
             resolved_at=when("resolved_at"), returned_at=when("returned_at"),
-            history_count=d.get("history_count", 0),
+            history_count=d.get("history_count", 0), authorised_person=d.get("authorised_person"),
+            result_delivery=d.get("result_delivery"), intake=d.get("intake"), final_outcome=d.get("final_outcome"),
+            supplement_violations=d.get("supplement_violations", 0),
+            # Stored before the rule: only a first request ever restarted the limit.
+            supplement_restarts=d.get("supplement_restarts", d.get("supplement_requests", 0) == 1),
+            appointments=d.get("appointments", []),
         )
 
 
-def _required_list(payload: dict[str, Any], key: str) -> list[str]:
+Handler = Callable[[Dossier, Actor, datetime, CalendarFor, dict[str, Any]], dict[str, Any]]
+
+# One handler per action, where a reader sees them all (and a test checks it against the API schema).
+HANDLERS: dict[Action, Handler] = {
+    Action.ACCEPT: Dossier._on_accept,
+    Action.REFUSE_INTAKE: Dossier._on_refuse_intake,
+    Action.ASSIGN: Dossier._on_assign,
+    Action.COMPLETE_STEP: Dossier._on_complete_step,
+    Action.REQUEST_SUPPLEMENT: Dossier._on_request_supplement,
+    Action.RECEIVE_SUPPLEMENT: Dossier._on_receive_supplement,
+    Action.REQUEST_PAYMENT: Dossier._on_request_payment,
+    Action.CONFIRM_PAYMENT: Dossier._on_confirm_payment,
+    Action.RESOLVE: Dossier._on_resolve,
+    Action.REFUSE: Dossier._on_refuse,
+    Action.RETURN_RESULT: Dossier._on_return_result,
+    Action.WITHDRAW: Dossier._on_withdraw,
+    Action.STOP: Dossier._on_stop,
+}
+
+# Closed dossiers that are not early, on time or late: each has an outcome of its own (DOMAIN: lifecycle).
+OWN_OUTCOMES = {
+    Status.WITHDRAWN: "withdrawn", Status.STOPPED: "stopped", Status.REFUSED: "refused",
+    Status.NOT_ACCEPTED: "not_accepted", Status.GUIDED: "guided",
+}
+
+
+def _intake_decision(decision: dict[str, Any] | None, channel: str) -> dict[str, Any]:
+    """Validate the desk's decision on a paper dossier (Decree 61/2018 Art 15(2))."""
+    if decision is None:
+        return {"decision": "receive"}
+    kind = decision.get("decision", "receive")
+    if kind not in INTAKE_DECISIONS:
+        raise InvalidInput("invalid intake decision", [FieldProblem(
+            "intake.decision", f"must be one of {', '.join(INTAKE_DECISIONS)}")])
+    if kind != "receive" and channel not in PAPER_CHANNELS:
+        raise InvalidInput("an online submission is not refused at intake", [FieldProblem(
+            "intake.decision", "online submissions wait at status 1: refuse them with the refuse_intake action")])
+    if kind == "refuse":
+        return {"decision": kind, "reasons": _required_list(decision, "reasons", "intake.reasons")}
+    if kind == "guide":
+        return {"decision": kind, "missing_items": _required_list(decision, "missing_items", "intake.missing_items")}
+    return {"decision": kind}
+
+
+def _required_list(payload: dict[str, Any], key: str, field_name: str | None = None) -> list[str]:
     value = payload.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InvalidInput(f"{key} is required", [FieldProblem(key, "a non-empty list of non-empty strings")])
+        name = field_name or key
+        raise InvalidInput(f"{name} is required", [FieldProblem(name, "a non-empty list of non-empty strings")])
     return [v.strip() for v in value]
 
 

@@ -11,6 +11,7 @@ class Status(StrEnum):
     SUBMITTED = "submitted"
     RECEIVED = "received"
     NOT_ACCEPTED = "not_accepted"
+    GUIDED = "guided"
     IN_PROGRESS = "in_progress"
     SUPPLEMENT_REQUESTED = "supplement_requested"
     PAYMENT_REQUESTED = "payment_requested"
@@ -37,15 +38,22 @@ class Status(StrEnum):
         return {"status": self.value, "national_code": self.national_code, "label": self.label}
 
 
+# A paper dossier found incomplete at the desk is not received: the officer hands the applicant a
+# guidance slip (form 02, Decree 61/2018 Art 15(2)(a)) listing what is missing. The national list
+# has no code for "guided, not received"; the nearest is 3 (Không được tiếp nhận), so GUIDED maps
+# there many-to-one, while staying a status of its own so counters tell guidance from a refusal
+# (form 03, Art 15(2)(b)), which is NOT_ACCEPTED.
+#
 # A refusal after appraisal is a processed dossier whose result is the refusal letter: the
-# national portal sees code 9 (then 10 once handed back), and the clock decides on-time as for
-# an approval.
+# national portal sees code 9 (then 10 once handed back). Like withdrawn, stopped and not-accepted
+# dossiers it is not early, on time or late: its outcome is "refused" (see Dossier.outcome).
 _NATIONAL: dict[Status, tuple[int, str]] = {
     Status.SUBMITTED: (1, "Mới đăng ký"),
     Status.RECEIVED: (2, "Được tiếp nhận"),
     Status.NOT_ACCEPTED: (3, "Không được tiếp nhận"),
+    Status.GUIDED: (3, "Không được tiếp nhận (hướng dẫn bổ sung, hoàn thiện hồ sơ)"),
     Status.IN_PROGRESS: (4, "Đang xử lý"),
-    Status.SUPPLEMENT_REQUESTED: (5, "Yêu cầu bổ sung"),
+    Status.SUPPLEMENT_REQUESTED: (5, "Yêu cầu bổ sung giấy tờ"),
     Status.PAYMENT_REQUESTED: (6, "Yêu cầu thực hiện nghĩa vụ tài chính"),
     Status.WITHDRAWN: (7, "Công dân yêu cầu rút hồ sơ"),
     Status.STOPPED: (8, "Dừng xử lý"),
@@ -55,5 +63,5 @@ _NATIONAL: dict[Status, tuple[int, str]] = {
 }
 
 CLOSED = frozenset(
-    {Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED}
+    {Status.NOT_ACCEPTED, Status.GUIDED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED}
 )

@@ -8,9 +8,11 @@ from ..domain.codes import dossier_code, sequence_name
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from ..observability import logger
+from .actions import unit_calendars
 from .bootstrap import Deps
 from .forms import validate_form
-from .views import dossier_view, receipt_view
+from .queries import unit_names
+from .views import dossier_view, intake_forms
 
 
 def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[str, Any]:
@@ -18,14 +20,15 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
     if "desk" not in actor.roles:
         raise Forbidden("receiving a dossier needs the desk role")
     catalogue = deps.catalogue
-    receiving = catalogue.active_unit(actor.unit, "receiving_unit", deps.now())
+    receiving = catalogue.unit(actor.unit, "receiving_unit")
     try:
         procedure = catalogue.procedure(request["procedure_code"])
     except NotFound as exc:
         raise InvalidInput("unknown procedure", [FieldProblem("procedure_code", exc.message)]) from exc
     competent = request.get("competent_unit") or _default_competent(procedure.competent_units, receiving.id)
-    catalogue.active_unit(competent, "competent_unit", deps.now())
-    validate_form(procedure.form_schema, request.get("form", {}))
+    catalogue.unit(competent, "competent_unit")
+    if request.get("intake", {}).get("decision", "receive") == "receive":  # refused or guided: may be incomplete
+        validate_form(procedure.form_schema, request.get("form", {}))
 
     now = deps.now()
     calendar = catalogue.calendar_for(receiving.id)
@@ -35,13 +38,15 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
         code=dossier_code(receiving.id, local_day, sequence), procedure=procedure, receiving_unit=receiving.id,
         competent_unit=competent, channel=request["channel"], applicant=request["applicant"],
         form=request.get("form", {}), documents=request.get("documents", []), actor=actor, at=now,
-        calendar=calendar, note=request.get("note", ""),
+        calendar=unit_calendars(deps, procedure), note=request.get("note", ""),
+        authorised_person=request.get("authorised_person"), result_delivery=request.get("result_delivery"),
+        decision=request.get("intake"),
     )
     deps.dossiers.add(dossier, entry)
     logger().info("dossier received", extra={
         "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
         "status": dossier.status, "due_at": dossier.due_at.isoformat() if dossier.due_at else None})
-    return {**dossier_view(dossier, calendar, now), "receipt": receipt_view(dossier, actor.subject)}
+    return {**dossier_view(dossier, calendar, now), **intake_forms(dossier, unit_names(deps))}
 
 
 def _default_competent(competent_units: tuple[str, ...], receiving: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from ..domain.dossier import Actor, Dossier
 from ..domain.errors import Forbidden, NotFound
 from .bootstrap import Deps
 from .ports import DossierQuery
-from .views import dossier_view, history_view, public_view, summary_view
+from .views import control_sheet_view, dossier_view, public_view, summary_view
 
 
 def _readable(deps: Deps, actor: Actor, code: str) -> Dossier:
@@ -30,9 +31,18 @@ def get_dossier(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
 def get_history(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
     """The process control sheet (form 05)."""
     dossier = _readable(deps, actor, code)
-    entries = deps.dossiers.history(code)
-    return {"code": dossier.code, "form": "05", "title": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
-            "entries": [history_view(e) for e in entries]}
+    return control_sheet_view(dossier, deps.dossiers.history(code), unit_names(deps))
+
+
+def unit_names(deps: Deps) -> Callable[[str], str]:
+    """A unit's name from the (cached) catalogue, for the forms; an unknown id stands for itself."""
+    tree = deps.catalogue.tree()
+
+    def name(unit_id: str) -> str:
+        unit = tree.get(unit_id)
+        return unit.name if unit is not None else unit_id
+
+    return name
 
 
 def list_dossiers(deps: Deps, actor: Actor, query: DossierQuery) -> dict[str, Any]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain.calendar import LOCAL_TIMEZONE, WorkingCalendar
 from ..domain.clock import Clock, parse_iso
-from ..domain.dossier import Dossier, HistoryEntry, StepProgress
+from ..domain.dossier import OWN_OUTCOMES, Dossier, HistoryEntry, StepProgress
 from ..domain.lifecycle import allowed_actions
 from ..domain.status import Status
 
@@ -50,6 +51,7 @@ def step_view(step: StepProgress, now: datetime, public: bool = False) -> dict[s
         "due_at": local(step.due_at),
         "completed_at": local(step.completed_at),
         "outcome": step.outcome.value if step.outcome else None,
+        "due_capped": step.due_capped,  # the step's budget ran past the dossier's due time: cut to it
     }
     if not public:
         out["role"] = step.role
@@ -80,7 +82,13 @@ def dossier_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> 
         "steps": [step_view(s, now) for s in dossier.steps],
         "clock": clock_view(dossier.clock, now),
         "supplement_requests": dossier.supplement_requests,
+        "supplement_violations": dossier.supplement_violations,
+        "appointments": appointments_view(dossier),
+        "intake": intake_view(dossier),
+        "tracking_number": dossier.tracking_number,
         "applicant": dossier.applicant,
+        "authorised_person": dossier.authorised_person,
+        "result_delivery": dossier.result_delivery,
         "form": dossier.form,
         "documents": dossier.documents,
         "fee": dossier.fee,
@@ -103,36 +111,182 @@ def public_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> d
         "due_at": local(dossier.due_at),
         "overdue": dossier.is_overdue(now),
         "outcome": dossier.outcome(calendar),
+        "appointments": appointments_view(dossier),
         "resolved_at": local(dossier.resolved_at),
         "returned_at": local(dossier.returned_at),
         "steps": [step_view(s, now, public=True) for s in dossier.steps],
     }
 
 
-def receipt_view(dossier: Dossier, officer: str) -> dict[str, Any]:
-    """Form 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả."""
+def appointments_view(dossier: Dossier) -> list[dict[str, Any]]:
+    """Every appointment the applicant was given, oldest first (the old ones are kept, never rewritten)."""
+    return [{**a, "appointment_at": local(a.get("appointment_at")), "given_at": local(a.get("given_at"))}
+            for a in dossier.appointments]
+
+
+def intake_view(dossier: Dossier) -> dict[str, Any] | None:
+    """The desk's decision (receive / refuse / guide), by whom and when."""
+    if dossier.intake is None:
+        return None
+    return {**dossier.intake, "at": local(dossier.intake.get("at"))}
+
+
+_DOCUMENT_KINDS = {"original": "Bản chính", "certified_copy": "Bản sao có chứng thực", "copy": "Bản sao"}
+_DELIVERY = {"at_desk": "Nhận trực tiếp tại Bộ phận Một cửa", "postal": "Qua dịch vụ bưu chính công ích",
+             "online": "Trực tuyến"}
+
+
+def _documents(dossier: Dossier) -> list[dict[str, Any]]:
+    out = []
+    for doc in dossier.documents:
+        kind = doc.get("kind") or ("original" if doc.get("original") else None)
+        out.append({"name": doc.get("name"), "kind": kind, "kind_label": _DOCUMENT_KINDS.get(kind or ""),
+                    "copies": doc.get("copies", 1)})
+    return out
+
+
+def _contact(person: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not person:
+        return None
+    keys = ("name", "kind", "id_number", "phone", "email", "address", "authorisation")
+    return {k: person[k] for k in keys if k in person}
+
+
+def _officer(dossier: Dossier) -> dict[str, Any]:
+    intake = dossier.intake or {}
+    return {"officer": intake.get("by"), "name": intake.get("by_name") or intake.get("by")}
+
+
+def _unit(unit_id: str, unit_name: Callable[[str], str]) -> dict[str, str]:
+    return {"id": unit_id, "name": unit_name(unit_id)}
+
+
+def receipt_view(dossier: Dossier, unit_name: Callable[[str], str], reissued: bool = False) -> dict[str, Any]:
+    """Form 01 (Circular 01/2018/TT-VPCP, carried into 03/2025): Giấy tiếp nhận hồ sơ và hẹn trả kết quả.
+
+    The tracking-book entry (Sổ theo dõi hồ sơ, form 06) is numbered by the dossier's daily sequence,
+    the last group of its code: unique per receiving unit and receipt day, and never reused.
+    """
+    delivery = dossier.result_delivery or {"method": "at_desk"}
     return {
         "form": "01",
         "title": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+        "reissued": reissued,
         "code": dossier.code,
+        "receiving_unit": _unit(dossier.receiving_unit, unit_name),
+        "received_by": _officer(dossier),
+        "applicant": _contact(dossier.applicant),
         "applicant_name": dossier.applicant.get("name"),
+        "authorised_person": _contact(dossier.authorised_person),
         "procedure": f"{dossier.procedure_code} - {dossier.procedure_name}",
-        "documents": dossier.documents,
+        "documents": _documents(dossier),
         "received_at": local(dossier.received_at or dossier.submitted_at),
         "appointment_at": local(dossier.appointment_at),
         "limit": dossier.limit.label,
         "fee": dossier.fee,
-        "receiving_unit": dossier.receiving_unit,
-        "received_by": officer,
+        "result_delivery": {**delivery, "label": _DELIVERY.get(str(delivery.get("method")), "")},
+        "tracking_book": {"entry_number": dossier.tracking_number,
+                          "day": local(dossier.received_at or dossier.submitted_at)},
     }
 
 
-def history_view(entry: HistoryEntry) -> dict[str, Any]:
+def refusal_view(dossier: Dossier, unit_name: Callable[[str], str]) -> dict[str, Any]:
+    """Form 03: Phiếu từ chối tiếp nhận giải quyết hồ sơ (Decree 61/2018 Art 15(2)(b)), with the reasons."""
+    intake = dossier.intake or {}
+    return {
+        "form": "03",
+        "title": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+        "code": dossier.code,
+        "receiving_unit": _unit(dossier.receiving_unit, unit_name),
+        "refused_by": _officer(dossier),
+        "refused_at": local(intake.get("at")),
+        "applicant": _contact(dossier.applicant),
+        "procedure": f"{dossier.procedure_code} - {dossier.procedure_name}",
+        "reasons": intake.get("reasons", []),
+        "tracking_book": {"entry_number": dossier.tracking_number, "day": local(intake.get("at"))},
+    }
+
+
+def guidance_view(dossier: Dossier, unit_name: Callable[[str], str]) -> dict[str, Any]:
+    """Form 02: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Decree 61/2018 Art 15(2)(a)): what is missing;
+    the dossier is not received and no clock starts."""
+    intake = dossier.intake or {}
+    return {
+        "form": "02",
+        "title": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+        "code": dossier.code,
+        "receiving_unit": _unit(dossier.receiving_unit, unit_name),
+        "guided_by": _officer(dossier),
+        "guided_at": local(intake.get("at")),
+        "applicant": _contact(dossier.applicant),
+        "procedure": f"{dossier.procedure_code} - {dossier.procedure_name}",
+        "missing_items": intake.get("missing_items", []),
+        "tracking_book": {"entry_number": dossier.tracking_number, "day": local(intake.get("at"))},
+    }
+
+
+def intake_forms(dossier: Dossier, unit_name: Callable[[str], str]) -> dict[str, Any]:
+    """What the desk hands over at intake: the receipt (form 01) for a received dossier, the refusal (form 03)
+    or the guidance slip (form 02) instead; an online submission gets its receipt when the desk accepts it."""
+    if dossier.status is Status.NOT_ACCEPTED:
+        return {"refusal": refusal_view(dossier, unit_name)}
+    if dossier.status is Status.GUIDED:
+        return {"guidance": guidance_view(dossier, unit_name)}
+    if dossier.received_at is None:
+        return {}
+    return {"receipt": receipt_view(dossier, unit_name)}
+
+
+def appointment_notice_view(dossier: Dossier, entry: HistoryEntry) -> dict[str, Any] | None:
+    """The new appointment the applicant is given when the due time moved (payment, supplement)."""
+    details = entry.details
+    if not details.get("appointment_changed"):
+        return None
+    return {
+        "title": "Thông báo hẹn lại ngày trả kết quả",
+        "code": dossier.code,
+        "previous_appointment_at": local(details.get("previous_appointment_at")),
+        "appointment_at": local(details.get("appointment_at")),
+        "reason": entry.label,
+        "given_at": local(entry.at),
+    }
+
+
+def control_sheet_view(dossier: Dossier, entries: list[HistoryEntry], unit_name: Callable[[str], str]
+                       ) -> dict[str, Any]:
+    """Form 05, Phiếu kiểm soát quá trình giải quyết hồ sơ: its header, then one line per hand-over."""
+    return {
+        "code": dossier.code,
+        "form": "05",
+        "title": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+        "header": {
+            "procedure": {"code": dossier.procedure_code, "name": dossier.procedure_name},
+            "applicant": dossier.applicant.get("name"),
+            "received_at": local(dossier.received_at),
+            "appointment_at": local(dossier.appointment_at),
+            "appointments": appointments_view(dossier),
+            "receiving_unit": _unit(dossier.receiving_unit, unit_name),
+            "lead_unit": _unit(dossier.competent_unit, unit_name),
+            "coordinating_units": [_unit(u, unit_name) for u in dossier.coordinating_units],
+        },
+        "entries": [history_view(e, unit_name) for e in entries],
+    }
+
+
+_LOCAL_DETAILS = ("appointment_at", "previous_appointment_at", "due_at", "next_step_due_at")
+
+
+def history_view(entry: HistoryEntry, unit_name: Callable[[str], str] | None = None) -> dict[str, Any]:
     data = entry.as_dict()
     for key in ("at", "step_due_at"):
         data[key] = local(data[key])
+    data["details"] = {k: local(v) if k in _LOCAL_DETAILS and isinstance(v, str) else v
+                       for k, v in entry.details.items()}
     data["from_status"] = entry.from_status.as_dict() if entry.from_status else None
     data["to_status"] = entry.to_status.as_dict()
+    if unit_name is not None:
+        data["from_unit_name"] = unit_name(entry.from_unit) if entry.from_unit else None
+        data["to_unit_name"] = unit_name(entry.to_unit) if entry.to_unit else None
     return data
 
 
@@ -147,4 +301,7 @@ def summary_view(summary: dict[str, Any], now: datetime) -> dict[str, Any]:
         "appointment_at": local(summary.get("appointment_at")),
         "due_at": local(due),
         "overdue": due is not None and summary.get("clock_state") == "running" and parse_iso(due) < now,
+        # Closed dossiers the law does not measure against a deadline have their status's own word, even
+        # in summaries stored before the outcome was; resolved ones carry early/on_time/late in the summary.
+        "outcome": summary.get("outcome") or OWN_OUTCOMES.get(status),
     }

@@ -118,10 +118,14 @@ def test_supplement_pauses_then_restarts_the_full_limit_from_zero():
 
 
 def test_late_supplement_request_is_recorded_as_outside_the_legal_window():
+    # Since the Art 19(4) fix a late request needs a leader and a reason, and is a violation.
     dossier, _ = receive()
     act(dossier, "assign", JUSTICE_PROCESSOR, vn(2026, 3, 16, 10))
-    entry = act(dossier, "request_supplement", JUSTICE_PROCESSOR, vn(2026, 3, 23, 10), missing_items=["x"])
-    assert entry.details["within_legal_window"] is False
+    with pytest.raises(Forbidden):
+        act(dossier, "request_supplement", JUSTICE_PROCESSOR, vn(2026, 3, 23, 10), missing_items=["x"])
+    entry = act(dossier, "request_supplement", JUSTICE_LEADER, vn(2026, 3, 23, 10), missing_items=["x"],
+                reason="Phát hiện thiếu khi thẩm định")
+    assert entry.details["within_legal_window"] is False and entry.details["violation"] is True
 
 
 def test_payment_pauses_and_resumes_with_the_paused_time_added():
