@@ -20,13 +20,13 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
     if "desk" not in actor.roles:
         raise Forbidden("receiving a dossier needs the desk role")
     catalogue = deps.catalogue
-    receiving = catalogue.unit(actor.unit, "receiving_unit")
+    receiving = catalogue.active_unit(actor.unit, "receiving_unit", deps.now())
     try:
         procedure = catalogue.procedure(request["procedure_code"])
     except NotFound as exc:
         raise InvalidInput("unknown procedure", [FieldProblem("procedure_code", exc.message)]) from exc
     competent = request.get("competent_unit") or _default_competent(procedure.competent_units, receiving.id)
-    catalogue.unit(competent, "competent_unit")
+    catalogue.active_unit(competent, "competent_unit", deps.now())
     if request.get("intake", {}).get("decision", "receive") == "receive":  # refused or guided: may be incomplete
         validate_form(procedure.form_schema, request.get("form", {}))
 
