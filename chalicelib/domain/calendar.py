@@ -343,7 +343,7 @@ def _hours(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise CalendarError("hours_per_day", "a number of hours")
     try:
-        return float(value)
+        return _number(float(value))
     except ValueError as exc:
         raise CalendarError("hours_per_day", "a number of hours") from exc
 

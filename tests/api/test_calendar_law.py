@@ -20,6 +20,7 @@ def test_year_says_whether_a_decision_is_shipped(year, confirmed):
     with Client(app) as client:
         status, data = get(client, f"/v1/calendar/{year}")
     assert status == 200 and data["confirmed"] is confirmed and data["calendar_version"]
+    assert type(data["hours_per_working_day"]) is int and data["hours_per_working_day"] == 8  # not 8.0
 
 
 def test_year_2026_lists_the_culture_day_and_2024_its_make_up_saturday():
