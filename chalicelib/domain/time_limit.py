@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,9 +43,14 @@ class TimeLimit:
     def from_dict(cls, data: dict[str, Any]) -> TimeLimit:
         unit = LimitUnit(data["unit"])
         amount = float(data.get("amount", 0 if unit is LimitUnit.SAME_DAY else -1))
-        if unit is not LimitUnit.SAME_DAY and amount <= 0:
-            raise ValueError("amount must be greater than zero")
-        return cls(amount, unit)
+        if not math.isfinite(amount) or (unit is not LimitUnit.SAME_DAY and amount <= 0):
+            raise ValueError("amount must be a number greater than zero")
+        limit = cls(amount, unit)
+        try:
+            limit.nominal(24)
+        except OverflowError as exc:
+            raise ValueError("amount is too large to count") from exc
+        return limit
 
     def as_dict(self) -> dict[str, Any]:
         amount: float | int = int(self.amount) if float(self.amount).is_integer() else self.amount

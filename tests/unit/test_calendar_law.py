@@ -204,6 +204,14 @@ def test_dates_outside_the_covered_years_are_refused_not_overflowing(received):
         CALENDAR.add_calendar(received, timedelta(days=3650))
 
 
+@pytest.mark.parametrize("amount", ["nan", "inf", 1e12, -1])
+def test_limits_that_cannot_be_counted_are_refused_when_published(amount):
+    data = procedure("2.001417").as_dict()
+    data["limit"] = {"amount": amount, "unit": "working_days"}
+    with pytest.raises(InvalidInput):
+        Procedure.from_dict(data)
+
+
 # --- 7. the legal source of 24 Nov 2026 ---------------------------------------------------------
 
 def test_culture_day_2026_is_shipped_with_its_legal_source():
