@@ -325,14 +325,14 @@ class Dossier:
                                    "request_number": self.supplement_requests + 1}
         lawful = first and within_window
         if not lawful:
-            why = ("a supplement was already requested once" if not first
-                   else f"more than {SUPPLEMENT_WINDOW_WORKING_DAYS} working days after receipt")
+            kind, why = (("second_request", "a supplement was already requested once") if not first else
+                         ("outside_window", f"more than {SUPPLEMENT_WINDOW_WORKING_DAYS} working days after receipt"))
             if "leader" not in actor.roles:
                 raise Forbidden(f"{why}: such a request breaks Decree 61/2018 Art 15 and Art 19(4) "
                                 "and may only be made by a leader, with a reason")
-            details.update(violation=True, violation_reason=why, reason=_required_text(payload, "reason"))
+            details.update(violation=True, violation_kind=kind, reason=_required_text(payload, "reason"))
             self.supplement_violations += 1
-        self._pause(calendars, at, "supplement")
+        self._pause(calendars, at, "supplement", Action.REQUEST_SUPPLEMENT)
         self.supplement_requests += 1
         self.supplement_restarts = lawful
         details["restarts_limit"] = lawful
@@ -359,17 +359,17 @@ class Dossier:
             restarted = False
         self.supplement_restarts = False
         return {"restarted": restarted,
-                **self._new_appointment(at, "supplement received" if restarted else "supplement received (resumed)")}
+                **self._new_appointment(at, "supplement_restarted" if restarted else "supplement_resumed")}
 
     def _on_request_payment(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         amount = payload.get("amount", self.fee.get("amount"))
-        self._pause(calendars, at, "payment")
+        self._pause(calendars, at, "payment", Action.REQUEST_PAYMENT)
         return {"amount": amount}
 
     def _on_confirm_payment(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         self._resume(calendars, at, Action.CONFIRM_PAYMENT)
         return {"receipt_number": payload.get("receipt_number"), "due_at": iso(self.due_at),
-                **self._new_appointment(at, "payment confirmed")}
+                **self._new_appointment(at, "payment_confirmed")}
 
     def _on_resolve(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         self._check_step_role(actor, self.steps[self.current_step], Action.RESOLVE)
@@ -435,8 +435,8 @@ class Dossier:
                                  step.budget.counting, not_after=self.due_at)
         return step
 
-    def _pause(self, calendars: CalendarFor, at: datetime, reason: str) -> None:
-        clock = self._legal_clock(Action.REQUEST_PAYMENT if reason == "payment" else Action.REQUEST_SUPPLEMENT)
+    def _pause(self, calendars: CalendarFor, at: datetime, reason: str, action: Action) -> None:
+        clock = self._legal_clock(action)
         self.paused_from = self.status
         clock.pause(calendars(self.receiving_unit), at, reason)
         step = self.steps[self.current_step]
@@ -453,7 +453,8 @@ class Dossier:
             step.clock.resume(step_calendar, at, step_calendar.next_working_instant(at), not_after=self.due_at)
 
     def _new_appointment(self, at: datetime, reason: str) -> dict[str, Any]:
-        """The appointment follows the due time; the applicant gets the new one, and every one is kept."""
+        """The appointment follows the due time; the applicant gets the new one, and every one is kept.
+        `reason`: received, payment_confirmed, supplement_restarted or supplement_resumed."""
         previous = self.appointment_at
         if self.due_at is None or self.due_at == previous:
             return {}

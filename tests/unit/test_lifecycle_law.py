@@ -187,6 +187,7 @@ def test_second_supplement_request_pauses_only_needs_a_leader_and_a_reason_and_i
     entry = act(dossier, "request_supplement", LEADER, vn(2026, 3, 19, 9), missing_items=["Giấy khai sinh"],
                 reason="Thiếu sót khi thẩm định lần đầu")
     assert entry.details["violation"] is True and entry.details["restarts_limit"] is False
+    assert entry.details["violation_kind"] == "second_request"
     assert entry.details["reason"] == "Thiếu sót khi thẩm định lần đầu"
     assert dossier.supplement_violations == 1 and dossier.clock.state is ClockState.PAUSED
     used = dossier.clock.consumed
@@ -206,6 +207,7 @@ def test_first_request_after_the_window_is_a_violation_and_does_not_restart():
         act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 20, 10), missing_items=["x"])
     entry = act(dossier, "request_supplement", LEADER, vn(2026, 3, 20, 10), missing_items=["x"], reason="Muộn")
     assert entry.details["within_legal_window"] is False and entry.details["violation"] is True
+    assert entry.details["violation_kind"] == "outside_window"
     act(dossier, "receive_supplement", DESK, vn(2026, 3, 23, 10))
     assert dossier.clock.consumed == timedelta(hours=4 * 8 + 1)  # 16 Mar 09:00 to 20 Mar 10:00
     assert "restart" not in [e.event for e in dossier.clock.entries]
