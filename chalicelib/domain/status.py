@@ -6,7 +6,16 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """The system's own statuses. Several may map to one national code (many-to-one)."""
+    """The system's own statuses. Several may map to one national code (many-to-one).
+
+    At a paper intake the desk decides (Decree 61/2018 Art 15(2)): a dossier refused there gets
+    NOT_ACCEPTED (national code 3) and the refusal, form 03. One found incomplete is not received
+    either: the officer hands back a guidance slip, form 02, listing what is missing (Art 15(2)(a)).
+    It gets a status of its own, GUIDED, because it is neither received (no clock starts, no
+    appointment is given) nor refused (the applicant is expected back with the missing items), and
+    counters must tell guidance from refusal. The national list has no code for it; the nearest is 3
+    (Không được tiếp nhận: the dossier was not received), so GUIDED maps there, many-to-one.
+    """
 
     SUBMITTED = "submitted"
     RECEIVED = "received"
@@ -38,12 +47,6 @@ class Status(StrEnum):
         return {"status": self.value, "national_code": self.national_code, "label": self.label}
 
 
-# A paper dossier found incomplete at the desk is not received: the officer hands the applicant a
-# guidance slip (form 02, Decree 61/2018 Art 15(2)(a)) listing what is missing. The national list
-# has no code for "guided, not received"; the nearest is 3 (Không được tiếp nhận), so GUIDED maps
-# there many-to-one, while staying a status of its own so counters tell guidance from a refusal
-# (form 03, Art 15(2)(b)), which is NOT_ACCEPTED.
-#
 # A refusal after appraisal is a processed dossier whose result is the refusal letter: the
 # national portal sees code 9 (then 10 once handed back). Like withdrawn, stopped and not-accepted
 # dossiers it is not early, on time or late: its outcome is "refused" (see Dossier.outcome).
