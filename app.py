@@ -3,8 +3,13 @@
 from chalice import Chalice
 
 from chalicelib.api import calendar_routes, catalogue_routes, dossier_routes, jobs, meta_routes, public_routes
+from chalicelib.config import settings
 
-app = Chalice(app_name="motcua")
+# Fail at container start, with the variable named, rather than with a 500 on the first request.
+settings()
+
+# Powertools (chalicelib/observability.py) owns the "motcua" logger; Chalice's handler on it printed every line twice.
+app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, jobs):
     app.register_blueprint(module.bp)

@@ -1,13 +1,51 @@
-"""Structured logging through Powertools, created on first use so it costs nothing at cold start."""
+"""Structured logging through Powertools, created on first use so it costs nothing at cold start.
+
+Each request binds its id and the Lambda context here (a plain dict: no import, no cost); every log line
+written while it runs carries them, however deep in the code the line is logged. app.py turns Chalice's own
+log handler off, so each line is printed once, by Powertools.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from functools import lru_cache
 from typing import Any
+
+_bound: dict[str, Any] = {}
+
+
+def bind_request(request_id: str | None, lambda_context: Any) -> str:
+    """Start a request's log context; returns its id (API Gateway's, Lambda's, or a new one locally)."""
+    _bound.clear()
+    rid = request_id or getattr(lambda_context, "aws_request_id", None) or str(uuid.uuid4())
+    _bound["request_id"] = rid
+    if lambda_context is not None:
+        for key, attribute in (("function_name", "function_name"), ("function_memory_size", "memory_limit_in_mb"),
+                               ("function_arn", "invoked_function_arn"),
+                               ("function_request_id", "aws_request_id")):
+            value = getattr(lambda_context, attribute, None)
+            if value is not None:
+                _bound[key] = value
+    return rid
+
+
+def request_id() -> str | None:
+    return _bound.get("request_id")
+
+
+class _RequestContext(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _bound.items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
 
 
 @lru_cache(maxsize=1)
 def logger() -> Any:
     from aws_lambda_powertools import Logger
 
-    return Logger(service="motcua")
+    log = Logger(service="motcua")
+    log.addFilter(_RequestContext())
+    return log

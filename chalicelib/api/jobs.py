@@ -11,11 +11,17 @@ bp = Blueprint(__name__)
 
 @bp.schedule("rate(5 minutes)", name="overdue_sweep")
 def overdue_sweep(event: Any) -> dict[str, Any]:
-    from ..observability import logger
+    from ..observability import bind_request, logger
     from ..services.bootstrap import deps
     from ..services.sweeps import overdue_report
 
-    report = overdue_report(deps())
+    bind_request(None, getattr(bp, "lambda_context", None))
+    try:
+        report = overdue_report(deps())
+    except Exception:
+        # Logged with the request id; the schedule runs it again next time (and Lambda retries the event).
+        logger().exception("overdue sweep failed", extra={"job": "overdue_sweep"})
+        raise
     # One structured line per run: a metric filter or dashboard reads overdue_total from it.
     logger().info("overdue sweep", extra={"job": "overdue_sweep", **report})
     return report

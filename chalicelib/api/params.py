@@ -5,18 +5,26 @@ from __future__ import annotations
 from ..domain.codes import is_dossier_code, is_procedure_code
 from ..domain.errors import FieldProblem, InvalidInput
 
-DOSSIER_CODE = {"type": "string", "pattern": "^[0-9A-Z.]{1,35}-[0-9]{6}-[0-9]{4,}$",
+# Bounded so that no request can name a DynamoDB key longer than the tables accept: a unit id (35), the
+# receipt day, and a daily sequence of up to 9 digits.
+MAX_SEQUENCE_DIGITS = 9
+MAX_DOSSIER_CODE = 35 + 8 + 1 + MAX_SEQUENCE_DIGITS
+MAX_PROCEDURE_CODE = 16
+DOSSIER_CODE = {"type": "string", "maxLength": MAX_DOSSIER_CODE,
+                "pattern": f"^[0-9A-Z.]{{1,35}}-[0-9]{{6}}-[0-9]{{4,{MAX_SEQUENCE_DIGITS}}}$",
                 "example": "000.00.24.H56-260316-0001"}
-PROCEDURE_CODE = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{5,6}$", "example": "1.001612"}
+PROCEDURE_CODE = {"type": "string", "maxLength": MAX_PROCEDURE_CODE, "pattern": "^[0-9]{1,9}\\.[0-9]{5,6}$",
+                  "example": "1.001612"}
 
 
 def dossier_code(code: str) -> str:
-    if not is_dossier_code(code):
+    if len(code) > MAX_DOSSIER_CODE or len(code.rpartition("-")[2]) > MAX_SEQUENCE_DIGITS \
+            or not is_dossier_code(code):
         raise InvalidInput("invalid dossier code", [FieldProblem("code", "expected <unit id>-<YYMMDD>-<NNNN>")])
     return code
 
 
 def procedure_code(code: str) -> str:
-    if not is_procedure_code(code):
+    if len(code) > MAX_PROCEDURE_CODE or not is_procedure_code(code):
         raise InvalidInput("invalid procedure code", [FieldProblem("code", "expected a code like 1.001612")])
     return code

@@ -18,9 +18,13 @@ from chalice.app import Request
 from ..config import settings
 from ..domain.dossier import Actor
 from ..domain.errors import DomainError, FieldProblem, InvalidInput
-from ..observability import logger
-from ..services.forms import schema_problems
+from ..observability import bind_request, logger
+from ..services.forms import check_json, check_text, schema_problems
 from . import schemas
+
+MAX_PATH_PARAM = 128  # every path parameter; each route's own check (params.py) is stricter
+MAX_QUERY_VALUE = 2048  # the longest query value we issue is a list cursor
+MAX_HEADER_VALUE = 8192  # bearer tokens with many groups stay well below
 
 STATUS_BY_CODE = {
     "invalid_input": 400,
@@ -31,6 +35,7 @@ STATUS_BY_CODE = {
     "in_progress": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
+    "unavailable": 503,
     "action_not_allowed": 422,
     "idempotency_key_reused": 422,
 }
@@ -72,7 +77,12 @@ class Call:
         self.lambda_context = lambda_context
 
     def header(self, name: str) -> str | None:
-        return _header(self.request, name)
+        value = _header(self.request, name)
+        if value is not None:
+            if len(value) > MAX_HEADER_VALUE:
+                raise InvalidInput("header too long", [FieldProblem(name, f"at most {MAX_HEADER_VALUE} characters")])
+            check_text(value, name)
+        return value
 
     def body(self) -> dict[str, Any]:
         raw = self.request.raw_body or b""
@@ -89,6 +99,10 @@ class Call:
             data = json.loads(raw.decode("utf-8")) if raw else None
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidInput("the body is not valid JSON", [FieldProblem("body", str(exc))]) from exc
+        except RecursionError as exc:  # deeper than the parser's own limit; check_json bounds the rest
+            raise InvalidInput("the JSON is nested too deeply",
+                               [FieldProblem("body", "nested deeper than 32 levels")]) from exc
+        check_json(data)
         if not isinstance(data, dict):
             raise InvalidInput("the body must be a JSON object", [FieldProblem("body", "expected an object")])
         assert self.operation.body is not None
@@ -99,6 +113,12 @@ class Call:
 
     def query(self) -> dict[str, str]:
         params = dict(self.request.query_params or {})
+        for name, value in params.items():
+            check_text(name, "query")
+            check_text(value, name)
+            if len(value) > MAX_QUERY_VALUE:
+                raise InvalidInput("query parameter too long",
+                                   [FieldProblem(name, f"at most {MAX_QUERY_VALUE} characters")])
         if self.operation.query:
             problems = schema_problems(schemas.load(self.operation.query), params, root="query")
             if problems:
@@ -129,16 +149,24 @@ def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Calla
         @functools.wraps(handler)
         def view(**path_args: str) -> Response:
             request = bp.current_request
+            rid = bind_request((request.context or {}).get("requestId") if request else None, bp.lambda_context)
             try:
+                _check_path(path_args)
                 result = handler(Call(request, operation, bp.lambda_context), **path_args)
                 status, body = result if isinstance(result, tuple) else (operation.success, result)
-                return json_response(status, body, request)
+                return json_response(status, body, request, rid)
             except DomainError as exc:
-                return error_response(exc, request)
-            except Exception:  # a real server failure: log it, answer 500 in the same envelope
+                return error_response(exc, request, rid)
+            except Exception as exc:
+                if _unavailable(exc):  # the database did not answer in time: say so, and when to retry
+                    logger().warning("dependency unavailable", extra={"method": method, "route": path,
+                                                                      "error": repr(exc)})
+                    return error_response(HttpError("unavailable", "the service is temporarily unavailable; "
+                                                    "retry shortly"), request, rid)
+                # a real server failure: log it, answer 500 in the same envelope
                 logger().exception("unhandled error", extra={"method": method, "route": path})
                 return json_response(500, {"error": {"code": "internal", "message": "internal server error",
-                                                     "details": []}}, request)
+                                                     "details": [], "request_id": rid}}, request, rid)
 
         bp.route(path, methods=[method], content_types=["*/*"])(view)
         if path not in _PREFLIGHT_PATHS:
@@ -148,6 +176,37 @@ def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Calla
         return handler
 
     return decorator
+
+
+def _check_path(path_args: dict[str, str]) -> None:
+    """Bound every path parameter before any route reads it (a key longer than DynamoDB allows is a 500)."""
+    for name, value in path_args.items():
+        check_text(value, name)
+        if len(value) > MAX_PATH_PARAM:
+            raise InvalidInput(f"invalid {name}", [FieldProblem(name, f"at most {MAX_PATH_PARAM} characters")])
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """A timeout, a refused connection or throttling anywhere in the cause chain: retrying later will work."""
+    import botocore.exceptions as bce  # loaded already: only a request that reached AWS can fail this way
+
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, (bce.ConnectionError, bce.HTTPClientError, bce.ConnectTimeoutError,
+                             bce.ReadTimeoutError)):
+            return True
+        if isinstance(seen, bce.ClientError) and seen.response.get("Error", {}).get("Code") in _THROTTLED:
+            return True
+        if getattr(seen, "cause_response_code", None) in _THROTTLED:  # PynamoDB's wrapped ClientError
+            return True
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "cause", None)
+    return False
+
+
+_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+              "InternalServerError", "ServiceUnavailable"}
 
 
 def _preflight(bp: Blueprint) -> Callable[..., Response]:
@@ -168,6 +227,8 @@ def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str,
             "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
             "Access-Control-Max-Age": "600",
         })
+    else:
+        headers["Access-Control-Expose-Headers"] = "X-Request-Id,Retry-After"
     return headers
 
 
@@ -179,17 +240,23 @@ def _header(request: Request | None, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def json_response(status: int, body: Any, request: Request | None) -> Response:
+def json_response(status: int, body: Any, request: Request | None, request_id: str | None = None) -> Response:
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **_cors_headers(request)}
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    if status == 503:
+        headers["Retry-After"] = str(settings().retry_after_seconds)
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
 
 
-def error_response(exc: DomainError, request: Request | None) -> Response:
+def error_response(exc: DomainError, request: Request | None, request_id: str | None = None) -> Response:
     body: dict[str, Any] = {"code": exc.code, "message": exc.message, "details": [d.as_dict() for d in exc.details]}
+    if request_id:
+        body["request_id"] = request_id
     allowed = getattr(exc, "allowed", None)
     if allowed is not None:
         body["allowed_actions"] = allowed
     current = getattr(exc, "current_version", None)
     if current is not None:
         body["current_version"] = current
-    return json_response(STATUS_BY_CODE.get(exc.code, 400), {"error": body}, request)
+    return json_response(STATUS_BY_CODE.get(exc.code, 400), {"error": body}, request, request_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from ..domain.errors import FieldProblem, InvalidInput
@@ -19,7 +20,7 @@ def schema_problems(
 ) -> list[FieldProblem]:
     from jsonschema import Draft202012Validator  # lazily: not every request validates
 
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(schema, format_checker=_format_checker())
     problems: list[FieldProblem] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         path = [prefix] if prefix else []
@@ -35,5 +36,73 @@ def schema_problems(
     return problems
 
 
+def check_form_schema(schema: Mapping[str, Any]) -> None:
+    """A procedure's form schema must itself be valid draft 2020-12 before it is published."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path)
+        raise InvalidInput("the form schema is not a valid JSON Schema (draft 2020-12)",
+                           [FieldProblem(f"form_schema{where}", exc.message)]) from exc
+
+
+@lru_cache(maxsize=1)
+def _format_checker() -> Any:
+    """jsonschema's format checks (date-time, date... from the format-nongpl extra), with email checked by
+    email-validator: jsonschema's own email check only looks for an "@", so it accepts "x@"."""
+    from email_validator import EmailNotValidError, validate_email
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker()
+
+    def is_email(instance: object) -> bool:
+        if isinstance(instance, str):
+            validate_email(instance, check_deliverability=False)
+        return True
+
+    for name in ("email", "idn-email"):
+        checker.checks(name, raises=EmailNotValidError)(is_email)
+    return checker
+
+
 def _join(path: list[str], root: str) -> str:
     return ".".join(path).replace(".[", "[") or root
+
+
+MAX_JSON_DEPTH = 32
+
+
+def check_json(value: Any, root: str = "body", max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse what no schema can express: nesting deeper than `max_depth` and strings (keys included) that
+    cannot be encoded as UTF-8, such as escaped lone surrogates ("\\ud800"), which DynamoDB would store and
+    nothing could read back. Walks with an explicit stack: no recursion, whatever the input."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]  # (node, its path below the root, its depth)
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, str):
+            check_text(node, path or root)
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > max_depth:
+            raise InvalidInput("the JSON is nested too deeply",
+                               [FieldProblem(path or root, f"nested deeper than {max_depth} levels")])
+        if isinstance(node, dict):
+            for key, item in node.items():
+                check_text(key, path or root)
+                stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+        else:
+            stack.extend((item, f"{path}[{i}]" if path else f"{root}[{i}]", depth + 1) for i, item in enumerate(node))
+
+
+def check_text(value: str, field: str) -> str:
+    """A string that UTF-8 can hold (escaped lone surrogates cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("the text cannot be encoded as UTF-8",
+                           [FieldProblem(field, "contains an unpaired surrogate (\\ud800-\\udfff)")]) from exc
+    return value

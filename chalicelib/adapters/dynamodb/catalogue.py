@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.transactions import TransactWrite
 
 from ...domain.catalogue import Procedure, Unit
+from ...services.forms import check_form_schema
 from .models import CatalogueModel
 
 UNITS = "UNIT"
@@ -37,7 +38,9 @@ class CatalogueRepository:
             return None
 
     def publish(self, procedure: Procedure) -> Procedure:
-        """Store a new version when the content changed; dossiers keep the version they were received under."""
+        """Store a new version when the content changed; dossiers keep the version they were received under.
+        A form schema that is not valid draft 2020-12 is refused (InvalidInput naming the problem)."""
+        check_form_schema(procedure.form_schema)
         current = self.procedure(procedure.code)
         if current is not None and _content(current) == _content(procedure):
             return current
