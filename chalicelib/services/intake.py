@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.codes import dossier_code, sequence_name
-from ..domain.dossier import Actor, Dossier
+from ..domain.dossier import Actor, Dossier, HistoryEntry
 from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from ..observability import logger
 from .actions import unit_calendars
@@ -33,15 +33,20 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
     now = deps.now()
     calendar = catalogue.calendar_for(receiving.id)
     local_day = calendar.local(now).date()
-    sequence = deps.dossiers.next_sequence(sequence_name(receiving.id, local_day))
-    dossier, entry = Dossier.receive(
-        code=dossier_code(receiving.id, local_day, sequence), procedure=procedure, receiving_unit=receiving.id,
-        competent_unit=competent, channel=request["channel"], applicant=request["applicant"],
-        form=request.get("form", {}), documents=request.get("documents", []), actor=actor, at=now,
-        calendar=unit_calendars(deps, procedure), note=request.get("note", ""),
-        authorised_person=request.get("authorised_person"), result_delivery=request.get("result_delivery"),
-        decision=request.get("intake"),
-    )
+
+    def build(sequence: int) -> tuple[Dossier, HistoryEntry]:
+        return Dossier.receive(
+            code=dossier_code(receiving.id, local_day, sequence), procedure=procedure,
+            receiving_unit=receiving.id, competent_unit=competent, channel=request["channel"],
+            applicant=request["applicant"], form=request.get("form", {}), documents=request.get("documents", []),
+            actor=actor, at=now, calendar=unit_calendars(deps, procedure), note=request.get("note", ""),
+            authorised_person=request.get("authorised_person"), result_delivery=request.get("result_delivery"),
+            decision=request.get("intake"),
+        )
+
+    # 413 before a number is drawn: the item as it would be stored, with the widest code a day can have.
+    deps.dossiers.check_fits(*build(999_999_999))
+    dossier, entry = build(deps.dossiers.next_sequence(sequence_name(receiving.id, local_day)))
     deps.dossiers.add(dossier, entry)
     logger().info("dossier received", extra={
         "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
@@ -56,3 +61,13 @@ def _default_competent(competent_units: tuple[str, ...], receiving: str) -> str:
         return competent_units[0]
     raise InvalidInput("competent_unit is required", [FieldProblem(
         "competent_unit", f"the procedure is handled by several units: {', '.join(competent_units)}")])
+
+
+def answer_again(deps: Deps, code: str) -> dict[str, Any]:
+    """The answer to an intake retried with the same Idempotency-Key: the dossier it created, as it is now
+    (the idempotency record keeps only the code, so it stays small whatever the dossier holds)."""
+    dossier = deps.dossiers.get(code, consistent=True)
+    if dossier is None:
+        raise NotFound(f"no dossier {code}")
+    calendar = deps.catalogue.calendar_for(dossier.receiving_unit)
+    return {**dossier_view(dossier, calendar, deps.now()), **intake_forms(dossier, unit_names(deps))}

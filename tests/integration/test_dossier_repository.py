@@ -93,7 +93,9 @@ def test_handling_view_lists_by_the_unit_of_the_current_step():
     now = vn(2026, 3, 20, 9)
 
     def codes(**filters):
-        items, _ = REPO.search(DossierQuery(unit=d.handling_unit, **filters), now)
+        # Other tests file dossiers at the same unit: look at the day this one was filed.
+        day = {"filed_from": vn(2026, 3, 2, 0), "filed_to": vn(2026, 3, 3, 0), "limit": 100}
+        items, _ = REPO.search(DossierQuery(unit=d.handling_unit, **day, **filters), now)
         return {i["code"] for i in items}
 
     assert d.handling_unit == "000.00.11.H56"

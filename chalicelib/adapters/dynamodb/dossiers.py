@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from datetime import datetime
 from typing import Any
@@ -11,15 +13,21 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from ...config import settings
 from ...domain.clock import iso
 from ...domain.dossier import Dossier, HistoryEntry
-from ...domain.errors import FieldProblem, InvalidInput, StaleVersion
-from ...services.ports import DossierQuery
-from .models import CounterModel, DossierModel, HistoryModel
+from ...domain.errors import DomainError, FieldProblem, InvalidInput, StaleVersion
+from ...services.forms import check_json
+from ...services.ports import DossierQuery, ItemTooLarge
+from .models import CounterModel, DossierModel, HistoryModel, IdempotencyModel
 
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
+MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's limit for one item
+# A new dossier leaves room for what processing adds to it (clock ledger, step assignments): ~40 KB.
+INTAKE_ITEM_BYTES = 360 * 1024
 
 
 class DossierRepository:
@@ -77,12 +85,12 @@ class DossierRepository:
             range_key_condition=key_condition,
             filter_condition=condition,
             limit=query.limit,
-            last_evaluated_key=_decode_cursor(query.cursor),
+            last_evaluated_key=_decode_cursor(query),
             # Due-time lists show the most overdue first; filed-time lists the newest first.
             scan_index_forward=index is DossierModel.open_by_due,
         )
         items = [dict(item.summary) for item in results]
-        return items, _encode_cursor(results.last_evaluated_key) if len(items) >= query.limit else None
+        return items, _encode_cursor(results.last_evaluated_key, query) if len(items) >= query.limit else None
 
     # --- writes -----------------------------------------------------------------------------
     def next_sequence(self, name: str) -> int:
@@ -91,21 +99,35 @@ class DossierRepository:
         counter.update(actions=[CounterModel.value.add(1)])
         return int(counter.value)
 
-    def add(self, dossier: Dossier, entry: HistoryEntry) -> None:
-        self._write(dossier, entry, DossierModel.code.does_not_exist())
+    def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None) -> None:
+        self._write(dossier, entry, DossierModel.code.does_not_exist(), claim, INTAKE_ITEM_BYTES)
 
     def save(self, dossier: Dossier, entry: HistoryEntry, expected_version: int) -> None:
-        self._write(dossier, entry, DossierModel.version == expected_version)
+        self._write(dossier, entry, DossierModel.version == expected_version, None, MAX_ITEM_BYTES)
 
-    def _write(self, dossier: Dossier, entry: HistoryEntry, condition: Condition) -> None:
+    def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
+        _check_size(_to_model(dossier), HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()),
+                    INTAKE_ITEM_BYTES)
+
+    def _write(self, dossier: Dossier, entry: HistoryEntry, condition: Condition, claim: tuple[str, str] | None,
+               limit: int) -> None:
+        item = _to_model(dossier)
         history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict())
+        _check_size(item, history, limit)
         try:
             with TransactWrite(connection=self._conn()) as transaction:
-                transaction.save(_to_model(dossier), condition=condition)
+                transaction.save(item, condition=condition)
                 transaction.save(history, condition=HistoryModel.seq.does_not_exist())
+                if claim is not None:
+                    transaction.save(IdempotencyModel(claim[0], code=dossier.code, payload_hash=claim[1]),
+                                     condition=IdempotencyModel.id.does_not_exist())
         except TransactWriteError as exc:
-            reasons = {r.code for r in (exc.cancellation_reasons or []) if r is not None}
-            if reasons & _CONFLICTS:
+            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            if claim is not None and len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+                raise DomainError("a request with this Idempotency-Key is still being processed",
+                                  [FieldProblem("Idempotency-Key", "in progress; retry shortly")],
+                                  "in_progress") from exc
+            if set(reasons) & _CONFLICTS:
                 current = self.get(dossier.code, consistent=True)
                 raise StaleVersion(
                     f"dossier {dossier.code} was changed by someone else; reload it and retry",
@@ -117,6 +139,28 @@ class DossierRepository:
         if self._connection is None:
             self._connection = DossierModel._get_connection().connection
         return self._connection
+
+
+def item_size(model: Model) -> int:
+    """DynamoDB's measure of an item: attribute names plus values (UTF-8 bytes of strings, ~1 byte per two
+    digits of numbers, rounded up generously)."""
+    size = 0
+    for name, value in model.serialize().items():
+        size += len(name.encode("utf-8"))
+        for kind, raw in value.items():
+            if kind == "S":
+                size += len(raw.encode("utf-8"))
+            elif kind == "N":
+                size += len(raw) // 2 + 2
+            else:
+                size += len(json.dumps(raw))
+    return size
+
+
+def _check_size(item: DossierModel, history: HistoryModel, limit: int) -> None:
+    size = max(item_size(item), item_size(history))
+    if size > limit:
+        raise ItemTooLarge(size, limit)
 
 
 def summary(dossier: Dossier) -> dict[str, Any]:
@@ -169,20 +213,48 @@ def _filed_range(query: DossierQuery) -> tuple[str, str] | None:
     return low or "0", high or "~"
 
 
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+# A cursor is DynamoDB's LastEvaluatedKey, signed together with the filters of the listing that produced it:
+# it cannot be forged, edited, or replayed on another unit's list or with other filters.
+_MAC_BYTES = 32
+_KEY_ATTRIBUTES = {"code", "filed_sk", "handling_unit", "receiving_unit", "unit_status", "unit_procedure",
+                   "open_unit", "due_sk"}
+
+
+def _fingerprint(query: DossierQuery) -> bytes:
+    filters = [query.unit, query.view, query.status.value if query.status else None, query.procedure,
+               iso(query.filed_from), iso(query.filed_to), query.overdue]
+    return json.dumps(filters, separators=(",", ":")).encode()
+
+
+def _mac(query: DossierQuery, payload: bytes) -> bytes:
+    return hmac.new(settings().cursor_secret, _fingerprint(query) + b"\n" + payload, hashlib.sha256).digest()
+
+
+def _encode_cursor(key: dict[str, Any] | None, query: DossierQuery) -> str | None:
     if not key:
         return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+    payload = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(_mac(query, payload) + payload).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
+def _decode_cursor(query: DossierQuery) -> dict[str, Any] | None:
+    if not query.cursor:
         return None
+    invalid = InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned for this list "
+                                                                     "and these filters")])
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned")]) from exc
-    if not isinstance(key, dict) or "code" not in key:
-        raise InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned")])
+        raw = base64.urlsafe_b64decode((query.cursor + "=" * (-len(query.cursor) % 4)).encode())
+    except (binascii.Error, ValueError) as exc:
+        raise invalid from exc
+    mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
+    if len(mac) < _MAC_BYTES or not hmac.compare_digest(mac, _mac(query, payload)):
+        raise invalid
+    try:
+        key = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise invalid from exc
+    check_json(key, "cursor", max_depth=2)
+    if not isinstance(key, dict) or "code" not in key or not set(key) <= _KEY_ATTRIBUTES or not all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values()):
+        raise invalid
     return key

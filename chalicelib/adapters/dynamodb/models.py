@@ -1,9 +1,13 @@
 """PynamoDB models: one table per kind of record, on-demand capacity.
 
-Table names come from MOTCUA_TABLE_PREFIX, read when this module is imported.
+Table names and the connection limits (timeouts, retries) come from the settings, read when this module is
+imported.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
@@ -12,6 +16,25 @@ from pynamodb.models import Model
 from ...config import settings
 
 _PREFIX = settings().table_prefix
+
+
+class _Connection:
+    """Bounded waits for every model (PynamoDB reads these from Meta): a database that does not answer
+    costs a request (1 + retries) x timeout, then the API answers 503."""
+
+    connect_timeout_seconds = settings().db_connect_timeout
+    read_timeout_seconds = settings().db_read_timeout
+    max_retry_attempts = settings().db_max_retries
+
+
+class Utf8JSONAttribute(JSONAttribute):
+    """JSON stored as UTF-8 text. PynamoDB's JSONAttribute escapes every non-ASCII character (6 bytes for a
+    Vietnamese letter, 12 for an emoji), which made items several times larger than their text."""
+
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 # What a list page and its filters need without reading the dossier itself. Each index projects
 # these minus its own keys (which every index carries anyway).
 _LISTED = ("summary", "status", "procedure_code", "version", "filed_sk", "open_unit", "due_sk")
@@ -73,7 +96,7 @@ class OpenByDue(GlobalSecondaryIndex):
 
 
 class DossierModel(Model):
-    class Meta:
+    class Meta(_Connection):
         table_name = f"{_PREFIX}-dossiers"
         billing_mode = "PAY_PER_REQUEST"
 
@@ -88,8 +111,8 @@ class DossierModel(Model):
     filed_sk = UnicodeAttribute()
     open_unit = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
-    summary = JSONAttribute()
-    body = JSONAttribute()
+    summary = Utf8JSONAttribute()
+    body = Utf8JSONAttribute()
 
     by_unit_filed = ByUnitFiled()
     by_receiving_filed = ByReceivingFiled()
@@ -101,31 +124,31 @@ class DossierModel(Model):
 class HistoryModel(Model):
     """The process control sheet (form 05): one item per hand-over, never rewritten."""
 
-    class Meta:
+    class Meta(_Connection):
         table_name = f"{_PREFIX}-dossier-history"
         billing_mode = "PAY_PER_REQUEST"
 
     code = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
-    entry = JSONAttribute()
+    entry = Utf8JSONAttribute()
 
 
 class CatalogueModel(Model):
     """Units, procedure versions and calendars: small, read-mostly, partitioned by kind."""
 
-    class Meta:
+    class Meta(_Connection):
         table_name = f"{_PREFIX}-catalogue"
         billing_mode = "PAY_PER_REQUEST"
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    data = JSONAttribute()
+    data = Utf8JSONAttribute()
 
 
 class CounterModel(Model):
     """Atomic counters: the daily dossier sequence of each receiving unit."""
 
-    class Meta:
+    class Meta(_Connection):
         table_name = f"{_PREFIX}-counters"
         billing_mode = "PAY_PER_REQUEST"
 
@@ -134,13 +157,16 @@ class CounterModel(Model):
 
 
 class IdempotencyModel(Model):
-    """The table Powertools idempotency writes to (its default key and TTL attribute)."""
+    """The table Powertools idempotency writes to (its default key and TTL attribute), and intake claims."""
 
-    class Meta:
+    class Meta(_Connection):
         table_name = f"{_PREFIX}-idempotency"
         billing_mode = "PAY_PER_REQUEST"
 
     id = UnicodeAttribute(hash_key=True)
+    # Intake claims (adapters/idempotency.py) share the table: the dossier an Idempotency-Key created.
+    code = UnicodeAttribute(null=True)
+    payload_hash = UnicodeAttribute(null=True)
 
 
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel)
