@@ -8,9 +8,10 @@ from typing import Any
 from chalice import Blueprint
 
 from ..domain.calendar import FIRST_YEAR, LAST_YEAR, WorkingCalendar
+from ..domain.catalogue import Procedure
 from ..domain.clock import parse_iso
-from ..domain.errors import FieldProblem, InvalidInput
-from ..domain.time_limit import LimitUnit, TimeLimit
+from ..domain.errors import FieldProblem, InvalidInput, NotFound
+from ..domain.time_limit import Counting, LimitUnit, TimeLimit
 from ..services.bootstrap import deps
 from ..services.views import local
 from .routing import Call, route
@@ -18,12 +19,22 @@ from .routing import Call, route
 bp = Blueprint(__name__)
 _OUTSIDE = f"outside the years the calendar covers ({FIRST_YEAR}–{LAST_YEAR})"
 
-def _calendar(unit: str | None) -> WorkingCalendar:
+
+def _calendar(unit: str | None, procedure: Procedure | None = None) -> WorkingCalendar:
     catalogue = deps().catalogue
     if unit:
         catalogue.unit(unit)
-        return catalogue.calendar_for(unit)
-    return catalogue.national_calendar()
+        return catalogue.calendar_for(unit, procedure)
+    return catalogue.national_calendar(procedure)
+
+
+def _procedure(code: str | None) -> Procedure | None:
+    if code is None:
+        return None
+    try:
+        return deps().catalogue.procedure(code)
+    except NotFound as exc:
+        raise InvalidInput("unknown procedure", [FieldProblem("procedure", exc.message)]) from exc
 
 
 @route(bp, "GET", "/v1/calendar/due", summary="Clock start and due time of a dossier received at an instant",
@@ -36,12 +47,19 @@ def due_preview(call: Call) -> dict[str, Any]:
         raise InvalidInput("invalid start", [FieldProblem("start", _OUTSIDE)]) from exc
     except ValueError as exc:
         raise InvalidInput("invalid start", [FieldProblem("start", "an ISO 8601 instant with an offset")]) from exc
-    limit = (TimeLimit(float(query["days"]), LimitUnit.WORKING_DAYS) if "days" in query
-             else TimeLimit(float(query["hours"]), LimitUnit.WORKING_HOURS))
-    calendar = _calendar(query.get("unit"))
+    procedure = _procedure(query.get("procedure"))
+    if procedure is not None:
+        limit, field = procedure.limit, "procedure"
+    elif "days" in query:
+        limit, field = TimeLimit(float(query["days"]), LimitUnit.WORKING_DAYS), "days"
+    else:
+        limit, field = TimeLimit(float(query["hours"]), LimitUnit.WORKING_HOURS), "hours"
+    calendar = _calendar(query.get("unit"), procedure)
     try:
         clock_start = calendar.clock_start(start, query.get("channel", "direct"))
-        due = calendar.add_working(clock_start, limit.budget_from(calendar, clock_start, start))
+        budget = limit.budget_from(calendar, clock_start, start)
+        due = (calendar.add_calendar(clock_start, budget) if limit.counting is Counting.CALENDAR
+               else calendar.add_working(clock_start, budget))
         answer = {
             "received_at": local(start),
             "clock_start": local(clock_start),
@@ -53,7 +71,6 @@ def due_preview(call: Call) -> dict[str, Any]:
             "confirmed": calendar.confirmed_between(start, due),
         }
     except (ValueError, OverflowError) as exc:
-        field = "days" if "days" in query else "hours"
         raise InvalidInput("start is outside the supported range",
                            [FieldProblem("start", f"start plus {field}: {_OUTSIDE}")]) from exc
     return answer

@@ -74,19 +74,23 @@ class Catalogue:
     def calendar_for(self, unit_id: str, procedure: Procedure | None = None) -> WorkingCalendar:
         """The calendar a unit counts deadlines on: national, overlaid by its ancestors' settings,
         with the procedure's choice on whether the intake cutoff applies to online submissions."""
-        settings = self.tree().calendar_for(unit_id, self._national())
-        if procedure is not None and procedure.intake_cutoff_online is not None:
-            channels = settings.cutoff_channels - {"online"}
-            if procedure.intake_cutoff_online:
-                channels |= {"online"}
-            settings = dataclasses.replace(settings, cutoff_channels=frozenset(channels))
-        return self.calendar_for_settings(settings)
+        return self.calendar_for_settings(_with(self.tree().calendar_for(unit_id, self._national()), procedure))
 
-    def national_calendar(self) -> WorkingCalendar:
-        return self.calendar_for_settings(self._national())
+    def national_calendar(self, procedure: Procedure | None = None) -> WorkingCalendar:
+        return self.calendar_for_settings(_with(self._national(), procedure))
 
     def calendar_for_settings(self, settings: CalendarSettings) -> WorkingCalendar:
         calendar = self._calendars.get(settings.version)
         if calendar is None:
             calendar = self._calendars[settings.version] = WorkingCalendar(settings)
         return calendar
+
+
+def _with(settings: CalendarSettings, procedure: Procedure | None) -> CalendarSettings:
+    """`settings` with the procedure's choice on whether the intake cutoff applies to online submissions."""
+    if procedure is None or procedure.intake_cutoff_online is None:
+        return settings
+    channels = settings.cutoff_channels - {"online"}
+    if procedure.intake_cutoff_online:
+        channels |= {"online"}
+    return dataclasses.replace(settings, cutoff_channels=frozenset(channels))

@@ -5,7 +5,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from tests.api.helpers import post
+from tests.api.helpers import get, post
 from tests.unit.calendars import vn
 from tests.units import HAC_THANH
 
@@ -73,3 +73,22 @@ def test_online_same_day_left_to_the_province_still_gets_the_next_working_day(cl
         assert data["due_at"] == "2026-03-17T17:00:00+07:00"
     finally:
         bootstrap.override()
+
+
+@pytest.mark.parametrize(("query", "clock_start", "due"), [
+    ("procedure=2.000815&channel=online", "2026-03-17T07:00:00+07:00", "2026-03-17T17:00:00+07:00"),
+    ("procedure=2.000815&channel=direct", "2026-03-17T07:00:00+07:00", "2026-03-17T17:00:00+07:00"),
+    ("procedure=2.001417&channel=online", "2026-03-16T16:59:00+07:00", "2026-03-30T16:59:00+07:00"),
+    ("procedure=1.009994", "2026-03-17T07:00:00+07:00", "2026-04-01T17:00:00+07:00"),  # 15 calendar days
+])
+def test_due_preview_for_a_procedure(client, query, clock_start, due):
+    status, data = get(client, f"/v1/calendar/due?start=2026-03-16T16:59:00%2B07:00&{query}")
+    assert status == 200, data
+    assert (data["clock_start"], data["due_at"]) == (clock_start, due)
+
+
+def test_due_preview_names_an_unknown_procedure_or_a_second_limit(client):
+    status, data = get(client, "/v1/calendar/due?start=2026-03-16T10:00:00%2B07:00&procedure=9.999999")
+    assert status == 400 and data["error"]["details"][0]["field"] == "procedure"
+    status, _ = get(client, "/v1/calendar/due?start=2026-03-16T10:00:00%2B07:00&procedure=2.000815&days=1")
+    assert status == 400
