@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
 MAX_SEARCH_DAYS = 3660  # a calendar with no working day in ten years is misconfigured
@@ -143,6 +143,12 @@ class CalendarSettings:
                 f"{_number(worked / timedelta(hours=1))} h: set both so they agree"))
         if self.intake_cutoff is not None and not self.periods[0][0] <= self.intake_cutoff <= self.periods[-1][1]:
             raise CalendarError("intake_cutoff", "must lie within the working day")
+        if not self.weekend <= set(range(7)) or len(self.weekend) == 7:
+            raise CalendarError("weekend", "weekdays 0 (Monday) to 6 (Sunday), not all seven")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CalendarError("timezone", f"unknown time zone {self.timezone!r}") from exc
 
     @property
     def version(self) -> str:

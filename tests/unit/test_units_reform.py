@@ -112,6 +112,9 @@ def test_the_demo_district_is_abolished_with_its_successor():
     ({"working_hours": [["13:30", "17:00"], ["07:00", "11:30"]]}, "calendar.working_hours"),
     ({"intake_cutoff": "18:00"}, "calendar.intake_cutoff"),
     ({"days_off": [{"date": "17/03/2026"}]}, "calendar"),
+    ({"weekend": [0, 1, 2, 3, 4, 5, 6]}, "calendar.weekend"),
+    ({"weekend": [7]}, "calendar.weekend"),
+    ({"timezone": "Asia/Hanoi_Typo"}, "calendar.timezone"),
 ])
 def test_a_unit_calendar_that_cannot_be_counted_on_is_refused_naming_unit_and_field(override, field):
     tree = UnitTree([Unit(PROVINCE, "Tỉnh", "province"), Unit(WARD, "Phường", "commune", PROVINCE,
