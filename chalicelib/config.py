@@ -82,7 +82,7 @@ def load(env: Mapping[str, str]) -> Settings:
         # Bounded waits on DynamoDB: attempts x read timeout stays well under 10 s, so a request answers 503
         # while the database is unreachable instead of hanging until API Gateway gives up.
         db_connect_timeout=_number(env, "MOTCUA_DB_CONNECT_TIMEOUT", float, 1.0, 0.1, 10.0),
-        db_read_timeout=_number(env, "MOTCUA_DB_READ_TIMEOUT", float, 3.0, 0.1, 10.0),
+        db_read_timeout=_number(env, "MOTCUA_DB_READ_TIMEOUT", float, 2.0, 0.1, 10.0),
         db_max_retries=_number(env, "MOTCUA_DB_MAX_RETRIES", int, 1, 0, 5),
         retry_after_seconds=_number(env, "MOTCUA_RETRY_AFTER", int, 5, 1, 3600),
     )

@@ -10,6 +10,7 @@ import jwt
 
 from ..domain.codes import is_agency_id
 from ..domain.dossier import Actor
+from ..domain.errors import DomainError, FieldProblem
 
 ALGORITHMS = ["RS256"]
 
@@ -22,14 +23,25 @@ class KeySource(Protocol):
     def signing_key(self, token: str) -> Any: ...
 
 
+class KeysUnavailable(DomainError):
+    """The issuer's keys could not be fetched: the caller may retry (HTTP 503), the token is not at fault."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the token issuer's keys could not be fetched; retry shortly",
+                         [FieldProblem("authorization", reason)], "unavailable")
+
+
 class JwksUrlKeys:
     """Keys published by Cognito or any OIDC issuer; PyJWKClient caches them per container."""
 
-    def __init__(self, url: str):
-        self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+    def __init__(self, url: str, timeout_seconds: float = 3):
+        self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=timeout_seconds)
 
     def signing_key(self, token: str) -> Any:
-        return self._client.get_signing_key_from_jwt(token).key
+        try:
+            return self._client.get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise KeysUnavailable(str(exc)) from exc
 
 
 class JwksFileKeys:

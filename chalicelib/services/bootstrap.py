@@ -42,7 +42,9 @@ def _verifier() -> TokenVerifier:
     from ..config import settings
 
     s = settings()
-    keys = JwksUrlKeys(s.jwks_url) if s.auth_mode == "jwks" else JwksFileKeys(s.local_jwks_path)
+    # The JWKS fetch is bounded like every other outbound call: an unreachable issuer is a 503, not a hang.
+    keys = (JwksUrlKeys(s.jwks_url, s.db_connect_timeout + s.db_read_timeout) if s.auth_mode == "jwks"
+            else JwksFileKeys(s.local_jwks_path))
     return TokenVerifier(keys, s.jwt_issuer, s.jwt_audience, s.unit_claim, s.roles_claim)
 
 

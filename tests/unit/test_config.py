@@ -38,7 +38,7 @@ def test_an_unusable_setting_is_named(env, named):
 
 def test_defaults_and_a_complete_aws_configuration_load():
     local = load({})
-    assert local.auth_mode == "local" and len(local.cursor_secret) == 32 and local.db_read_timeout == 3.0
+    assert local.auth_mode == "local" and len(local.cursor_secret) == 32 and local.db_read_timeout == 2.0
     # Retries x read timeout stays under the 10 s the API promises before it answers 503.
     assert (1 + local.db_max_retries) * (local.db_connect_timeout + local.db_read_timeout) < 10
     aws = load({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json",

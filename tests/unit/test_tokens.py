@@ -138,3 +138,20 @@ def test_the_client_id_is_checked_for_either_kind_and_the_error_says_what_is_exp
     message = str(error.value)
     assert f"claim {named}" in message
     assert "ID token (token_use id) with aud client-1" in message and "client_id client-1" in message
+
+
+def test_an_unreachable_jwks_url_is_unavailable_not_an_invalid_token(keys):
+    import socket
+
+    from chalicelib.adapters.tokens import KeysUnavailable
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+        verifier = TokenVerifier(JwksUrlKeys(url, timeout_seconds=0.5), "https://issuer.example", "client-1",
+                                 "custom:unit", "cognito:groups")
+        started = time.monotonic()
+        with pytest.raises(KeysUnavailable):
+            verifier.verify(cognito_style_token(keys[0]))
+        assert time.monotonic() - started < 5
