@@ -73,6 +73,9 @@ class Clock:
     # procedure's limit): `not_after` is that ceiling, `capped` says the budget would have run past it.
     not_after: datetime | None = None
     capped: bool = False
+    # False when the due time was counted across a year with no civil-service decision shipped (public
+    # holidays only): the date stands, but a reader is told it was computed without that year's decision.
+    confirmed: bool = True
 
     @classmethod
     def start(
@@ -152,7 +155,6 @@ class Clock:
         self.consumed = timedelta(0)
         self.state = ClockState.RUNNING
         self.running_since = effective_at
-        self.calendar_version = calendar.settings.version
         self.due_at = self._due_from(calendar, effective_at)
         self._log("restart", at, effective_at, reason)
 
@@ -181,7 +183,12 @@ class Clock:
         else:
             due = calendar.add_working(effective_at, remaining)
         self.capped = self.not_after is not None and due > self.not_after
-        return self.not_after if self.not_after is not None and self.capped else due
+        if self.not_after is not None and self.capped:
+            due = self.not_after
+        # Stamp what the due time was computed with: the calendar's version and whether its years are confirmed.
+        self.calendar_version = calendar.settings.version
+        self.confirmed = calendar.confirmed_between(effective_at, due)
+        return due
 
     def _log(self, event: str, at: datetime, effective_at: datetime, reason: str = "") -> None:
         self.entries.append(
@@ -202,6 +209,8 @@ class Clock:
         }
         if self.not_after is not None:  # step clocks only: dossier clocks stay as small as before
             out.update(not_after=iso(self.not_after), capped=self.capped)
+        if not self.confirmed:
+            out["confirmed"] = False
         return out
 
     @classmethod
@@ -217,6 +226,7 @@ class Clock:
             [ClockEntry.from_dict(e) for e in data.get("entries", [])],
             parse_iso(data["not_after"]) if data.get("not_after") else None,
             bool(data.get("capped", False)),
+            bool(data.get("confirmed", True)),
         )
 
 

@@ -36,6 +36,7 @@ def clock_view(clock: Clock | None, now: datetime) -> dict[str, Any] | None:
         "due_at": local(clock.due_at),
         "overdue": clock.is_overdue(now),
         "calendar_version": clock.calendar_version,
+        "confirmed": clock.confirmed,
         "ledger": [{**e.as_dict(), "at": local(e.at), "effective_at": local(e.effective_at),
                     "due_at": local(e.due_at)} for e in clock.entries],
     }
@@ -76,6 +77,8 @@ def dossier_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> 
         "received_at": local(dossier.received_at),
         "appointment_at": local(dossier.appointment_at),
         "due_at": local(dossier.due_at),
+        # false: counted across a year with no civil-service decision shipped yet (public holidays only)
+        "due_confirmed": dossier.clock.confirmed if dossier.clock else None,
         "overdue": dossier.is_overdue(now),
         "outcome": dossier.outcome(calendar),
         "current_step": dossier.current_step,
@@ -109,6 +112,8 @@ def public_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> d
         "received_at": local(dossier.received_at),
         "appointment_at": local(dossier.appointment_at),
         "due_at": local(dossier.due_at),
+        # false: counted across a year with no civil-service decision shipped yet (public holidays only)
+        "due_confirmed": dossier.clock.confirmed if dossier.clock else None,
         "overdue": dossier.is_overdue(now),
         "outcome": dossier.outcome(calendar),
         "appointments": appointments_view(dossier),
