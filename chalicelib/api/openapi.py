@@ -1,4 +1,10 @@
-"""The OpenAPI 3.1 document, built from the declared routes and the schema files they validate with."""
+"""The OpenAPI 3.1 document, built from the declared routes, the schema files they validate with, and the
+response schemas below, which describe every field the views (services/views.py) return.
+
+tests/e2e/test_contract.py holds the two sides together: every answer of a full dossier life validates against
+these schemas with no undocumented field, and a typed client generated from the document has a return type for
+every operation. Schemathesis checks the running server against them (tests/e2e/test_local_server.py).
+"""
 
 from __future__ import annotations
 
@@ -8,42 +14,301 @@ from typing import Any
 from . import schemas
 from .routing import OPERATIONS, Operation
 
-_STATUS_FIELDS = {"status": {"type": "string"}, "national_code": {"type": "integer", "minimum": 1, "maximum": 10},
-                  "label": {"type": "string"}}
+JSON = dict[str, Any]
 
-# Response bodies: the fields clients rely on (the rest is documented by example in README.md).
-RESPONSES: dict[str, dict[str, Any]] = {
-    "Dossier": {"type": "object", "required": ["code", "version", "status", "national_code", "label", "steps"],
-                "properties": {"code": {"type": "string"}, "version": {"type": "integer"}, **_STATUS_FIELDS,
-                               "due_at": {"type": ["string", "null"]},
-                               "appointment_at": {"type": ["string", "null"]},
-                               "allowed_actions": {"type": "array", "items": {"type": "string"}},
-                               "steps": {"type": "array"}, "receipt": {"type": "object"}}},
-    "PublicDossier": {"type": "object", "required": ["code", "status", "national_code", "label", "steps"],
-                      "not": {"anyOf": [{"required": ["applicant"]}, {"required": ["form"]}]},
-                      "properties": {"code": {"type": "string"}, **_STATUS_FIELDS, "steps": {"type": "array"}}},
-    "DossierPage": {"type": "object", "required": ["items", "next_cursor"],
-                    "properties": {"items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}}},
-    "History": {"type": "object", "required": ["code", "entries"],
-                "properties": {"entries": {"type": "array", "items": {"type": "object", "required": [
-                    "seq", "action", "to_status", "at", "officer", "step_due_at", "step_met"]}}}},
-    "UnitList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}},
-    "ProcedureList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}},
-    "Procedure": {"type": "object", "required": ["code", "version", "name", "limit", "steps", "form_schema"]},
-    "DuePreview": {"type": "object", "required": ["received_at", "clock_start", "due_at", "limit"]},
-    "CalendarYear": {"type": "object", "required": ["year", "non_working_days", "make_up_working_days"]},
-    "Health": {"type": "object", "required": ["status"]},
+
+def _ref(name: str) -> JSON:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: JSON, required: tuple[str, ...] | list[str] = (), description: str = "",
+         open_ended: bool = False) -> JSON:
+    """An object schema. Every listed field is typed; `open_ended` only where the content is data defined
+    elsewhere (a procedure's form schema, a province's calendar overrides, an action's details)."""
+    out: JSON = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    if description:
+        out["description"] = description
+    if open_ended:
+        out["additionalProperties"] = True
+    return out
+
+
+def _array(items: JSON, description: str = "") -> JSON:
+    return {"type": "array", "items": items, **({"description": description} if description else {})}
+
+
+def _nullable(schema: JSON) -> JSON:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    kind = schema["type"]
+    out = {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
+    if "enum" in schema:
+        out["enum"] = [*schema["enum"], None]
+    return out
+
+
+STRING: JSON = {"type": "string"}
+INTEGER: JSON = {"type": "integer"}
+BOOLEAN: JSON = {"type": "boolean"}
+INSTANT: JSON = {"type": "string", "format": "date-time",
+                 "description": "Asia/Ho_Chi_Minh time with its offset, e.g. 2026-03-16T10:00:00+07:00"}
+DAY: JSON = {"type": "string", "format": "date"}
+MAYBE_STRING = _nullable(STRING)
+MAYBE_INSTANT = _nullable(INSTANT)
+MAYBE_INTEGER = _nullable(INTEGER)
+MAYBE_BOOLEAN = _nullable(BOOLEAN)
+CONFIRMED: JSON = {"type": "boolean", "description": "false: a day counted lies in a year whose civil-service "
+                                                    "decision is not shipped (public holidays alone)"}
+DUE_CONFIRMED = _nullable({**CONFIRMED, "description": "whether the due time's years are confirmed; null before "
+                                                       "the clock starts"})
+
+STATUSES = ["submitted", "received", "not_accepted", "guided", "in_progress", "supplement_requested",
+            "payment_requested", "withdrawn", "stopped", "resolved", "refused", "returned"]
+OUTCOMES = ["early", "on_time", "late", "withdrawn", "stopped", "refused", "not_accepted", "guided"]
+STATUS_FIELDS: JSON = {
+    "status": {"type": "string", "enum": STATUSES, "description": "motcua's own status"},
+    "national_code": {"type": "integer", "minimum": 1, "maximum": 10,
+                      "description": "the national (DVCQG) status code"},
+    "label": {"type": "string", "description": "the national status label, in Vietnamese"},
+}
+OUTCOME: JSON = _nullable({"type": "string", "enum": OUTCOMES, "description": "null while open; early / on_time / "
+                           "late once resolved; else the closing status's own"})
+STEP_OUTCOME: JSON = _nullable({"type": "string", "enum": ["early", "on_time", "late"]})
+
+
+def _intake_part(name: str) -> JSON:
+    """What the dossier stores as it was received: described by the intake request schema itself."""
+    part = dict(schemas.load("dossier-intake")["properties"][name])
+    part.pop("allOf", None)  # request-only rules (postal needs an address); a stored value already passed them
+    return part
+
+
+def _components() -> JSON:
+    status = _obj(STATUS_FIELDS, ("status", "national_code", "label"))
+    limit = _obj({"amount": {"type": "number", "minimum": 0},
+                  "unit": {"type": "string", "enum": ["working_days", "working_hours", "calendar_days", "same_day"]},
+                  "label": STRING}, ("amount", "unit", "label"), "A time limit as the law publishes it")
+    ledger_entry = _obj({
+        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "stop"]},
+        "at": INSTANT, "effective_at": INSTANT, "consumed_seconds": INTEGER, "due_at": MAYBE_INSTANT,
+        "reason": STRING}, ("event", "at", "effective_at", "consumed_seconds", "due_at"))
+    clock = _obj({
+        "state": {"type": "string", "enum": ["running", "paused", "stopped"]},
+        "counting": {"type": "string", "enum": ["working", "calendar"]},
+        "budget_seconds": INTEGER, "consumed_seconds": INTEGER, "started_at": MAYBE_INSTANT,
+        "due_at": MAYBE_INSTANT, "overdue": BOOLEAN, "calendar_version": STRING, "confirmed": CONFIRMED,
+        "ledger": _array(_ref("ClockLedgerEntry"))},
+        ("state", "counting", "budget_seconds", "consumed_seconds", "due_at", "overdue", "calendar_version",
+         "ledger"), "A clock: its ledger of start, pauses, resumes, restarts and stop")
+    public_step_fields: JSON = {
+        "index": INTEGER, "name": STRING, "unit": STRING, "budget": _ref("TimeLimit"),
+        "started_at": MAYBE_INSTANT, "due_at": MAYBE_INSTANT, "completed_at": MAYBE_INSTANT,
+        "outcome": STEP_OUTCOME,
+        "due_capped": {"type": "boolean", "description": "the step's budget ran past the dossier's due time"}}
+    public_step = _obj(public_step_fields, ("index", "name", "unit", "budget", "due_at", "completed_at", "outcome"))
+    step = _obj({**public_step_fields, "role": STRING, "assignee": MAYBE_STRING,
+                 "clock": _nullable(_ref("Clock"))},
+                ("index", "name", "unit", "budget", "due_at", "completed_at", "outcome", "role", "assignee", "clock"))
+    unit_ref = _obj({"id": STRING, "name": STRING}, ("id", "name"))
+    officer = _obj({"officer": MAYBE_STRING, "name": MAYBE_STRING}, ("officer", "name"))
+    contact = _obj({"name": STRING, "kind": STRING, "id_number": STRING, "phone": STRING, "email": STRING,
+                    "address": STRING, "authorisation": STRING})
+    tracking = _obj({"entry_number": INTEGER, "day": MAYBE_INSTANT}, ("entry_number", "day"),
+                    "The entry in the receiving unit's tracking book (form 06)")
+    appointment = _obj({"appointment_at": MAYBE_INSTANT, "given_at": MAYBE_INSTANT, "reason": STRING},
+                       ("appointment_at", "given_at"), "An appointment given to the applicant")
+    intake = _obj({
+        "decision": {"type": "string", "enum": ["receive", "refuse", "guide"]},
+        "reasons": _array(STRING), "missing_items": _array(STRING),
+        "by": STRING, "by_name": STRING, "by_unit": STRING, "at": MAYBE_INSTANT},
+        ("decision", "by", "at"), "The desk's decision on the dossier (Decree 61/2018 Art 15(2))")
+    fee = _obj({"amount": {"type": "integer", "minimum": 0, "description": "VND"}, "description": STRING})
+    result = _obj({"summary": STRING, "document_number": STRING, "signed_by": STRING, "kind": STRING,
+                   "reasons": _array(STRING)}, description="The result handed back to the applicant")
+    history = _obj({
+        "seq": INTEGER, "action": STRING, "label": STRING,
+        "from_status": _nullable(_ref("StatusRef")), "to_status": _ref("StatusRef"),
+        "at": INSTANT, "officer": STRING, "officer_unit": STRING,
+        "step_index": MAYBE_INTEGER, "step_name": MAYBE_STRING, "step_unit": MAYBE_STRING,
+        "step_due_at": MAYBE_INSTANT, "step_met": MAYBE_BOOLEAN, "step_outcome": STEP_OUTCOME,
+        "note": STRING,
+        "details": _obj({}, description="What the action recorded (missing items, amounts, new due times...)",
+                        open_ended=True),
+        "from_unit": MAYBE_STRING, "to_unit": MAYBE_STRING,
+        "from_unit_name": MAYBE_STRING, "to_unit_name": MAYBE_STRING},
+        ("seq", "action", "label", "from_status", "to_status", "at", "officer", "officer_unit", "step_index",
+         "step_name", "step_unit", "step_due_at", "step_met", "note", "details"),
+        "One line of the process control sheet (form 05)")
+    form_header = {"form": STRING, "title": STRING, "code": STRING, "receiving_unit": _ref("UnitRef"),
+                   "applicant": _nullable(_ref("Contact")), "procedure": STRING, "tracking_book": _ref("TrackingBook")}
+    receipt = _obj({
+        **form_header, "reissued": BOOLEAN, "received_by": _ref("Officer"), "applicant_name": MAYBE_STRING,
+        "authorised_person": _nullable(_ref("Contact")),
+        "documents": _array(_obj({"name": MAYBE_STRING, "kind": MAYBE_STRING, "kind_label": MAYBE_STRING,
+                                  "copies": INTEGER}, ("name", "kind", "kind_label", "copies"))),
+        "received_at": MAYBE_INSTANT, "appointment_at": MAYBE_INSTANT, "limit": STRING, "fee": _ref("Fee"),
+        "result_delivery": _obj({"method": STRING, "address": STRING, "label": STRING}, ("method", "label"))},
+        ("form", "title", "code", "receiving_unit", "received_by", "applicant", "procedure", "documents",
+         "received_at", "appointment_at", "limit", "fee", "result_delivery", "tracking_book"),
+        "Form 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả")
+    refusal = _obj({**form_header, "refused_by": _ref("Officer"), "refused_at": MAYBE_INSTANT,
+                    "reasons": _array(STRING)},
+                   ("form", "title", "code", "receiving_unit", "refused_by", "refused_at", "reasons"),
+                   "Form 03: Phiếu từ chối tiếp nhận giải quyết hồ sơ")
+    guidance = _obj({**form_header, "guided_by": _ref("Officer"), "guided_at": MAYBE_INSTANT,
+                     "missing_items": _array(STRING)},
+                    ("form", "title", "code", "receiving_unit", "guided_by", "guided_at", "missing_items"),
+                    "Form 02: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ")
+    notice = _obj({"title": STRING, "code": STRING, "previous_appointment_at": MAYBE_INSTANT,
+                   "appointment_at": MAYBE_INSTANT, "reason": STRING, "given_at": MAYBE_INSTANT},
+                  ("title", "code", "previous_appointment_at", "appointment_at", "given_at"),
+                  "A new appointment after the due time moved (payment, supplement)")
+    dossier_fields: JSON = {
+        "code": STRING, "version": INTEGER, **STATUS_FIELDS,
+        "allowed_actions": _array(STRING, "what may be done next, by someone"),
+        "procedure": _obj({"code": STRING, "version": INTEGER, "name": STRING, "field": STRING,
+                           "limit": _ref("TimeLimit")}, ("code", "version", "name", "field", "limit")),
+        "channel": {"type": "string", "enum": ["direct", "postal", "online"]},
+        "receiving_unit": STRING, "competent_unit": STRING, "handling_unit": STRING,
+        "submitted_at": INSTANT, "received_at": MAYBE_INSTANT, "appointment_at": MAYBE_INSTANT,
+        "due_at": MAYBE_INSTANT, "due_confirmed": DUE_CONFIRMED, "overdue": BOOLEAN, "outcome": OUTCOME,
+        "current_step": INTEGER,
+        "steps": _array(_ref("Step")), "clock": _nullable(_ref("Clock")),
+        "supplement_requests": INTEGER, "supplement_violations": INTEGER,
+        "appointments": _array(_ref("Appointment")), "intake": _nullable(_ref("Intake")),
+        "tracking_number": INTEGER,
+        "applicant": _intake_part("applicant"), "authorised_person": _nullable(_intake_part("authorised_person")),
+        "result_delivery": _nullable(_intake_part("result_delivery")),
+        "form": _obj({}, description="As filled in, valid against the procedure's form schema", open_ended=True),
+        "documents": _intake_part("documents"), "fee": _ref("Fee"), "result": _nullable(_ref("Result")),
+        "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT,
+        # Only in the answer to an intake or an action: what the applicant is handed, and the new history line.
+        "receipt": _ref("Receipt"), "refusal": _ref("Refusal"), "guidance": _ref("Guidance"),
+        "appointment_notice": _ref("AppointmentNotice"), "history_entry": _ref("HistoryEntry"),
+    }
+    dossier = _obj(dossier_fields, (
+        "code", "version", "status", "national_code", "label", "allowed_actions", "procedure", "channel",
+        "receiving_unit", "competent_unit", "handling_unit", "submitted_at", "received_at", "appointment_at",
+        "due_at", "overdue", "outcome", "current_step", "steps", "clock", "applicant", "form", "documents", "fee"),
+        "A dossier as officers see it. An intake answer adds the form handed to the applicant (receipt, refusal or "
+        "guidance); an action answer adds history_entry, and a receipt, refusal or appointment_notice when one "
+        "is issued.")
+    public = _obj({
+        "code": STRING, **STATUS_FIELDS,
+        "procedure": _obj({"code": STRING, "name": STRING}, ("code", "name")),
+        "receiving_unit": STRING, "submitted_at": INSTANT, "received_at": MAYBE_INSTANT,
+        "appointment_at": MAYBE_INSTANT, "due_at": MAYBE_INSTANT, "due_confirmed": DUE_CONFIRMED,
+        "overdue": BOOLEAN, "outcome": OUTCOME,
+        "appointments": _array(_ref("Appointment")), "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT,
+        "steps": _array(_ref("PublicStep"))},
+        ("code", "status", "national_code", "label", "procedure", "receiving_unit", "submitted_at", "received_at",
+         "appointment_at", "due_at", "overdue", "outcome", "steps"),
+        "What an applicant sees by code: no personal data, no officers")
+    summary = _obj({
+        "code": STRING, "version": INTEGER, **STATUS_FIELDS, "procedure_code": STRING, "procedure_name": STRING,
+        "channel": STRING, "receiving_unit": STRING, "handling_unit": STRING,
+        "current_step": _nullable({"type": "string", "description": "the current step's name"}),
+        "submitted_at": MAYBE_INSTANT, "received_at": MAYBE_INSTANT, "appointment_at": MAYBE_INSTANT,
+        "due_at": MAYBE_INSTANT, "clock_state": _nullable({"type": "string", "enum": ["running", "paused", "stopped"]}),
+        "overdue": BOOLEAN, "outcome": OUTCOME},
+        ("code", "version", "status", "national_code", "label", "procedure_code", "receiving_unit", "due_at",
+         "overdue", "outcome"), "A dossier in a list")
+    control_sheet = _obj({
+        "code": STRING, "form": STRING, "title": STRING,
+        "header": _obj({"procedure": _obj({"code": STRING, "name": STRING}, ("code", "name")),
+                        "applicant": MAYBE_STRING, "received_at": MAYBE_INSTANT, "appointment_at": MAYBE_INSTANT,
+                        "appointments": _array(_ref("Appointment")), "receiving_unit": _ref("UnitRef"),
+                        "lead_unit": _ref("UnitRef"), "coordinating_units": _array(_ref("UnitRef"))},
+                       ("procedure", "applicant", "received_at", "appointment_at", "receiving_unit", "lead_unit",
+                        "coordinating_units")),
+        "entries": _array(_ref("HistoryEntry"))},
+        ("code", "form", "title", "header", "entries"), "Form 05: Phiếu kiểm soát quá trình giải quyết hồ sơ")
+    unit = _obj({
+        "id": STRING, "name": STRING, "level": STRING, "parent": MAYBE_STRING,
+        "valid_from": _nullable(DAY), "valid_to": _nullable(DAY),
+        "successor": {"type": "string", "description": "the unit that took over an abolished one"},
+        "calendar": _obj({}, description="this subtree's calendar overrides", open_ended=True)},
+        ("id", "name", "level", "parent"), "A unit (đơn vị), identified as in Decision 20/2020")
+    procedure_fields: JSON = {
+        "code": STRING, "version": INTEGER, "name": STRING,
+        "field": _obj({"code": STRING, "name": STRING}, ("code", "name"), "lĩnh vực"),
+        "competent_units": _array(STRING), "limit": _ref("TimeLimit"),
+        "steps": _array(_obj({"name": STRING, "unit": STRING, "role": STRING, "budget": _ref("TimeLimit")},
+                             ("name", "unit", "role", "budget"))),
+        "fee": _ref("Fee"),
+        "documents": _array(_obj({"name": STRING, "copies": INTEGER, "kind": STRING, "original": BOOLEAN,
+                                  "note": STRING}, ("name",))),
+        "intake_cutoff_online": _nullable({"type": "boolean",
+                                           "description": "null: the province's calendar decides"}),
+    }
+    procedure = _obj({**procedure_fields,
+                      "form_schema": _obj({}, description="the form's JSON Schema (draft 2020-12)", open_ended=True)},
+                     ("code", "version", "name", "field", "competent_units", "limit", "steps", "fee", "documents",
+                      "form_schema"), "A procedure (TTHC), current version")
+    procedure_summary = _obj(procedure_fields, ("code", "version", "name", "field", "competent_units", "limit",
+                                                "steps", "fee", "documents"))
+    return {
+        "StatusRef": status, "TimeLimit": limit, "ClockLedgerEntry": ledger_entry, "Clock": clock,
+        "PublicStep": public_step, "Step": step, "UnitRef": unit_ref, "Officer": officer, "Contact": contact,
+        "TrackingBook": tracking, "Appointment": appointment, "Intake": intake, "Fee": fee, "Result": result,
+        "HistoryEntry": history, "Receipt": receipt, "Refusal": refusal, "Guidance": guidance,
+        "AppointmentNotice": notice, "Dossier": dossier, "PublicDossier": public, "DossierSummary": summary,
+        "DossierPage": _obj({"items": _array(_ref("DossierSummary")), "next_cursor": MAYBE_STRING},
+                            ("items", "next_cursor")),
+        "History": control_sheet, "Unit": unit, "UnitList": _obj({"items": _array(_ref("Unit"))}, ("items",)),
+        "ProcedureSummary": procedure_summary, "Procedure": procedure,
+        "ProcedureList": _obj({"items": _array(_ref("ProcedureSummary"))}, ("items",)),
+        "DuePreview": _obj({
+            "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
+            "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},
+            ("received_at", "clock_start", "due_at", "limit", "calendar_id", "calendar_version", "confirmed")),
+        "CalendarYear": _obj({
+            "year": INTEGER, "calendar_id": STRING, "timezone": STRING,
+            "working_hours": _array({"type": "array", "items": STRING, "minItems": 2, "maxItems": 2},
+                                    "working periods, e.g. [\"07:00\", \"11:30\"]"),
+            "hours_per_working_day": {"type": "number"}, "intake_cutoff": MAYBE_STRING,
+            "non_working_days": _array(_obj({"date": DAY, "reason": STRING}, ("date", "reason"))),
+            "make_up_working_days": _array(DAY), "first_day": DAY,
+            "confirmed": {"type": "boolean", "description": "false: no civil-service decision shipped for the "
+                                                            "year; counted on public holidays alone"},
+            "calendar_version": STRING},
+            ("year", "calendar_id", "timezone", "working_hours", "hours_per_working_day", "non_working_days",
+             "make_up_working_days", "confirmed")),
+        "Health": _obj({"status": {"type": "string", "enum": ["ok"]}, "service": STRING, "time": INSTANT},
+                       ("status", "service", "time")),
+        "OpenApiDocument": _obj({"openapi": STRING, "info": _obj({"title": STRING, "version": STRING},
+                                                                  ("title", "version"), open_ended=True),
+                                 "paths": _obj({}, open_ended=True), "components": _obj({}, open_ended=True)},
+                                ("openapi", "info", "paths", "components"), "This document", open_ended=True),
+    }
+
+
+# Query values arrive as strings and are validated as strings (the *-query.json files); the document gives
+# clients their real types. tests/e2e/test_contract.py checks that each typed value's text passes the file.
+QUERY_TYPES: dict[tuple[str, str], JSON] = {
+    ("dossier-list-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    ("dossier-list-query", "overdue"): {"type": "boolean"},
+    ("calendar-due-query", "days"): {"type": "number", "exclusiveMinimum": 0, "maximum": 999,
+                                     "description": "working days, up to two decimals; give days or hours"},
+    ("calendar-due-query", "hours"): {"type": "number", "exclusiveMinimum": 0, "maximum": 9999,
+                                      "description": "working hours, up to two decimals; give days or hours"},
 }
 
 _ERROR_TEXT = {400: "Invalid input", 401: "Missing or invalid token", 403: "Outside the caller's scope",
                404: "Not found", 409: "Version conflict or request in progress", 413: "Body too large",
-               415: "Body is not JSON", 422: "Action not allowed in this state"}
+               415: "Body is not JSON", 422: "Action not allowed in this state",
+               503: "A dependency did not answer in time: retry after Retry-After seconds"}
+_REQUEST_ID = {"X-Request-Id": {"description": "The request id, also in error bodies: quote it when reporting",
+                                "required": True, "schema": {"type": "string"}}}
+_RESPONSE_OF = {"openapi": "OpenApiDocument"}  # the document's own route declares no schema name
 
 
 @lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": _strip(schemas.load("error")), **RESPONSES}
-    paths: dict[str, Any] = {}
+def document() -> JSON:
+    components: JSON = {"Error": _strip(schemas.load("error")), **_components()}
+    paths: JSON = {}
     for op in OPERATIONS:
         if op.body:
             components[schemas.component_name(op.body)] = _strip(schemas.load(op.body))
@@ -61,17 +326,19 @@ def document() -> dict[str, Any]:
     }
 
 
-def _operation(op: Operation) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
-    params: list[dict[str, Any]] = [
+def _operation(op: Operation) -> JSON:
+    out: JSON = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
+    params: list[JSON] = [
         {"name": name, "in": "path", "required": True, "schema": schema} for name, schema in op.path_params.items()
     ]
     if op.query:
         query_schema = schemas.load(op.query)
         required = set(query_schema.get("required", []))
         for name, schema in query_schema["properties"].items():
-            params.append({"name": name, "in": "query", "required": name in required, "schema": schema,
-                           **({"description": schema["description"]} if "description" in schema else {})})
+            typed = QUERY_TYPES.get((op.query, name), schema)
+            description = typed.get("description") or schema.get("description")
+            params.append({"name": name, "in": "query", "required": name in required, "schema": typed,
+                           **({"description": description} if description else {})})
     if op.operation_id == "receive":
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
@@ -79,26 +346,31 @@ def _operation(op: Operation) -> dict[str, Any]:
         out["parameters"] = params
     if op.body:
         out["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{schemas.component_name(op.body)}"}}}}
-    success_schema = {"$ref": f"#/components/schemas/{op.response}"} if op.response else {"type": "object"}
-    responses: dict[str, Any] = {str(op.success): {"description": "OK",
-                                                   "content": {"application/json": {"schema": success_schema}}}}
-    if op.response == "Dossier":
+            "schema": _ref(schemas.component_name(op.body))}}}
+    response = op.response or _RESPONSE_OF[op.operation_id]
+    responses: JSON = {str(op.success): {"description": "OK", "headers": _REQUEST_ID,
+                                         "content": {"application/json": {"schema": _ref(response)}}}}
+    if response == "Dossier":
         # A dossier's code leads to everything that takes one (clients and stateful API tests follow these).
         responses[str(op.success)]["links"] = {
             target: {"operationId": target, "parameters": {"code": "$response.body#/code"}}
             for target in ("get_dossier", "get_history", "act", "lookup")
         }
-    codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body else set())
+    codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
+                                                             else set())
+    if op.operation_id not in ("health", "openapi"):
+        codes.add(503)  # every other route reads DynamoDB
     for code in sorted(codes):
-        responses[str(code)] = {"description": _ERROR_TEXT[code], "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Error"}}}}
+        headers = {**_REQUEST_ID, **({"Retry-After": {"required": True, "schema": {"type": "integer"}}}
+                                     if code == 503 else {})}
+        responses[str(code)] = {"description": _ERROR_TEXT[code], "headers": headers,
+                                "content": {"application/json": {"schema": _ref("Error")}}}
     out["responses"] = responses
     if op.auth:
         out["security"] = [{"bearer": []}]
     return out
 
 
-def _strip(schema: dict[str, Any]) -> dict[str, Any]:
+def _strip(schema: JSON) -> JSON:
     """Component schemas are embedded: drop the file-level dialect marker (3.1 uses 2020-12 anyway)."""
     return {k: v for k, v in schema.items() if k != "$schema"}

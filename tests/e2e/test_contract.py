@@ -1,0 +1,295 @@
+"""The OpenAPI document as a contract: every answer of a dossier's whole life matches its documented schema with
+no undocumented field, and a typed client generated from the document has a return type for every operation."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from jsonschema import Draft202012Validator, FormatChecker
+
+from app import app
+from chalicelib.api import schemas
+from chalicelib.api.openapi import QUERY_TYPES, document
+from chalicelib.services.bootstrap import override
+from chalicelib.services.forms import schema_problems
+from scripts import local_keys
+from tests.units import CENTRE, JUSTICE, LAND
+
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.e2e
+
+CRIMINAL_RECORD = {
+    "procedure_code": "2.001417", "channel": "direct",
+    "applicant": {"name": "Nguyễn Văn An", "id_number": "038090001234", "phone": "0912345678",
+                  "email": "an.nguyen@example.vn", "address": "12 Lê Lợi, Hạc Thành"},
+    "form": {"full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-02", "form_number": 1, "purpose": "Xin việc"},
+    "documents": [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "copies": 1, "kind": "original"}],
+}
+
+
+def strict(schema: Any) -> Any:
+    """The same schema, refusing any field it does not list: a field the views return must be documented."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+class Recorder:
+    """Calls the app in-process and keeps (operation, status, body) of every answer."""
+
+    def __init__(self, client: Client, auth: Any):
+        self.client, self.auth = client, auth
+        self.seen: list[tuple[str, int, Any]] = []
+
+    def call(self, operation: str, method: str, path: str, headers: dict[str, str] | None = None,
+             body: Any = None) -> tuple[int, Any]:
+        raw = json.dumps(body) if body is not None else b""
+        response = self.client.http.request(method, path, headers=headers or {}, body=raw)
+        data = json.loads(response.body) if response.body else None
+        self.seen.append((operation, response.status_code, data))
+        return response.status_code, data
+
+    def act(self, code: str, unit: str, role: str, body: dict[str, Any], sub: str = "officer") -> dict[str, Any]:
+        current = self.call("get_dossier", "GET", f"/v1/dossiers/{code}", self.auth(unit, role, "leader", sub=sub))[1]
+        status, data = self.call("act", "POST", f"/v1/dossiers/{code}/actions", self.auth(unit, role, sub=sub),
+                                 {**body, "version": current["version"]})
+        assert status == 200, data
+        return data
+
+    def receive(self, body: dict[str, Any]) -> dict[str, Any]:
+        status, data = self.call("receive", "POST", "/v1/dossiers", self.auth(CENTRE, "desk", sub="tn.lan"), body)
+        assert status == 201, data
+        return data
+
+
+@pytest.fixture(scope="module")
+def answers() -> Iterator[list[tuple[str, int, Any]]]:
+    key_dir = Path(os.environ["MOTCUA_LOCAL_JWKS"]).parent  # the suite's signing key (tests/conftest.py)
+
+    def headers(unit: str, *roles: str, sub: str | None = None) -> dict[str, str]:
+        token = local_keys.make_token(unit, list(roles or ("desk",)), sub, key_dir=key_dir)
+        return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    # A clock that moves 20 minutes at each reading, from a Monday morning: pauses last working time, so a
+    # confirmed payment moves the due time and the applicant is given a new appointment, whatever the hour.
+    ticks = count()
+    override(now=lambda: datetime(2026, 3, 16, 2, 0, tzinfo=UTC) + timedelta(minutes=20 * next(ticks)))
+    try:
+        with Client(app) as client:
+            recorder = Recorder(client, headers)
+            life(recorder)
+            yield recorder.seen
+    finally:
+        override()
+
+
+def life(r: Recorder) -> None:
+    """A tour of every route and every kind of answer: each form handed over, each closing outcome, the errors."""
+    desk = r.auth(CENTRE, "desk", sub="tn.lan")
+    r.call("health", "GET", "/v1/health")
+    r.call("openapi", "GET", "/v1/openapi.json")
+    r.call("list_units", "GET", "/v1/units")
+    _, procedures = r.call("list_procedures", "GET", "/v1/procedures")
+    for p in procedures["items"]:
+        r.call("get_procedure", "GET", f"/v1/procedures/{p['code']}")
+    r.call("get_procedure", "GET", "/v1/procedures/9.999999")  # 404
+    r.call("due_preview", "GET", "/v1/calendar/due?start=2026-08-28T10:00:00%2B07:00&days=10")
+    r.call("due_preview", "GET",
+           f"/v1/calendar/due?start=2027-01-04T16:00:00%2B07:00&hours=4.5&channel=postal&unit={CENTRE}")
+    r.call("due_preview", "GET", "/v1/calendar/due?start=2026-08-28T10:00:00%2B07:00&procedure=2.000815&channel=online")
+    r.call("due_preview", "GET", "/v1/calendar/due?start=yesterday&days=1")  # 400
+    for year in ("2026", "2027"):
+        r.call("calendar_year", "GET", f"/v1/calendar/{year}?unit={CENTRE}")
+
+    # A paper dossier filed by an authorised person, result by post: receipt (form 01), then its whole life.
+    d = r.receive({**CRIMINAL_RECORD,
+                   "authorised_person": {"name": "Trần Thị Bình", "id_number": "038090004321",
+                                         "authorisation": "Giấy ủy quyền số 12/2026"},
+                   "result_delivery": {"method": "postal", "address": "12 Lê Lợi, Hạc Thành"}})
+    code = d["code"]
+    r.call("get_dossier", "GET", f"/v1/dossiers/{code}", desk)
+    r.call("lookup", "GET", f"/v1/public/dossiers/{code}")
+    r.act(code, JUSTICE, "processor", {"action": "request_supplement", "missing_items": ["Bản sao CCCD"]})
+    r.act(code, CENTRE, "desk", {"action": "receive_supplement"})  # the limit restarts: a new receipt
+    r.act(code, JUSTICE, "processor", {"action": "assign"})
+    r.act(code, JUSTICE, "processor", {"action": "request_payment", "amount": 200000})
+    r.act(code, CENTRE, "desk", {"action": "confirm_payment", "receipt_number": "BL-0001"})
+    r.act(code, JUSTICE, "processor", {"action": "complete_step", "note": "Đã tra cứu"})
+    r.act(code, JUSTICE, "leader", {"action": "resolve", "result": {"summary": "Phiếu LLTP số 1234/STP",
+                                                                    "document_number": "1234/STP"}})
+    r.act(code, CENTRE, "desk", {"action": "return_result"})
+    r.call("get_history", "GET", f"/v1/dossiers/{code}/history", desk)
+    r.call("lookup", "GET", f"/v1/public/dossiers/{code}")
+    # Errors: stale version, action not allowed now, another unit, no token, unknown dossier, bad body.
+    r.call("act", "POST", f"/v1/dossiers/{code}/actions", desk, {"action": "withdraw", "reason": "x", "version": 1})
+    r.call("act", "POST", f"/v1/dossiers/{code}/actions", desk,
+           {"action": "accept", "version": d["version"] + 100})
+    _, now = r.call("get_dossier", "GET", f"/v1/dossiers/{code}", desk)
+    r.call("act", "POST", f"/v1/dossiers/{code}/actions", desk, {"action": "accept", "version": now["version"]})
+    r.call("get_dossier", "GET", f"/v1/dossiers/{code}", r.auth(LAND, "desk"))
+    r.call("get_dossier", "GET", f"/v1/dossiers/{code}")
+    r.call("get_dossier", "GET", f"/v1/dossiers/{CENTRE}-260101-9999", desk)
+    r.call("receive", "POST", "/v1/dossiers", desk, {"procedure_code": "2.001417"})
+
+    # Refused and guided at the desk (forms 03 and 02); online: accepted (receipt) or refused by action.
+    r.receive({**CRIMINAL_RECORD, "intake": {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}})
+    r.receive({**CRIMINAL_RECORD, "intake": {"decision": "guide", "missing_items": ["Bản sao CCCD"]}})
+    online = r.receive({**CRIMINAL_RECORD, "channel": "online"})
+    r.act(online["code"], CENTRE, "desk", {"action": "accept"})
+    online = r.receive({**CRIMINAL_RECORD, "channel": "online"})
+    r.act(online["code"], CENTRE, "desk", {"action": "refuse_intake", "reasons": ["Hồ sơ giả mạo"]})
+    # The other closings: withdrawn, stopped, refused after appraisal.
+    r.act(r.receive(CRIMINAL_RECORD)["code"], CENTRE, "desk", {"action": "withdraw", "reason": "Công dân rút"})
+    r.act(r.receive(CRIMINAL_RECORD)["code"], CENTRE, "desk", {"action": "stop", "reason": "Cơ quan dừng"})
+    refused = r.receive(CRIMINAL_RECORD)["code"]
+    r.act(refused, JUSTICE, "processor", {"action": "assign"})
+    r.act(refused, JUSTICE, "processor", {"action": "refuse", "reasons": ["Không đủ điều kiện"]})
+    r.call("lookup", "GET", f"/v1/public/dossiers/{refused}")
+
+    # Lists: both views, filters, a second page through the cursor, a bad filter.
+    _, page = r.call("list_dossiers", "GET", f"/v1/dossiers?view=received&unit={CENTRE}&limit=2", desk)
+    r.call("list_dossiers", "GET", f"/v1/dossiers?view=received&unit={CENTRE}&limit=2&cursor={page['next_cursor']}",
+           desk)
+    r.call("list_dossiers", "GET", "/v1/dossiers?status=returned", r.auth(JUSTICE, "processor"))
+    r.call("list_dossiers", "GET", "/v1/dossiers?overdue=false&procedure=2.001417", r.auth(JUSTICE, "leader"))
+    r.call("list_dossiers", "GET", "/v1/dossiers?limit=0", desk)
+
+
+def response_schema(operation: str, status: int) -> dict[str, Any]:
+    doc = document()
+    for methods in doc["paths"].values():
+        for op in methods.values():
+            if op["operationId"] == operation:
+                documented = op["responses"].get(str(status))
+                assert documented, f"{operation} answered {status}, which the document does not list"
+                schema = documented["content"]["application/json"]["schema"]
+                return {**schema, "components": {"schemas": strict(doc["components"]["schemas"])}}
+    raise AssertionError(f"no operation {operation}")
+
+
+def test_every_answer_matches_its_documented_schema_and_fields(answers):
+    problems = []
+    for operation, status, body in answers:
+        validator = Draft202012Validator(response_schema(operation, status), format_checker=FormatChecker())
+        for error in validator.iter_errors(body):
+            while error.context:  # inside a nullable reference (anyOf): name the field that failed
+                error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+            where = "/".join(str(p) for p in error.absolute_path)
+            problems.append(f"{operation} {status} at /{where}: {error.message[:200]}")
+    assert not problems, "\n".join(sorted(set(problems))[:40])
+
+
+def test_the_tour_covers_every_operation_and_every_form_handed_over(answers):
+    documented = {op["operationId"] for methods in document()["paths"].values() for op in methods.values()}
+    assert {operation for operation, _, _ in answers} == documented
+    statuses = {status for _, status, _ in answers}
+    assert {200, 201, 400, 401, 403, 404, 409, 422} <= statuses
+    keys = {k for operation, status, body in answers if operation in ("receive", "act") and status < 300
+            for k in body}
+    assert {"receipt", "refusal", "guidance", "history_entry", "appointment_notice"} <= keys
+    outcomes = {body.get("outcome") for operation, status, body in answers if operation == "lookup"}
+    assert {"early", "refused"} <= outcomes or {"on_time", "refused"} <= outcomes
+
+
+def test_every_response_object_is_described_with_typed_fields():
+    """No bare `object` or untyped array in what the API returns: clients get types, not Any."""
+    loose = []
+
+    def walk(schema: Any, where: str) -> None:
+        if isinstance(schema, dict):
+            if schema.get("type") == "array" and "items" not in schema:
+                loose.append(f"{where}: array without items")
+            if schema.get("type") == "object" and "properties" not in schema and "$ref" not in schema:
+                loose.append(f"{where}: object without properties")
+            for key, value in schema.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(schema, list):
+            for i, value in enumerate(schema):
+                walk(value, f"{where}/{i}")
+
+    doc = document()
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            for status, response in op["responses"].items():
+                walk(response["content"]["application/json"]["schema"], f"{method} {path} {status}")
+    request_bodies = {schemas.component_name(n) for n in ("dossier-intake", "dossier-action")}
+    for name, schema in doc["components"]["schemas"].items():
+        if name not in request_bodies:  # request bodies: their `form` is the procedure's own schema
+            walk(schema, name)
+    assert not loose, "\n".join(loose)
+
+
+@pytest.mark.parametrize(("query", "name"), sorted(QUERY_TYPES))
+def test_typed_query_parameters_arrive_as_text_the_handlers_accept(query, name):
+    typed = QUERY_TYPES[(query, name)]
+    query_schema = schemas.load(query)
+    base = {"start": "2026-03-16T10:00:00+07:00"} if query == "calendar-due-query" else {}
+    other = {"days": "1"} if name == "hours" else ({"hours": "1"} if name == "days" else {})
+
+    def accepted(text: str) -> bool:
+        params = {**base, **({} if name in ("days", "hours") else other), name: text}
+        return not schema_problems(query_schema, params, root="query")
+
+    if typed["type"] == "boolean":
+        good, bad = ["true", "false"], ["yes", "1"]
+    elif typed["type"] == "integer":
+        good = [str(typed["minimum"]), str(typed["maximum"]), str(typed["default"])]
+        bad = [str(typed["minimum"] - 1), str(typed["maximum"] + 1), "ten"]
+    else:
+        good, bad = ["1", "0.5", str(typed["maximum"]), "2.25"], ["0", "-1", str(typed["maximum"] + 1)]
+    assert all(accepted(v) for v in good), good
+    assert not any(accepted(v) for v in bad), bad
+
+
+def test_generated_client_has_a_typed_return_for_every_operation(tmp_path):
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(document(), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "client"
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}  # its post-hooks run ruff from the virtualenv
+    result = subprocess.run([str(BIN / "openapi-python-client"), "generate", "--path", str(spec), "--output-path",
+                             str(out), "--meta", "none", "--fail-on-warning"], capture_output=True, text=True,
+                            env=env, timeout=300)
+    printed = result.stdout + result.stderr
+    assert result.returncode == 0, printed
+    assert "Warning" not in printed and "warning" not in printed, printed
+    operations = {op["operationId"]: op for methods in document()["paths"].values() for op in methods.values()}
+    modules = {p.stem: p.read_text(encoding="utf-8") for p in (out / "api").glob("*/*.py") if p.stem != "__init__"}
+    assert set(modules) == set(operations)
+    for name, source in modules.items():
+        returns = re.search(r"\ndef sync\(.*?\) -> (.*?):\n", source, re.S)
+        assert returns and "Any" not in returns.group(1), f"{name}: {returns.group(1) if returns else 'no sync'}"
+        success = next(code for code in operations[name]["responses"] if code.startswith("2"))
+        parsed = re.search(rf"response_{success} = (\w+)\.from_dict\(", source)
+        assert parsed, f"{name}: the {success} answer is not parsed into a model"
+        assert parsed.group(1) in returns.group(1)
+    listing = modules["list_dossiers"]
+    assert "limit: int | Unset" in listing and "overdue: bool | Unset" in listing
+
+
+def test_documented_error_is_the_envelope_with_the_request_id():
+    error = document()["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    inner = error["properties"]["error"]
+    assert {"code", "message", "details"} <= set(inner["required"])
+    assert inner["properties"]["request_id"]["type"] == "string"
+    assert inner["properties"]["details"]["items"]["properties"]["field"]["type"] == "string"
+    for methods in document()["paths"].values():
+        for op in methods.values():
+            for status, response in op["responses"].items():
+                assert response["headers"]["X-Request-Id"]["required"] is True, (op["operationId"], status)
