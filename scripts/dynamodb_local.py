@@ -9,6 +9,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +39,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(port: int, db_path: Path | None = None, log_path: Path | None = None) -> subprocess.Popen[bytes]:
-    """Start on 127.0.0.1:`port`; in memory unless `db_path` is given. Refuses a busy port."""
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a child is started and registered: delivered right after, never between
+    the start and the registration (which would leave the child running unknown to whoever stops them)."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def start(port: int, db_path: Path | None = None, log_path: Path | None = None,
+          started: Callable[[subprocess.Popen[bytes]], None] | None = None) -> subprocess.Popen[bytes]:
+    """Start on 127.0.0.1:`port`; in memory unless `db_path` is given. Refuses a busy port. `started` is
+    called with the process as soon as it exists (before it is ready), with stop signals held."""
     if shutil.which("java") is None:
         raise SystemExit("java is missing: on Debian run `apt-get install -y openjdk-17-jre-headless`")
     if not port_is_free(port):
@@ -56,7 +72,11 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None) 
         "-jar", str(lib / "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", str(port), *storage,
     ]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
+    with signals_held():
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   cwd=workdir)
+        if started is not None:
+            started(process)
     wait_ready(port, process)
     return process
 

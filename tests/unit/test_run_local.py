@@ -1,0 +1,151 @@
+"""`make run` (scripts/run_local.py): stopping it at any moment stops both children, and a failing scheduled job
+is logged and retried while the API stays up. Each run uses its own free ports and data directory."""
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scripts import dynamodb_local
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LocalStack:
+    def __init__(self, tmp_path: Path, job_interval: float = 300):
+        self.api_port, self.db_port = dynamodb_local.free_port(), dynamodb_local.free_port()
+        env = {**os.environ, "MOTCUA_API_PORT": str(self.api_port), "MOTCUA_DYNAMODB_PORT": str(self.db_port),
+               "MOTCUA_LOCAL_DIR": str(tmp_path / "local"), "MOTCUA_LOCAL_KEY_DIR": str(tmp_path / "keys"),
+               "MOTCUA_JOB_INTERVAL": str(job_interval), "PYTHONUNBUFFERED": "1"}
+        env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        self.process = subprocess.Popen([sys.executable, "scripts/run_local.py"], cwd=ROOT, env=env, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        self.children: dict[str, int] = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            found = re.match(r"started (.+) \(pid (\d+)\)", line)
+            if found:
+                self.children[found.group(1)] = int(found.group(2))
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if text in self.lines.get(timeout=0.2):
+                    return
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+        pytest.fail(f"{text!r} not seen; output: {''.join(self.output)}")
+
+    def signal(self, signum: int) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+
+    def exited(self, timeout: float = 40) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def leftovers(self) -> list[int]:
+        """Every process that is one of our children or serves one of our ports."""
+        mine = set(self.children.values())
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                state = (entry / "stat").read_text().split(")")[-1].split()[0]
+            except OSError:
+                continue
+            if state == "Z":
+                continue
+            ours = str(self.db_port).encode() in argv or str(self.api_port).encode() in argv
+            if int(entry.name) in mine or (ours and int(entry.name) != self.process.pid):
+                found.append(int(entry.name))
+        return found
+
+    def kill_all(self) -> None:
+        """Only if the test failed: never leave anything running."""
+        for pid in self.leftovers():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def stack(tmp_path):
+    stacks = []
+
+    def start(**kwargs):
+        stacks.append(LocalStack(tmp_path / str(len(stacks)), **kwargs))
+        return stacks[-1]
+
+    yield start
+    for s in stacks:
+        s.kill_all()
+
+
+def _health(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=5) as response:
+        return response.status
+
+
+def test_sigterm_during_start_up_stops_the_database_already_started(stack):
+    s = stack()
+    s.wait_for("started DynamoDB Local")
+    s.signal(signal.SIGTERM)
+    s.exited()
+    assert s.children and s.leftovers() == []
+
+
+def test_sigterm_at_the_very_start_leaves_nothing(stack):
+    s = stack()
+    time.sleep(0.3)
+    s.signal(signal.SIGTERM)
+    s.exited()
+    assert s.leftovers() == []
+
+
+def test_sigterm_while_running_stops_both_children(stack):
+    s = stack()
+    s.wait_for("motcua is running")
+    assert set(s.children) == {"DynamoDB Local", "the API"} and _health(s.api_port) == 200
+    s.signal(signal.SIGTERM)
+    assert s.exited() == 0
+    assert s.leftovers() == []
+
+
+def test_a_failing_sweep_is_retried_the_api_stays_up_and_ctrl_c_twice_stops_everything(stack):
+    s = stack(job_interval=1)
+    s.wait_for("motcua is running")
+    import boto3
+
+    ddb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{s.db_port}", region_name="ap-southeast-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    ddb.delete_table(TableName="motcua-local-dossiers")  # every sweep now fails
+    s.wait_for("overdue sweep failed (")  # the job's own log line says why, with the request id
+    s.wait_for("overdue sweep failed (")  # and the next run fails again: retried, not given up
+    assert s.process.poll() is None and _health(s.api_port) == 200
+    s.signal(signal.SIGINT)
+    time.sleep(0.05)
+    s.signal(signal.SIGINT)
+    s.exited()
+    assert s.leftovers() == []
