@@ -15,7 +15,7 @@ def overdue_sweep(event: Any) -> dict[str, Any]:
     from ..services.bootstrap import deps
     from ..services.sweeps import overdue_report
 
-    bind_request(None, getattr(bp, "lambda_context", None))
+    bind_request(None, getattr(event, "context", None))  # the scheduled invocation's own Lambda context
     try:
         report = overdue_report(deps())
     except Exception:

@@ -24,3 +24,27 @@ def test_overdue_sweep_counts_running_clocks_past_due_per_unit(frozen_now):
     report = response.payload
     assert report["overdue_by_unit"][JUSTICE] >= 2
     assert report["oldest_overdue_by_unit"][JUSTICE] == codes[0]
+
+
+def test_a_failing_sweep_is_logged_with_its_request_id_and_raised_for_the_schedule_to_retry(caplog):
+    from chalicelib.services import bootstrap
+
+    class Unreachable:
+        def __getattr__(self, name):
+            raise ConnectionError("database unreachable")
+
+    bootstrap.override(dossiers=Unreachable())
+    try:
+        with Client(app) as client:
+            event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
+                                                    detail={}, resources=[])
+            try:
+                client.lambda_.invoke("overdue_sweep", event)
+                raised = False
+            except ConnectionError:
+                raised = True
+    finally:
+        bootstrap.override()
+    assert raised
+    records = [r for r in caplog.records if r.getMessage() == "overdue sweep failed"]
+    assert len(records) == 1 and records[0].levelname == "ERROR" and records[0].request_id
