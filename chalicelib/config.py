@@ -61,8 +61,14 @@ def load(env: Mapping[str, str]) -> Settings:
     if auth_mode not in AUTH_MODES:
         raise SettingsError(f"MOTCUA_AUTH_MODE={auth_mode!r}: expected one of {', '.join(AUTH_MODES)}")
     jwks_url = env.get("MOTCUA_JWKS_URL", "")
-    if auth_mode == "jwks" and not jwks_url.startswith("https://"):
-        raise SettingsError("MOTCUA_JWKS_URL: MOTCUA_AUTH_MODE=jwks needs the https:// URL of the issuer's JWKS")
+    if auth_mode == "jwks":
+        if not jwks_url.startswith("https://"):
+            raise SettingsError("MOTCUA_JWKS_URL: MOTCUA_AUTH_MODE=jwks needs the https:// URL of the issuer's JWKS")
+        if not env.get("MOTCUA_JWT_ISSUER", "").startswith("https://"):
+            raise SettingsError("MOTCUA_JWT_ISSUER: MOTCUA_AUTH_MODE=jwks needs the issuer (iss), an https:// URL")
+        if not env.get("MOTCUA_JWT_AUDIENCE", "").strip():
+            raise SettingsError("MOTCUA_JWT_AUDIENCE: MOTCUA_AUTH_MODE=jwks needs the app client id that tokens "
+                                "must name (aud of ID tokens, client_id of access tokens)")
     prefix = env.get("MOTCUA_TABLE_PREFIX", "motcua-local")
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", prefix):
         raise SettingsError(f"MOTCUA_TABLE_PREFIX={prefix!r}: letters, digits, '_', '-', '.' only")

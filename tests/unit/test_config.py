@@ -18,6 +18,9 @@ SECRET = "s" * 32
     ({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_CURSOR_SECRET": SECRET}, "MOTCUA_JWKS_URL"),
     ({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "http://x/jwks.json", "MOTCUA_CURSOR_SECRET": SECRET},
      "MOTCUA_JWKS_URL"),
+    ({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json"}, "MOTCUA_JWT_ISSUER"),
+    ({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json",
+      "MOTCUA_JWT_ISSUER": "https://issuer.example", "MOTCUA_JWT_AUDIENCE": " "}, "MOTCUA_JWT_AUDIENCE"),
     ({"MOTCUA_CORS_ORIGINS": "https://ok.example,motcua.gov.vn"}, "MOTCUA_CORS_ORIGINS"),
     ({"MOTCUA_CORS_ORIGINS": "https://ok.example/path"}, "MOTCUA_CORS_ORIGINS"),
     ({"MOTCUA_MAX_BODY_BYTES": "lots"}, "MOTCUA_MAX_BODY_BYTES"),
@@ -27,7 +30,8 @@ SECRET = "s" * 32
     ({"MOTCUA_DB_MAX_RETRIES": "50"}, "MOTCUA_DB_MAX_RETRIES"),
     ({"MOTCUA_TABLE_PREFIX": "motcua prod"}, "MOTCUA_TABLE_PREFIX"),
     ({"MOTCUA_CURSOR_SECRET": "short"}, "MOTCUA_CURSOR_SECRET"),
-    ({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json"}, "MOTCUA_CURSOR_SECRET"),
+    ({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json",
+      "MOTCUA_JWT_ISSUER": "https://issuer.example", "MOTCUA_JWT_AUDIENCE": "client-1"}, "MOTCUA_CURSOR_SECRET"),
     ({"AWS_LAMBDA_FUNCTION_NAME": "motcua-dev"}, "MOTCUA_CURSOR_SECRET"),
 ])
 def test_an_unusable_setting_is_named(env, named):
@@ -42,6 +46,7 @@ def test_defaults_and_a_complete_aws_configuration_load():
     # Retries x read timeout stays under the 10 s the API promises before it answers 503.
     assert (1 + local.db_max_retries) * (local.db_connect_timeout + local.db_read_timeout) < 10
     aws = load({"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json",
+                "MOTCUA_JWT_ISSUER": "https://issuer.example", "MOTCUA_JWT_AUDIENCE": "client-1",
                 "MOTCUA_CURSOR_SECRET": SECRET, "MOTCUA_CORS_ORIGINS": "https://a.example, http://localhost:3000",
                 "MOTCUA_DB_READ_TIMEOUT": "2.5", "AWS_LAMBDA_FUNCTION_NAME": "motcua-prod"})
     assert aws.cursor_secret == SECRET.encode() and aws.db_read_timeout == 2.5
