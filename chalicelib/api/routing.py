@@ -19,7 +19,7 @@ from ..config import settings
 from ..domain.dossier import Actor
 from ..domain.errors import DomainError, FieldProblem, InvalidInput
 from ..observability import bind_request, logger
-from ..services.forms import check_json, check_text, schema_problems
+from ..services.forms import MAX_JSON_DEPTH, check_json, check_text, schema_problems
 from . import schemas
 
 MAX_PATH_PARAM = 128  # every path parameter; each route's own check (params.py) is stricter
@@ -101,7 +101,7 @@ class Call:
             raise InvalidInput("the body is not valid JSON", [FieldProblem("body", str(exc))]) from exc
         except RecursionError as exc:  # deeper than the parser's own limit; check_json bounds the rest
             raise InvalidInput("the JSON is nested too deeply",
-                               [FieldProblem("body", "nested deeper than 32 levels")]) from exc
+                               [FieldProblem("body", f"nested deeper than {MAX_JSON_DEPTH} levels")]) from exc
         check_json(data)
         if not isinstance(data, dict):
             raise InvalidInput("the body must be a JSON object", [FieldProblem("body", "expected an object")])
@@ -186,9 +186,13 @@ def _check_path(path_args: dict[str, str]) -> None:
             raise InvalidInput(f"invalid {name}", [FieldProblem(name, f"at most {MAX_PATH_PARAM} characters")])
 
 
+_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+              "InternalServerError", "ServiceUnavailable"}
+
+
 def _unavailable(exc: BaseException) -> bool:
     """A timeout, a refused connection or throttling anywhere in the cause chain: retrying later will work."""
-    import botocore.exceptions as bce  # loaded already: only a request that reached AWS can fail this way
+    import botocore.exceptions as bce  # on the error path only: cold start never pays for it
 
     seen: BaseException | None = exc
     for _ in range(10):
@@ -203,10 +207,6 @@ def _unavailable(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__ or getattr(seen, "cause", None)
     return False
-
-
-_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-              "InternalServerError", "ServiceUnavailable"}
 
 
 def _preflight(bp: Blueprint) -> Callable[..., Response]:
