@@ -9,34 +9,32 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-_bound: dict[str, Any] = {}
+# Per request, and per thread where a local server runs requests side by side.
+_bound: ContextVar[dict[str, Any] | None] = ContextVar("motcua_request", default=None)
 
 
 def bind_request(request_id: str | None, lambda_context: Any) -> str:
     """Start a request's log context; returns its id (API Gateway's, Lambda's, or a new one locally)."""
-    _bound.clear()
     rid = request_id or getattr(lambda_context, "aws_request_id", None) or str(uuid.uuid4())
-    _bound["request_id"] = rid
+    bound: dict[str, Any] = {"request_id": rid}
     if lambda_context is not None:
         for key, attribute in (("function_name", "function_name"), ("function_memory_size", "memory_limit_in_mb"),
                                ("function_arn", "invoked_function_arn"),
                                ("function_request_id", "aws_request_id")):
             value = getattr(lambda_context, attribute, None)
             if value is not None:
-                _bound[key] = value
+                bound[key] = value
+    _bound.set(bound)
     return rid
-
-
-def request_id() -> str | None:
-    return _bound.get("request_id")
 
 
 class _RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _bound.items():
+        for key, value in (_bound.get() or {}).items():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True
