@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -65,7 +66,7 @@ class ClaimingStore:
     def history(self, code: str) -> list[HistoryEntry]:
         return self._inner.history(code)
 
-    def search(self, query: DossierQuery, now: Any) -> tuple[list[dict[str, Any]], str | None]:
+    def search(self, query: DossierQuery, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
         return self._inner.search(query, now)
 
     def next_sequence(self, name: str) -> int:

@@ -135,3 +135,24 @@ def test_closed_dossiers_leave_the_sparse_open_index():
     item = DossierModel.get(dossier.code)
     assert item.open_unit is None and item.due_sk is None
     assert HistoryModel.count(dossier.code) == 2
+
+
+def test_a_claimed_idempotency_key_never_writes_a_second_dossier():
+    from chalicelib.adapters.dynamodb.models import IdempotencyModel
+    from chalicelib.adapters.idempotency import IdempotencyConflict
+
+    at = vn(2026, 3, 16, 9)
+    first, first_entry = Dossier.receive(
+        code=dossier_code("TEST.CLAIM", at.date(), 1), procedure=procedure("2.001417"), receiving_unit="TEST.CLAIM",
+        competent_unit="000.00.11.H56", channel="direct", applicant={"name": "Lê Văn C"}, form={}, documents=[],
+        actor=DESK, at=at, calendar=CALENDAR)
+    second, second_entry = Dossier.receive(
+        code=dossier_code("TEST.CLAIM", at.date(), 2), procedure=procedure("2.001417"), receiving_unit="TEST.CLAIM",
+        competent_unit="000.00.11.H56", channel="direct", applicant={"name": "Lê Văn C"}, form={}, documents=[],
+        actor=DESK, at=at, calendar=CALENDAR)
+    claim = ("intake#test-claim-1", "hash-1")
+    REPO.add(first, first_entry, claim=claim)
+    with pytest.raises(IdempotencyConflict):
+        REPO.add(second, second_entry, claim=claim)
+    assert REPO.get(second.code) is None and REPO.history(second.code) == []  # nothing half-written
+    assert IdempotencyModel.get(claim[0]).code == first.code

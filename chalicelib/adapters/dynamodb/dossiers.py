@@ -19,9 +19,10 @@ from pynamodb.transactions import TransactWrite
 from ...config import settings
 from ...domain.clock import iso
 from ...domain.dossier import Dossier, HistoryEntry
-from ...domain.errors import DomainError, FieldProblem, InvalidInput, StaleVersion
+from ...domain.errors import FieldProblem, InvalidInput, StaleVersion
 from ...services.forms import check_json
 from ...services.ports import DossierQuery, ItemTooLarge
+from ..idempotency import IdempotencyConflict
 from .models import CounterModel, DossierModel, HistoryModel, IdempotencyModel
 
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -124,9 +125,10 @@ class DossierRepository:
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
             if claim is not None and len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
-                raise DomainError("a request with this Idempotency-Key is still being processed",
-                                  [FieldProblem("Idempotency-Key", "in progress; retry shortly")],
-                                  "in_progress") from exc
+                # Another attempt with the same key won the race; its answer is the dossier it wrote.
+                raise IdempotencyConflict("a request with this Idempotency-Key is still being processed",
+                                          [FieldProblem("Idempotency-Key", "in progress; retry shortly")],
+                                          "in_progress") from exc
             if set(reasons) & _CONFLICTS:
                 current = self.get(dossier.code, consistent=True)
                 raise StaleVersion(
