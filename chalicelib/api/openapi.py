@@ -352,10 +352,13 @@ def _operation(op: Operation) -> JSON:
                                          "content": {"application/json": {"schema": _ref(response)}}}}
     if response == "Dossier":
         # A dossier's code leads to everything that takes one (clients and stateful API tests follow these).
-        responses[str(op.success)]["links"] = {
-            target: {"operationId": target, "parameters": {"code": "$response.body#/code"}}
-            for target in ("get_dossier", "get_history", "act", "lookup")
-        }
+        links: JSON = {target: {"operationId": target, "parameters": {"code": "$response.body#/code"}}
+                       for target in ("get_dossier", "get_history", "act", "lookup")}
+        # Acting needs the version just read: the link carries it (withdraw is open to the receiving desk in
+        # every open status, so a stateful test can always take this step).
+        links["act"]["requestBody"] = {"action": "withdraw", "reason": "Công dân rút hồ sơ",
+                                       "version": "$response.body#/version"}
+        responses[str(op.success)]["links"] = links
     codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
                                                              else set())
     if op.operation_id not in ("health", "openapi"):
