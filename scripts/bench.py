@@ -1,21 +1,31 @@
-"""`make bench`: motcua's intake and transition against DynamoDB Local, beside the same DynamoDB calls made
-with raw boto3 in the same run; their ratio; DynamoDB round trips per operation; `import app` time.
+"""`make bench`: motcua against DynamoDB Local, always beside the same work done with bare boto3 in the same run.
 
-Bounded: N operations each (MOTCUA_BENCH_N, default 200), one DynamoDB Local on a free loopback port,
-stopped at the end. Figures are recorded in docs/performance.md.
+- throughput: the intake and transition use cases beside the same DynamoDB calls made with raw boto3 (same
+  tables, same item shapes), alternating in rounds, the last round reported; their ratio; round trips per
+  operation (every botocore call is counted);
+- capacity: the read and write capacity units each intake and transition consumes, as DynamoDB Local reports them
+  (ReturnConsumedCapacity added by a botocore event hook on every DynamoDB client), by table and index;
+- cold start: a fresh process that imports the app and serves one public lookup through the Lambda handler,
+  beside a fresh process that makes the same GetItem with bare boto3; their ratio; and `import app` alone.
+
+Bounded: N operations each (MOTCUA_BENCH_N, default 200), one DynamoDB Local on a free loopback port, stopped at
+the end. The table is printed, and the figures written to .local/bench.json under the keys "core", "capacity" and
+"cold_start" (other benches add their own keys to the same file). Figures are recorded in docs/performance.md.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,24 +34,77 @@ from scripts import dynamodb_local  # noqa: E402
 
 N = int(os.environ.get("MOTCUA_BENCH_N", "200"))
 ROUNDS = 3
+COLD_RUNS = int(os.environ.get("MOTCUA_BENCH_COLD_RUNS", "7"))
+CAPACITY_OPS = 20
+RESULTS_FILE = ROOT / ".local" / "bench.json"
+PREFIX = "motcua-bench"
 CALLS: Counter[str] = Counter()
 
 
-def count_dynamodb_calls() -> None:
-    """Count every DynamoDB API call made through botocore (PynamoDB, boto3 and Powertools all use it)."""
-    from botocore.client import BaseClient
+class Capacity:
+    """Consumed capacity per DynamoDB call, summed while `recording`; off during the timed loops."""
 
-    original = BaseClient._make_api_call
+    recording = False
+    read = 0.0
+    write = 0.0
+    by_target: defaultdict[str, float] = defaultdict(float)  # "<operation> <table>[/<index>]"
 
-    def counted(self: BaseClient, operation_name: str, params: dict) -> dict:
-        if self.meta.service_model.service_name == "dynamodb":
-            CALLS[operation_name] += 1
-        return original(self, operation_name, params)
-
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    @classmethod
+    def reset(cls) -> None:
+        cls.read = cls.write = 0.0
+        cls.by_target.clear()
 
 
-def timed(label: str, n: int, work: Callable[[int], object]) -> dict[str, object]:
+_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+
+
+def _ask_capacity(params: dict[str, Any], model: Any, **_: Any) -> None:
+    if Capacity.recording and "ReturnConsumedCapacity" in model.input_shape.members:
+        params.setdefault("ReturnConsumedCapacity", "INDEXES")  # the total, split by table and index
+
+
+def _record_capacity(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    if not Capacity.recording:
+        return
+    consumed = parsed.get("ConsumedCapacity") or []
+    for entry in consumed if isinstance(consumed, list) else [consumed]:
+        units = float(entry.get("CapacityUnits", 0))
+        read, write = entry.get("ReadCapacityUnits"), entry.get("WriteCapacityUnits")
+        if read is None and write is None:  # on-demand tables report one figure: its kind follows the operation
+            read, write = (units, 0.0) if model.name in _READS else (0.0, units)
+        Capacity.read += float(read or 0)
+        Capacity.write += float(write or 0)
+        table = entry.get("TableName", "?").removeprefix(PREFIX + "-")
+        Capacity.by_target[f"{model.name} {table}"] += float(entry.get("Table", {}).get("CapacityUnits", units))
+        for index, used in (entry.get("GlobalSecondaryIndexes") or {}).items():
+            Capacity.by_target[f"{model.name} {table}/{index}"] += float(used.get("CapacityUnits", 0))
+
+
+def install_hooks() -> None:
+    """Count every DynamoDB call and make capacity reportable, for every client botocore creates from now on
+    (PynamoDB's, boto3's, Powertools'): event handlers registered on each new DynamoDB client."""
+    from botocore.session import Session
+
+    create_client = Session.create_client
+
+    def counted_client(self: Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register("provide-client-params.dynamodb.*", _ask_capacity)
+            client.meta.events.register("after-call.dynamodb.*", _record_capacity)
+            client.meta.events.register("before-call.dynamodb.*", lambda model, **_: CALLS.update([model.name]))
+        return client
+
+    Session.create_client = counted_client  # type: ignore[method-assign]
+
+
+def silence_service_logs() -> None:
+    """One log line per operation would drown the table (and cost time on both sides unevenly)."""
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    logging.getLogger("motcua").setLevel(logging.WARNING)
+
+
+def timed(label: str, n: int, work: Callable[[int], object]) -> dict[str, Any]:
     CALLS.clear()
     started = time.perf_counter()
     for i in range(n):
@@ -52,31 +115,49 @@ def timed(label: str, n: int, work: Callable[[int], object]) -> dict[str, object
             "round_trips": calls / n, "calls": dict(CALLS)}
 
 
-def import_time(runs: int = 5) -> float:
-    probe = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
-    samples = [float(subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
-                                    check=True).stdout) for _ in range(runs)]
-    return statistics.median(samples)
+def measure_capacity(label: str, n: int, work: Callable[[int], object]) -> dict[str, Any]:
+    Capacity.reset()
+    Capacity.recording = True
+    try:
+        for i in range(n):
+            work(i)
+    finally:
+        Capacity.recording = False
+    return {"label": label, "rcu": Capacity.read / n, "wcu": Capacity.write / n,
+            "by_target": {k: v / n for k, v in sorted(Capacity.by_target.items())}}
 
 
 def main() -> None:
     port = dynamodb_local.free_port()
     database = dynamodb_local.start(port)
     try:
-        os.environ.update(dynamodb_local.local_environment(port, "motcua-bench"))
-        os.environ.setdefault("MOTCUA_LOCAL_JWKS", str(ROOT / ".local" / "keys" / "jwks.json"))
+        environment = {**dynamodb_local.local_environment(port, PREFIX), "MOTCUA_AUTH_MODE": "local",
+                       "MOTCUA_LOCAL_JWKS": str(ROOT / ".local" / "keys" / "jwks.json")}
+        os.environ.update(environment)
+        silence_service_logs()
+        install_hooks()
         from scripts.seed import load_catalogue
 
         load_catalogue()
-        count_dynamodb_calls()
-        results = run_benchmarks()
-        results.append({"label": "import app (fresh process, median of 5)", "seconds": import_time()})
-        report(results)
+        core, capacity, sample_code = run_benchmarks()
+        cold = cold_start(environment, sample_code)
+        report(core, capacity, cold)
+        save({"core": {"n": N, "rounds": ROUNDS, "results": core, "ratios": ratios(core)},
+              "capacity": {"n": CAPACITY_OPS, "results": capacity},
+              "cold_start": cold})
     finally:
         dynamodb_local.stop(database)
 
 
-def run_benchmarks() -> list[dict[str, object]]:
+INTAKE_BODY = {
+    "procedure_code": "2.001417", "channel": "direct",
+    "applicant": {"name": "Nguyễn Văn An", "id_number": "038090001234"},
+    "form": {"full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-02", "form_number": 1, "purpose": "Xin việc"},
+    "documents": [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "copies": 1}],
+}
+
+
+def run_benchmarks() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     import boto3
 
     from chalicelib.adapters.dynamodb.models import CounterModel, DossierModel, HistoryModel
@@ -85,25 +166,21 @@ def run_benchmarks() -> list[dict[str, object]]:
     from chalicelib.services.bootstrap import deps
     from chalicelib.services.intake import receive_dossier
 
-    body = {"procedure_code": "2.001417", "channel": "direct",
-            "applicant": {"name": "Nguyễn Văn An", "id_number": "038090001234"},
-            "form": {"full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-02", "form_number": 1,
-                     "purpose": "Xin việc"},
-            "documents": [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "copies": 1}]}
     desk = Actor("desk.bench", "000.00.24.H56", frozenset({"desk"}))
     officer = Actor("cv.bench", "000.00.11.H56", frozenset({"processor"}))
-    receive_dossier(deps(), desk, body)  # warm caches (catalogue, calendar, connections)
+    receive_dossier(deps(), desk, INTAKE_BODY)  # warm caches (catalogue, calendar, connections)
 
-    first = receive_dossier(deps(), desk, body)["code"]
+    first = receive_dossier(deps(), desk, INTAKE_BODY)["code"]
     # The same DynamoDB work with raw boto3: same tables, same item shapes, none of motcua's logic.
     client = boto3.client("dynamodb")
     item = DossierModel.get(first).serialize()
     history = HistoryModel.get(first, 1).serialize()
     dossier_table, history_table = DossierModel.Meta.table_name, HistoryModel.Meta.table_name
+    counter_table = CounterModel.Meta.table_name
     client.describe_table(TableName=dossier_table)  # warm the connection
 
     def raw_intake(i: int) -> None:
-        n = client.update_item(TableName=CounterModel.Meta.table_name, Key={"name": {"S": "dossier#RAW#260316"}},
+        n = client.update_item(TableName=counter_table, Key={"name": {"S": "dossier#RAW#260316"}},
                                UpdateExpression="ADD #v :one", ExpressionAttributeNames={"#v": "value"},
                                ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW")
         code = f"RAW-260316-{int(n['Attributes']['value']['N']):05d}"
@@ -127,16 +204,22 @@ def run_benchmarks() -> list[dict[str, object]]:
                      "ConditionExpression": "attribute_not_exists(seq)"}},
         ])
 
+    def counter_value() -> int:
+        try:
+            return int(CounterModel.get("dossier#RAW#260316").value)
+        except CounterModel.DoesNotExist:
+            return 0
+
     # Alternate the two sides in rounds so neither profits from DynamoDB Local's JIT warming up;
     # the last round is reported.
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     codes: list[str] = []
     for _round in range(ROUNDS):
         codes.clear()
-        start = CounterValue.read()
+        start = counter_value()
         results = [
             timed("intake: motcua (service)", N,
-                  lambda i: codes.append(receive_dossier(deps(), desk, body)["code"])),
+                  lambda i: codes.append(receive_dossier(deps(), desk, INTAKE_BODY)["code"])),
             timed("intake: raw boto3", N, raw_intake),
         ]
         raw_codes[:] = [f"RAW-260316-{n:05d}" for n in range(start + 1, start + N + 1)]
@@ -145,34 +228,140 @@ def run_benchmarks() -> list[dict[str, object]]:
                   lambda i: perform_action(deps(), officer, codes[i], {"action": "assign", "version": 1})),
             timed("transition: raw boto3", N, raw_transition),
         ]
-    return results
+
+    # Capacity: fresh dossiers, so every transition is the dossier's first move (assign, version 1).
+    fresh: list[str] = []
+    start = counter_value()
+    capacity = [measure_capacity("intake: motcua (service)", CAPACITY_OPS,
+                                 lambda i: fresh.append(receive_dossier(deps(), desk, INTAKE_BODY)["code"])),
+                measure_capacity("intake: raw boto3", CAPACITY_OPS, raw_intake)]
+    raw_codes[:] = [f"RAW-260316-{n:05d}" for n in range(start + 1, start + CAPACITY_OPS + 1)]
+    capacity += [measure_capacity("transition: motcua (service)", CAPACITY_OPS,
+                                  lambda i: perform_action(deps(), officer, fresh[i], {"action": "assign",
+                                                                                       "version": 1})),
+                 measure_capacity("transition: raw boto3", CAPACITY_OPS, raw_transition)]
+    capacity.append({"label": "stored sizes (bytes)", "dossier_item": _item_bytes(DossierModel.get(first)),
+                     "history_item": _item_bytes(HistoryModel.get(first, 1))})
+    return results, capacity, first
 
 
-class CounterValue:
-    @staticmethod
-    def read() -> int:
-        from chalicelib.adapters.dynamodb.models import CounterModel
+def _item_bytes(model: Any) -> int:
+    """DynamoDB's item size: attribute names plus values (UTF-8), the figure capacity is charged on."""
+    size = 0
+    for name, value in model.serialize().items():
+        size += len(name.encode("utf-8"))
+        (kind, raw), = value.items()
+        size += len(str(raw).encode("utf-8")) if kind in ("S", "N") else len(json.dumps(raw).encode("utf-8"))
+    return size
 
-        try:
-            return int(CounterModel.get("dossier#RAW#260316").value)
-        except CounterModel.DoesNotExist:
-            return 0
+
+# A fresh Python process, as a new Lambda container: import the app, then serve one public lookup through the
+# Lambda handler (the API Gateway proxy event Chalice receives in Lambda). Times are taken inside the process,
+# from before the first import of the side being measured, so the interpreter's own start-up is left out of both.
+COLD_MOTCUA = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import app
+t1 = time.perf_counter()
+code = sys.argv[1]
+event = {"resource": "/v1/public/dossiers/{code}", "path": "/v1/public/dossiers/" + code, "httpMethod": "GET",
+         "headers": {"accept": "application/json"}, "multiValueHeaders": None, "queryStringParameters": None,
+         "multiValueQueryStringParameters": None, "pathParameters": {"code": code}, "stageVariables": None,
+         "requestContext": {"resourcePath": "/v1/public/dossiers/{code}", "httpMethod": "GET", "stage": "api",
+                            "path": "/api/v1/public/dossiers/" + code, "requestId": "bench-cold-start",
+                            "identity": {"sourceIp": "127.0.0.1"}},
+         "body": None, "isBase64Encoded": False}
+class Context:
+    function_name = "motcua-bench-APIHandler"; memory_limit_in_mb = 512; aws_request_id = "bench-cold-start"
+    invoked_function_arn = "arn:aws:lambda:ap-southeast-1:000000000000:function:motcua-bench-APIHandler"
+    def get_remaining_time_in_millis(self): return 25000
+response = app.app(event, Context())
+t2 = time.perf_counter()
+assert response["statusCode"] == 200, response
+assert json.loads(response["body"])["code"] == code
+print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "total_s": t2 - t0,
+                  "modules": len(sys.modules)}))
+"""
+
+COLD_BOTO3 = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import boto3
+client = boto3.client("dynamodb")
+t1 = time.perf_counter()
+item = client.get_item(TableName=sys.argv[2], Key={"code": {"S": sys.argv[1]}})["Item"]
+t2 = time.perf_counter()
+assert item["code"]["S"] == sys.argv[1]
+print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "total_s": t2 - t0,
+                  "modules": len(sys.modules)}))
+"""
 
 
-def report(results: list[dict[str, object]]) -> None:
-    by = {r["label"]: r for r in results}
+def cold_start(environment: dict[str, str], code: str) -> dict[str, Any]:
+    """Alternate the two fresh processes COLD_RUNS times each; report medians and the ratio of the totals."""
+    env = {"PATH": os.environ["PATH"], "TZ": "UTC", "PYTHONDONTWRITEBYTECODE": "", **environment}
+    runs: dict[str, list[dict[str, float]]] = {"motcua": [], "boto3": []}
+    for _ in range(COLD_RUNS):
+        for side, probe, args in (("motcua", COLD_MOTCUA, [code]),
+                                  ("boto3", COLD_BOTO3, [code, f"{PREFIX}-dossiers"])):
+            started = time.perf_counter()
+            out = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, env=env, capture_output=True,
+                                 text=True, timeout=120)
+            if out.returncode != 0:
+                raise SystemExit(f"cold start probe ({side}) failed:\n{out.stderr[-3000:]}")
+            sample = json.loads(out.stdout.strip().splitlines()[-1])
+            sample["process_s"] = time.perf_counter() - started
+            runs[side].append(sample)
+    medians = {side: {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+               for side, samples in runs.items()}
+    return {"runs": COLD_RUNS, **medians,
+            "ratio_total": medians["motcua"]["total_s"] / medians["boto3"]["total_s"],
+            "ratio_process": medians["motcua"]["process_s"] / medians["boto3"]["process_s"]}
+
+
+def ratios(core: list[dict[str, Any]]) -> dict[str, float]:
+    by = {r["label"]: r for r in core}
+    return {op: by[f"{op}: raw boto3"]["ops_per_s"] / by[f"{op}: motcua (service)"]["ops_per_s"]
+            for op in ("intake", "transition")}
+
+
+def report(core: list[dict[str, Any]], capacity: list[dict[str, Any]], cold: dict[str, Any]) -> None:
     print(f"\nmotcua bench: N={N} per operation, last of {ROUNDS} alternating rounds, DynamoDB Local, sequential\n")
-    print(f"{'operation':44} {'ops/s':>8} {'ms/op':>8} {'DynamoDB calls/op':>18}")
-    for r in results:
-        if "ops_per_s" in r:
-            calls = ", ".join(f"{k} {v / N:g}" for k, v in sorted(r["calls"].items()))  # type: ignore[union-attr]
-            print(f"{r['label']:44} {r['ops_per_s']:8.1f} {r['ms_per_op']:8.2f} {r['round_trips']:8.2f}  ({calls})")
-    for op in ("intake", "transition"):
-        ours, raw = by[f"{op}: motcua (service)"], by[f"{op}: raw boto3"]
-        ratio = raw["ops_per_s"] / ours["ops_per_s"]  # type: ignore[operator]
+    print(f"{'operation':32} {'ops/s':>8} {'ms/op':>7} {'calls/op':>9}  {'RCU/op':>6} {'WCU/op':>6}  calls")
+    used = {c["label"]: c for c in capacity}
+    for r in core:
+        calls = ", ".join(f"{k} {v / N:g}" for k, v in sorted(r["calls"].items()))
+        c = used[r["label"]]
+        print(f"{r['label']:32} {r['ops_per_s']:8.1f} {r['ms_per_op']:7.2f} {r['round_trips']:9.2f}  "
+              f"{c['rcu']:6.1f} {c['wcu']:6.1f}  {calls}")
+    for op, ratio in ratios(core).items():
         print(f"{op}: raw boto3 is {ratio:.2f}x motcua's throughput (motcua overhead {(ratio - 1) * 100:.0f}%)")
-    print(f"import app: {by['import app (fresh process, median of 5)']['seconds'] * 1000:.0f} ms")
-    print(json.dumps({"n": N, "results": results}, default=str))
+    for label in ("intake: motcua (service)", "transition: motcua (service)"):
+        parts = ", ".join(f"{k} {v:g}" for k, v in used[label]["by_target"].items())
+        print(f"  {label.split(':')[0]} capacity units by table/index: {parts}")
+    sizes = used["stored sizes (bytes)"]
+    print(f"stored item sizes: dossier {sizes['dossier_item']} B, history line {sizes['history_item']} B")
+    m, b = cold["motcua"], cold["boto3"]
+    print(f"\ncold start, fresh process, median of {cold['runs']} (interpreter start-up excluded):")
+    print(f"  motcua: import app {m['import_s'] * 1000:.0f} ms + first public lookup {m['first_request_s'] * 1000:.0f}"
+          f" ms = {m['total_s'] * 1000:.0f} ms ({m['modules']:.0f} modules)")
+    print(f"  boto3:  import + client {b['import_s'] * 1000:.0f} ms + GetItem {b['first_request_s'] * 1000:.0f} ms"
+          f" = {b['total_s'] * 1000:.0f} ms ({b['modules']:.0f} modules)")
+    print(f"  ratio motcua/boto3: {cold['ratio_total']:.2f}x (whole processes: {cold['ratio_process']:.2f}x)")
+    print(f"\nwritten to {RESULTS_FILE.relative_to(ROOT)}")
+
+
+def save(sections: dict[str, Any]) -> None:
+    """Merge this run's sections into .local/bench.json, keeping what other benches wrote there."""
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        data = json.loads(RESULTS_FILE.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        data = {}
+    stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": sys.version.split()[0],
+             "cpus": os.cpu_count()}
+    data.update({key: {**value, **stamp} for key, value in sections.items()})
+    RESULTS_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
