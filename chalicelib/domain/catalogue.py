@@ -163,6 +163,9 @@ class Procedure:
     # Whether the intake cutoff (15:00) hands online submissions of this procedure on to the next
     # working day: True/False decides it for the procedure, None leaves it to the province's calendar.
     intake_cutoff_online: bool | None = None
+    # How long an applicant may take to bring a requested supplement before the dossier is flagged for the
+    # desk to stop it or hand it back (a province setting per procedure; None: not watched).
+    supplement_period: TimeLimit | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Procedure:
@@ -179,6 +182,7 @@ class Procedure:
                 fee=dict(data.get("fee") or {}),
                 documents=tuple(data.get("documents", ())),
                 intake_cutoff_online=_optional_bool(data.get("intake_cutoff_online"), "intake_cutoff_online"),
+                supplement_period=_optional_limit(data.get("supplement_period"), "supplement_period"),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidInput("invalid procedure", [FieldProblem("procedure", str(exc))]) from exc
@@ -221,6 +225,8 @@ class Procedure:
             "documents": [dict(d) for d in self.documents],
             "intake_cutoff_online": self.intake_cutoff_online,
             "form_schema": self.form_schema,
+            # Only when set: procedures published without it keep their shape.
+            **({"supplement_period": self.supplement_period.as_dict()} if self.supplement_period else {}),
         }
 
 
@@ -232,6 +238,16 @@ def _optional_date(data: Mapping[str, Any], name: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError as exc:
         raise InvalidInput("invalid unit", [FieldProblem(name, f"{data.get('id')}: a date YYYY-MM-DD")]) from exc
+
+
+def _optional_limit(value: Any, name: str) -> TimeLimit | None:
+    if value is None:
+        return None
+    try:
+        return TimeLimit.from_dict(value)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput("invalid procedure", [FieldProblem(
+            name, f"a time limit ({{\"amount\": n, \"unit\": \"working_days\"}}) or null: {exc}")]) from exc
 
 
 def _optional_bool(value: Any, name: str) -> bool | None:

@@ -30,7 +30,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ClockEntry:
-    event: str  # start | pause | resume | restart | stop
+    event: str  # start | pause | resume | restart | reschedule | stop
     at: datetime  # when it happened
     effective_at: datetime  # when it counts from (a working instant for start/resume/restart)
     consumed_seconds: int  # budget used in the current run, as of this entry
@@ -157,6 +157,20 @@ class Clock:
         self.running_since = effective_at
         self.due_at = self._due_from(calendar, effective_at)
         self._log("restart", at, effective_at, reason)
+
+    def reschedule(self, calendar: WorkingCalendar, at: datetime, due_at: datetime, reason: str) -> None:
+        """Move a running clock's due time to a later appointment (the apology, form 04: once per dossier).
+
+        The budget grows by the time between the old and the new due time, counted as the clock counts, so a
+        later pause and resume moves the new due time as it would have moved the old one."""
+        self._require(ClockState.RUNNING, "reschedule")
+        if self.due_at is None or due_at <= self.due_at:
+            raise ValueError("a rescheduled due time must be later than the current one")
+        self.budget += self._elapsed(calendar, self.due_at, due_at)
+        self.due_at = due_at
+        self.capped = False
+        self.confirmed = calendar.confirmed_between(self.running_since or at, due_at)
+        self._log("reschedule", at, at, reason)
 
     def stop(self, calendar: WorkingCalendar, at: datetime, reason: str) -> None:
         if self.state is ClockState.STOPPED:

@@ -1,21 +1,26 @@
 """The dossier aggregate: its state, its clocks, and the one method every state change goes through.
 
 `Dossier.act` is the single place a status changes. It returns the history entry (a line of the
-process control sheet, form 05) that the repository writes in the same transaction; deadline
-watchers, counters and the national-portal outbox hook in there later.
+process control sheet, form 05) that the repository writes in the same transaction, with the domain
+events the change produced (`take_events`) and the deadline instants it now watches (`watch`);
+`Dossier.wake` records the deadlines reached, once each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import deadlines as dl
+from . import events as ev
 from .calendar import WorkingCalendar
 from .catalogue import Procedure
 from .clock import Clock, ClockState, Outcome, classify, iso, parse_iso
+from .deadlines import WatchSettings
 from .errors import ActionNotAllowed, FieldProblem, Forbidden, InvalidInput
+from .events import DomainEvent
 from .lifecycle import TRANSITIONS, Action, allowed_actions
 from .status import Status
 from .time_limit import TimeLimit
@@ -28,6 +33,7 @@ SUPPLEMENT_WINDOW_WORKING_DAYS = 3
 # What the desk decides about a paper dossier in front of it (Decree 61/2018 Art 15(2)): receive it,
 # refuse it (form 03), or hand back a guidance slip listing what is missing (form 02).
 INTAKE_DECISIONS = ("receive", "refuse", "guide")
+DEFAULT_WATCH = WatchSettings()
 
 # The calendar each unit counts on: the dossier's limit on the receiving unit's, each step (a liên
 # thông step at another agency included) on its own unit's. A single calendar stands for all units.
@@ -202,6 +208,17 @@ class Dossier:
     supplement_violations: int = 0  # requests outside Art 15/19(4): counted as late by Decision 766
     supplement_restarts: bool = False  # the pending supplement request restarts the limit when answered
     appointments: list[dict[str, Any]] = field(default_factory=list)  # every appointment given, oldest first
+    # How long the applicant may take to supplement (the procedure's setting, copied at receipt): past it the
+    # dossier is flagged so the desk can stop it or hand it back. None: not watched.
+    supplement_period: TimeLimit | None = None
+    rescheduled: bool = False  # an apology (form 04) gave a new appointment: allowed once
+    apology: dict[str, Any] | None = None  # form 04: old and new appointment, reason, who, when, timely
+    event_count: int = 0  # domain events produced so far: the next one's seq is event_count + 1
+    flags: dict[str, str] = field(default_factory=dict)  # deadline flag -> when it was recorded (ISO Z)
+    watch: dict[str, str] = field(default_factory=dict)  # deadline flag -> the instant it fires (ISO Z)
+    watch_generation: int = 0  # bumped whenever `watch` changes: a timer of an older generation does nothing
+    # Events of the change being made, not yet written: the repository takes them with the dossier.
+    pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     # --- creation ---------------------------------------------------------------------------
     @classmethod
@@ -210,6 +227,7 @@ class Dossier:
         applicant: dict[str, Any], form: dict[str, Any], documents: list[dict[str, Any]], actor: Actor,
         at: datetime, calendar: Calendars, note: str = "", authorised_person: dict[str, Any] | None = None,
         result_delivery: dict[str, Any] | None = None, decision: dict[str, Any] | None = None,
+        watch: WatchSettings = DEFAULT_WATCH,
     ) -> tuple[Dossier, HistoryEntry]:
         """Intake: an online submission waits at status 1; a desk or postal dossier is received, or, on the
         desk's `decision`, refused (form 03, status 3) or handed back with a guidance slip (form 02)."""
@@ -229,8 +247,9 @@ class Dossier:
             receiving_unit=receiving_unit, competent_unit=competent_unit, channel=channel,
             status=Status.SUBMITTED, applicant=applicant, form=form, documents=documents,
             fee=dict(procedure.fee), steps=steps, submitted_at=at, authorised_person=authorised_person,
-            result_delivery=result_delivery,
+            result_delivery=result_delivery, supplement_period=procedure.supplement_period,
         )
+        calendars = calendar_source(calendar)
         if channel == "online":
             entry = dossier._record("submit", "Nộp hồ sơ trực tuyến", None, actor, at, note)
         elif verdict["decision"] == "refuse":
@@ -246,19 +265,23 @@ class Dossier:
             entry = dossier._record("guide_intake", "Hướng dẫn bổ sung, hoàn thiện hồ sơ", None, actor, at, note,
                                     details={"form": "02", "missing_items": verdict["missing_items"]})
         else:
-            dossier._start_clock(calendar_source(calendar), actor, at)
+            dossier._start_clock(calendars, actor, at)
             dossier.status = Status.RECEIVED
             entry = dossier._record("receive", "Tiếp nhận hồ sơ", None, actor, at, note,
                                     details={"appointment_at": iso(dossier.appointment_at)},
                                     from_unit=receiving_unit)
+        dossier._emit_for(entry.action, None, entry, actor, at)
+        dossier.rearm(calendars, watch)
         return dossier, entry
 
     # --- the one entry point for every state change ------------------------------------------
     def act(
-        self, action: Action, actor: Actor, at: datetime, calendars: Calendars, payload: dict[str, Any]
+        self, action: Action, actor: Actor, at: datetime, calendars: Calendars, payload: dict[str, Any],
+        watch: WatchSettings = DEFAULT_WATCH,
     ) -> HistoryEntry:
         """Apply `action` by `actor` at `at`. `calendars` gives each unit's working calendar (a single
-        calendar stands for every unit): the dossier counts on its receiving unit's, each step on its own."""
+        calendar stands for every unit): the dossier counts on its receiving unit's, each step on its own.
+        The change's domain events are appended to `pending_events`, and the deadlines it watches re-armed."""
         transition = TRANSITIONS[action]
         if not actor.has_any(transition.roles):
             raise Forbidden(f"action {action.value} needs one of the roles: {', '.join(sorted(transition.roles))}")
@@ -271,14 +294,18 @@ class Dossier:
             )
         before, from_unit = self.status, self.handling_unit
         note = str(payload.get("note", ""))
-        details = HANDLERS[action](self, actor, at, calendar_source(calendars), payload)
-        target = transition.target or self._resume_target()
+        source = calendar_source(calendars)
+        details = HANDLERS[action](self, actor, at, source, payload)
+        target = self.status if transition.keeps_status else (transition.target or self._resume_target())
         step_met = details.pop("_step_met", None)
         step = details.pop("_step", None)
         self.status = target
         self.version += 1
-        return self._record(action.value, transition.label, before, actor, at, note, details=details,
-                            step_met=step_met, step=step, from_unit=from_unit)
+        entry = self._record(action.value, transition.label, before, actor, at, note, details=details,
+                             step_met=step_met, step=step, from_unit=from_unit)
+        self._emit_for(action.value, before, entry, actor, at)
+        self.rearm(source, watch)
+        return entry
 
     # --- handlers, one per action (the table HANDLERS below maps each Action to one) -----------
     def _on_accept(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict[str, Any]) -> dict:
@@ -395,6 +422,45 @@ class Dossier:
 
     def _on_stop(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         return self._end(calendars, at, _required_text(payload, "reason"), "stopped")
+
+    def _on_apologize(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        """Form 04 (Circular 01/2018): the agency that will be late apologises with a reason and a new
+        appointment, no later than 1 working day before the due time (Decree 61/2018 Art 19); a dossier is
+        rescheduled only once. Lateness is judged against the new appointment from then on."""
+        if self.apology is not None:
+            raise ActionNotAllowed(
+                f"dossier {self.code} was already rescheduled on {self.apology['issued_at']}: an apology with a new "
+                "appointment is given only once", [a for a in allowed_actions(self.status) if a != "apologize"])
+        reason = _required_text(payload, "reason")
+        new_appointment = _required_instant(payload, "new_appointment_at")
+        clock = self._legal_clock(Action.APOLOGIZE)
+        old_due = clock.due_at
+        current = self.appointment_at or old_due
+        if old_due is None or current is None or clock.state is not ClockState.RUNNING:
+            raise ActionNotAllowed("the dossier's clock is not running: there is no due time to reschedule",
+                                   [a for a in allowed_actions(self.status) if a != "apologize"])
+        if new_appointment <= max(current, old_due, at):
+            raise InvalidInput("the new appointment must be later than the current one", [FieldProblem(
+                "new_appointment_at", f"must be after the current appointment {iso(max(current, old_due))} "
+                                      "and after now")])
+        calendar = calendars(self.receiving_unit)
+        one_day = timedelta(hours=calendar.settings.hours_per_day)
+        timely = calendar.working_between(at, old_due) >= one_day
+        clock.reschedule(calendar, at, new_appointment, "apology")
+        previous = self.appointment_at
+        self.appointment_at = new_appointment
+        self.appointments.append({"appointment_at": iso(new_appointment), "given_at": iso(at), "reason": "apology"})
+        self.rescheduled = True
+        # The warnings were about the old date: they are kept with the apology and watch the new one.
+        earlier = {k: self.flags.pop(k) for k in (dl.DUE_SOON, dl.OVERDUE) if k in self.flags}
+        self.apology = {
+            "form": "04", "reason": reason, "previous_appointment_at": iso(previous), "previous_due_at": iso(old_due),
+            "new_appointment_at": iso(new_appointment), "issued_at": iso(at), "issued_by": actor.subject,
+            "issued_by_name": actor.name, "issued_by_unit": actor.unit, "timely": timely,
+            "flags_before": earlier,
+        }
+        return {"form": "04", "reason": reason, "previous_appointment_at": iso(previous),
+                "appointment_at": iso(new_appointment), "appointment_changed": True, "timely": timely}
 
     # --- helpers ----------------------------------------------------------------------------
     def _legal_clock(self, action: Action) -> Clock:
@@ -525,6 +591,145 @@ class Dossier:
             step_outcome=step.outcome.value if step is not None and step_met is not None and step.outcome else None,
         )
 
+    # --- events and deadline watch --------------------------------------------------------------
+    def take_events(self) -> list[DomainEvent]:
+        """The events of the changes made since the last call, oldest first; the repository writes them."""
+        taken, self.pending_events = self.pending_events, []
+        return taken
+
+    def snapshot(self) -> dict[str, Any]:
+        """The compact view every event carries: what counters, webhooks and the portal sync need."""
+        step = self.steps[self.current_step] if self.steps else None
+        return {
+            "code": self.code, "procedure_code": self.procedure_code, "procedure_version": self.procedure_version,
+            "field_code": self.field_code, "channel": self.channel, "status": self.status.value,
+            "national_code": self.status.national_code, "receiving_unit": self.receiving_unit,
+            "competent_unit": self.competent_unit, "handling_unit": self.handling_unit,
+            "current_step": self.current_step if step is not None else None,
+            "assignee": step.assignee if step is not None else None, "submitted_at": iso(self.submitted_at),
+            "received_at": iso(self.received_at), "appointment_at": iso(self.appointment_at),
+            "due_at": iso(self.due_at), "resolved_at": iso(self.resolved_at), "outcome": self.final_outcome,
+            "rescheduled": self.rescheduled, "supplement_violations": self.supplement_violations,
+        }
+
+    def _emit(self, kind: str, at: datetime, **data: Any) -> None:
+        self.event_count += 1
+        self.pending_events.append(DomainEvent(kind, self.code, self.event_count, self.version, at,
+                                               {**data, "dossier": self.snapshot()}))
+
+    def _emit_for(self, action: str, before: Status | None, entry: HistoryEntry, actor: Actor, at: datetime) -> None:
+        """The events of one change (the status and version are already the new ones)."""
+        by = {"officer": actor.subject, "officer_unit": actor.unit}
+        if before is not self.status:
+            self._emit(ev.STATUS_CHANGED, at, action=action, from_status=before.value if before else None,
+                       to_status=self.status.value, national_code=self.status.national_code, **by)
+        details = entry.details
+        if action == "submit":
+            self._emit(ev.SUBMITTED, at, **by)
+        if action in ("receive", "accept"):
+            self._emit(ev.RECEIVED, at, appointment_at=iso(self.appointment_at), due_at=iso(self.due_at),
+                       clock_start=iso(self.clock.started_at if self.clock else None), **by)
+        if action in ("complete_step", "resolve", "refuse") and entry.step_index is not None:
+            self._emit_step_completed(entry, entry.step_index)
+        if action in ("receive", "accept", "complete_step"):
+            self._emit_step_started(at)
+        if details.get("appointment_changed"):
+            if action == "apologize" and self.apology is not None:
+                self._emit(ev.APOLOGY_ISSUED, at, **{k: v for k, v in self.apology.items() if k != "form"})
+            self._emit(ev.APPOINTMENT_CHANGED, at, previous_appointment_at=details.get("previous_appointment_at"),
+                       appointment_at=details.get("appointment_at"), reason=self.appointments[-1]["reason"], **by)
+        if action in ("resolve", "refuse"):
+            self._emit(ev.RESOLVED, at, result_kind=(self.result or {}).get("kind"), outcome=self.final_outcome,
+                       **by)
+        if action == "return_result":
+            self._emit(ev.RETURNED, at, **by)
+        if self.status.is_closed:
+            self._emit(ev.CLOSED, at, outcome=self.final_outcome or OWN_OUTCOMES.get(self.status), action=action,
+                       **by)
+
+    def _emit_step_started(self, at: datetime) -> None:
+        step = self.steps[self.current_step]
+        self._emit(ev.STEP_STARTED, at, step=_step_brief(step), unit=step.unit, officer=step.assignee)
+
+    def _emit_step_completed(self, entry: HistoryEntry, index: int) -> None:
+        step = self.steps[index]
+        self._emit(ev.STEP_COMPLETED, entry.at, step=_step_brief(step), unit=step.unit, officer=step.assignee,
+                   completed_by=entry.officer, outcome=step.outcome.value if step.outcome else None,
+                   met=entry.step_met)
+
+    def rearm(self, calendars: Calendars, settings: WatchSettings = DEFAULT_WATCH) -> bool:
+        """Compute the instants the dossier's state now watches; a change bumps `watch_generation`.
+
+        Due-soon is `settings.due_soon` of working time before the due time on the receiving unit's
+        calendar; overdue the second after it; a step's own overdue the second after the step's due time
+        (on its unit's calendar, already in its clock); an online submission's intake deadline; a pending
+        supplement's period. A paused clock watches only the supplement period; a closed dossier nothing."""
+        source = calendar_source(calendars)
+        watched: dict[str, str] = {}
+        calendar = source(self.receiving_unit)
+        if self.status is Status.SUBMITTED:
+            opened = calendar.next_working_instant(self.submitted_at)
+            watched[dl.INTAKE_OVERDUE] = _z(calendar.add_working(opened, settings.intake))
+        clock = self.clock
+        open_work = not (self.status.is_closed or self.status in (Status.RESOLVED, Status.REFUSED))
+        if open_work and clock is not None and clock.state is ClockState.RUNNING and clock.due_at is not None:
+            watched[dl.DUE_SOON] = _z(dl.working_before(calendar, clock.due_at, settings.due_soon))
+            watched[dl.OVERDUE] = _z(clock.due_at + dl.AFTER_DUE)
+            step = self.steps[self.current_step] if self.steps else None
+            if step is not None and step.clock is not None and step.clock.state is ClockState.RUNNING \
+                    and step.clock.due_at is not None:
+                watched[dl.step_flag(step.index)] = _z(step.clock.due_at + dl.AFTER_DUE)
+        if (self.status is Status.SUPPLEMENT_REQUESTED and self.supplement_period is not None
+                and clock is not None and clock.state is ClockState.PAUSED):
+            requested = clock.entries[-1].at
+            watched[dl.SUPPLEMENT_OVERDUE] = _z(dl.period_end(calendar, requested, self.supplement_period))
+        if watched == self.watch:
+            return False
+        self.watch = watched
+        self.watch_generation += 1
+        return True
+
+    @property
+    def next_wake(self) -> datetime | None:
+        """The earliest watched instant not yet flagged; None when nothing is left to watch."""
+        pending = [parse_iso(instant) for name, instant in self.watch.items() if name not in self.flags]
+        return min(pending) if pending else None
+
+    def wake(self, now: datetime) -> bool:
+        """Record every watched instant reached by `now` and not yet flagged, once each, with its event.
+
+        A flag already present is never rewritten; a dossier that moved on watches other instants, so an old
+        timer finds nothing to do. No history line: a deadline reached is not an officer's act. A change bumps
+        the version (an officer holding the older one reloads)."""
+        reached = sorted(((parse_iso(instant), name) for name, instant in self.watch.items()
+                          if name not in self.flags and parse_iso(instant) <= now))
+        if not reached:
+            return False
+        self.version += 1
+        for instant, name in reached:
+            self.flags[name] = _z(now)
+            self._emit_flag(name, instant, now)
+        return True
+
+    def _emit_flag(self, name: str, instant: datetime, now: datetime) -> None:
+        common = {"flag": name, "watched_at": _z(instant)}
+        if name == dl.DUE_SOON:
+            self._emit(ev.DUE_SOON, now, due_at=iso(self.due_at), **common)
+        elif name == dl.OVERDUE:
+            self._emit(ev.OVERDUE, now, due_at=iso(self.due_at), **common)
+        elif name == dl.INTAKE_OVERDUE:
+            self._emit(ev.INTAKE_OVERDUE, now, submitted_at=iso(self.submitted_at), **common)
+        elif name == dl.SUPPLEMENT_OVERDUE:
+            requested = self.clock.entries[-1].at if self.clock is not None else None
+            self._emit(ev.SUPPLEMENT_OVERDUE, now, requested_at=iso(requested),
+                       supplement_period=self.supplement_period.as_dict() if self.supplement_period else None,
+                       **common)
+        else:
+            # The step, its unit and the officer holding it are recorded as responsible for the lateness.
+            step = self.steps[int(name.split(":", 1)[1])]
+            self._emit(ev.STEP_OVERDUE, now, step=_step_brief(step), unit=step.unit, officer=step.assignee,
+                       **common)
+
     # --- questions --------------------------------------------------------------------------
     @property
     def handling_unit(self) -> str:
@@ -612,6 +817,13 @@ class Dossier:
             "supplement_violations": self.supplement_violations,
             "supplement_restarts": self.supplement_restarts,
             "appointments": self.appointments,
+            "supplement_period": self.supplement_period.as_dict() if self.supplement_period else None,
+            "rescheduled": self.rescheduled,
+            "apology": self.apology,
+            "event_count": self.event_count,
+            "flags": self.flags,
+            "watch": self.watch,
+            "watch_generation": self.watch_generation,
         }
 
     @classmethod
@@ -638,6 +850,11 @@ class Dossier:
             # Stored before the rule: only a first request ever restarted the limit.
             supplement_restarts=d.get("supplement_restarts", d.get("supplement_requests", 0) == 1),
             appointments=d.get("appointments", []),
+            # Stored before deadlines acted: nothing watched until the next change re-arms the watch.
+            supplement_period=TimeLimit.from_dict(d["supplement_period"]) if d.get("supplement_period") else None,
+            rescheduled=bool(d.get("rescheduled", False)), apology=d.get("apology"),
+            event_count=int(d.get("event_count", 0)), flags=dict(d.get("flags") or {}),
+            watch=dict(d.get("watch") or {}), watch_generation=int(d.get("watch_generation", 0)),
         )
 
 
@@ -658,6 +875,7 @@ HANDLERS: dict[Action, Handler] = {
     Action.RETURN_RESULT: Dossier._on_return_result,
     Action.WITHDRAW: Dossier._on_withdraw,
     Action.STOP: Dossier._on_stop,
+    Action.APOLOGIZE: Dossier._on_apologize,
 }
 
 # Closed dossiers that are not early, on time or late: each has an outcome of its own (DOMAIN: lifecycle).
@@ -691,6 +909,26 @@ def _required_list(payload: dict[str, Any], key: str, field_name: str | None = N
         name = field_name or key
         raise InvalidInput(f"{name} is required", [FieldProblem(name, "a non-empty list of non-empty strings")])
     return [v.strip() for v in value]
+
+
+def _step_brief(step: StepProgress) -> dict[str, Any]:
+    return {"index": step.index, "name": step.name, "unit": step.unit, "role": step.role,
+            "assignee": step.assignee, "due_at": iso(step.due_at)}
+
+
+def _z(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _required_instant(payload: dict[str, Any], key: str) -> datetime:
+    value = payload.get(key)
+    try:
+        if not isinstance(value, str) or "T" not in value:
+            raise ValueError(value)
+        return parse_iso(value)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(f"{key} is required", [FieldProblem(
+            key, "an ISO 8601 instant with its offset, e.g. 2026-09-10T10:00:00+07:00")]) from exc
 
 
 def _required_text(payload: dict[str, Any], key: str) -> str:

@@ -22,6 +22,7 @@ class Action(StrEnum):
     RETURN_RESULT = "return_result"  # trả kết quả
     WITHDRAW = "withdraw"  # công dân rút hồ sơ
     STOP = "stop"  # dừng giải quyết theo yêu cầu của công dân
+    APOLOGIZE = "apologize"  # xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)
 
 
 # None as target: back to the status the dossier was paused from.
@@ -37,10 +38,14 @@ class Transition:
     target: Status | None
     roles: frozenset[str]
     label: str
+    keeps_status: bool = False  # the action records something without moving the dossier (the apology)
 
 
-def _t(sources: set[Status] | frozenset[Status], target: Status | None, roles: set[str], label: str) -> Transition:
-    return Transition(frozenset(sources), target, frozenset(roles), label)
+def _t(
+    sources: set[Status] | frozenset[Status], target: Status | None, roles: set[str], label: str,
+    *, keeps_status: bool = False,
+) -> Transition:
+    return Transition(frozenset(sources), target, frozenset(roles), label, keeps_status)
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -63,6 +68,10 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.WITHDRAW: _t({Status.SUBMITTED} | _OPEN_WORK | _PAUSED, Status.WITHDRAWN, {"desk"},
                         "Rút hồ sơ theo yêu cầu"),
     Action.STOP: _t(_OPEN_WORK | _PAUSED, Status.STOPPED, {"desk", "leader"}, "Dừng giải quyết theo yêu cầu"),
+    # Decree 61/2018 Art 19: the agency that will be late apologises in writing (form 04 of Circular
+    # 01/2018) with a new appointment, once. Only while the clock runs: a paused dossier has no due time to
+    # miss, and its appointment is given again when it resumes.
+    Action.APOLOGIZE: _t(_OPEN_WORK, None, {"leader"}, "Xin lỗi và hẹn lại ngày trả kết quả", keeps_status=True),
 }
 
 

@@ -28,7 +28,7 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any])
     now = deps.now()
     calendars = unit_calendars(deps, deps.catalogue.procedure(dossier.procedure_code, dossier.procedure_version))
     action = Action(request["action"])
-    entry = dossier.act(action, actor, now, calendars, request)
+    entry = dossier.act(action, actor, now, calendars, request, watch=deps.watch)
     deps.dossiers.save(dossier, entry, expected)
     logger().info("dossier action", extra={
         "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,

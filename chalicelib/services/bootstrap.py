@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..domain.deadlines import WatchSettings
 from .catalogue import Catalogue
 from .ports import DossierStore
 
@@ -25,6 +26,7 @@ class Deps:
     catalogue: Catalogue
     verifier: Callable[[], TokenVerifier]
     now: Callable[[], datetime] = utc_now
+    watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
 
 
 @lru_cache(maxsize=1)

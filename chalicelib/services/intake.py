@@ -41,7 +41,7 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
             applicant=request["applicant"], form=request.get("form", {}), documents=request.get("documents", []),
             actor=actor, at=now, calendar=unit_calendars(deps, procedure), note=request.get("note", ""),
             authorised_person=request.get("authorised_person"), result_delivery=request.get("result_delivery"),
-            decision=request.get("intake"),
+            decision=request.get("intake"), watch=deps.watch,
         )
 
     # 413 before a number is drawn: the item as it would be stored, with the widest code a day can have.
