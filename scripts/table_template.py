@@ -1,13 +1,15 @@
 """Write the CloudFormation templates of infra/ from the PynamoDB models and the Chalice stages, so production
 tables, permissions and API Gateway's own errors match what the code expects.
 
-    python scripts/table_template.py        (rewrites infra/tables.yaml and infra/package-<stage>.yaml)
+    python scripts/table_template.py   (rewrites infra/tables.yaml, infra/package-<stage>.yaml and
+                                        .chalice/policy-<stage>.json)
 
 - infra/tables.yaml: the tables alone, for `chalice deploy`; its `Prefix` parameter has no default, so a stack
   is always created for the stage that was named.
 - infra/package-<stage>.yaml: what `chalice package --stage <stage> --merge-template` adds: the tables named with
   that stage's prefix, and API Gateway's gateway responses (unknown routes, 413, 429, 5xx...) in the API's own
   error envelope with the request id and CORS headers.
+- .chalice/policy-<stage>.json: the stage's IAM policy, naming exactly its own tables (and their indexes).
 Tests fail when a file drifts from what this script writes.
 """
 
@@ -31,6 +33,10 @@ PACKAGE_HEADER = """\
 # stage's prefix ({prefix}) and API Gateway's own errors in the API's error envelope.
 """
 REQUEST_ID_HEADER = "X-Request-Id"
+POWERTOOLS_TTL = "expiration"  # the idempotency table is Powertools' own: its TTL attribute is not in the model
+# What the functions do with their stage's tables (PynamoDB's calls are invisible to Chalice's policy scanner).
+DYNAMODB_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                    "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
 
 # API Gateway answers these itself, before the Lambda function runs. Each gets the body the API gives for its own
 # errors: {"error": {"code", "message", "details", "request_id"}}. (type, status or None to keep API Gateway's,
@@ -79,8 +85,10 @@ def table_resources(prefix: str | None) -> dict[str, Any]:
         ]
         if indexes:
             properties["GlobalSecondaryIndexes"] = indexes
-        if suffix == "idempotency":
-            properties["TimeToLiveSpecification"] = {"AttributeName": "expiration", "Enabled": True}
+        ttl = model._ttl_attribute()
+        ttl_name = POWERTOOLS_TTL if suffix == "idempotency" else (ttl.attr_name if ttl is not None else None)
+        if ttl_name:
+            properties["TimeToLiveSpecification"] = {"AttributeName": ttl_name, "Enabled": True}
         name = "".join(part.capitalize() for part in suffix.split("-")) + "Table"
         resources[name] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
                            "UpdateReplacePolicy": "Retain", "Properties": properties}
@@ -96,6 +104,36 @@ def template() -> dict[str, Any]:
                                   "Description": "the stage's MOTCUA_TABLE_PREFIX (.chalice/config.json)"}},
         "Resources": resources,
         "Outputs": {f"{name}Name": {"Value": {"Ref": name}} for name in resources},
+    }
+
+
+def table_arns(prefix: str) -> list[str]:
+    """Every table of the models with `prefix`, and the indexes of those that have some."""
+    sys.path.insert(0, str(ROOT))
+    from chalicelib.adapters.dynamodb.models import ALL_MODELS
+    from chalicelib.config import settings
+
+    own_prefix = settings().table_prefix + "-"
+    arns = []
+    for model in ALL_MODELS:
+        arn = f"arn:aws:dynamodb:*:*:table/{prefix}-{model.Meta.table_name.removeprefix(own_prefix)}"
+        arns.append(arn)
+        if model._get_schema().get("global_secondary_indexes"):
+            arns.append(f"{arn}/index/*")
+    return arns
+
+
+def policy(stage: str) -> dict[str, Any]:
+    """The stage's IAM policy (.chalice/policy-<stage>.json): its own tables, nothing of another stage's."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Logs", "Effect": "Allow",
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": "arn:*:logs:*:*:*"},
+            {"Sid": "StageTables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS,
+             "Resource": table_arns(stages()[stage])},
+        ],
     }
 
 
@@ -153,7 +191,9 @@ def render_package(stage: str) -> str:
 
 def outputs() -> dict[Path, str]:
     return {INFRA / "tables.yaml": render(),
-            **{INFRA / f"package-{stage}.yaml": render_package(stage) for stage in stages()}}
+            **{INFRA / f"package-{stage}.yaml": render_package(stage) for stage in stages()},
+            **{ROOT / ".chalice" / f"policy-{stage}.json": json.dumps(policy(stage), indent=2) + "\n"
+               for stage in stages()}}
 
 
 if __name__ == "__main__":
