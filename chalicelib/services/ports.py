@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 from ..domain.catalogue import Procedure, Unit
 from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import DomainError, FieldProblem
+from ..domain.events import DomainEvent
 from ..domain.status import Status
 
 
@@ -40,17 +42,101 @@ class DossierStore(Protocol):
     def search(self, query: DossierQuery, now: datetime) -> tuple[list[dict[str, Any]], str | None]: ...
     def next_sequence(self, name: str) -> int: ...
     def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None) -> None:
-        """Store a new dossier and its first history line; with `claim` (an Idempotency-Key's id and payload
-        hash), also record in the same transaction that this key created it. Raises ItemTooLarge."""
+        """Store a new dossier, its first history line and its events (`dossier.take_events()`, as outbox
+        items) in one transaction; with `claim` (an Idempotency-Key's id and payload hash), also record in it
+        that this key created the dossier. Raises ItemTooLarge."""
         ...
 
     def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
-        """Raise ItemTooLarge if the dossier or its history line could not be stored."""
+        """Raise ItemTooLarge if the dossier, its history line or one of its pending events could not be
+        stored."""
         ...
-    def save(self, dossier: Dossier, entry: HistoryEntry, expected_version: int) -> None: ...
+
+    def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int) -> None:
+        """Store the changed dossier, its history line (None: a change that writes none, e.g. a deadline flag)
+        and its events in one transaction, only if the stored version is still `expected_version`
+        (StaleVersion otherwise, and nothing is written)."""
+        ...
+
+    def due_for_wake(self, now: datetime, limit: int) -> list[str]:
+        """Codes of dossiers whose next wake (`Dossier.next_wake`) is at or before `now`, earliest first, at
+        most `limit`. Reads only what is due (a sparse index), not every open dossier."""
+        ...
 
 
 class CatalogueStore(Protocol):
     def units(self) -> list[Unit]: ...
     def procedures(self) -> list[Procedure]: ...
     def procedure(self, code: str, version: int | None = None) -> Procedure | None: ...
+
+
+class OutboxStore(Protocol):
+    """The events written with their dossier, waiting to be published."""
+
+    def pending(self, limit: int) -> list[DomainEvent]:
+        """At most about `limit` unpublished events, oldest first; each dossier's events in `seq` order and
+        starting at its lowest unpublished `seq`, so a relay that publishes them in this order never
+        publishes an event before an earlier one of the same dossier."""
+        ...
+
+    def mark_published(self, event: DomainEvent) -> None:
+        """Record that `event` was published (a no-op if someone already did)."""
+        ...
+
+
+class PublishError(Exception):
+    """Some events of a `publish` call were not published. `failed` holds their ids; every other event of
+    the call was published."""
+
+    def __init__(self, message: str, failed: Collection[str]) -> None:
+        super().__init__(message)
+        self.failed = frozenset(failed)
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Publish `events` in the order given. Raises PublishError naming the events that were not
+        published; any other exception means none of them may be assumed published."""
+        ...
+
+
+class ClaimBusy(Exception):
+    """Another worker holds a live claim on this key: try again later (its lease may still expire)."""
+
+
+class ProcessedEvents(Protocol):
+    """What each consumer has applied, keyed `<consumer>#<event id>`: dispatch runs a consumer once per event.
+
+    A claim is a lease: a worker that dies between `claim` and `complete` leaves a claim that expires, so a
+    later delivery runs the consumer again instead of losing the event."""
+
+    def claim(self, key: str) -> bool:
+        """True: the caller now holds `key` and must `complete` or `release` it. False: already applied.
+        Raises ClaimBusy while another worker's claim is live."""
+        ...
+
+    def complete(self, key: str) -> None:
+        """The consumer applied the event: later claims of `key` answer False."""
+        ...
+
+    def release(self, key: str) -> None:
+        """The consumer failed: give the key up so a retry runs it again."""
+        ...
+
+
+class NotificationStore(Protocol):
+    """Every notification sent, or that would have been sent (locally), so the API can list them.
+
+    A notification is a JSON object with at least `id` (unique and deterministic, e.g. derived from the event
+    id and the recipient: adding the same id twice keeps the first) and `at` (ISO instant); `code` (the
+    dossier) and `unit` (the unit it concerns or is addressed to) make it listable by dossier and by unit."""
+
+    def add(self, n: dict[str, Any]) -> None: ...
+
+    def for_dossier(self, code: str) -> list[dict[str, Any]]:
+        """A dossier's notifications, oldest first."""
+        ...
+
+    def for_unit(self, unit: str, limit: int) -> list[dict[str, Any]]:
+        """A unit's latest notifications, newest first."""
+        ...

@@ -1,4 +1,4 @@
-"""The dossier repository: one GetItem to read, one transaction to change (dossier + history)."""
+"""The dossier repository: one GetItem to read, one transaction to change (dossier + history + its events)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,14 @@ from ...domain.errors import FieldProblem, InvalidInput, StaleVersion
 from ...services.forms import check_json
 from ...services.ports import DossierQuery, ItemTooLarge
 from ..idempotency import IdempotencyConflict
-from .models import CounterModel, DossierModel, HistoryModel, IdempotencyModel
+from .models import CounterModel, DossierModel, HistoryModel, IdempotencyModel, OutboxModel, shard_of
+from .outbox import outbox_item
 
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's limit for one item
 # A new dossier leaves room for what processing adds to it (clock ledger, step assignments): ~40 KB.
 INTAKE_ITEM_BYTES = 360 * 1024
+WAKE_SHARDS = 4
 
 
 class DossierRepository:
@@ -93,6 +95,16 @@ class DossierRepository:
         items = [dict(item.summary) for item in results]
         return items, _encode_cursor(results.last_evaluated_key, query) if len(items) >= query.limit else None
 
+    def due_for_wake(self, now: datetime, limit: int) -> list[str]:
+        """One Query per shard of the sparse wake-by-time index, keys only, up to `now`: what it reads is
+        what is due."""
+        upper = f"{iso(now)}#~"  # "~" sorts after every character of a code
+        found: list[str] = []
+        for shard in range(WAKE_SHARDS):
+            found.extend(item.wake_sk or "" for item in
+                         DossierModel.wake_by_time.query(str(shard), DossierModel.wake_sk <= upper, limit=limit))
+        return [sk.split("#", 1)[1] for sk in sorted(found)[:limit]]
+
     # --- writes -----------------------------------------------------------------------------
     def next_sequence(self, name: str) -> int:
         """Atomically draw the next number of a counter (never reused, gaps possible)."""
@@ -103,28 +115,34 @@ class DossierRepository:
     def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None) -> None:
         self._write(dossier, entry, DossierModel.code.does_not_exist(), claim, INTAKE_ITEM_BYTES)
 
-    def save(self, dossier: Dossier, entry: HistoryEntry, expected_version: int) -> None:
+    def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int) -> None:
         self._write(dossier, entry, DossierModel.version == expected_version, None, MAX_ITEM_BYTES)
 
     def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
-        _check_size(_to_model(dossier), HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()),
-                    INTAKE_ITEM_BYTES)
+        _check_size([_to_model(dossier), HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()),
+                     *(outbox_item(e) for e in dossier.pending_events)], INTAKE_ITEM_BYTES)
 
-    def _write(self, dossier: Dossier, entry: HistoryEntry, condition: Condition, claim: tuple[str, str] | None,
-               limit: int) -> None:
+    def _write(self, dossier: Dossier, entry: HistoryEntry | None, condition: Condition,
+               claim: tuple[str, str] | None, limit: int) -> None:
+        # The events ride in the dossier's own transaction: they exist exactly when the change does.
+        events = [outbox_item(e) for e in dossier.take_events()]
         item = _to_model(dossier)
-        history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict())
-        _check_size(item, history, limit)
+        history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()) if entry is not None else None
+        _check_size([item, *([history] if history else []), *events], limit)
         try:
             with TransactWrite(connection=self._conn()) as transaction:
                 transaction.save(item, condition=condition)
-                transaction.save(history, condition=HistoryModel.seq.does_not_exist())
+                if history is not None:
+                    transaction.save(history, condition=HistoryModel.seq.does_not_exist())
                 if claim is not None:
                     transaction.save(IdempotencyModel(claim[0], code=dossier.code, payload_hash=claim[1]),
                                      condition=IdempotencyModel.id.does_not_exist())
+                for event in events:
+                    transaction.save(event, condition=OutboxModel.seq.does_not_exist())
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
-            if claim is not None and len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+            at = 1 + (history is not None)  # the claim's place in the transaction
+            if claim is not None and len(reasons) > at and reasons[at] == "ConditionalCheckFailed":
                 # Another attempt with the same key won the race; its answer is the dossier it wrote.
                 raise IdempotencyConflict("a request with this Idempotency-Key is still being processed",
                                           [FieldProblem("Idempotency-Key", "in progress; retry shortly")],
@@ -159,8 +177,8 @@ def item_size(model: Model) -> int:
     return size
 
 
-def _check_size(item: DossierModel, history: HistoryModel, limit: int) -> None:
-    size = max(item_size(item), item_size(history))
+def _check_size(items: list[Model], limit: int) -> None:
+    size = max(item_size(item) for item in items)
     if size > limit:
         raise ItemTooLarge(size, limit)
 
@@ -189,6 +207,7 @@ def summary(dossier: Dossier) -> dict[str, Any]:
 def _to_model(dossier: Dossier) -> DossierModel:
     filed_at = dossier.received_at or dossier.submitted_at
     running = dossier.clock_running and dossier.due_at is not None
+    wake = dossier.next_wake
     return DossierModel(
         dossier.code,
         version=dossier.version,
@@ -201,6 +220,9 @@ def _to_model(dossier: Dossier) -> DossierModel:
         filed_sk=f"{iso(filed_at)}#{dossier.code}",
         open_unit=dossier.handling_unit if running else None,
         due_sk=f"{iso(dossier.due_at)}#{dossier.code}" if running else None,
+        # Sparse: only while something is watched and not yet flagged, so the sweep never sees the rest.
+        wake_shard=shard_of(dossier.code, WAKE_SHARDS) if wake is not None else None,
+        wake_sk=f"{iso(wake)}#{dossier.code}" if wake is not None else None,
         summary=summary(dossier),
         body=dossier.as_dict(),
     )

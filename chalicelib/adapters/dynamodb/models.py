@@ -7,10 +7,11 @@ imported.
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ...config import settings
@@ -38,6 +39,12 @@ class Utf8JSONAttribute(JSONAttribute):
 # What a list page and its filters need without reading the dossier itself. Each index projects
 # these minus its own keys (which every index carries anyway).
 _LISTED = ("summary", "status", "procedure_code", "version", "filed_sk", "open_unit", "due_sk")
+
+
+def shard_of(code: str, shards: int) -> str:
+    """A stable shard name for a dossier: spreads a sparse index's writes over `shards` partitions while
+    keeping each dossier in one of them (its events stay in order within their shard)."""
+    return str(zlib.crc32(code.encode("utf-8")) % shards)
 
 
 def _listed(*keys: str) -> IncludeProjection:
@@ -95,6 +102,18 @@ class OpenByDue(GlobalSecondaryIndex):
     due_sk = UnicodeAttribute(range_key=True)
 
 
+class WakeByTime(GlobalSecondaryIndex):
+    """Sparse: only dossiers with a watched instant not yet flagged carry wake_shard, keyed by that instant.
+    The sweep reads the keys of what is due and nothing else."""
+
+    class Meta:
+        index_name = "wake-by-time"
+        projection = KeysOnlyProjection()
+
+    wake_shard = UnicodeAttribute(hash_key=True)
+    wake_sk = UnicodeAttribute(range_key=True)
+
+
 class DossierModel(Model):
     class Meta(_Connection):
         table_name = f"{_PREFIX}-dossiers"
@@ -111,6 +130,8 @@ class DossierModel(Model):
     filed_sk = UnicodeAttribute()
     open_unit = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
+    wake_shard = UnicodeAttribute(null=True)
+    wake_sk = UnicodeAttribute(null=True)
     summary = Utf8JSONAttribute()
     body = Utf8JSONAttribute()
 
@@ -119,6 +140,7 @@ class DossierModel(Model):
     by_unit_status = ByUnitStatus()
     by_unit_procedure = ByUnitProcedure()
     open_by_due = OpenByDue()
+    wake_by_time = WakeByTime()
 
 
 class HistoryModel(Model):
@@ -169,4 +191,85 @@ class IdempotencyModel(Model):
     payload_hash = UnicodeAttribute(null=True)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel)
+class OutboxPending(GlobalSecondaryIndex):
+    """Sparse: only events not yet published carry `pending` (a shard), oldest first within a shard."""
+
+    class Meta:
+        index_name = "outbox-pending"
+        projection = AllProjection()
+
+    pending = UnicodeAttribute(hash_key=True)
+    pending_sk = UnicodeAttribute(range_key=True)
+
+
+class OutboxModel(Model):
+    """Domain events, written in the transaction that changed their dossier; the relay publishes them."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-outbox"
+        billing_mode = "PAY_PER_REQUEST"
+
+    code = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    event = Utf8JSONAttribute()
+    pending = UnicodeAttribute(null=True)
+    pending_sk = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute(null=True)
+    expires = NumberAttribute(null=True)  # TTL (epoch seconds), set once published
+
+    outbox_pending = OutboxPending()
+
+
+class ProcessedModel(Model):
+    """What each consumer applied, keyed `<consumer>#<event id>`: claimed (a lease) then done."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-processed-events"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute()  # "claimed" or "done"
+    lease_until = NumberAttribute()  # epoch seconds: a claim older than this may be taken over
+    expires = NumberAttribute()  # TTL (epoch seconds): far beyond any redelivery of the event
+
+
+class NotificationsByDossier(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-dossier"
+        projection = AllProjection()
+
+    code = UnicodeAttribute(hash_key=True)
+    at_sk = UnicodeAttribute(range_key=True)
+
+
+class NotificationsByUnit(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-unit"
+        projection = AllProjection()
+
+    unit = UnicodeAttribute(hash_key=True)
+    at_sk = UnicodeAttribute(range_key=True)
+
+
+class NotificationModel(Model):
+    """Every notification sent (or, locally, that would have been sent), listable by dossier and by unit."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-notifications"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    at_sk = UnicodeAttribute()  # <at>#<id>: time order, unique
+    code = UnicodeAttribute(null=True)
+    unit = UnicodeAttribute(null=True)
+    data = Utf8JSONAttribute()
+
+    by_dossier = NotificationsByDossier()
+    by_unit = NotificationsByUnit()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
+                                       OutboxModel, ProcessedModel, NotificationModel)
+# Tables whose items expire (DynamoDB TTL), and the attribute holding the instant.
+TTL_ATTRIBUTES: dict[type[Model], str] = {IdempotencyModel: "expiration", OutboxModel: "expires",
+                                          ProcessedModel: "expires"}

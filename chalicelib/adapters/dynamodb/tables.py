@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .models import ALL_MODELS
+from pynamodb.models import Model
+
+from .models import ALL_MODELS, TTL_ATTRIBUTES
 
 
 def create_tables() -> list[str]:
@@ -11,18 +13,17 @@ def create_tables() -> list[str]:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(model.Meta.table_name)
-    _enable_idempotency_ttl()
+    for model, attribute in TTL_ATTRIBUTES.items():
+        _enable_ttl(model, attribute)
     return created
 
 
-def _enable_idempotency_ttl() -> None:
-    from .models import IdempotencyModel
-
-    client = IdempotencyModel._get_connection().connection.client
+def _enable_ttl(model: type[Model], attribute: str) -> None:
+    client = model._get_connection().connection.client
     try:
         client.update_time_to_live(
-            TableName=IdempotencyModel.Meta.table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+            TableName=model.Meta.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
         )
     except client.exceptions.ClientError as exc:  # already enabled
         if "already enabled" not in str(exc).lower():

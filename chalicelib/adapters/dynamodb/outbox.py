@@ -1,0 +1,91 @@
+"""The outbox: domain events stored in the dossier's own transaction, read back by the relay.
+
+An event item is written once (`DossierRepository` puts it with the dossier) carrying `pending` (a shard) and
+`pending_sk` (`<at>#<code>#<seq>`), which put it in the sparse `outbox-pending` index; publishing removes both,
+so the index holds only what is still to publish and the relay's reads follow the backlog, not the history.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import UpdateError
+
+from ...domain.clock import iso
+from ...domain.events import DomainEvent
+from .models import OutboxModel, shard_of
+
+OUTBOX_SHARDS = 4
+# Published events stay readable (replays, audits) this long, then DynamoDB's TTL removes them.
+KEEP_PUBLISHED_SECONDS = 90 * 86400
+
+
+def outbox_item(event: DomainEvent) -> OutboxModel:
+    """The item of one event, as the dossier's transaction writes it."""
+    return OutboxModel(event.code, event.seq, event=event.as_dict(), pending=shard_of(event.code, OUTBOX_SHARDS),
+                       pending_sk=f"{iso(event.at)}#{event.code}#{event.seq:09d}")
+
+
+class OutboxRepository:
+    """Implements services.ports.OutboxStore on the outbox table."""
+
+    def pending(self, limit: int) -> list[DomainEvent]:
+        items: list[OutboxModel] = []
+        for shard in range(OUTBOX_SHARDS):
+            items.extend(OutboxModel.outbox_pending.query(str(shard), limit=limit))
+        items.sort(key=lambda item: item.pending_sk or "")
+        groups: dict[str, list[OutboxModel]] = {}
+        for item in items[:limit]:
+            groups.setdefault(item.code, []).append(item)
+        unsure = self._not_first_pending(groups)
+        out: list[DomainEvent] = []
+        for code, group in groups.items():
+            if code in unsure:
+                group = self._pending_of(code, max(int(item.seq) for item in group))
+            out.extend(DomainEvent.from_dict(item.event) for item in sorted(group, key=lambda i: int(i.seq)))
+        return out
+
+    def mark_published(self, event: DomainEvent) -> None:
+        now = time.time()
+        try:
+            OutboxModel(event.code, event.seq).update(
+                actions=[OutboxModel.pending.remove(), OutboxModel.pending_sk.remove(),
+                         OutboxModel.published_at.set(iso(datetime.fromtimestamp(int(now), UTC)) or ""),
+                         OutboxModel.expires.set(int(now) + KEEP_PUBLISHED_SECONDS)],
+                condition=OutboxModel.pending.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            # Another relay marked it first: published at least once, which is all this records.
+
+    # The index orders a shard by time, not by seq. Two writes of one dossier by machines whose clocks
+    # disagree, or a page cut between two events of a dossier, could show a later event without an earlier
+    # pending one: such a dossier's pending events are read again from the table itself, in seq order.
+    def _not_first_pending(self, groups: dict[str, list[OutboxModel]]) -> set[str]:
+        unsure: set[str] = set()
+        before: dict[tuple[str, int], str] = {}
+        for code, group in groups.items():
+            seqs = sorted(int(item.seq) for item in group)
+            if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+                unsure.add(code)
+            elif seqs[0] > 1:
+                before[(code, seqs[0] - 1)] = code
+        settled = {(item.code, int(item.seq)) for item in self._batch_get(before) if item.pending is None}
+        # A predecessor still pending, or not yet visible to this (eventually consistent) read: look closer.
+        unsure.update(code for key, code in before.items() if key not in settled)
+        return unsure
+
+    @staticmethod
+    def _batch_get(keys: Iterable[tuple[str, int]]) -> Iterable[OutboxModel]:
+        keys = list(keys)
+        if not keys:
+            return []
+        return OutboxModel.batch_get(keys, attributes_to_get=["code", "seq", "pending"])
+
+    @staticmethod
+    def _pending_of(code: str, up_to: int) -> list[OutboxModel]:
+        return list(OutboxModel.query(code, OutboxModel.seq <= up_to, filter_condition=OutboxModel.pending.exists(),
+                                      consistent_read=True))
