@@ -1,0 +1,119 @@
+"""The apology (form 04): once per dossier, a later appointment, timeliness, and lateness judged anew."""
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain import events as ev
+from chalicelib.domain.clock import iso
+from chalicelib.domain.dossier import Actor, Dossier
+from chalicelib.domain.errors import ActionNotAllowed, Forbidden, InvalidInput
+from chalicelib.domain.lifecycle import Action
+from tests.unit.calendars import CALENDAR, vn
+from tests.unit.demo import procedure
+from tests.units import CENTRE, JUSTICE
+
+DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}))
+PROCESSOR = Actor("cv.binh", JUSTICE, frozenset({"processor"}))
+LEADER = Actor("ld.cuong", JUSTICE, frozenset({"leader"}), name="Lê Văn Cường")
+SECOND = timedelta(seconds=1)
+
+
+def received():
+    dossier, _ = Dossier.receive(  # Mon 16 Mar 2026 09:00, 10 working days: due Mon 30 Mar 09:00
+        code=f"{CENTRE}-260316-0001", procedure=procedure("2.001417"), receiving_unit=CENTRE, competent_unit=JUSTICE,
+        channel="direct", applicant={"name": "Nguyễn Văn An"}, form={}, documents=[], actor=DESK,
+        at=vn(2026, 3, 16, 9), calendar=CALENDAR)
+    dossier.take_events()
+    return dossier
+
+
+def act(dossier, action, actor, at, **payload):
+    return dossier.act(Action(action), actor, at, CALENDAR, payload)
+
+
+def apologize(dossier, at, new, reason="Cần xác minh thêm tại cơ quan công an"):
+    return act(dossier, "apologize", LEADER, at, reason=reason, new_appointment_at=iso(new))
+
+
+def test_a_timely_apology_moves_the_appointment_the_due_time_and_the_watch():
+    dossier = received()
+    entry = apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))  # two working days before the due time
+    assert dossier.status.value == "received" and entry.action == "apologize" and entry.to_status.value == "received"
+    assert dossier.appointment_at == dossier.due_at == vn(2026, 4, 3, 9) and dossier.rescheduled
+    assert dossier.apology["timely"] is True and dossier.apology["previous_appointment_at"] == "2026-03-30T02:00:00Z"
+    assert dossier.apology["issued_by"] == "ld.cuong" and dossier.apology["reason"].startswith("Cần xác minh")
+    assert [a["reason"] for a in dossier.appointments] == ["received", "apology"]  # the old one is kept
+    assert dossier.clock.entries[-1].event == "reschedule"
+    events = dossier.take_events()
+    assert [e.type for e in events] == [ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED]
+    assert events[0].data["timely"] is True and events[1].data["reason"] == "apology"
+    assert events[1].data["dossier"]["rescheduled"] is True
+    assert dossier.watch["due_soon"] == "2026-04-02T02:00:00Z" and dossier.watch["overdue"] == "2026-04-03T02:00:01Z"
+    dossier.wake(vn(2026, 3, 30, 9) + SECOND)  # the old due time passes: not overdue any more
+    assert "overdue" not in dossier.flags
+
+
+def test_an_apology_is_given_once():
+    dossier = received()
+    apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
+    with pytest.raises(ActionNotAllowed) as refused:
+        apologize(dossier, vn(2026, 4, 1, 9), vn(2026, 4, 10, 9))
+    assert refused.value.details[0].field == "action" and "only once" in refused.value.message
+    assert "apologize" not in refused.value.allowed
+    assert dossier.appointment_at == vn(2026, 4, 3, 9)
+
+
+def test_a_late_apology_is_recorded_as_such_and_the_warnings_watch_the_new_date():
+    dossier = received()
+    dossier.wake(vn(2026, 3, 30, 9) + SECOND)  # due soon, overdue (and the step) are flagged
+    assert {"due_soon", "overdue"} <= set(dossier.flags)
+    dossier.take_events()
+    apologize(dossier, vn(2026, 3, 30, 14), vn(2026, 4, 6, 14))
+    assert dossier.apology["timely"] is False
+    assert set(dossier.apology["flags_before"]) == {"due_soon", "overdue"}
+    assert "overdue" not in dossier.flags and "step_overdue:0" in dossier.flags  # the step stays late
+    dossier.take_events()
+    dossier.wake(vn(2026, 4, 6, 14) + SECOND)
+    assert [e.type for e in dossier.take_events()] == [ev.DUE_SOON, ev.OVERDUE]
+
+
+def test_lateness_is_judged_against_the_new_appointment():
+    on_time = received()
+    apologize(on_time, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
+    act(on_time, "assign", PROCESSOR, vn(2026, 3, 26, 10))
+    act(on_time, "complete_step", PROCESSOR, vn(2026, 4, 1, 10))
+    act(on_time, "resolve", LEADER, vn(2026, 4, 3, 9), result={"summary": "Phiếu LLTP số 7"})
+    assert on_time.final_outcome == "on_time"
+    late = received()
+    apologize(late, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
+    act(late, "assign", PROCESSOR, vn(2026, 3, 26, 10))
+    act(late, "complete_step", PROCESSOR, vn(2026, 4, 1, 10))
+    act(late, "resolve", LEADER, vn(2026, 4, 3, 10), result={"summary": "Phiếu LLTP số 8"})
+    assert late.final_outcome == "late"
+
+
+def test_a_pause_after_the_apology_moves_the_new_appointment():
+    dossier = received()
+    apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
+    act(dossier, "request_payment", LEADER, vn(2026, 3, 27, 9))
+    act(dossier, "confirm_payment", DESK, vn(2026, 3, 30, 9))  # one working day paused
+    assert dossier.due_at == vn(2026, 4, 6, 9)
+
+
+def test_the_apology_is_checked():
+    dossier = received()
+    with pytest.raises(Forbidden):
+        act(dossier, "apologize", PROCESSOR, vn(2026, 3, 26, 9), reason="x", new_appointment_at="2026-04-03T09:00:00Z")
+    for payload, field in (({"new_appointment_at": "2026-04-03T09:00:00+07:00"}, "reason"),
+                           ({"reason": "x"}, "new_appointment_at"),
+                           ({"reason": "x", "new_appointment_at": "2026-04-03"}, "new_appointment_at"),
+                           ({"reason": "x", "new_appointment_at": "2026-04-03T09:00:00"}, "new_appointment_at"),
+                           ({"reason": "x", "new_appointment_at": "2026-03-30T09:00:00+07:00"}, "new_appointment_at")):
+        with pytest.raises(InvalidInput) as bad:
+            act(dossier, "apologize", LEADER, vn(2026, 3, 26, 9), **payload)
+        assert bad.value.details[0].field == field, payload
+    assert dossier.apology is None and dossier.version == 1 and dossier.pending_events == []
+    act(dossier, "request_payment", LEADER, vn(2026, 3, 27, 9))
+    with pytest.raises(ActionNotAllowed):  # paused: no due time running to reschedule
+        apologize(dossier, vn(2026, 3, 27, 10), vn(2026, 4, 10, 9))
