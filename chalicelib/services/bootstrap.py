@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..domain.deadlines import WatchSettings
 from .catalogue import Catalogue
-from .ports import DossierStore
+from .ports import DossierStore, EventPublisher, NotificationStore, OutboxStore, ProcessedEvents
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
     from ..adapters.tokens import TokenVerifier
@@ -20,6 +20,39 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+# Events: the outbox written with each dossier, the bus the relay publishes to, what consumers applied.
+def _outbox() -> OutboxStore:
+    from ..adapters.dynamodb.outbox import OutboxRepository
+
+    return OutboxRepository()
+
+
+def _publisher() -> EventPublisher:
+    """EventBridge when MOTCUA_EVENT_BUS names a bus (AWS); else the consumers run in-process (local)."""
+    import os
+
+    bus = os.environ.get("MOTCUA_EVENT_BUS", "").strip()
+    if bus:
+        from ..adapters.eventbridge import EventBridgePublisher
+
+        return EventBridgePublisher(bus)
+    from ..adapters.local_bus import LocalPublisher
+
+    return LocalPublisher(lambda: deps())
+
+
+def _processed() -> ProcessedEvents:
+    from ..adapters.dynamodb.processed import ProcessedRepository
+
+    return ProcessedRepository()
+
+
+def _notifications() -> NotificationStore:
+    from ..adapters.dynamodb.notifications import NotificationRepository
+
+    return NotificationRepository()
+
+
 @dataclass(frozen=True)
 class Deps:
     dossiers: DossierStore
@@ -27,6 +60,10 @@ class Deps:
     verifier: Callable[[], TokenVerifier]
     now: Callable[[], datetime] = utc_now
     watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
+    outbox: OutboxStore = field(default_factory=_outbox)
+    publisher: EventPublisher = field(default_factory=_publisher)
+    processed: ProcessedEvents = field(default_factory=_processed)
+    notifications: NotificationStore = field(default_factory=_notifications)
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +72,8 @@ def _default() -> Deps:
     from ..adapters.dynamodb.catalogue import CatalogueRepository
     from ..adapters.dynamodb.dossiers import DossierRepository
 
-    return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier)
+    return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier,
+                outbox=_outbox(), publisher=_publisher(), processed=_processed(), notifications=_notifications())
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,89 @@
+"""The consumers of domain events, and the one way to run them: `dispatch`.
+
+A consumer is a name, the event types it wants and a handler `(deps, event) -> None`. On AWS each consumer has
+its own SQS queue fed by an EventBridge rule on those types, and its handler calls `dispatch(deps, event,
+only=name)`; locally the LocalPublisher calls `dispatch(deps, event)` for every event the relay publishes.
+
+To add one (statistics counters, webhooks, the national-portal sync): write `on_event(deps, event)` in a module of
+`services/`, add a row to `_CONSUMERS`, and a queue and rule in infra/. Delivery is at least once: `dispatch`
+skips an event a consumer already applied (claimed by `<consumer>#<event id>`), but a worker that dies after
+applying and before recording it leads to one more run, so a handler's own writes should also be idempotent on
+`event.id` (a conditional put, a deterministic name). Events of one dossier are published in `seq` order, but
+queues may deliver them out of order: a handler that cares compares `event.seq` or `event.version`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ..domain import events as ev
+from ..domain.events import DomainEvent
+
+if TYPE_CHECKING:
+    from .bootstrap import Deps
+
+Handler = Callable[["Deps", DomainEvent], None]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    types: frozenset[str]
+    handle: Handler
+
+
+# What changes the watched instants (deadline_timers restarts or stops a dossier's timer on them) ...
+_WATCH_CHANGES = frozenset({ev.SUBMITTED, ev.RECEIVED, ev.STATUS_CHANGED, ev.STEP_STARTED, ev.APPOINTMENT_CHANGED,
+                            ev.RESOLVED, ev.RETURNED, ev.CLOSED})
+# ... and what someone must be told.
+_NOTIFIED = frozenset({ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE, ev.INTAKE_OVERDUE, ev.SUPPLEMENT_OVERDUE,
+                       ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED})
+
+# name, the event types it consumes, module of services/ holding `on_event`.
+_CONSUMERS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("deadline_timers", _WATCH_CHANGES, "timers"),
+    ("notifications", _NOTIFIED, "notifications"),
+)
+
+
+def _lazy(module: str) -> Handler:
+    """The module's `on_event`, imported on first use: a Lambda that never runs a consumer never loads it."""
+    def handle(deps: Deps, event: DomainEvent) -> None:
+        importlib.import_module(f"{__package__}.{module}").on_event(deps, event)
+
+    handle.__qualname__ = f"{module}.on_event"
+    return handle
+
+
+@lru_cache(maxsize=1)
+def registry() -> tuple[Consumer, ...]:
+    return tuple(Consumer(name, types, _lazy(module)) for name, types, module in _CONSUMERS)
+
+
+def dispatch(deps: Deps, event: DomainEvent, only: str | None = None) -> list[str]:
+    """Run each consumer of `event.type` (or only the one named) that has not applied this event yet, in
+    registry order; answer the names that ran. A consumer that raises gives its claim back and the exception
+    propagates, so the delivery is retried (and consumers that already succeeded are not run again).
+    Raises ClaimBusy while another worker is applying the same event."""
+    consumers = registry()
+    if only is not None and all(c.name != only for c in consumers):
+        raise ValueError(f"no consumer named {only!r}")
+    ran: list[str] = []
+    for consumer in consumers:
+        if event.type not in consumer.types or (only is not None and consumer.name != only):
+            continue
+        key = f"{consumer.name}#{event.id}"
+        if not deps.processed.claim(key):
+            continue
+        try:
+            consumer.handle(deps, event)
+        except BaseException:
+            deps.processed.release(key)
+            raise
+        deps.processed.complete(key)
+        ran.append(consumer.name)
+    return ran
