@@ -1,4 +1,5 @@
-"""The storage contract: reading a dossier is one GetItem; intake and a transition are two calls each."""
+"""The storage contract: reading a dossier is one GetItem; intake and a transition are two calls each, their
+events riding in the same transaction."""
 
 from collections import Counter
 
@@ -24,6 +25,8 @@ def calls(monkeypatch):
 
     def counted(self, operation_name, params):
         seen[operation_name] += 1
+        if operation_name == "TransactWriteItems":
+            seen.update(f"put:{item['Put']['TableName'].rsplit('-', 1)[-1]}" for item in params["TransactItems"])
         return original(self, operation_name, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counted)
@@ -34,10 +37,13 @@ def test_round_trips_per_operation(calls):
     code = receive_dossier(deps(), DESK, CRIMINAL_RECORD)["code"]  # warms the catalogue cache
     calls.clear()
     code = receive_dossier(deps(), DESK, CRIMINAL_RECORD)["code"]
-    assert calls == Counter({"UpdateItem": 1, "TransactWriteItems": 1})
+    events = calls.pop("put:outbox")
+    assert events >= 2  # received, step started...
+    assert calls == Counter({"UpdateItem": 1, "TransactWriteItems": 1, "put:dossiers": 1, "put:history": 1})
     calls.clear()
     perform_action(deps(), OFFICER, code, {"action": "assign", "version": 1})
-    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
+    assert calls.pop("put:outbox") >= 1  # status changed
+    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1, "put:dossiers": 1, "put:history": 1})
     calls.clear()
     get_dossier(deps(), DESK, code)
     public_lookup(deps(), code)
