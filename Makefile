@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test token bench lint install java clean-local
+.PHONY: run test token bench templates lint install java clean-local
 
 install: $(PY_STAMP) $(NODE_STAMP) java
 
@@ -36,6 +36,10 @@ token: $(PY_STAMP)
 
 bench: install
 	TZ=UTC $(PY) scripts/bench.py
+
+# After changing a PynamoDB model or a stage's table prefix: infra/*.yaml and .chalice/policy-<stage>.json.
+templates: $(PY_STAMP)
+	$(PY) scripts/table_template.py
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
