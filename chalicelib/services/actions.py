@@ -13,7 +13,14 @@ from ..domain.lifecycle import Action
 from ..observability import logger
 from .bootstrap import Deps
 from .queries import unit_names
-from .views import appointment_notice_view, dossier_view, history_view, receipt_view, refusal_view
+from .views import (
+    apology_view,
+    appointment_notice_view,
+    dossier_view,
+    history_view,
+    receipt_view,
+    refusal_view,
+)
 
 
 def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +56,8 @@ def _documents_issued(
     dossier: Dossier, action: Action, entry: HistoryEntry, names: Callable[[str], str]
 ) -> dict[str, Any]:
     """What the applicant is handed with this change: the receipt (form 01) when an online dossier is
-    accepted or a complete supplement restarts the limit, the refusal (form 03), a new appointment."""
+    accepted or a complete supplement restarts the limit, the refusal (form 03), the apology with its new
+    appointment (form 04), a new appointment."""
     out: dict[str, Any] = {}
     if action is Action.ACCEPT:
         out["receipt"] = receipt_view(dossier, names)
@@ -57,6 +65,8 @@ def _documents_issued(
         out["receipt"] = receipt_view(dossier, names, reissued=True)
     elif action is Action.REFUSE_INTAKE:
         out["refusal"] = refusal_view(dossier, names)
+    elif action is Action.APOLOGIZE:
+        out["apology_letter"] = apology_view(dossier, names)
     notice = appointment_notice_view(dossier, entry)
     if notice is not None:
         out["appointment_notice"] = notice

@@ -11,6 +11,7 @@ from ..domain.calendar import LOCAL_TIMEZONE, WorkingCalendar
 from ..domain.clock import Clock, parse_iso
 from ..domain.dossier import OWN_OUTCOMES, Dossier, HistoryEntry, StepProgress
 from ..domain.lifecycle import allowed_actions
+from ..domain.notices import apology_letter
 from ..domain.status import Status
 
 _ZONE = ZoneInfo(LOCAL_TIMEZONE)
@@ -98,7 +99,48 @@ def dossier_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> 
         "result": dossier.result,
         "resolved_at": local(dossier.resolved_at),
         "returned_at": local(dossier.returned_at),
+        **deadline_view(dossier),
     }
+
+
+def deadline_view(dossier: Dossier) -> dict[str, Any]:
+    """What the deadlines did: each flag with when it was recorded (due_soon, overdue, step_overdue:<index>,
+    intake_overdue, supplement_overdue), the instants still watched, the apology (form 04) if one was given."""
+    return {
+        "flags": {name: local(at) for name, at in dossier.flags.items()},
+        "due_soon": "due_soon" in dossier.flags,
+        "overdue_flagged": "overdue" in dossier.flags,
+        "overdue_steps": sorted(int(n.split(":", 1)[1]) for n in dossier.flags if n.startswith("step_overdue:")),
+        "watch": {name: local(at) for name, at in dossier.watch.items()},
+        "next_wake": local(dossier.next_wake),
+        "watch_generation": dossier.watch_generation,
+        "rescheduled": dossier.rescheduled,
+        "apology": apology_summary(dossier, public=False),
+    }
+
+
+def apology_summary(dossier: Dossier, public: bool) -> dict[str, Any] | None:
+    """The apology's record; the public lookup shows only its dates (who issued it and why are on form 04)."""
+    apology = dossier.apology
+    if apology is None:
+        return None
+    out: dict[str, Any] = {
+        "form": "04",
+        "issued_at": local(apology.get("issued_at")),
+        "previous_appointment_at": local(apology.get("previous_appointment_at")),
+        "new_appointment_at": local(apology.get("new_appointment_at")),
+    }
+    if not public:
+        out.update(reason=apology.get("reason"), timely=apology.get("timely"), issued_by=apology.get("issued_by"),
+                   issued_by_name=apology.get("issued_by_name") or None, issued_by_unit=apology.get("issued_by_unit"),
+                   previous_due_at=local(apology.get("previous_due_at")),
+                   flags_before={k: local(v) for k, v in (apology.get("flags_before") or {}).items()})
+    return out
+
+
+def apology_view(dossier: Dossier, unit_name: Callable[[str], str]) -> dict[str, Any]:
+    """Form 04 as served by GET /v1/dossiers/{code}/apology: issued in the name of the competent unit."""
+    return apology_letter(dossier, unit_name(dossier.competent_unit))
 
 
 def public_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
@@ -117,6 +159,9 @@ def public_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> d
         "overdue": dossier.is_overdue(now),
         "outcome": dossier.outcome(calendar),
         "appointments": appointments_view(dossier),
+        # Rescheduled once by an apology (form 04): appointment_at is the new date, the old one is in appointments.
+        "rescheduled": dossier.rescheduled,
+        "apology": apology_summary(dossier, public=True),
         "resolved_at": local(dossier.resolved_at),
         "returned_at": local(dossier.returned_at),
         "steps": [step_view(s, now, public=True) for s in dossier.steps],
@@ -278,7 +323,7 @@ def control_sheet_view(dossier: Dossier, entries: list[HistoryEntry], unit_name:
     }
 
 
-_LOCAL_DETAILS = ("appointment_at", "previous_appointment_at", "due_at", "next_step_due_at")
+_LOCAL_DETAILS = ("appointment_at", "previous_appointment_at", "due_at", "next_step_due_at", "previous_due_at")
 
 
 def history_view(entry: HistoryEntry, unit_name: Callable[[str], str] | None = None) -> dict[str, Any]:
