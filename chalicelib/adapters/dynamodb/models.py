@@ -10,7 +10,7 @@ import json
 import zlib
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -215,7 +215,7 @@ class OutboxModel(Model):
     pending = UnicodeAttribute(null=True)
     pending_sk = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute(null=True)
-    expires = NumberAttribute(null=True)  # TTL (epoch seconds), set once published
+    expires = TTLAttribute(null=True)  # set once published
 
     outbox_pending = OutboxPending()
 
@@ -230,7 +230,7 @@ class ProcessedModel(Model):
     key = UnicodeAttribute(hash_key=True)
     state = UnicodeAttribute()  # "claimed" or "done"
     lease_until = NumberAttribute()  # epoch seconds: a claim older than this may be taken over
-    expires = NumberAttribute()  # TTL (epoch seconds): far beyond any redelivery of the event
+    expires = TTLAttribute()  # far beyond any redelivery of the event
 
 
 class NotificationsByDossier(GlobalSecondaryIndex):
@@ -270,6 +270,9 @@ class NotificationModel(Model):
 
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
                                        OutboxModel, ProcessedModel, NotificationModel)
-# Tables whose items expire (DynamoDB TTL), and the attribute holding the instant.
-TTL_ATTRIBUTES: dict[type[Model], str] = {IdempotencyModel: "expiration", OutboxModel: "expires",
-                                          ProcessedModel: "expires"}
+# Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
+# the one Powertools writes in its own idempotency records.
+TTL_ATTRIBUTES: dict[type[Model], str] = {
+    IdempotencyModel: "expiration",
+    **{m: ttl.attr_name for m in ALL_MODELS if (ttl := m._ttl_attribute()) is not None},
+}

@@ -8,8 +8,7 @@ so the index holds only what is still to publish and the relay's reads follow th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
@@ -48,12 +47,12 @@ class OutboxRepository:
         return out
 
     def mark_published(self, event: DomainEvent) -> None:
-        now = time.time()
+        now = datetime.fromtimestamp(int(time.time()), UTC)
         try:
             OutboxModel(event.code, event.seq).update(
                 actions=[OutboxModel.pending.remove(), OutboxModel.pending_sk.remove(),
-                         OutboxModel.published_at.set(iso(datetime.fromtimestamp(int(now), UTC)) or ""),
-                         OutboxModel.expires.set(int(now) + KEEP_PUBLISHED_SECONDS)],
+                         OutboxModel.published_at.set(iso(now) or ""),
+                         OutboxModel.expires.set(now + timedelta(seconds=KEEP_PUBLISHED_SECONDS))],
                 condition=OutboxModel.pending.exists(),
             )
         except UpdateError as exc:
@@ -73,17 +72,20 @@ class OutboxRepository:
                 unsure.add(code)
             elif seqs[0] > 1:
                 before[(code, seqs[0] - 1)] = code
-        settled = {(item.code, int(item.seq)) for item in self._batch_get(before) if item.pending is None}
+        settled = {key for key in before if self._published(*key)}
         # A predecessor still pending, or not yet visible to this (eventually consistent) read: look closer.
         unsure.update(code for key, code in before.items() if key not in settled)
         return unsure
 
     @staticmethod
-    def _batch_get(keys: Iterable[tuple[str, int]]) -> Iterable[OutboxModel]:
-        keys = list(keys)
-        if not keys:
-            return []
-        return OutboxModel.batch_get(keys, attributes_to_get=["code", "seq", "pending"])
+    def _published(code: str, seq: int) -> bool:
+        """One small GetItem per dossier in the batch (keys and `pending` only); an eventually consistent
+        read can only err towards 'not yet', which costs a closer look, never a skipped event."""
+        try:
+            item = OutboxModel.get(code, seq, attributes_to_get=["code", "seq", "pending"])
+        except OutboxModel.DoesNotExist:
+            return False
+        return item.pending is None
 
     @staticmethod
     def _pending_of(code: str, up_to: int) -> list[OutboxModel]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DeleteError, PutError
 
@@ -26,7 +27,7 @@ class ProcessedRepository:
 
     def claim(self, key: str) -> bool:
         now = self._clock()
-        fresh = ProcessedModel(key, state="claimed", lease_until=now + self._lease, expires=int(now) + KEEP_SECONDS)
+        fresh = ProcessedModel(key, state="claimed", lease_until=now + self._lease, expires=_keep(now))
         lapsed = (ProcessedModel.state == "claimed") & (ProcessedModel.lease_until < now)
         try:
             fresh.save(condition=ProcessedModel.key.does_not_exist() | lapsed)
@@ -44,7 +45,7 @@ class ProcessedRepository:
 
     def complete(self, key: str) -> None:
         now = self._clock()
-        ProcessedModel(key, state="done", lease_until=0, expires=int(now) + KEEP_SECONDS).save()
+        ProcessedModel(key, state="done", lease_until=0, expires=_keep(now)).save()
 
     def release(self, key: str) -> None:
         try:
@@ -52,3 +53,7 @@ class ProcessedRepository:
         except DeleteError as exc:
             if exc.cause_response_code != _CONDITION_FAILED:
                 raise
+
+
+def _keep(now: float) -> datetime:
+    return datetime.fromtimestamp(int(now) + KEEP_SECONDS, UTC)
