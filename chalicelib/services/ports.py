@@ -128,8 +128,9 @@ class NotificationStore(Protocol):
     """Every notification sent, or that would have been sent (locally), so the API can list them.
 
     A notification is a JSON object with at least `id` (unique and deterministic, e.g. derived from the event
-    id and the recipient: adding the same id twice keeps the first) and `at` (ISO instant); `code` (the
-    dossier) and `unit` (the unit it concerns or is addressed to) make it listable by dossier and by unit."""
+    id, the channel and the recipient: adding the same id again replaces the record, e.g. with its new status
+    after a retried send, so it is never listed twice) and `at` (ISO instant); `code` (the dossier) and `unit`
+    (the unit it concerns or is addressed to) make it listable by dossier and by unit."""
 
     def add(self, n: dict[str, Any]) -> None: ...
 

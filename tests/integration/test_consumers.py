@@ -110,14 +110,15 @@ def test_a_consumer_busy_elsewhere_is_not_skipped(two, monkeypatch):
     assert dispatch(replace(deps(), processed=later), e) == ["first"]
 
 
-def test_notifications_listed_by_dossier_and_unit_each_id_once():
+def test_notifications_listed_by_dossier_and_unit_one_record_per_id():
     store = NotificationRepository()
     code, unit = f"TEST.NOTI-{uuid.uuid4().hex[:8]}", f"TEST.NU.{uuid.uuid4().hex[:8]}"
     notes = [{"id": f"{code}/{i}#leader", "at": f"2026-03-1{i}T02:00:00Z", "code": code, "unit": unit,
               "template": "overdue", "subject": "Hồ sơ quá hạn", "body": f"lần {i}"} for i in range(1, 4)]
     for n in (notes[1], notes[0], notes[2]):
         store.add(n)
-    store.add({**notes[0], "body": "changed"})  # the same notification again (a retried event): kept once
+    notes[0] = {**notes[0], "status": "sent"}
+    store.add(notes[0])  # the same notification again (a retried send): one record, the latest
     digest = {"id": f"digest#{unit}#2026-03-14", "at": "2026-03-14T00:00:00Z", "unit": unit, "template": "digest"}
     store.add(digest)
     assert store.for_dossier(code) == notes

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from .models import NotificationModel
 
 
@@ -16,13 +14,9 @@ class NotificationRepository:
         ident, at = n.get("id"), n.get("at")
         if not isinstance(ident, str) or not ident or not isinstance(at, str) or not at:
             raise ValueError("a notification needs a non-empty string `id` and `at` (ISO instant)")
-        item = NotificationModel(ident, at_sk=f"{at}#{ident}", code=n.get("code"), unit=n.get("unit"), data=n)
-        try:
-            # The same id twice is the same notification delivered again (a retried event): keep the first.
-            item.save(condition=NotificationModel.id.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        # The same id again is the same notification (a retried event or send): it replaces the record, e.g.
+        # with its new status, and is never listed twice.
+        NotificationModel(ident, at_sk=f"{at}#{ident}", code=n.get("code"), unit=n.get("unit"), data=n).save()
 
     def for_dossier(self, code: str) -> list[dict[str, Any]]:
         return [dict(item.data) for item in NotificationModel.by_dossier.query(code, scan_index_forward=True)]
