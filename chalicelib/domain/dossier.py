@@ -444,6 +444,10 @@ class Dossier:
                 "new_appointment_at", f"must be after the current appointment {iso(max(current, old_due))} "
                                       "and after now")])
         calendar = calendars(self.receiving_unit)
+        if not _within_working_hours(calendar, new_appointment):
+            raise InvalidInput("the new appointment must fall within working hours", [FieldProblem(
+                "new_appointment_at", "must be a working day's working hours at the receiving unit, e.g. "
+                                      f"{calendar.local(calendar.next_working_instant(new_appointment)).isoformat()}")])
         one_day = timedelta(hours=calendar.settings.hours_per_day)
         timely = calendar.working_between(at, old_due) >= one_day
         clock.reschedule(calendar, at, new_appointment, "apology")
@@ -673,7 +677,9 @@ class Dossier:
         clock = self.clock
         open_work = not (self.status.is_closed or self.status in (Status.RESOLVED, Status.REFUSED))
         if open_work and clock is not None and clock.state is ClockState.RUNNING and clock.due_at is not None:
-            watched[dl.DUE_SOON] = _z(dl.working_before(calendar, clock.due_at, settings.due_soon))
+            # Never before the current run started: a limit shorter than the warning warns when it starts.
+            warn = max(dl.working_before(calendar, clock.due_at, settings.due_soon), clock.started_at)
+            watched[dl.DUE_SOON] = _z(warn)
             watched[dl.OVERDUE] = _z(clock.due_at + dl.AFTER_DUE)
             step = self.steps[self.current_step] if self.steps else None
             if step is not None and step.clock is not None and step.clock.state is ClockState.RUNNING \
@@ -909,6 +915,11 @@ def _required_list(payload: dict[str, Any], key: str, field_name: str | None = N
         name = field_name or key
         raise InvalidInput(f"{name} is required", [FieldProblem(name, "a non-empty list of non-empty strings")])
     return [v.strip() for v in value]
+
+
+def _within_working_hours(calendar: WorkingCalendar, instant: datetime) -> bool:
+    """Open at `instant`, its periods' closing time included (a due time may be 17:00): when the applicant can come."""
+    return any(start <= instant <= end for start, end in calendar.periods_on(calendar.local(instant).date()))
 
 
 def _step_brief(step: StepProgress) -> dict[str, Any]:

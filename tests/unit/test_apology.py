@@ -117,3 +117,13 @@ def test_the_apology_is_checked():
     act(dossier, "request_payment", LEADER, vn(2026, 3, 27, 9))
     with pytest.raises(ActionNotAllowed):  # paused: no due time running to reschedule
         apologize(dossier, vn(2026, 3, 27, 10), vn(2026, 4, 10, 9))
+
+
+def test_the_new_appointment_falls_within_working_hours():
+    dossier = received()
+    for outside in (vn(2026, 4, 4, 9), vn(2026, 4, 3, 12), vn(2026, 4, 3, 18), vn(2026, 4, 30, 9)):  # Sat, lunch,
+        with pytest.raises(InvalidInput) as bad:  # evening, Reunification Day
+            apologize(dossier, vn(2026, 3, 26, 9), outside)
+        assert bad.value.details[0].field == "new_appointment_at"
+    apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 17))  # the close of a working day is an appointment
+    assert dossier.appointment_at == vn(2026, 4, 3, 17)

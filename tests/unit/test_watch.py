@@ -178,3 +178,11 @@ def test_flag_instants_are_utc_and_next_wake_is_the_earliest_unflagged():
     assert dossier.next_wake == datetime(2026, 3, 26, 2, 0, 1, tzinfo=UTC)  # step 0 first
     dossier.wake(datetime(2026, 3, 26, 2, 0, 1, tzinfo=UTC))
     assert dossier.next_wake == datetime(2026, 3, 27, 2, 0, tzinfo=UTC)
+
+
+def test_a_limit_shorter_than_the_warning_warns_when_its_clock_starts():
+    # 2.000635, 4 working hours, received Fri 13 Mar 18:00: the clock starts Mon 16 Mar 07:00, due 11:00.
+    dossier = receive("2.000635", at=vn(2026, 3, 13, 18), actor=COMMUNE_DESK, competent=DONG_SON)
+    assert dossier.due_at == vn(2026, 3, 16, 11)
+    assert dossier.watch["due_soon"] == "2026-03-16T00:00:00Z"  # Monday 07:00, not Friday afternoon
+    assert fired(dossier, vn(2026, 3, 15, 12)) == [] and fired(dossier, vn(2026, 3, 16, 7)) == [ev.DUE_SOON]
