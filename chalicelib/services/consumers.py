@@ -14,6 +14,7 @@ queues may deliver them out of order: a handler that cares compares `event.seq` 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,7 +83,9 @@ def dispatch(deps: Deps, event: DomainEvent, only: str | None = None) -> list[st
         try:
             consumer.handle(deps, event)
         except BaseException:
-            deps.processed.release(key)
+            # Give the claim back so a retry runs it now; if even that fails, the lease lapses on its own.
+            with contextlib.suppress(Exception):
+                deps.processed.release(key)
             raise
         deps.processed.complete(key)
         ran.append(consumer.name)
