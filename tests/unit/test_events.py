@@ -115,3 +115,20 @@ def test_an_online_submission_watches_its_intake_deadline():
     act(dossier, "accept", DESK, vn(2026, 3, 17, 9))
     assert "intake_overdue" not in dossier.watch and dossier.watch_generation == 2
     assert dossier.next_wake is not None and dossier.next_wake > vn(2026, 3, 17, 9) + timedelta(days=1)
+
+
+def test_a_procedures_supplement_period_is_published_checked_and_copied_at_receipt():
+    from chalicelib.domain.catalogue import Procedure
+    from chalicelib.domain.errors import InvalidInput
+
+    base = procedure("2.001417").as_dict()
+    assert base["supplement_period"] == {"amount": 15, "unit": "working_days", "label": "15 ngày làm việc"}
+    assert Procedure.from_dict(base).supplement_period == procedure("2.001417").supplement_period
+    assert "supplement_period" not in procedure("2.000815").as_dict()  # not set: not watched, shape unchanged
+    for bad in ({"amount": -1, "unit": "working_days"}, {"unit": "fortnights"}, "15 days"):
+        with pytest.raises(InvalidInput) as refused:
+            Procedure.from_dict({**base, "supplement_period": bad})
+        assert refused.value.details[0].field == "supplement_period"
+    dossier, _ = receive()
+    assert dossier.supplement_period is not None and dossier.supplement_period.amount == 15
+    assert Dossier.from_dict(dossier.as_dict()).supplement_period == dossier.supplement_period
