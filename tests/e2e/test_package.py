@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 
 from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, outputs, stages
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+ERROR_SCHEMA = Draft202012Validator(json.loads((ROOT / "chalicelib" / "schemas" / "api" / "error.json").read_text()))
 pytestmark = pytest.mark.e2e
 
 
@@ -124,7 +126,9 @@ def test_gateway_errors_carry_the_envelope_request_id_and_cors(package):
         # What API Gateway would send, with its variables filled in the way it fills them.
         sent = template.replace("$context.requestId", "c0ffee-1").replace(
             "$context.error.messageString", json.dumps("Missing Authentication Token"))
-        error = json.loads(sent)["error"]
+        body = json.loads(sent)
+        assert not list(ERROR_SCHEMA.iter_errors(body)), kind  # the API's own documented error envelope
+        error = body["error"]
         assert set(error) == {"code", "message", "details", "request_id"}, kind
         assert error["request_id"] == "c0ffee-1" and error["details"] == [] and re.fullmatch(r"[a-z_]+", error["code"])
 
