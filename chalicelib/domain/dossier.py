@@ -281,7 +281,9 @@ class Dossier:
     ) -> HistoryEntry:
         """Apply `action` by `actor` at `at`. `calendars` gives each unit's working calendar (a single
         calendar stands for every unit): the dossier counts on its receiving unit's, each step on its own.
-        The change's domain events are appended to `pending_events`, and the deadlines it watches re-armed."""
+        The change's domain events are appended to `pending_events`, and the deadlines it watches re-armed.
+        A watched deadline already reached at `at` that no timer recorded yet is recorded first (with its event),
+        so an action racing a timer never erases a lateness the timer would have flagged."""
         transition = TRANSITIONS[action]
         if not actor.has_any(transition.roles):
             raise Forbidden(f"action {action.value} needs one of the roles: {', '.join(sorted(transition.roles))}")
@@ -295,12 +297,20 @@ class Dossier:
         before, from_unit = self.status, self.handling_unit
         note = str(payload.get("note", ""))
         source = calendar_source(calendars)
-        details = HANDLERS[action](self, actor, at, source, payload)
+        reached, flags_before = self._reached(at), dict(self.flags)
+        self.flags.update({name: _z(at) for _, name in reached})  # before the handler: an apology keeps them
+        try:
+            details = HANDLERS[action](self, actor, at, source, payload)
+        except Exception:
+            self.flags = flags_before  # a refused action changes nothing
+            raise
         target = self.status if transition.keeps_status else (transition.target or self._resume_target())
         step_met = details.pop("_step_met", None)
         step = details.pop("_step", None)
         self.status = target
         self.version += 1
+        for instant, name in reached:
+            self._emit_flag(name, instant, at)
         entry = self._record(action.value, transition.label, before, actor, at, note, details=details,
                              step_met=step_met, step=step, from_unit=from_unit)
         self._emit_for(action.value, before, entry, actor, at)
@@ -707,8 +717,7 @@ class Dossier:
         A flag already present is never rewritten; a dossier that moved on watches other instants, so an old
         timer finds nothing to do. No history line: a deadline reached is not an officer's act. A change bumps
         the version (an officer holding the older one reloads)."""
-        reached = sorted(((parse_iso(instant), name) for name, instant in self.watch.items()
-                          if name not in self.flags and parse_iso(instant) <= now))
+        reached = self._reached(now)
         if not reached:
             return False
         self.version += 1
@@ -716,6 +725,11 @@ class Dossier:
             self.flags[name] = _z(now)
             self._emit_flag(name, instant, now)
         return True
+
+    def _reached(self, now: datetime) -> list[tuple[datetime, str]]:
+        """Watched instants at or before `now` not yet flagged, earliest first."""
+        return sorted((parse_iso(instant), name) for name, instant in self.watch.items()
+                      if name not in self.flags and parse_iso(instant) <= now)
 
     def _emit_flag(self, name: str, instant: datetime, now: datetime) -> None:
         common = {"flag": name, "watched_at": _z(instant)}

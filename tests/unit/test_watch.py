@@ -4,9 +4,12 @@ holidays and steps; a wake-up for a dossier that moved on does nothing. Time is 
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from chalicelib.domain import events as ev
 from chalicelib.domain.deadlines import WatchSettings, working_before
 from chalicelib.domain.dossier import Actor, Dossier
+from chalicelib.domain.errors import ActionNotAllowed
 from chalicelib.domain.lifecycle import Action
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import procedure
@@ -186,3 +189,23 @@ def test_a_limit_shorter_than_the_warning_warns_when_its_clock_starts():
     assert dossier.due_at == vn(2026, 3, 16, 11)
     assert dossier.watch["due_soon"] == "2026-03-16T00:00:00Z"  # Monday 07:00, not Friday afternoon
     assert fired(dossier, vn(2026, 3, 15, 12)) == [] and fired(dossier, vn(2026, 3, 16, 7)) == [ev.DUE_SOON]
+
+
+def test_an_action_after_a_deadline_no_timer_recorded_records_it_first():
+    dossier = receive()
+    act(dossier, "assign", PROCESSOR, vn(2026, 3, 16, 10))
+    version = dossier.version
+    # The step was due Thu 26 Mar 09:00; its timer has not run when the officer completes it at 10:00.
+    dossier.act(Action.COMPLETE_STEP, PROCESSOR, vn(2026, 3, 26, 10), CALENDAR, {})
+    events = dossier.take_events()
+    assert [e.type for e in events] == [ev.STEP_OVERDUE, ev.STEP_COMPLETED, ev.STEP_STARTED]
+    assert events[0].data["officer"] == "cv.binh" and events[0].version == version + 1 == dossier.version
+    assert dossier.flags == {"step_overdue:0": "2026-03-26T03:00:00Z"}
+    assert dossier.wake(vn(2026, 3, 26, 11)) is False  # the timer arriving late finds it recorded
+
+
+def test_a_refused_action_records_no_deadline():
+    dossier = receive()
+    with pytest.raises(ActionNotAllowed):
+        act(dossier, "resolve", PROCESSOR, vn(2026, 4, 1, 9), result={"summary": "x"})  # not the last step
+    assert dossier.flags == {} and dossier.pending_events == [] and dossier.version == 1
