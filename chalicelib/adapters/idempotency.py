@@ -15,15 +15,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from ..config import settings
-from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import DomainError, FieldProblem
 from ..observability import logger
-from ..services.ports import DossierQuery, DossierStore
 
 
 class IdempotencyConflict(DomainError):
@@ -48,35 +45,6 @@ class Claim:
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return cls("intake#" + hashlib.sha256(key.encode()).hexdigest(),
                    hashlib.sha256(canonical.encode()).hexdigest())
-
-
-class ClaimingStore:
-    """A DossierStore whose `add` also writes the claim, in the dossier's own transaction."""
-
-    def __init__(self, inner: DossierStore, claim: Claim):
-        self._inner = inner
-        self._claim = claim
-
-    def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None) -> None:
-        self._inner.add(dossier, entry, claim=(self._claim.id, self._claim.payload_hash))
-
-    def get(self, code: str, consistent: bool = False) -> Dossier | None:
-        return self._inner.get(code, consistent)
-
-    def history(self, code: str) -> list[HistoryEntry]:
-        return self._inner.history(code)
-
-    def search(self, query: DossierQuery, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
-        return self._inner.search(query, now)
-
-    def next_sequence(self, name: str) -> int:
-        return self._inner.next_sequence(name)
-
-    def save(self, dossier: Dossier, entry: HistoryEntry, expected_version: int) -> None:
-        self._inner.save(dossier, entry, expected_version)
-
-    def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
-        self._inner.check_fits(dossier, entry)
 
 
 def claimed_code(claim: Claim) -> str | None:
@@ -107,7 +75,7 @@ def _persistence() -> Any:
 def run_once(key: str, payload: dict[str, Any], work: Callable[[Claim], dict[str, Any]],
              replay: Callable[[str], dict[str, Any]], lambda_context: Any) -> dict[str, Any]:
     """Run `work` once per key and return its answer; a replay returns `replay(code)` for the dossier the key
-    created. `work` gets the claim to write with the dossier (see ClaimingStore)."""
+    created. `work` gets the claim to write in the dossier's own transaction (DossierStore.add's `claim`)."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -29,12 +28,11 @@ def receive(call: Call) -> tuple[int, dict[str, Any]]:
         return 201, intake.receive_dossier(deps(), actor, body)
     if not 1 <= len(key.strip()) <= 200:
         raise InvalidInput("invalid Idempotency-Key", [FieldProblem("Idempotency-Key", "1 to 200 characters")])
-    from ..adapters.idempotency import ClaimingStore, run_once
+    from ..adapters.idempotency import run_once
 
     def work(claim: Any) -> dict[str, Any]:
         # The dossier is written with the key's claim, in one transaction: one key, at most one dossier.
-        claiming = replace(deps(), dossiers=ClaimingStore(deps().dossiers, claim))
-        return intake.receive_dossier(claiming, actor, body)
+        return intake.receive_dossier(deps(), actor, body, claim=(claim.id, claim.payload_hash))
 
     result = run_once(f"{actor.unit}|{actor.subject}|{key}", body, work,
                       lambda code: intake.answer_again(deps(), code), call.lambda_context)

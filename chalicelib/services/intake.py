@@ -15,7 +15,9 @@ from .queries import unit_names
 from .views import dossier_view, intake_forms
 
 
-def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[str, Any]:
+def receive_dossier(
+    deps: Deps, actor: Actor, request: dict[str, Any], claim: tuple[str, str] | None = None
+) -> dict[str, Any]:
     """Check the form against the procedure's schema, draw a code, store dossier and first history line."""
     if "desk" not in actor.roles:
         raise Forbidden("receiving a dossier needs the desk role")
@@ -47,7 +49,7 @@ def receive_dossier(deps: Deps, actor: Actor, request: dict[str, Any]) -> dict[s
     # 413 before a number is drawn: the item as it would be stored, with the widest code a day can have.
     deps.dossiers.check_fits(*build(999_999_999))
     dossier, entry = build(deps.dossiers.next_sequence(sequence_name(receiving.id, local_day)))
-    deps.dossiers.add(dossier, entry)
+    deps.dossiers.add(dossier, entry, claim=claim)
     logger().info("dossier received", extra={
         "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
         "status": dossier.status, "due_at": dossier.due_at.isoformat() if dossier.due_at else None})
