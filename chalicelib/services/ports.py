@@ -141,3 +141,17 @@ class NotificationStore(Protocol):
     def for_unit(self, unit: str, limit: int) -> list[dict[str, Any]]:
         """A unit's latest notifications, newest first."""
         ...
+
+
+class TimerScheduler(Protocol):
+    """One timer per dossier watch generation (`Dossier.watch_generation`): on AWS a Step Functions execution
+    that waits until the next watched instant and wakes the dossier; locally nothing (the sweep wakes them)."""
+
+    def start(self, code: str, generation: int, wake_at: datetime) -> None:
+        """Start the timer of `generation`, first waking at `wake_at`. Idempotent: the timer's name comes from
+        the code and the generation, so starting it again (a redelivered event) is harmless."""
+        ...
+
+    def stop(self, code: str, generation: int) -> None:
+        """Stop that generation's timer; a timer that never started or already ended is not an error."""
+        ...
