@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AUTH_MODES = ("local", "jwks")
 # scheme://host[:port], no path: what browsers send in the Origin header.
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _MIN_SECRET_LENGTH = 32
+NOTIFIERS = ("local", "aws")
+# EventBridge bus names (or a bus ARN) and Step Functions state machine ARNs, as AWS spells them.
+_BUS = re.compile(r"^(arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/)?[A-Za-z0-9._/-]{1,256}$")
+_STATE_MACHINE = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$")
+_ADDRESS = r"[^<>@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+_EMAIL = re.compile(rf"^({_ADDRESS}|[^<>@]+ <{_ADDRESS}>)$")  # motcua@x.gov.vn or 'Name <motcua@x.gov.vn>'
+_MAX_CLOCK_SPEED = 100_000.0
 
 T = TypeVar("T", int, float)
 
@@ -45,9 +54,34 @@ class Settings:
     db_read_timeout: float
     db_max_retries: int
     retry_after_seconds: int
+    # Deadlines (issue 6): the due-soon warning and the online intake deadline, in working hours.
+    due_soon_hours: float = 8.0
+    intake_deadline_hours: float = 8.0
+    event_bus: str = ""  # "": the local in-process bus; else the EventBridge bus the relay publishes to
+    timer_state_machine_arn: str = ""  # "": no Step Functions timers (locally the sweep wakes dossiers)
+    notifier: str = "local"  # "local": notifications are only recorded; "aws": SES email and SNS SMS
+    email_sender: str = ""  # SES verified sender, required with notifier "aws"
+    sms_enabled: bool = False
+    clock: MovedClock | None = None  # local mode only: the clock starts elsewhere and/or runs faster
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
+
+
+@dataclass(frozen=True)
+class MovedClock:
+    """A clock that showed `start` at the real instant `anchor` and runs `speed` times faster than real time.
+
+    `make run` uses it so that a dossier goes due-soon and overdue within minutes. Every process of the local
+    stack (the API and the job runner) is given the same anchor, so they read the same time."""
+
+    start: datetime
+    speed: float
+    anchor: float  # epoch seconds
+
+    def __call__(self) -> datetime:
+        elapsed = (time.time() - self.anchor) * self.speed
+        return (self.start + timedelta(seconds=elapsed)).astimezone(UTC).replace(microsecond=0)
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +125,13 @@ def load(env: Mapping[str, str]) -> Settings:
         db_read_timeout=_number(env, "MOTCUA_DB_READ_TIMEOUT", float, 2.0, 0.1, 10.0),
         db_max_retries=_number(env, "MOTCUA_DB_MAX_RETRIES", int, 1, 0, 5),
         retry_after_seconds=_number(env, "MOTCUA_RETRY_AFTER", int, 5, 1, 3600),
+        due_soon_hours=_number(env, "MOTCUA_DUE_SOON_HOURS", float, 8.0, 0.0, 8760.0),
+        intake_deadline_hours=_number(env, "MOTCUA_INTAKE_DEADLINE_HOURS", float, 8.0, 0.0, 8760.0),
+        event_bus=_matching(env, "MOTCUA_EVENT_BUS", _BUS, "an EventBridge bus name or ARN"),
+        timer_state_machine_arn=_matching(env, "MOTCUA_TIMER_STATE_MACHINE_ARN", _STATE_MACHINE,
+                                          "arn:aws:states:<region>:<account>:stateMachine:<name>"),
+        **_notifier(env),  # notifier, email_sender, sms_enabled
+        clock=_moved_clock(env, auth_mode),
     )
 
 
@@ -127,6 +168,62 @@ def _cursor_secret(env: Mapping[str, str], auth_mode: str) -> bytes:
         raise SettingsError("MOTCUA_CURSOR_SECRET: required outside the local stack (at least "
                             f"{_MIN_SECRET_LENGTH} random characters, the same for every container of a stage)")
     return os.urandom(32)
+
+
+def _matching(env: Mapping[str, str], name: str, pattern: re.Pattern[str], expected: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not pattern.match(value):
+        raise SettingsError(f"{name}={value!r}: expected {expected}")
+    return value
+
+
+class _NotifierSettings(TypedDict):
+    notifier: str
+    email_sender: str
+    sms_enabled: bool
+
+
+def _notifier(env: Mapping[str, str]) -> _NotifierSettings:
+    kind = env.get("MOTCUA_NOTIFIER", "local").strip() or "local"
+    if kind not in NOTIFIERS:
+        raise SettingsError(f"MOTCUA_NOTIFIER={kind!r}: expected one of {', '.join(NOTIFIERS)}")
+    sender = env.get("MOTCUA_EMAIL_SENDER", "").strip()
+    if sender and not _EMAIL.match(sender):
+        raise SettingsError(f"MOTCUA_EMAIL_SENDER={sender!r}: expected an address SES verified, e.g. "
+                            "motcua@thanhhoa.gov.vn or 'Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>'")
+    if kind == "aws" and not sender:
+        raise SettingsError("MOTCUA_EMAIL_SENDER: MOTCUA_NOTIFIER=aws sends email through SES from this address")
+    sms = env.get("MOTCUA_SMS", "off").strip().lower() or "off"
+    if sms not in ("on", "off"):
+        raise SettingsError(f"MOTCUA_SMS={sms!r}: expected on or off")
+    return {"notifier": kind, "email_sender": sender, "sms_enabled": sms == "on"}
+
+
+def _moved_clock(env: Mapping[str, str], auth_mode: str) -> MovedClock | None:
+    """MOTCUA_CLOCK_START (an ISO instant with its offset) and MOTCUA_CLOCK_SPEED (a factor): the local stack
+    only. A deployed stage must never judge deadlines on any other time than the real one."""
+    raw_start = env.get("MOTCUA_CLOCK_START", "").strip()
+    raw_speed = env.get("MOTCUA_CLOCK_SPEED", "").strip()
+    if not raw_start and not raw_speed:
+        return None
+    for name, raw in (("MOTCUA_CLOCK_START", raw_start), ("MOTCUA_CLOCK_SPEED", raw_speed)):
+        if raw and (auth_mode != "local" or env.get("AWS_LAMBDA_FUNCTION_NAME")):
+            raise SettingsError(f"{name}: a moved clock is for the local stack (make run) only; unset it in a "
+                                "deployed stage")
+    start = datetime.now(UTC)
+    if raw_start:
+        try:
+            start = datetime.fromisoformat(raw_start.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise SettingsError(f"MOTCUA_CLOCK_START={raw_start!r}: expected an instant like "
+                                "2026-03-16T08:00:00+07:00") from exc
+        if start.tzinfo is None:
+            raise SettingsError(f"MOTCUA_CLOCK_START={raw_start!r}: give its offset, e.g. +07:00")
+        if not 2000 <= start.year <= 2100:
+            raise SettingsError(f"MOTCUA_CLOCK_START={raw_start!r}: expected a year from 2000 to 2100")
+    speed = _number(env, "MOTCUA_CLOCK_SPEED", float, 1.0, 0.001, _MAX_CLOCK_SPEED)
+    anchor = _number(env, "MOTCUA_CLOCK_ANCHOR", float, time.time(), 0.0, 4102444800.0)
+    return MovedClock(start.astimezone(UTC), speed, anchor)
 
 
 def schemas_dir() -> Path:

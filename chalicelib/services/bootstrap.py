@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 from ..domain.deadlines import WatchSettings
 from .catalogue import Catalogue
-from .ports import DossierStore, EventPublisher, NotificationStore, OutboxStore, ProcessedEvents
+from .ports import DossierStore, EventPublisher, NotificationStore, OutboxStore, ProcessedEvents, TimerScheduler
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
     from ..adapters.tokens import TokenVerifier
+    from .notifications import Notifier
 
 
 def utc_now() -> datetime:
@@ -47,10 +48,44 @@ def _processed() -> ProcessedEvents:
     return ProcessedRepository()
 
 
+def _timers() -> TimerScheduler:
+    """Step Functions when MOTCUA_TIMER_STATE_MACHINE_ARN names the timer state machine (AWS); else none: the
+    local sweep wakes dossiers."""
+    import os
+
+    from ..adapters.stepfunctions import LocalTimers, StepFunctionsTimers
+
+    arn = os.environ.get("MOTCUA_TIMER_STATE_MACHINE_ARN", "").strip()  # checked at start by config.settings()
+    return StepFunctionsTimers(arn) if arn else LocalTimers()
+
+
 def _notifications() -> NotificationStore:
     from ..adapters.dynamodb.notifications import NotificationRepository
 
     return NotificationRepository()
+
+
+# Notifications (services/notifications.py), deadline settings and the clock: from config.settings().
+def _notifier() -> Notifier:
+    from ..adapters.notifiers import AwsNotifier, LocalNotifier
+    from ..config import settings
+
+    s = settings()
+    return AwsNotifier(s.email_sender, s.sms_enabled) if s.notifier == "aws" else LocalNotifier()
+
+
+def _watch() -> WatchSettings:
+    from ..config import settings
+
+    s = settings()
+    return WatchSettings(s.due_soon_hours, s.intake_deadline_hours)
+
+
+def _clock() -> Callable[[], datetime]:
+    """The real time; in the local stack only, the moved clock of MOTCUA_CLOCK_START / MOTCUA_CLOCK_SPEED."""
+    from ..config import settings
+
+    return settings().clock or utc_now
 
 
 @dataclass(frozen=True)
@@ -60,10 +95,12 @@ class Deps:
     verifier: Callable[[], TokenVerifier]
     now: Callable[[], datetime] = utc_now
     watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
+    timers: TimerScheduler = field(default_factory=_timers)  # one timer per dossier watch generation
     outbox: OutboxStore = field(default_factory=_outbox)
     publisher: EventPublisher = field(default_factory=_publisher)
     processed: ProcessedEvents = field(default_factory=_processed)
     notifications: NotificationStore = field(default_factory=_notifications)
+    notifier: Notifier = field(default_factory=_notifier)
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +110,8 @@ def _default() -> Deps:
     from ..adapters.dynamodb.dossiers import DossierRepository
 
     return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier,
-                outbox=_outbox(), publisher=_publisher(), processed=_processed(), notifications=_notifications())
+                outbox=_outbox(), publisher=_publisher(), processed=_processed(), notifications=_notifications(),
+                notifier=_notifier(), watch=_watch(), now=_clock())
 
 
 @lru_cache(maxsize=1)

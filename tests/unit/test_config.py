@@ -59,3 +59,82 @@ def test_importing_the_app_with_a_bad_setting_fails_at_start_naming_it():
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "SettingsError: MOTCUA_JWKS_URL" in result.stderr
+
+
+AWS = {"MOTCUA_AUTH_MODE": "jwks", "MOTCUA_JWKS_URL": "https://issuer.example/jwks.json",
+       "MOTCUA_JWT_ISSUER": "https://issuer.example", "MOTCUA_JWT_AUDIENCE": "client-1",
+       "MOTCUA_CURSOR_SECRET": SECRET}
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"MOTCUA_DUE_SOON_HOURS": "a day"}, "MOTCUA_DUE_SOON_HOURS"),
+    ({"MOTCUA_DUE_SOON_HOURS": "-1"}, "MOTCUA_DUE_SOON_HOURS"),
+    ({"MOTCUA_INTAKE_DEADLINE_HOURS": "9000"}, "MOTCUA_INTAKE_DEADLINE_HOURS"),
+    ({"MOTCUA_EVENT_BUS": "motcua bus"}, "MOTCUA_EVENT_BUS"),
+    ({"MOTCUA_TIMER_STATE_MACHINE_ARN": "deadline-timer"}, "MOTCUA_TIMER_STATE_MACHINE_ARN"),
+    ({"MOTCUA_NOTIFIER": "ses"}, "MOTCUA_NOTIFIER"),
+    ({"MOTCUA_NOTIFIER": "aws"}, "MOTCUA_EMAIL_SENDER"),
+    ({"MOTCUA_NOTIFIER": "aws", "MOTCUA_EMAIL_SENDER": "motcua"}, "MOTCUA_EMAIL_SENDER"),
+    ({"MOTCUA_SMS": "yes"}, "MOTCUA_SMS"),
+    ({"MOTCUA_CLOCK_START": "16/03/2026 08:00"}, "MOTCUA_CLOCK_START"),
+    ({"MOTCUA_CLOCK_START": "2026-03-16T08:00:00"}, "MOTCUA_CLOCK_START"),  # no offset: which 08:00?
+    ({"MOTCUA_CLOCK_START": "1990-03-16T08:00:00+07:00"}, "MOTCUA_CLOCK_START"),
+    ({"MOTCUA_CLOCK_SPEED": "fast"}, "MOTCUA_CLOCK_SPEED"),
+    ({"MOTCUA_CLOCK_SPEED": "0"}, "MOTCUA_CLOCK_SPEED"),
+    # Outside the local stack a moved clock is refused, naming the variable.
+    ({**AWS, "MOTCUA_CLOCK_START": "2026-03-16T08:00:00+07:00"}, "MOTCUA_CLOCK_START"),
+    ({**AWS, "MOTCUA_CLOCK_SPEED": "60"}, "MOTCUA_CLOCK_SPEED"),
+    ({"MOTCUA_CURSOR_SECRET": SECRET, "AWS_LAMBDA_FUNCTION_NAME": "motcua-dev", "MOTCUA_CLOCK_SPEED": "60"},
+     "MOTCUA_CLOCK_SPEED"),
+])
+def test_an_unusable_deadline_notifier_or_clock_setting_is_named(env, named):
+    with pytest.raises(SettingsError) as error:
+        load(env)
+    assert str(error.value).startswith(named)
+    if "CLOCK" in named and ("AWS_LAMBDA_FUNCTION_NAME" in env or env.get("MOTCUA_AUTH_MODE") == "jwks"):
+        assert "local stack" in str(error.value)
+
+
+def test_deadline_and_notifier_settings_load_with_their_defaults_and_from_aws_values():
+    local = load({})
+    assert (local.due_soon_hours, local.intake_deadline_hours) == (8.0, 8.0)
+    assert local.event_bus == local.timer_state_machine_arn == "" and local.clock is None
+    assert (local.notifier, local.sms_enabled) == ("local", False)
+    aws = load({**AWS, "MOTCUA_DUE_SOON_HOURS": "16", "MOTCUA_INTAKE_DEADLINE_HOURS": "4",
+                "MOTCUA_EVENT_BUS": "motcua-prod-events",
+                "MOTCUA_TIMER_STATE_MACHINE_ARN": "arn:aws:states:ap-southeast-1:123456789012:stateMachine:timer",
+                "MOTCUA_NOTIFIER": "aws", "MOTCUA_EMAIL_SENDER": "Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>",
+                "MOTCUA_SMS": "on"})
+    assert (aws.due_soon_hours, aws.intake_deadline_hours) == (16.0, 4.0)
+    assert aws.event_bus == "motcua-prod-events" and aws.timer_state_machine_arn.endswith(":timer")
+    assert (aws.notifier, aws.sms_enabled) == ("aws", True) and aws.email_sender.endswith("<motcua@thanhhoa.gov.vn>")
+
+
+def test_the_moved_clock_starts_where_told_and_runs_at_its_speed_from_a_shared_anchor(monkeypatch):
+    import time
+    from datetime import UTC, datetime
+
+    s = load({"MOTCUA_CLOCK_START": "2026-03-16T08:00:00+07:00", "MOTCUA_CLOCK_SPEED": "600",
+              "MOTCUA_CLOCK_ANCHOR": "1000000"})
+    assert s.clock is not None
+    monkeypatch.setattr(time, "time", lambda: 1000000.0)
+    assert s.clock() == datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
+    monkeypatch.setattr(time, "time", lambda: 1000006.5)  # 6.5 real seconds at 600x: 65 minutes
+    assert s.clock() == datetime(2026, 3, 16, 2, 5, tzinfo=UTC)
+    speed_only = load({"MOTCUA_CLOCK_SPEED": "2", "MOTCUA_CLOCK_ANCHOR": "1000000"})
+    assert speed_only.clock is not None and speed_only.clock.speed == 2.0
+
+
+def test_deps_read_the_moved_clock_and_the_watch_settings(monkeypatch):
+    from chalicelib import config
+    from chalicelib.services import bootstrap
+
+    monkeypatch.setenv("MOTCUA_CLOCK_START", "2026-03-16T08:00:00+07:00")
+    monkeypatch.setenv("MOTCUA_CLOCK_SPEED", "1")
+    monkeypatch.setenv("MOTCUA_DUE_SOON_HOURS", "4")
+    config.settings.cache_clear()
+    try:
+        assert bootstrap._clock()().isoformat().startswith("2026-03-16T01:0")
+        assert bootstrap._watch().due_soon_working_hours == 4
+    finally:
+        config.settings.cache_clear()

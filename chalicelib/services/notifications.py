@@ -1,0 +1,167 @@
+"""The "notifications" consumer: who is told what when a deadline acts, recorded first, then sent.
+
+Recipients (issue 6; Decree 61/2018 Art 19 for the applicant's apology):
+- due soon: the leader of the unit handling the dossier and the officer holding the current step;
+- overdue: that leader; a step overdue: the step's officer and its unit's leader (the persons responsible);
+- apology issued / appointment changed: the applicant, by email and/or SMS from the dossier's contacts;
+- intake overdue / supplement overdue: the receiving desk.
+
+Officers, leaders and desks are addressed by unit and officer id on the "internal" channel (what the app shows
+them); the applicant on "email" and "sms". Every notification is recorded in the NotificationStore before it is
+sent, with a deterministic id (event id, channel, recipient): a retried event or a failed send updates the same
+record, never a second one. A send that fails is recorded as failed and the consumer raises, so the delivery is
+retried (SQS on AWS, the next relay run locally); what was already sent is not sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..domain import events as ev
+from ..domain.clock import iso
+from ..domain.dossier import Dossier
+from ..domain.events import DomainEvent
+from ..domain.notices import context_from_event, render
+from ..observability import logger
+
+if TYPE_CHECKING:
+    from .bootstrap import Deps
+
+# Statuses of a recorded notification.
+PENDING, SENT, RECORDED, FAILED = "pending", "sent", "recorded", "failed"
+DONE = frozenset({SENT, RECORDED})
+INTERNAL, EMAIL, SMS = "internal", "email", "sms"
+
+_TEMPLATES = {
+    ev.DUE_SOON: "due_soon", ev.OVERDUE: "overdue", ev.STEP_OVERDUE: "step_overdue",
+    ev.INTAKE_OVERDUE: "intake_overdue", ev.SUPPLEMENT_OVERDUE: "supplement_overdue",
+    ev.APOLOGY_ISSUED: "apology_issued", ev.APPOINTMENT_CHANGED: "appointment_changed",
+}
+
+
+class Notifier(Protocol):
+    def send(self, n: dict[str, Any]) -> str:
+        """Deliver notification `n` (its channel, recipient, subject and body); answer its status: "sent" when
+        it left for the recipient, "recorded" when this notifier only records it (locally, internal messages,
+        SMS switched off). Raises when the delivery failed, so it is retried."""
+        ...
+
+
+def on_event(deps: Deps, event: DomainEvent) -> None:
+    template = _TEMPLATES.get(event.type)
+    if template is None:
+        return
+    dossier = deps.dossiers.get(event.code)
+    notifications = build(deps, event, template, dossier)
+    if notifications:
+        deliver(deps, notifications, deps.notifications.for_dossier(event.code))
+
+
+def build(deps: Deps, event: DomainEvent, template: str, dossier: Dossier | None) -> list[dict[str, Any]]:
+    """The notifications `event` calls for, rendered, not yet recorded."""
+    names = _unit_names(deps)
+    procedure_name = dossier.procedure_name if dossier is not None else ""
+    context = context_from_event(event, names, procedure_name)
+    if dossier is not None:
+        context["applicant_name"] = str(dossier.applicant.get("name") or "Ông/Bà")
+    subject, body = render(template, context)
+    out: list[dict[str, Any]] = []
+    for kind, recipient, unit, channel in _recipients(event, dossier):
+        out.append({
+            "id": f"{event.id}#{channel}#{recipient}", "at": iso(event.at), "code": event.code, "unit": unit,
+            "event_id": event.id, "event_type": event.type, "template": template, "channel": channel,
+            "recipient": recipient, "recipient_kind": kind, "subject": subject, "body": body, "status": PENDING,
+            "attempts": 0,
+        })
+    return out
+
+
+def deliver(deps: Deps, notifications: list[dict[str, Any]], known: list[dict[str, Any]]) -> None:
+    """Record each notification, send it, record its status; raise after trying them all if one failed.
+
+    `known`: what the store already holds for them (a retry): one already sent or recorded is skipped."""
+    before = {n["id"]: n for n in known}
+    failures: list[str] = []
+    for n in notifications:
+        previous = before.get(n["id"])
+        if previous is not None and previous.get("status") in DONE:
+            continue
+        n["attempts"] = int((previous or {}).get("attempts", 0)) + 1
+        deps.notifications.add(n)  # recorded before it leaves: a crash here is retried from the record
+        try:
+            n["status"] = deps.notifier.send(n)
+            n["sent_at"] = iso(deps.now())
+            n.pop("error", None)
+        except Exception as exc:
+            n["status"], n["error"] = FAILED, f"{type(exc).__name__}: {exc}"[:500]
+            failures.append(n["id"])
+            logger().warning("notification not sent; retried with the event",
+                             extra={"notification": n["id"], "error": n["error"]})
+        deps.notifications.add(n)
+    if failures:
+        raise NotificationFailed(failures)
+
+
+class NotificationFailed(Exception):
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(f"{len(ids)} notification(s) not sent: {', '.join(ids)}")
+        self.ids = ids
+
+
+def _recipients(event: DomainEvent, dossier: Dossier | None) -> list[tuple[str, str, str, str]]:
+    """(kind, recipient, unit it is addressed in, channel) for each person or office to tell."""
+    data, snapshot = event.data, event.data.get("dossier", {})
+    handling = str(snapshot.get("handling_unit") or snapshot.get("receiving_unit") or "")
+    receiving = str(snapshot.get("receiving_unit") or handling)
+    if event.type == ev.DUE_SOON:
+        out = [_leader(handling)]
+        if snapshot.get("assignee"):
+            out.append(("officer", str(snapshot["assignee"]), handling, INTERNAL))
+        return out
+    if event.type == ev.OVERDUE:
+        return [_leader(handling)]
+    if event.type == ev.STEP_OVERDUE:
+        step_unit = str(data.get("unit") or handling)
+        officer = data.get("officer")
+        return ([("officer", str(officer), step_unit, INTERNAL)] if officer else []) + [_leader(step_unit)]
+    if event.type in (ev.INTAKE_OVERDUE, ev.SUPPLEMENT_OVERDUE):
+        return [("desk", f"desk@{receiving}", receiving, INTERNAL)]
+    if event.type == ev.APPOINTMENT_CHANGED and data.get("reason") == "apology":
+        return []  # the apology's own notification carries the new appointment: one message, not two
+    return _applicant(dossier, receiving)
+
+
+def _leader(unit: str) -> tuple[str, str, str, str]:
+    return "leader", f"leader@{unit}", unit, INTERNAL
+
+
+def _applicant(dossier: Dossier | None, unit: str) -> list[tuple[str, str, str, str]]:
+    if dossier is None:
+        return []
+    out = []
+    if dossier.applicant.get("email"):
+        out.append(("applicant", str(dossier.applicant["email"]), unit, EMAIL))
+    if dossier.applicant.get("phone"):
+        out.append(("applicant", str(dossier.applicant["phone"]), unit, SMS))
+    return out
+
+
+def _unit_names(deps: Deps) -> Callable[[str], str]:
+    from .queries import unit_names
+
+    return unit_names(deps)
+
+
+def digest_notification(unit: str, unit_name: str, day: datetime, overdue: list[dict[str, Any]],
+                        due_soon: list[dict[str, Any]]) -> dict[str, Any]:
+    """The daily digest for one unit's leader (deterministic id: one per unit and day)."""
+    local_day = day.date().isoformat()
+    subject, body = render("digest", {"unit_name": unit_name, "day": local_day, "overdue": overdue,
+                                      "due_soon": due_soon})
+    return {"id": f"digest/{unit}/{local_day}#{INTERNAL}#leader@{unit}", "at": iso(day), "code": None,
+            "unit": unit, "event_id": None, "event_type": "digest", "template": "digest", "channel": INTERNAL,
+            "recipient": f"leader@{unit}", "recipient_kind": "leader", "subject": subject, "body": body,
+            "status": PENDING, "attempts": 0, "overdue": [i["code"] for i in overdue],
+            "due_soon": [i["code"] for i in due_soon]}
