@@ -48,6 +48,9 @@ def list_dossiers(call: Call) -> dict[str, Any]:
     filed_to = _local_midnight(q.get("received_to"), "received_to", 1)
     if filed_from and filed_to and filed_from >= filed_to:
         raise InvalidInput("empty date range", [FieldProblem("received_to", "must not be before received_from")])
+    step_overdue = {"true": True, "false": False}.get(q.get("step_overdue", ""))
+    if "officer" in q and step_overdue is not True:
+        raise InvalidInput("officer filters overdue steps", [FieldProblem("officer", "only with step_overdue=true")])
     return queries.list_dossiers(deps(), actor, DossierQuery(
         unit=q.get("unit", actor.unit),
         view=q.get("view", "handling"),
@@ -58,7 +61,7 @@ def list_dossiers(call: Call) -> dict[str, Any]:
         overdue={"true": True, "false": False}.get(q.get("overdue", "")),
         limit=int(q.get("limit", 50)),
         cursor=q.get("cursor"),
-    ))
+    ), step_overdue=step_overdue, officer=q.get("officer"))
 
 
 @route(bp, "GET", "/v1/dossiers/{code}", summary="One dossier with its clock and steps", tag="dossiers",
@@ -71,6 +74,20 @@ def get_dossier(call: Call, code: str) -> dict[str, Any]:
        auth=True, response="History", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
 def get_history(call: Call, code: str) -> dict[str, Any]:
     return queries.get_history(deps(), call.actor(), dossier_code(code))
+
+
+@route(bp, "GET", "/v1/dossiers/{code}/apology", summary="The apology letter with the new appointment (form 04)",
+       tag="dossiers", auth=True, response="ApologyLetter", errors=(400, 401, 403, 404),
+       path_params={"code": DOSSIER_CODE})
+def get_apology(call: Call, code: str) -> dict[str, Any]:
+    return queries.get_apology(deps(), call.actor(), dossier_code(code))
+
+
+@route(bp, "GET", "/v1/dossiers/{code}/notifications",
+       summary="Notifications sent about a dossier (locally: what would have been sent)", tag="dossiers",
+       auth=True, response="NotificationList", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
+def list_notifications(call: Call, code: str) -> dict[str, Any]:
+    return queries.list_notifications(deps(), call.actor(), dossier_code(code))
 
 
 @route(bp, "POST", "/v1/dossiers/{code}/actions", summary="Act on a dossier at a known version", tag="dossiers",

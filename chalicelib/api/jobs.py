@@ -1,27 +1,50 @@
-"""Scheduled jobs. `chalice local` never fires schedules; scripts/run_local.py calls these itself."""
+"""Scheduled jobs. `chalice local` never fires schedules; scripts/run_local.py calls these same handlers itself.
+
+- `overdue_sweep`, every 5 minutes: the safety net behind the Step Functions timers; wakes every dossier whose
+  next watched instant has passed (due soon, overdue, a step overdue, the intake and supplement deadlines).
+- `deadline_digest`, daily at 07:00 Asia/Ho_Chi_Minh (00:00 UTC): each unit's leader is told its overdue and
+  due-soon dossiers.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
+
+if TYPE_CHECKING:
+    from ..services.bootstrap import Deps
 
 bp = Blueprint(__name__)
 
 
 @bp.schedule("rate(5 minutes)", name="overdue_sweep")
 def overdue_sweep(event: Any) -> dict[str, Any]:
+    from ..services.deadlines import sweep
+
+    return _run("overdue_sweep", "overdue sweep", sweep, event)
+
+
+# Vietnam has no daylight saving time: 07:00 Asia/Ho_Chi_Minh is always 00:00 UTC.
+@bp.schedule("cron(0 0 * * ? *)", name="deadline_digest")
+def deadline_digest(event: Any) -> dict[str, Any]:
+    from ..services.deadlines import digest
+
+    return _run("deadline_digest", "deadline digest", digest, event)
+
+
+def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any) -> dict[str, Any]:
     from ..observability import bind_request, logger
     from ..services.bootstrap import deps
-    from ..services.sweeps import overdue_report
 
     bind_request(None, getattr(event, "context", None))  # the scheduled invocation's own Lambda context
     try:
-        report = overdue_report(deps())
+        report = work(deps())
     except Exception:
         # Logged with the request id; the schedule runs it again next time (and Lambda retries the event).
-        logger().exception("overdue sweep failed", extra={"job": "overdue_sweep"})
+        logger().exception(f"{label} failed", extra={"job": job})
         raise
-    # One structured line per run: a metric filter or dashboard reads overdue_total from it.
-    logger().info("overdue sweep", extra={"job": "overdue_sweep", **report})
+    # One structured line per run: a metric filter or dashboard reads its counts.
+    logger().info(label, extra={"job": job, **report})
     return report

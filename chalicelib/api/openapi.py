@@ -187,6 +187,15 @@ def _components() -> JSON:
         # Only in the answer to an intake or an action: what the applicant is handed, and the new history line.
         "receipt": _ref("Receipt"), "refusal": _ref("Refusal"), "guidance": _ref("Guidance"),
         "appointment_notice": _ref("AppointmentNotice"), "history_entry": _ref("HistoryEntry"),
+        "apology_letter": _ref("ApologyLetter"),
+        # What the deadlines did (issue 6).
+        "flags": _obj({}, description="deadline flag (due_soon, overdue, step_overdue:<index>, intake_overdue, "
+                                      "supplement_overdue) -> when it was recorded", open_ended=True),
+        "due_soon": BOOLEAN, "overdue_flagged": BOOLEAN,
+        "overdue_steps": _array(INTEGER, "indexes of the steps flagged overdue"),
+        "watch": _obj({}, description="deadline flag -> the instant it fires", open_ended=True),
+        "next_wake": MAYBE_INSTANT, "watch_generation": INTEGER, "rescheduled": BOOLEAN,
+        "apology": _nullable(_ref("ApologyRecord")),
     }
     dossier = _obj(dossier_fields, (
         "code", "version", "status", "national_code", "label", "allowed_actions", "procedure", "channel",
@@ -202,6 +211,7 @@ def _components() -> JSON:
         "appointment_at": MAYBE_INSTANT, "due_at": MAYBE_INSTANT, "due_confirmed": DUE_CONFIRMED,
         "overdue": BOOLEAN, "outcome": OUTCOME,
         "appointments": _array(_ref("Appointment")), "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT,
+        "rescheduled": BOOLEAN, "apology": _nullable(_ref("ApologyRecord")),
         "steps": _array(_ref("PublicStep"))},
         ("code", "status", "national_code", "label", "procedure", "receiving_unit", "submitted_at", "received_at",
          "appointment_at", "due_at", "overdue", "outcome", "steps"),
@@ -212,9 +222,56 @@ def _components() -> JSON:
         "current_step": _nullable({"type": "string", "description": "the current step's name"}),
         "submitted_at": MAYBE_INSTANT, "received_at": MAYBE_INSTANT, "appointment_at": MAYBE_INSTANT,
         "due_at": MAYBE_INSTANT, "clock_state": _nullable({"type": "string", "enum": ["running", "paused", "stopped"]}),
-        "overdue": BOOLEAN, "outcome": OUTCOME},
+        "overdue": BOOLEAN, "outcome": OUTCOME,
+        "late_steps": _array(_obj({"index": INTEGER, "name": STRING, "unit": STRING, "officer": MAYBE_STRING,
+                                   "due_at": MAYBE_INSTANT, "flagged_at": MAYBE_INSTANT},
+                                  ("index", "name", "unit", "officer", "due_at", "flagged_at")),
+                             "only with step_overdue: the steps flagged overdue, with the officer holding each")},
         ("code", "version", "status", "national_code", "label", "procedure_code", "receiving_unit", "due_at",
          "overdue", "outcome"), "A dossier in a list")
+    apology_record = _obj({
+        "form": {"type": "string", "enum": ["04"]}, "issued_at": MAYBE_INSTANT,
+        "previous_appointment_at": MAYBE_INSTANT, "new_appointment_at": MAYBE_INSTANT,
+        "reason": STRING, "timely": BOOLEAN, "issued_by": MAYBE_STRING, "issued_by_name": MAYBE_STRING,
+        "issued_by_unit": MAYBE_STRING, "previous_due_at": MAYBE_INSTANT,
+        "flags_before": _obj({}, description="the warnings about the old date, kept", open_ended=True)},
+        ("form", "issued_at", "previous_appointment_at", "new_appointment_at"),
+        "The apology (form 04) as recorded; the public lookup shows only its dates")
+    apology_letter = _obj({
+        "form": {"type": "string", "enum": ["04"]}, "title": STRING, "national_header": _array(STRING),
+        "code": STRING, "issuing_unit": _obj({"id": STRING, "name": STRING}, ("id", "name")),
+        "addressee": STRING, "procedure": _obj({"code": STRING, "name": STRING}, ("code", "name")),
+        "received_at": MAYBE_INSTANT, "previous_appointment_at": MAYBE_INSTANT, "new_appointment_at": INSTANT,
+        "reason": STRING, "issued_at": INSTANT,
+        "issued_by": _obj({"officer": MAYBE_STRING, "name": MAYBE_STRING, "unit": MAYBE_STRING},
+                          ("officer", "name", "unit")),
+        "timely": {"type": "boolean", "description": "issued at least one working day before the old due time "
+                                                     "(Decree 61/2018 Art 19)"},
+        "place_and_date": STRING, "salutation": STRING, "paragraphs": _array(STRING), "signature": STRING,
+        "text": {"type": "string", "description": "the whole letter, in Vietnamese"}},
+        ("form", "title", "national_header", "code", "issuing_unit", "addressee", "procedure", "received_at",
+         "previous_appointment_at", "new_appointment_at", "reason", "issued_at", "issued_by", "timely",
+         "place_and_date", "salutation", "paragraphs", "signature", "text"),
+        "Form 04: Phiếu xin lỗi và hẹn lại ngày trả kết quả (Circular 01/2018/TT-VPCP)")
+    notification = _obj({
+        "id": {"type": "string", "description": "<event id>#<channel>#<recipient>: one record per event, channel "
+                                                "and recipient, however often the event is delivered"},
+        "at": MAYBE_INSTANT, "event_id": MAYBE_STRING, "event_type": MAYBE_STRING,
+        "template": {"type": "string", "enum": ["due_soon", "overdue", "step_overdue", "intake_overdue",
+                                                "supplement_overdue", "apology_issued", "appointment_changed",
+                                                "digest"]},
+        "channel": {"type": "string", "enum": ["internal", "email", "sms"],
+                    "description": "internal: shown to officers in the app; email (SES), sms (SNS): the applicant"},
+        "recipient": {"type": "string", "description": "leader@<unit>, desk@<unit>, an officer's id, or the "
+                                                       "applicant's email or phone"},
+        "recipient_kind": {"type": "string", "enum": ["leader", "officer", "desk", "applicant"]},
+        "unit": MAYBE_STRING, "subject": STRING, "body": {"type": "string", "description": "in Vietnamese"},
+        "status": {"type": "string", "enum": ["pending", "sent", "recorded", "failed"],
+                   "description": "sent: left for the recipient; recorded: only recorded (locally, the app's "
+                                  "internal messages, SMS off); failed: retried with the event"},
+        "attempts": INTEGER, "sent_at": MAYBE_INSTANT, "error": MAYBE_STRING},
+        ("id", "at", "template", "channel", "recipient", "recipient_kind", "subject", "body", "status",
+         "attempts"), "A notification, as sent or (locally) as it would have been")
     control_sheet = _obj({
         "code": STRING, "form": STRING, "title": STRING,
         "header": _obj({"procedure": _obj({"code": STRING, "name": STRING}, ("code", "name")),
@@ -254,7 +311,11 @@ def _components() -> JSON:
         "PublicStep": public_step, "Step": step, "UnitRef": unit_ref, "Officer": officer, "Contact": contact,
         "TrackingBook": tracking, "Appointment": appointment, "Intake": intake, "Fee": fee, "Result": result,
         "HistoryEntry": history, "Receipt": receipt, "Refusal": refusal, "Guidance": guidance,
-        "AppointmentNotice": notice, "Dossier": dossier, "PublicDossier": public, "DossierSummary": summary,
+        "AppointmentNotice": notice, "ApologyRecord": apology_record, "ApologyLetter": apology_letter,
+        "Notification": notification,
+        "NotificationList": _obj({"code": STRING, "items": _array(_ref("Notification"))}, ("code", "items"),
+                                 "A dossier's notifications, oldest first"),
+        "Dossier": dossier, "PublicDossier": public, "DossierSummary": summary,
         "DossierPage": _obj({"items": _array(_ref("DossierSummary")), "next_cursor": MAYBE_STRING},
                             ("items", "next_cursor")),
         "History": control_sheet, "Unit": unit, "UnitList": _obj({"items": _array(_ref("Unit"))}, ("items",)),
@@ -290,6 +351,7 @@ def _components() -> JSON:
 QUERY_TYPES: dict[tuple[str, str], JSON] = {
     ("dossier-list-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("dossier-list-query", "overdue"): {"type": "boolean"},
+    ("dossier-list-query", "step_overdue"): {"type": "boolean"},
     ("calendar-due-query", "days"): {"type": "number", "exclusiveMinimum": 0, "maximum": 999,
                                      "description": "working days, up to two decimals; give days or hours"},
     ("calendar-due-query", "hours"): {"type": "number", "exclusiveMinimum": 0, "maximum": 9999,

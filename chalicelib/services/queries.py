@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.access import check_may_list, may_read
+from ..domain.deadlines import STEP_OVERDUE
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import Forbidden, NotFound
 from .bootstrap import Deps
 from .ports import DossierQuery
-from .views import control_sheet_view, dossier_view, public_view, summary_view
+from .views import apology_view, control_sheet_view, dossier_view, local, public_view, summary_view
 
 
 def _readable(deps: Deps, actor: Actor, code: str) -> Dossier:
@@ -45,12 +46,58 @@ def unit_names(deps: Deps) -> Callable[[str], str]:
     return name
 
 
-def list_dossiers(deps: Deps, actor: Actor, query: DossierQuery) -> dict[str, Any]:
+def get_apology(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
+    """The apology letter (form 04, Circular 01/2018) of a rescheduled dossier; NotFound when none was issued."""
+    return apology_view(_readable(deps, actor, code), unit_names(deps))
+
+
+def list_notifications(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
+    """What was sent (or, locally, would have been sent) about a dossier, oldest first."""
+    _readable(deps, actor, code)
+    return {"code": code, "items": [notification_view(n) for n in deps.notifications.for_dossier(code)]}
+
+
+def notification_view(n: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": n["id"], "at": local(n.get("at")), "event_id": n.get("event_id"), "event_type": n.get("event_type"),
+        "template": n.get("template"), "channel": n.get("channel"), "recipient": n.get("recipient"),
+        "recipient_kind": n.get("recipient_kind"), "unit": n.get("unit"), "subject": n.get("subject"),
+        "body": n.get("body"), "status": n.get("status"), "attempts": int(n.get("attempts") or 0),
+        "sent_at": local(n.get("sent_at")), "error": n.get("error"),
+    }
+
+
+def list_dossiers(deps: Deps, actor: Actor, query: DossierQuery, step_overdue: bool | None = None,
+                  officer: str | None = None) -> dict[str, Any]:
+    """A unit's dossiers. With `step_overdue`, one page of the unit's list is narrowed to the dossiers that have
+    (true) or have not (false) a step flagged overdue at the unit, held by `officer` when given: the step, its
+    unit and its officer are who the lateness is attributed to. Such a page may be shorter than `limit`."""
     deps.catalogue.unit(query.unit)
     check_may_list(actor, query.unit, deps.catalogue.tree())
     now: datetime = deps.now()
     items, cursor = deps.dossiers.search(query, now)
-    return {"items": [summary_view(i, now) for i in items], "next_cursor": cursor}
+    if step_overdue is None:
+        return {"items": [summary_view(i, now) for i in items], "next_cursor": cursor}
+    out = []
+    for item in items:
+        dossier = deps.dossiers.get(item["code"])
+        late = _late_steps(dossier, query.unit if query.view == "handling" else None, officer) if dossier else []
+        if bool(late) == step_overdue:
+            out.append({**summary_view(item, now), "late_steps": late})
+    return {"items": out, "next_cursor": cursor}
+
+
+def _late_steps(dossier: Dossier, unit: str | None, officer: str | None) -> list[dict[str, Any]]:
+    """The dossier's steps flagged overdue (at `unit`, held by `officer`, when given)."""
+    late = []
+    for name, flagged_at in dossier.flags.items():
+        if not name.startswith(f"{STEP_OVERDUE}:"):
+            continue
+        step = dossier.steps[int(name.split(":", 1)[1])]
+        if (unit is None or step.unit == unit) and (officer is None or step.assignee == officer):
+            late.append({"index": step.index, "name": step.name, "unit": step.unit, "officer": step.assignee,
+                         "due_at": local(step.due_at), "flagged_at": local(flagged_at)})
+    return sorted(late, key=lambda s: s["index"])
 
 
 def public_lookup(deps: Deps, code: str) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""Deadlines that act: waking one dossier, the sweep that catches every dossier due, the daily digest.
+
+`wake` is what a dossier's Step Functions timer (services/timers.py) and the sweep both call: it re-reads the
+dossier, records every watched instant it has reached (due soon, overdue, a step overdue, the intake and
+supplement deadlines; `Dossier.wake`), and saves with the version check, so two wakers racing record each flag
+once. The sweep (EventBridge, every 5 minutes; `make run` on a short interval) is the safety net: it reads only
+the sparse wake-by-time index, so its cost grows with what is due, not with the number of open dossiers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..domain.clock import iso, parse_iso
+from ..domain.errors import StaleVersion
+from ..observability import logger
+from .ports import DossierQuery
+
+if TYPE_CHECKING:
+    from .bootstrap import Deps
+
+WAKE_ATTEMPTS = 3  # an officer acting at the same moment wins; the wake re-reads and tries again
+SWEEP_ROUNDS = 10  # one run drains a backlog of up to SWEEP_ROUNDS x limit dossiers
+_DIGEST_PAGE = 100
+
+
+def wake(deps: Deps, code: str) -> datetime | None:
+    """Record what `code` has reached by now; answer its next wake (None: missing, closed, nothing left)."""
+    return _wake(deps, code)[1]
+
+
+def _wake(deps: Deps, code: str) -> tuple[bool, datetime | None]:
+    for attempt in range(1, WAKE_ATTEMPTS + 1):
+        dossier = deps.dossiers.get(code, consistent=True)
+        if dossier is None or dossier.status.is_closed:
+            return False, None
+        expected = dossier.version
+        if not dossier.wake(deps.now()):
+            return False, dossier.next_wake
+        try:
+            deps.dossiers.save(dossier, None, expected)
+        except StaleVersion:
+            if attempt == WAKE_ATTEMPTS:
+                raise
+            continue
+        return True, dossier.next_wake
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def sweep(deps: Deps, limit: int = 200) -> dict[str, Any]:
+    """Wake every dossier whose next wake is at or before now; answer counts (found, woken: a flag was
+    recorded, unchanged: a sibling waker was first, failed: left for the next run)."""
+    now = deps.now()
+    counts = {"found": 0, "woken": 0, "unchanged": 0, "failed": 0}
+    for _ in range(SWEEP_ROUNDS):
+        codes = deps.dossiers.due_for_wake(now, limit)
+        progress = 0
+        for code in codes:
+            counts["found"] += 1
+            try:
+                changed, _next = _wake(deps, code)
+            except Exception:
+                logger().exception("could not wake a dossier; the next sweep tries again", extra={"code": code})
+                counts["failed"] += 1
+                continue
+            counts["woken" if changed else "unchanged"] += 1
+            progress += changed
+        if len(codes) < limit or not progress:
+            break
+    return {"at": iso(now), **counts}
+
+
+def digest(deps: Deps) -> dict[str, Any]:
+    """Each unit's overdue and due-soon dossiers, one notification to its leader (daily, 07:00 Asia/Ho_Chi_Minh).
+
+    Overdue: a running clock past its due time; due soon: a running clock due within the due-soon warning
+    (MOTCUA_DUE_SOON_HOURS of working time on the unit's calendar). Both read the sparse open-by-due index of
+    each unit, oldest due first, and stop at the first dossier beyond the warning. A unit with nothing to report
+    is not written to; a second run the same day does not notify twice."""
+    from .notifications import deliver, digest_notification
+    from .queries import unit_names
+
+    now = deps.now()
+    names = unit_names(deps)
+    report: dict[str, Any] = {"at": iso(now), "units": 0, "overdue": 0, "due_soon": 0, "failed": 0}
+    for unit_id in sorted(deps.catalogue.tree().units):
+        calendar = deps.catalogue.calendar_for(unit_id)
+        horizon = calendar.add_working(calendar.next_working_instant(now), deps.watch.due_soon)
+        overdue = _open_by_due(deps, unit_id, True, now, None)
+        due_soon = _open_by_due(deps, unit_id, False, now, horizon)
+        if not overdue and not due_soon:
+            continue
+        day = calendar.local(now)
+        n = digest_notification(unit_id, names(unit_id), day, overdue, due_soon)
+        known = [k for k in deps.notifications.for_unit(unit_id, 50) if k.get("id") == n["id"]]
+        try:
+            deliver(deps, [n], known)
+        except Exception:
+            logger().exception("digest not delivered; the next run tries again", extra={"unit": unit_id})
+            report["failed"] += 1
+        report["units"] += 1
+        report["overdue"] += len(overdue)
+        report["due_soon"] += len(due_soon)
+    return report
+
+
+def _open_by_due(deps: Deps, unit: str, overdue: bool, now: datetime,
+                 horizon: datetime | None) -> list[dict[str, Any]]:
+    """A unit's running dossiers past due (`overdue`) or due from now up to `horizon`, earliest due first."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        items, cursor = deps.dossiers.search(
+            DossierQuery(unit=unit, overdue=overdue, limit=_DIGEST_PAGE, cursor=cursor), now)
+        for item in items:
+            due = item.get("due_at")
+            if horizon is not None and (due is None or parse_iso(due) > horizon):
+                return found
+            found.append({"code": item["code"], "procedure_name": item.get("procedure_name"), "due_at": due})
+        if cursor is None:
+            return found

@@ -1,0 +1,195 @@
+"""Notifications: the applicant told of the apology (form 04) by email and SMS, every notification recorded once
+however often its event is delivered, a failed send recorded and retried, the SES/SNS adapter's calls, the daily
+digest. Dossiers in 2022 (see test_deadlines.py)."""
+
+from datetime import datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from chalice.test import Client
+
+from app import app
+from chalicelib.adapters.dynamodb.models import OutboxModel
+from chalicelib.adapters.notifiers import AwsNotifier, LocalNotifier, e164
+from chalicelib.domain.events import DomainEvent
+from chalicelib.services import bootstrap, deadlines
+from chalicelib.services.bootstrap import deps
+from chalicelib.services.consumers import dispatch
+from chalicelib.services.notifications import NotificationFailed
+from tests.api.helpers import CRIMINAL_RECORD, get, post, receive
+from tests.unit.calendars import vn
+from tests.units import CENTRE, JUSTICE
+
+APPLICANT = {**CRIMINAL_RECORD["applicant"], "email": "an.nguyen@example.vn", "phone": "0912345678"}
+
+
+def pending_events(code: str) -> list[DomainEvent]:
+    return [DomainEvent.from_dict(item.event) for item in OutboxModel.query(code, scan_index_forward=True)
+            if item.pending]
+
+
+def deliver_events(code: str) -> list[DomainEvent]:
+    """What the relay does for one dossier (its pending events, in order, to the consumers, then marked): the
+    other tests' events are left alone."""
+    events = pending_events(code)
+    for event in events:
+        dispatch(deps(), event)
+        deps().outbox.mark_published(event)
+    return events
+
+
+def apologise(client, auth, frozen_now, day: int):
+    frozen_now(vn(2022, 4, day, 9))
+    dossier = receive(client, auth, {**CRIMINAL_RECORD, "applicant": APPLICANT, "competent_unit": JUSTICE})
+    frozen_now(vn(2022, 4, day, 10))
+    status, answer = post(client, f"/v1/dossiers/{dossier['code']}/actions", auth(JUSTICE, "leader", sub="ld.cuong"),
+                          {"action": "apologize", "version": dossier["version"], "reason": "Cần xác minh thêm",
+                           "new_appointment_at": "2022-05-10T09:00:00+07:00"})
+    assert status == 200, answer
+    return dossier["code"]
+
+
+def test_the_applicant_is_sent_the_apology_by_email_and_sms_once_and_form_04_is_served(auth, frozen_now):
+    desk = auth(CENTRE, "desk")
+    with Client(app) as client:
+        frozen_now(vn(2022, 4, 4, 9))
+        plain = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
+        status, none = get(client, f"/v1/dossiers/{plain['code']}/apology", desk)
+        assert status == 404 and "never rescheduled" in none["error"]["message"]
+        status, missing = get(client, "/v1/dossiers/000.00.24.H56-220404-9999/apology", desk)
+        assert status == 404
+
+        code = apologise(client, auth, frozen_now, 5)
+        status, letter = get(client, f"/v1/dossiers/{code}/apology", desk)
+        assert status == 200, letter
+        assert letter["form"] == "04" and letter["addressee"] == "Nguyễn Văn An"
+        assert letter["new_appointment_at"] == "2022-05-10T09:00:00+07:00" and letter["reason"] == "Cần xác minh thêm"
+        assert letter["issued_by"]["officer"] == "ld.cuong" and "xin lỗi" in letter["text"]
+        status, foreign = get(client, f"/v1/dossiers/{code}/apology", auth("000.00.13.H56", "desk"))
+        assert status == 403
+
+        types = [e.type for e in deliver_events(code)]
+        assert "dossier.apology_issued" in types and "dossier.appointment_changed" in types
+        status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
+        sent = [(n["template"], n["channel"], n["recipient"], n["recipient_kind"]) for n in listed["items"]]
+        # One message per channel: the appointment change that comes with an apology is not sent again.
+        assert sent == [("apology_issued", "email", "an.nguyen@example.vn", "applicant"),
+                        ("apology_issued", "sms", "0912345678", "applicant")]
+        email = listed["items"][0]
+        assert email["subject"] == f"Thư xin lỗi và hẹn lại ngày trả kết quả hồ sơ {code}"
+        assert "Lý do: Cần xác minh thêm" in email["body"] and "10 tháng 5 năm 2022" in email["body"]
+        assert email["status"] == "recorded" and email["attempts"] == 1 and email["at"].endswith("+07:00")
+        assert email["event_id"] == f"{code}/{email['event_id'].split('/')[-1]}"
+
+        # The same events delivered again (SQS at least once, a relay killed before marking): nothing new.
+        from chalicelib.services import notifications
+
+        for event in pending_events(code) or [e for e in _all_events(code) if e.type == "dossier.apology_issued"]:
+            notifications.on_event(deps(), event)
+        status, again = get(client, f"/v1/dossiers/{code}/notifications", desk)
+        assert [n["id"] for n in again["items"]] == [n["id"] for n in listed["items"]]
+
+
+def _all_events(code: str) -> list[DomainEvent]:
+    return [DomainEvent.from_dict(item.event) for item in OutboxModel.query(code, scan_index_forward=True)]
+
+
+class FlakyNotifier:
+    def __init__(self, failures: int) -> None:
+        self.failures, self.sent = failures, []
+
+    def send(self, n):
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("SES did not answer")
+        self.sent.append(n["id"])
+        return "sent"
+
+
+def test_a_failed_send_is_recorded_and_retried_with_its_event_without_a_second_record(auth, frozen_now):
+    with Client(app) as client:
+        code = apologise(client, auth, frozen_now, 6)
+    flaky = FlakyNotifier(failures=1)
+    bootstrap.override(notifier=flaky, now=lambda: vn(2022, 4, 6, 10, 1))
+    try:
+        event = next(e for e in pending_events(code) if e.type == "dossier.apology_issued")
+        with pytest.raises(NotificationFailed):
+            dispatch(deps(), event)  # the claim is given back: the retry runs the consumer again
+        records = deps().notifications.for_dossier(code)
+        assert sorted((n["channel"], n["status"], n["attempts"]) for n in records) == [
+            ("email", "failed", 1), ("sms", "sent", 1)]
+        assert "SES did not answer" in next(n for n in records if n["channel"] == "email")["error"]
+        assert dispatch(deps(), event) == ["notifications"]
+        records = deps().notifications.for_dossier(code)
+        assert sorted((n["channel"], n["status"], n["attempts"]) for n in records) == [
+            ("email", "sent", 2), ("sms", "sent", 1)]
+        assert all("error" not in n for n in records) and len(flaky.sent) == 2  # the SMS was not sent twice
+        assert dispatch(deps(), event) == []  # applied: a later delivery is skipped
+    finally:
+        bootstrap.override()
+
+
+def test_the_aws_notifier_sends_email_through_ses_and_sms_through_sns_with_bounded_clients():
+    notifier = AwsNotifier("Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>", sms_enabled=True)
+    ses = boto3.client("sesv2", region_name="ap-southeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    sns = boto3.client("sns", region_name="ap-southeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    notifier.__dict__.update(_ses=ses, _sns=sns)  # the clients it would create lazily
+    n = {"channel": "email", "recipient": "an.nguyen@example.vn", "subject": "Thư xin lỗi", "body": "Kính gửi..."}
+    with Stubber(ses) as ses_stub, Stubber(sns) as sns_stub:
+        ses_stub.add_response("send_email", {"MessageId": "m-1"}, {
+            "FromEmailAddress": "Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>",
+            "Destination": {"ToAddresses": ["an.nguyen@example.vn"]},
+            "Content": {"Simple": {"Subject": {"Data": "Thư xin lỗi", "Charset": "UTF-8"},
+                                   "Body": {"Text": {"Data": "Kính gửi...", "Charset": "UTF-8"}}}}})
+        sns_stub.add_response("publish", {"MessageId": "s-1"}, {
+            "PhoneNumber": "+84912345678", "Message": "Kính gửi...",
+            "MessageAttributes": {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}})
+        assert notifier.send(n) == "sent"
+        assert notifier.send({**n, "channel": "sms", "recipient": "0912345678"}) == "sent"
+        assert notifier.send({**n, "channel": "internal", "recipient": "leader@x"}) == "recorded"
+        ses_stub.assert_no_pending_responses()
+        sns_stub.assert_no_pending_responses()
+    quiet = AwsNotifier("motcua@thanhhoa.gov.vn", sms_enabled=False)
+    assert quiet.send({**n, "channel": "sms", "recipient": "0912345678"}) == "recorded"  # no SNS client made
+    assert "_sns" not in quiet.__dict__
+    assert LocalNotifier().send(n) == "recorded"
+    assert (e164("0912 345 678"), e164("+84912345678"), e164("84912345678")) == (
+        "+84912345678", "+84912345678", "+84912345678")
+    with pytest.raises(ValueError):
+        e164("12345")
+    config = AwsNotifier("a@b.vn", True)._client("sns").meta.config
+    assert config.connect_timeout == 1.0 and config.read_timeout == 3.0
+
+
+def test_the_daily_digest_tells_each_unit_its_overdue_and_due_soon_dossiers_once_a_day(auth, frozen_now):
+    with Client(app) as client:
+        frozen_now(vn(2022, 5, 16, 9))
+        early = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
+        frozen_now(vn(2022, 5, 20, 9))
+        later = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
+    # 07:00 the day before `early` is due: it is due within a working day, `later` is not.
+
+    due_early = datetime.fromisoformat(early["due_at"])
+    morning = due_early.replace(hour=7, minute=0) - timedelta(days=1)
+    bootstrap.override(now=lambda: morning)
+    try:
+        report = deadlines.digest(deps())
+        digest_items = [n for n in deps().notifications.for_unit(JUSTICE, 20) if n["template"] == "digest"]
+        assert report["units"] >= 1 and report["failed"] == 0
+        today = [n for n in digest_items if morning.date().isoformat() in n["id"]]
+        assert len(today) == 1 and today[0]["due_soon"] == [early["code"]]
+        assert early["code"] not in today[0]["overdue"] and later["code"] not in today[0]["overdue"]
+        assert today[0]["recipient"] == f"leader@{JUSTICE}" and "1 hồ sơ sắp đến hạn" in today[0]["subject"]
+        assert early["code"] in today[0]["body"] and later["code"] not in today[0]["body"]
+        deadlines.digest(deps())  # a second run the same day does not notify twice
+        again = [n for n in deps().notifications.for_unit(JUSTICE, 20) if n["id"] == today[0]["id"]]
+        assert len(again) == 1 and again[0]["attempts"] == 1
+
+        next_week = due_early + timedelta(days=3)
+        bootstrap.override(now=lambda: next_week.replace(hour=7, minute=0))
+        deadlines.digest(deps())
+        latest = deps().notifications.for_unit(JUSTICE, 1)[0]
+        assert latest["template"] == "digest" and early["code"] in latest["overdue"]
+    finally:
+        bootstrap.override()
