@@ -2,7 +2,15 @@
 
 from chalice import Chalice
 
-from chalicelib.api import calendar_routes, catalogue_routes, dossier_routes, jobs, meta_routes, public_routes
+from chalicelib.api import (
+    calendar_routes,
+    catalogue_routes,
+    dossier_routes,
+    event_handlers,
+    jobs,
+    meta_routes,
+    public_routes,
+)
 from chalicelib.config import settings
 
 # Fail at container start, with the variable named, rather than with a 500 on the first request.
@@ -11,5 +19,5 @@ settings()
 # Powertools (chalicelib/observability.py) owns the "motcua" logger; Chalice's handler on it printed every line twice.
 app = Chalice(app_name="motcua", configure_logs=False)
 
-for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, jobs):
+for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, jobs, event_handlers):
     app.register_blueprint(module.bp)
