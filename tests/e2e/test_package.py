@@ -17,6 +17,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from chalicelib.services.consumers import registry
 from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, outputs, stages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,14 +55,41 @@ def configured_copy(stage: str, where: Path) -> Path:
     return where
 
 
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """What `chalice package --merge-template` does: objects merged key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else value
+    return out
+
+
+def events_template(stage: str) -> dict[str, Any]:
+    """infra/events.yaml for `stage`: its Prefix fixed to the stage's, the timer's ASL embedded."""
+    template = yaml.safe_load((ROOT / "infra" / "events.yaml").read_text(encoding="utf-8"))
+    prefix = stages()[stage]
+    template["Parameters"]["Prefix"].update({"Default": prefix, "AllowedValues": [prefix]})
+    machine = template["Resources"]["DeadlineTimerStateMachine"]["Properties"]
+    machine["Definition"] = json.loads((ROOT / "infra" / "deadline-timer.asl.json").read_text(encoding="utf-8"))
+    return template
+
+
+def merge_template(stage: str, where: Path) -> Path:
+    """The stage's whole merge template: infra/package-<stage>.yaml (tables, gateway errors) and events.yaml."""
+    tables = yaml.safe_load((ROOT / "infra" / f"package-{stage}.yaml").read_text(encoding="utf-8"))
+    path = where / f"merge-{stage}.yaml"  # JSON is YAML; the extension makes chalice write sam.yaml
+    path.write_text(json.dumps(deep_merge(tables, events_template(stage)), indent=1), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def package(request, tmp_path_factory) -> tuple[str, Path]:
     stage = request.param
     project = configured_copy(stage, tmp_path_factory.mktemp(f"project-{stage}"))
     out = tmp_path_factory.mktemp(f"package-{stage}")
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", stage, "--merge-template",
-                    f"infra/package-{stage}.yaml", str(out)], cwd=project, env=ENV, check=True,
-                   capture_output=True, timeout=600)
+    merge = merge_template(stage, tmp_path_factory.mktemp(f"merge-{stage}"))
+    subprocess.run([str(BIN / "chalice"), "package", "--stage", stage, "--merge-template", str(merge), str(out)],
+                   cwd=project, env=ENV, check=True, capture_output=True, timeout=600)
     return stage, out
 
 
@@ -149,3 +177,131 @@ def test_app_imports_from_the_zips_alone(package, tmp_path):
                             env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "ap-southeast-1"})
     assert result.returncode == 0, result.stderr
     assert "/v1/calendar/due" in result.stdout
+
+
+ASL = ROOT / "infra" / "deadline-timer.asl.json"
+ASL_VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
+
+
+def validate_asl(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_timer_state_machine_passes_the_asl_validator(tmp_path):
+    result = validate_asl(ASL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The validator does catch a broken graph: the same machine with its loop pointing nowhere.
+    broken = json.loads(ASL.read_text(encoding="utf-8"))
+    broken["States"]["Wake"]["Next"] = "NoSuchState"
+    (tmp_path / "broken.asl.json").write_text(json.dumps(broken), encoding="utf-8")
+    result = validate_asl(tmp_path / "broken.asl.json")
+    assert result.returncode != 0 and "NoSuchState" in result.stdout + result.stderr
+
+
+def statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    props = resource["Properties"]
+    documents = [props["PolicyDocument"]] if "PolicyDocument" in props else [
+        p["PolicyDocument"] for p in props.get("Policies", [])]
+    return [s for d in documents for s in d["Statement"]]
+
+
+def granted(resources: dict[str, Any], role: str) -> dict[str, list[Any]]:
+    """Action -> resources the role is granted by the IAM policies the merge adds (infra/events.yaml)."""
+    out: dict[str, list[Any]] = {}
+    for r in resources.values():
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]:
+            for s in statements(r):
+                for action in [s["Action"]] if isinstance(s["Action"], str) else s["Action"]:
+                    out.setdefault(action, []).append(s["Resource"])
+    return out
+
+
+def sub(value: Any, prefix: str) -> str:
+    """A Fn::Sub string with the stage's Prefix filled in (the other variables left as written)."""
+    text = value["Fn::Sub"] if isinstance(value, dict) else value
+    return text.replace("${Prefix}", prefix)
+
+
+def test_bus_rules_queues_and_dead_letter_queues_per_consumer(package):
+    stage, _ = package
+    template = sam(package)
+    resources, prefix = template["Resources"], stages()[stage]
+    assert template["Parameters"]["Prefix"]["AllowedValues"] == [prefix]  # the stage decides the names
+    bus = resources["EventBus"]["Properties"]["Name"]
+    assert sub(bus, prefix) == f"{prefix}-events"
+    queues = {sub(r["Properties"]["QueueName"], prefix): (name, r) for name, r in resources.items()
+              if r["Type"] == "AWS::SQS::Queue"}
+    for consumer in registry():
+        function = "".join(part.capitalize() for part in consumer.name.split("_")) + "Consumer"
+        source = next(iter(resources[function]["Properties"]["Events"].values()))
+        assert source["Type"] == "SQS"
+        queue_name = sub(source["Properties"]["Queue"], prefix).rsplit(":", 1)[1]
+        assert queue_name.startswith(f"{prefix}-") and queue_name in queues, consumer.name
+        logical, queue = queues[queue_name]
+        # Its dead-letter queue, and a rule on the stage's bus routing exactly the consumer's event types to it.
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in {name for name, _ in queues.values()}
+        assert 1 < redrive["maxReceiveCount"] <= 10
+        assert queue["Properties"]["VisibilityTimeout"] >= 6 * resources[function]["Properties"]["Timeout"]
+        rules = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"
+                 and r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [logical, "Arn"]}]
+        assert len(rules) == 1, consumer.name
+        rule = rules[0]["Properties"]
+        assert rule["EventBusName"] == {"Ref": "EventBus"}
+        assert rule["EventPattern"] == {"source": ["motcua"], "detail-type": sorted(consumer.types)}
+        # Only its rule may send to the queue; only its function may read it.
+        policy = next(r for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"
+                      and r["Properties"]["Queues"] == [{"Ref": logical}])
+        [statement] = statements(policy)
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0] in resources
+        reads = granted(resources, resources[function]["Properties"]["Role"]["Fn::GetAtt"][0])
+        assert reads["sqs:ReceiveMessage"] == [{"Fn::GetAtt": [logical, "Arn"]}]
+        assert resources[function]["DependsOn"]  # the mapping waits for the queue and the role's policy
+
+
+def test_timer_state_machine_and_least_privilege(package):
+    stage, _ = package
+    resources, prefix = sam(package)["Resources"], stages()[stage]
+    machine = resources["DeadlineTimerStateMachine"]["Properties"]
+    assert machine["StateMachineType"] == "STANDARD"
+    assert sub(machine["StateMachineName"], prefix) == f"{prefix}-deadline-timer"
+    assert machine["Definition"] == json.loads(ASL.read_text(encoding="utf-8"))  # the file, as validated
+    assert machine["DefinitionSubstitutions"] == {"DeadlineTimerFunctionArn": {"Fn::GetAtt": ["DeadlineTimer", "Arn"]}}
+    # The state machine may invoke that one function, nothing else.
+    role = resources[machine["RoleArn"]["Fn::GetAtt"][0]]
+    assert statements(role) == [{"Sid": "ThatFunctionOnly", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                 "Resource": {"Fn::GetAtt": ["DeadlineTimer", "Arn"]}}]
+    executions = ("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+                  f"{prefix}-deadline-timer:*")
+    # The timers consumer starts executions of that machine and stops its executions; the timer's own task
+    # may only stop them; the relay may only put events on the stage's bus.
+    consumer = granted(resources, "DeadlineTimersConsumerRole")
+    assert consumer["states:StartExecution"] == [{"Ref": "DeadlineTimerStateMachine"}]
+    assert [sub(r, prefix) for r in consumer["states:StopExecution"]] == [executions]
+    task = granted(resources, "DeadlineTimerRole")
+    assert set(task) == {"states:StopExecution"} and [sub(r, prefix) for r in task["states:StopExecution"]] == [
+        executions]
+    assert granted(resources, "EventRelayRole") == {"events:PutEvents": [{"Fn::GetAtt": ["EventBus", "Arn"]}]}
+    for name, r in resources.items():  # no added grant is a wildcard
+        if r["Type"] == "AWS::IAM::Policy":
+            assert all(s["Resource"] != "*" for s in statements(r)), name
+    # Where the functions find them; the API itself gets neither (it only writes the outbox).
+    env = {name: resources[name]["Properties"]["Environment"]["Variables"]
+           for name in ("EventRelay", "DeadlineTimersConsumer", "DeadlineTimer", "APIHandler")}
+    assert env["EventRelay"]["MOTCUA_EVENT_BUS"] == {"Ref": "EventBus"}
+    assert env["DeadlineTimersConsumer"]["MOTCUA_TIMER_STATE_MACHINE_ARN"] == {"Ref": "DeadlineTimerStateMachine"}
+    assert sub(env["DeadlineTimer"]["MOTCUA_TIMER_STATE_MACHINE_ARN"], prefix).endswith(
+        f":stateMachine:{prefix}-deadline-timer")
+    assert "MOTCUA_EVENT_BUS" not in env["APIHandler"] and "MOTCUA_TIMER_STATE_MACHINE_ARN" not in env["APIHandler"]
+
+
+def test_schedules_relay_sweep_and_digest(package):
+    resources = sam(package)["Resources"]
+    schedules = {name: next(iter(r["Properties"]["Events"].values()))["Properties"]["Schedule"]
+                 for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
+                 and any(e["Type"] == "Schedule" for e in r["Properties"].get("Events", {}).values())}
+    assert schedules["EventRelay"] == "rate(1 minute)"
+    assert schedules["OverdueSweep"] == "rate(5 minutes)"
+    assert schedules["DeadlineDigest"] == "cron(0 0 * * ? *)"  # 07:00 in Asia/Ho_Chi_Minh (UTC+7, no DST)
