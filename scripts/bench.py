@@ -8,9 +8,21 @@
 - cold start: a fresh process that imports the app and serves one public lookup through the Lambda handler,
   beside a fresh process that makes the same GetItem with bare boto3; their ratio; and `import app` alone.
 
+- sweep: the deadline sweep (services.deadlines.sweep) over 100,000 open dossiers of which 100 are newly overdue
+  (MOTCUA_BENCH_SWEEP_OPEN, MOTCUA_BENCH_SWEEP_DUE), beside a full Scan of the same table in the same run: read
+  capacity units and time of each, and their ratio. It runs in a child process with its own DynamoDB Local on disk
+  (400 MB of dossiers would not fit the in-memory one's heap); the dossiers are loaded with BatchWriteItem of the
+  very items the repository writes (`_to_model(dossier).serialize()` of two template dossiers, re-keyed).
+- timer_transitions: the Step Functions state transitions of a dossier's timers (infra/deadline-timer.asl.json)
+  for an on-time, a warned on-time, a paused and a late dossier, and the dollars per million dossiers at list
+  price: the domain dossier is driven through its life while its timers are walked over the ASL (a timer starts
+  at each watch generation, loops Task -> Wait at each wake, is stopped when the generation changes, and stops
+  itself when nothing is left), the same rules tests/integration/test_stepfunctions.py checks with moto.
+
 Bounded: N operations each (MOTCUA_BENCH_N, default 200), one DynamoDB Local on a free loopback port, stopped at
-the end. The table is printed, and the figures written to .local/bench.json under the keys "core", "capacity" and
-"cold_start" (other benches add their own keys to the same file). Figures are recorded in docs/performance.md.
+the end. The table is printed, and the figures written to .local/bench.json under the keys "core", "capacity",
+"cold_start", "sweep" and "timer_transitions" (other benches add their own keys to the same file). Figures are
+recorded in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -149,6 +161,12 @@ def main() -> None:
               "cold_start": cold})
     finally:
         dynamodb_local.stop(database)
+    transitions = timer_transitions()
+    report_transitions(transitions)
+    save({"timer_transitions": transitions})
+    swept = sweep_in_child()
+    report_sweep(swept)
+    save({"sweep": swept})
 
 
 INTAKE_BODY = {
@@ -393,5 +411,249 @@ def save(sections: dict[str, Any]) -> None:
     RESULTS_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+# --- timers: state transitions per dossier ------------------------------------------------------------------
+ASL_FILE = ROOT / "infra" / "deadline-timer.asl.json"
+PRICE_PER_1000_TRANSITIONS = 0.025  # USD, Standard workflows, list price (ap-southeast-1 and us-east-1, 2026-11)
+CENTRE, JUSTICE = "000.00.24.H56", "000.00.11.H56"
+
+
+def asl_costs() -> dict[str, int]:
+    """From the ASL file: states entered from the start to the first Wait (a timer starting), from a Wait to the
+    next Wait (a wake with more to watch), and from a Wait to the task (a wake after which the task stops the
+    execution itself)."""
+    machine = json.loads(ASL_FILE.read_text(encoding="utf-8"))
+    states = machine["States"]
+
+    def walk(name: str) -> list[str]:
+        path = [name]
+        while states[path[-1]]["Type"] != "Wait":
+            path.append(states[path[-1]]["Next"])
+            assert len(path) <= len(states), "the timer's states loop without a Wait"
+        return path
+
+    wait = walk(machine["StartAt"])
+    task = states[wait[-1]]["Next"]
+    assert states[task]["Type"] == "Task"
+    return {"start": len(wait), "wake": len(walk(task)), "last_wake": 1}
+
+
+def procedure(code: str) -> Any:
+    from chalicelib.domain.catalogue import Procedure
+
+    data = json.loads((ROOT / "demo" / "catalogue.json").read_text(encoding="utf-8"))
+    raw = dict(next(p for p in data["procedures"] if p["code"] == code))
+    raw["form_schema"] = json.loads((ROOT / raw.pop("form_schema_file")).read_text(encoding="utf-8"))
+    return Procedure.from_dict(raw)
+
+
+def timer_walk(code: str, received: Any, actions: list[tuple[Any, str, str, str, dict[str, Any]]],
+               until: Any) -> dict[str, Any]:
+    """Drive a dossier of procedure `code` through `actions` (instant, action, unit, role, payload) and count
+    its timers' state transitions: what services/timers.py and the ASL do on AWS."""
+    from chalicelib.adapters.calendar_data import national_settings
+    from chalicelib.domain.calendar import WorkingCalendar
+    from chalicelib.domain.dossier import Actor, Dossier
+    from chalicelib.domain.lifecycle import Action
+
+    costs, calendar = asl_costs(), WorkingCalendar(national_settings())
+    dossier, _ = Dossier.receive(
+        code=f"{CENTRE}-260316-0001", procedure=procedure(code), receiving_unit=CENTRE, competent_unit=JUSTICE,
+        channel="direct", applicant={"name": "Nguyễn Văn An"}, form={}, documents=[],
+        actor=Actor("desk.bench", CENTRE, frozenset({"desk"})), at=received, calendar=calendar)
+    count = {"transitions": 0, "timers": 0, "wakes": 0}
+    running = False
+
+    def start() -> None:
+        nonlocal running
+        running = dossier.next_wake is not None
+        if running:
+            count["timers"] += 1
+            count["transitions"] += costs["start"]
+
+    def wake_until(instant: Any) -> None:
+        nonlocal running
+        while running and dossier.next_wake is not None and dossier.next_wake <= instant:
+            dossier.wake(dossier.next_wake)  # Step Functions wakes it at the instant it waited for
+            count["wakes"] += 1
+            running = dossier.next_wake is not None
+            count["transitions"] += costs["wake"] if running else costs["last_wake"]
+
+    start()
+    for at, action, unit, role, payload in actions:
+        wake_until(at)
+        generation = dossier.watch_generation
+        dossier.act(Action(action), Actor(f"{role}.bench", unit, frozenset({role})), at, calendar, payload)
+        if dossier.watch_generation != generation:  # the consumer stops that timer and starts the next one
+            start()
+    wake_until(until)
+    assert dossier.status.is_closed, "a case must end with the dossier closed (its timer stopped)"
+    return {**count, "flags": sorted(dossier.flags),
+            "usd_per_million": round(count["transitions"] * PRICE_PER_1000_TRANSITIONS * 1000, 2)}
+
+
+def timer_transitions() -> dict[str, Any]:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def vn(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+    work = [(JUSTICE, "processor", {"action": "assign"}), (JUSTICE, "processor", {"action": "complete_step"}),
+            (JUSTICE, "leader", {"action": "resolve", "result": {"summary": "Phiếu LLTP"}}),
+            (CENTRE, "desk", {"action": "return_result"})]
+
+    def life(*instants: datetime, before: list[tuple[datetime, str, str, dict[str, Any]]] | None = None) -> list[
+            tuple[Any, str, str, str, dict[str, Any]]]:
+        steps = [(at, unit, role, body) for at, (unit, role, body) in zip(instants, work, strict=True)]
+        steps = sorted((before or []) + steps, key=lambda s: s[0])
+        return [(at, body["action"], unit, role, {k: v for k, v in body.items() if k != "action"})
+                for at, unit, role, body in steps]
+
+    received = vn(2026, 3, 16, 9)  # 2.001417: 10 working days, step 1 due 26 Mar, due Mon 30 Mar 09:00
+    cases = {
+        # Two steps, resolved a week early: each watch generation's timer waits once and is stopped.
+        "on_time": timer_walk("2.001417", received, life(
+            vn(2026, 3, 16, 10), vn(2026, 3, 18, 9), vn(2026, 3, 19, 9), vn(2026, 3, 20, 9)), vn(2026, 5, 1)),
+        # One step of 4 working hours: warned at once (the warning falls at the start), resolved on time.
+        "on_time_warned": timer_walk("2.000635", received, [
+            (vn(2026, 3, 16, 9, 30), "assign", JUSTICE, "processor", {}),
+            (vn(2026, 3, 16, 11), "resolve", JUSTICE, "processor", {"result": {"summary": "Bản sao trích lục"}}),
+            (vn(2026, 3, 16, 11, 30), "return_result", CENTRE, "desk", {})], vn(2026, 5, 1)),
+        # A supplement requested, brought 6 days later (the clock restarts), then resolved on time.
+        "paused": timer_walk("2.001417", received, life(
+            vn(2026, 3, 16, 10), vn(2026, 3, 25, 9), vn(2026, 3, 26, 9), vn(2026, 3, 27, 9), before=[
+                (vn(2026, 3, 17, 9), JUSTICE, "processor", {"action": "request_supplement",
+                                                            "missing_items": ["Bản sao CCCD"]}),
+                (vn(2026, 3, 23, 10), CENTRE, "desk", {"action": "receive_supplement"})]), vn(2026, 6, 1)),
+        # The step finished late, the dossier resolved after its due time: every watched instant fires.
+        "late": timer_walk("2.001417", received, life(
+            vn(2026, 3, 16, 10), vn(2026, 3, 27, 9), vn(2026, 4, 2, 9), vn(2026, 4, 3, 9)), vn(2026, 5, 1)),
+    }
+    return {"price_usd_per_1000": PRICE_PER_1000_TRANSITIONS, "asl": asl_costs(), "cases": cases}
+
+
+def report_transitions(result: dict[str, Any]) -> None:
+    print(f"\ntimer state transitions per dossier (Standard, ${result['price_usd_per_1000']}/1,000):")
+    for case, c in result["cases"].items():
+        print(f"  {case:15} {c['transitions']:2} transitions ({c['timers']} timers, {c['wakes']} wakes) "
+              f"= ${c['usd_per_million']:,.2f} per million dossiers; flags {', '.join(c['flags']) or '-'}")
+
+
+# --- sweep: the wake index against a full scan ----------------------------------------------------------------
+SWEEP_OPEN = int(os.environ.get("MOTCUA_BENCH_SWEEP_OPEN", "100000"))
+SWEEP_DUE = int(os.environ.get("MOTCUA_BENCH_SWEEP_DUE", "100"))
+
+
+def sweep_in_child() -> dict[str, Any]:
+    """Run `sweep_bench` in a fresh process with its own DynamoDB Local on disk; answer its JSON."""
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--sweep"], capture_output=True,
+                         text=True, timeout=3600, env={**os.environ, "TZ": "UTC"})
+    if out.returncode != 0:
+        raise RuntimeError(f"sweep bench failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sweep_bench() -> dict[str, Any]:
+    import copy as copying
+    import shutil
+    import tempfile
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    data_dir = Path(tempfile.mkdtemp(prefix="motcua-sweep-"))
+    port = dynamodb_local.free_port()
+    database = dynamodb_local.start(port, db_path=data_dir)
+    try:
+        os.environ.update({**dynamodb_local.local_environment(port, PREFIX), "MOTCUA_AUTH_MODE": "local",
+                           "MOTCUA_LOCAL_JWKS": str(ROOT / ".local" / "keys" / "jwks.json")})
+        silence_service_logs()
+        install_hooks()
+        from scripts.seed import load_catalogue
+
+        load_catalogue()
+        import boto3
+
+        from chalicelib.adapters.dynamodb.dossiers import _to_model
+        from chalicelib.adapters.dynamodb.models import DossierModel
+        from chalicelib.domain.dossier import Actor
+        from chalicelib.services import bootstrap
+        from chalicelib.services.deadlines import sweep
+        from chalicelib.services.intake import receive_dossier
+
+        def vn(*parts: int) -> datetime:
+            return datetime(*parts, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+        desk = Actor("desk.bench", CENTRE, frozenset({"desk"}))
+        sweep_at = vn(2026, 3, 30, 10)  # the due dossiers' due time (30 Mar 09:00) has just passed
+
+        def template(received: datetime) -> Any:
+            bootstrap.override(now=lambda: received)
+            code = receive_dossier(bootstrap.deps(), desk, INTAKE_BODY)["code"]
+            dossier = bootstrap.deps().dossiers.get(code, consistent=True)
+            assert dossier is not None and dossier.next_wake is not None
+            return dossier
+
+        due, waiting = template(vn(2026, 3, 16, 9)), template(vn(2026, 3, 27, 9))
+        assert due.next_wake <= sweep_at < waiting.next_wake
+        client = boto3.client("dynamodb")
+        table = DossierModel.Meta.table_name
+        loading = time.perf_counter()
+        batch: list[dict[str, Any]] = []
+        for i in range(SWEEP_OPEN):
+            dossier = copying.copy(due if i < SWEEP_DUE else waiting)
+            dossier.code = f"{CENTRE}-260301-{i:06d}"
+            batch.append({"PutRequest": {"Item": _to_model(dossier).serialize()}})
+            if len(batch) == 25 or i == SWEEP_OPEN - 1:
+                while batch:
+                    left = client.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {})
+                    batch = left.get(table, [])
+        load_s = time.perf_counter() - loading
+
+        def measured(work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+            Capacity.reset()
+            Capacity.recording = True
+            started = time.perf_counter()
+            try:
+                result = work()
+            finally:
+                Capacity.recording = False
+            return result, {"rcu": Capacity.read, "wcu": Capacity.write, "seconds": time.perf_counter() - started,
+                            "by_target": dict(sorted(Capacity.by_target.items()))}
+
+        bootstrap.override(now=lambda: sweep_at)
+        report, swept = measured(lambda: sweep(bootstrap.deps(), limit=200))
+        assert report["woken"] == SWEEP_DUE + 1, report  # the newly overdue, and the due template itself
+
+        def scan() -> int:
+            items, start = 0, None
+            while True:
+                page = client.scan(TableName=table, Select="COUNT", **({"ExclusiveStartKey": start} if start else {}))
+                items += page["Count"]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    return items
+
+        scanned_items, scanned = measured(scan)
+        assert scanned_items == SWEEP_OPEN + 2
+        return {"open_dossiers": scanned_items, "newly_overdue": report["woken"], "load_seconds": load_s,
+                "sweep": {**swept, "report": report}, "full_scan": scanned,
+                "ratio_rcu": scanned["rcu"] / swept["rcu"], "ratio_time": scanned["seconds"] / swept["seconds"]}
+    finally:
+        dynamodb_local.stop(database)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def report_sweep(result: dict[str, Any]) -> None:
+    s, f = result["sweep"], result["full_scan"]
+    print(f"\nsweep over {result['open_dossiers']:,} open dossiers, {result['newly_overdue']} newly overdue "
+          f"(loaded in {result['load_seconds']:.0f} s):")
+    print(f"  sweep (wake index + wake each):  {s['rcu']:10,.1f} RCU {s['wcu']:8,.1f} WCU {s['seconds']:7.2f} s")
+    print(f"  full scan of the dossiers table: {f['rcu']:10,.1f} RCU {'':12} {f['seconds']:7.2f} s")
+    print(f"  ratio scan/sweep: {result['ratio_rcu']:,.0f}x the read capacity, {result['ratio_time']:,.1f}x the time")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--sweep"]:
+        print(json.dumps(sweep_bench()))
+    else:
+        main()
