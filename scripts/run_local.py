@@ -1,5 +1,10 @@
 """`make run`: DynamoDB Local (data kept in .local/dynamodb), tables, demo catalogue, the API on
-http://127.0.0.1:8000 and the scheduled jobs. Ctrl-C stops everything it started.
+http://127.0.0.1:8000 and, with the same handlers as on AWS, what EventBridge and SQS run there: the relay
+(outbox -> the consumers, in-process), the deadline sweep and the daily digest. Ctrl-C stops everything it started.
+
+`make run CLOCK_START=2026-03-16T08:00:00+07:00 CLOCK_SPEED=600` (or MOTCUA_CLOCK_START / MOTCUA_CLOCK_SPEED)
+runs the API and the jobs on a moved clock: here from that Monday morning, ten minutes per real second, so a
+dossier goes due soon and overdue within a minute.
 """
 
 from __future__ import annotations
@@ -10,7 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -19,7 +28,9 @@ from scripts import dynamodb_local, local_keys  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
-JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "300"))
+JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
+RELAY_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "2"))
+DIGEST_HOUR = 7  # Asia/Ho_Chi_Minh, as the daily schedule on AWS
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR", str(ROOT / ".local")))  # the database files and its log
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -30,6 +41,10 @@ def main() -> None:
     os.environ.update(dynamodb_local.local_environment(DB_PORT, "motcua-local"))
     os.environ["MOTCUA_AUTH_MODE"] = "local"
     os.environ["MOTCUA_LOCAL_JWKS"] = str(local_keys.ensure_keys())
+    # The moved clock shows CLOCK_START from this instant, in every process of the stack (the API, the jobs, the
+    # seeding), all of which read the same anchor.
+    os.environ["MOTCUA_CLOCK_ANCHOR"] = repr(time.time())
+    clock = _clock_settings(os.environ)
     for signum in STOP_SIGNALS:  # before any child exists: from here on, every stop goes through `finally`
         signal.signal(signum, _stop_requested)
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
@@ -49,8 +64,8 @@ def main() -> None:
             )
             _started(children, api, "the API")
         _wait_for_api(api)
-        _banner()
-        _run_jobs_until_stopped(api)
+        _banner(clock)
+        _run_jobs_until_stopped(api, clock)
     except KeyboardInterrupt:
         print("\nstopping…", flush=True)
     finally:
@@ -85,35 +100,108 @@ def _wait_for_api(api: subprocess.Popen[bytes], timeout: float = 60) -> None:
     raise SystemExit("the API did not answer within a minute")
 
 
-def _banner() -> None:
+def _clock_settings(env: MutableMapping[str, str]) -> Any:
+    """The moved clock from CLOCK_START / CLOCK_SPEED (make's variables) or MOTCUA_CLOCK_START / _SPEED, checked
+    like every setting; None on the real clock."""
+    for short in ("CLOCK_START", "CLOCK_SPEED"):
+        if env.get(short, "").strip():
+            env[f"MOTCUA_{short}"] = env[short].strip()  # make run CLOCK_START=...: the most specific wins
+    from chalicelib.config import SettingsError, load
+
+    try:
+        return load(env).clock
+    except SettingsError as exc:
+        raise SystemExit(f"make run: {exc}") from exc
+
+
+def _sweep_interval(clock: Any) -> float:
+    """Every 5 minutes of the clock the jobs read, but at least once a second of real time."""
+    if "MOTCUA_JOB_INTERVAL" in os.environ or clock is None:
+        return JOB_INTERVAL_SECONDS
+    return max(1.0, min(JOB_INTERVAL_SECONDS, 300 / clock.speed))
+
+
+def _banner(clock: Any) -> None:
+    if clock is None:
+        time_line = "The clock is the real time."
+    else:
+        now = clock().astimezone(_zone())
+        time_line = (f"The clock is MOVED (CLOCK_START/CLOCK_SPEED, local stack only): it started at "
+                     f"{clock.start.astimezone(_zone()).isoformat()} and runs {clock.speed:g}x "
+                     f"(1 real second = {timedelta(seconds=clock.speed)}); it is now {now.isoformat()}.")
     print(f"""
 motcua is running: http://127.0.0.1:{API_PORT}/v1/health   (OpenAPI: /v1/openapi.json)
 Get a token for an officer, e.g. the desk of the provincial public-service centre:
     make token UNIT=000.00.24.H56 ROLES=desk
     make token UNIT=000.00.11.H56 ROLES=processor,leader SUB=cv.binh
-The overdue sweep runs every {JOB_INTERVAL_SECONDS:g} s. Ctrl-C stops everything.
+{time_line}
+The relay hands domain events to the consumers (timers, notifications) every {RELAY_INTERVAL_SECONDS:g} s, the
+deadline sweep runs every {_sweep_interval(clock):g} s and the digest at {DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops
+everything.
 """, flush=True)
 
 
-def _run_jobs_until_stopped(api: subprocess.Popen[bytes]) -> None:
+def _zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass
+class _Job:
+    name: str
+    interval: float
+    run: Callable[[], dict[str, Any]]
+    next_at: float = 0.0
+
+
+def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
     from chalice.test import Client
 
     from app import app
+    from chalicelib.services.bootstrap import deps
+    from chalicelib.services.relay import relay
 
-    next_run = time.monotonic()
     with Client(app) as client:
-        while api.poll() is None:
-            if time.monotonic() >= next_run:
+        def scheduled(name: str) -> Callable[[], dict[str, Any]]:
+            def invoke() -> dict[str, Any]:  # the Lambda handler itself, as EventBridge invokes it
                 event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
                                                         detail={}, resources=[])
-                try:
-                    client.lambda_.invoke("overdue_sweep", event)
-                except Exception as exc:  # logged by the job itself; like the schedule in AWS, run it next time
-                    print(f"overdue sweep failed ({type(exc).__name__}); next try in {JOB_INTERVAL_SECONDS:g} s",
-                          file=sys.stderr, flush=True)
-                next_run = time.monotonic() + JOB_INTERVAL_SECONDS
-            time.sleep(0.5)
+                return dict(client.lambda_.invoke(name, event).payload)
+            return invoke
+
+        jobs = [_Job("relay", RELAY_INTERVAL_SECONDS, lambda: relay(deps())),
+                _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep"))]
+        digest = scheduled("deadline_digest")
+        digest_day = _digest_day(deps().now())
+        while api.poll() is None:
+            for job in jobs:
+                if time.monotonic() >= job.next_at:
+                    _run_job(job.name, job.run, job.interval)
+                    job.next_at = time.monotonic() + job.interval
+            today = _digest_day(deps().now())
+            if today != digest_day:  # 07:00 of a new day on the clock: the daily digest
+                digest_day = today
+                _run_job("deadline digest", digest, None)
+            time.sleep(0.2)
     raise SystemExit(f"chalice local exited with code {api.returncode}")
+
+
+def _digest_day(now: datetime) -> str:
+    """The day whose digest is due: today from 07:00, yesterday before."""
+    return (now.astimezone(_zone()) - timedelta(hours=DIGEST_HOUR)).date().isoformat()
+
+
+def _run_job(name: str, run: Callable[[], dict[str, Any]], interval: float | None) -> None:
+    try:
+        report = run()
+    except Exception as exc:  # logged by the job itself; like the schedule in AWS, run it next time
+        retry = f"next try in {interval:g} s" if interval is not None else "next try tomorrow"
+        print(f"{name} failed ({type(exc).__name__}); {retry}", file=sys.stderr, flush=True)
+        return
+    done = report.get("published") or report.get("woken") or report.get("units")
+    if done:  # what acted, one line: the rest of the time the jobs stay quiet
+        print(f"{name}: {', '.join(f'{k} {v}' for k, v in report.items() if v and k != 'at')}", flush=True)
 
 
 if __name__ == "__main__":

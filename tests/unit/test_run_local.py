@@ -149,3 +149,24 @@ def test_a_failing_sweep_is_retried_the_api_stays_up_and_ctrl_c_twice_stops_ever
     s.signal(signal.SIGINT)
     s.exited()
     assert s.leftovers() == []
+
+
+def test_a_bad_moved_clock_is_refused_before_anything_starts(tmp_path):
+    env = {**os.environ, "MOTCUA_API_PORT": str(dynamodb_local.free_port()),
+           "MOTCUA_DYNAMODB_PORT": str(dynamodb_local.free_port()), "MOTCUA_LOCAL_DIR": str(tmp_path / "local"),
+           "MOTCUA_LOCAL_KEY_DIR": str(tmp_path / "keys"), "CLOCK_START": "tomorrow", "CLOCK_SPEED": "600"}
+    result = subprocess.run([sys.executable, "scripts/run_local.py"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "make run: MOTCUA_CLOCK_START='tomorrow': expected an instant like" in result.stderr
+    assert not (tmp_path / "local").exists()  # refused before DynamoDB Local was started
+
+
+def test_make_passes_its_clock_variables_to_the_local_stack():
+    """`make run CLOCK_START=... CLOCK_SPEED=...`: make exports command-line variables to the recipe."""
+    result = subprocess.run(["make", "-s", "-n", "run", "CLOCK_START=2026-03-16T08:00:00+07:00", "CLOCK_SPEED=600"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "scripts/run_local.py" in result.stdout
+    shown = subprocess.run(["make", "-s", "-f", "-", "show", "CLOCK_SPEED=600"], input="show:\n\t@echo $$CLOCK_SPEED\n",
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert shown.stdout.strip() == "600"
