@@ -35,7 +35,8 @@ def on_event(deps: Deps, event: DomainEvent) -> None:
     generation = dossier.watch_generation
     if generation < 1:
         return  # nothing was ever watched (e.g. a desk refusal at the counter)
-    deps.timers.stop(event.code, generation - 1)
+    if generation > 1:
+        deps.timers.stop(event.code, generation - 1)
     wake_at = dossier.next_wake
     if wake_at is None:
         deps.timers.stop(event.code, generation)
