@@ -162,3 +162,32 @@ def test_a_wake_that_loses_a_race_rereads_and_records_once_and_gives_up_after_a_
         assert raised and hopeless.saves == deadlines.WAKE_ATTEMPTS
     finally:
         bootstrap.override()
+
+
+def test_a_pause_moves_the_watch_and_a_supplement_left_unanswered_is_flagged_for_the_desk(auth, frozen_now):
+    desk = auth(CENTRE, "desk")
+    with Client(app) as client:
+        frozen_now(vn(2022, 3, 21, 9))
+        dossier = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
+        code, running = dossier["code"], dossier["watch"]
+        frozen_now(vn(2022, 3, 22, 9))
+        status, paused = post(client, f"/v1/dossiers/{code}/actions", desk, {
+            "action": "request_supplement", "version": 1, "missing_items": ["Bản chụp căn cước công dân"]})
+        assert status == 200, paused
+        # Paused: the due time no longer runs; only the applicant's 15 working days to supplement are watched.
+        assert set(paused["watch"]) == {"supplement_overdue"}
+        assert paused["watch_generation"] > dossier["watch_generation"]
+        frozen_now(at(running["overdue"]) + timedelta(minutes=5))  # the old due time passes while paused
+        sweep(client)
+        status, still = get(client, f"/v1/dossiers/{code}", desk)
+        assert still["flags"] == {} and still["version"] == paused["version"]
+        deadline = at(paused["watch"]["supplement_overdue"])
+        frozen_now(deadline)
+        sweep(client)
+        status, flagged = get(client, f"/v1/dossiers/{code}", desk)
+        assert flagged["flags"] == {"supplement_overdue": paused["watch"]["supplement_overdue"]}
+        deliver_events(code)
+        status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
+        assert [(n["template"], n["recipient"]) for n in listed["items"]] == [
+            ("supplement_overdue", f"desk@{CENTRE}")]
+        assert "dừng giải quyết hoặc trả lại" in listed["items"][0]["body"]
