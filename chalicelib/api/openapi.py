@@ -91,7 +91,7 @@ def _components() -> JSON:
                   "unit": {"type": "string", "enum": ["working_days", "working_hours", "calendar_days", "same_day"]},
                   "label": STRING}, ("amount", "unit", "label"), "A time limit as the law publishes it")
     ledger_entry = _obj({
-        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "stop"]},
+        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "reschedule", "stop"]},
         "at": INSTANT, "effective_at": INSTANT, "consumed_seconds": INTEGER, "due_at": MAYBE_INSTANT,
         "reason": STRING}, ("event", "at", "effective_at", "consumed_seconds", "due_at"))
     clock = _obj({
@@ -299,6 +299,8 @@ def _components() -> JSON:
                                   "note": STRING}, ("name",))),
         "intake_cutoff_online": _nullable({"type": "boolean",
                                            "description": "null: the province's calendar decides"}),
+        "supplement_period": {**_ref("TimeLimit"), "description": "only when the procedure sets its own window "
+                                                                  "for requesting a supplement"},
     }
     procedure = _obj({**procedure_fields,
                       "form_schema": _obj({}, description="the form's JSON Schema (draft 2020-12)", open_ended=True)},

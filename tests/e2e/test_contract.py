@@ -130,6 +130,10 @@ def life(r: Recorder) -> None:
     r.act(code, JUSTICE, "processor", {"action": "assign"})
     r.act(code, JUSTICE, "processor", {"action": "request_payment", "amount": 200000})
     r.act(code, CENTRE, "desk", {"action": "confirm_payment", "receipt_number": "BL-0001"})
+    r.act(code, JUSTICE, "leader", {"action": "apologize", "reason": "Cần xác minh thêm tại địa phương",
+                                    "new_appointment_at": "2026-04-15T09:00:00+07:00"})  # form 04
+    r.call("get_apology", "GET", f"/v1/dossiers/{code}/apology", desk)
+    r.call("list_notifications", "GET", f"/v1/dossiers/{code}/notifications", desk)
     r.act(code, JUSTICE, "processor", {"action": "complete_step", "note": "Đã tra cứu"})
     r.act(code, JUSTICE, "leader", {"action": "resolve", "result": {"summary": "Phiếu LLTP số 1234/STP",
                                                                     "document_number": "1234/STP"}})
@@ -157,6 +161,7 @@ def life(r: Recorder) -> None:
     # The other closings: withdrawn, stopped, refused after appraisal.
     r.act(r.receive(CRIMINAL_RECORD)["code"], CENTRE, "desk", {"action": "withdraw", "reason": "Công dân rút"})
     r.act(r.receive(CRIMINAL_RECORD)["code"], CENTRE, "desk", {"action": "stop", "reason": "Cơ quan dừng"})
+    r.call("get_apology", "GET", f"/v1/dossiers/{online['code']}/apology", desk)  # none issued: 404
     refused = r.receive(CRIMINAL_RECORD)["code"]
     r.act(refused, JUSTICE, "processor", {"action": "assign"})
     r.act(refused, JUSTICE, "processor", {"action": "refuse", "reasons": ["Không đủ điều kiện"]})
@@ -202,7 +207,7 @@ def test_the_tour_covers_every_operation_and_every_form_handed_over(answers):
     assert {200, 201, 400, 401, 403, 404, 409, 422} <= statuses
     keys = {k for operation, status, body in answers if operation in ("receive", "act") and status < 300
             for k in body}
-    assert {"receipt", "refusal", "guidance", "history_entry", "appointment_notice"} <= keys
+    assert {"receipt", "refusal", "guidance", "history_entry", "appointment_notice", "apology_letter"} <= keys
     outcomes = {body.get("outcome") for operation, status, body in answers if operation == "lookup"}
     assert {"early", "refused"} <= outcomes or {"on_time", "refused"} <= outcomes
 
