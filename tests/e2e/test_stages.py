@@ -72,3 +72,11 @@ def test_stage_auth_is_configured_or_visibly_unset(stage):
     for name in ("MOTCUA_JWKS_URL", "MOTCUA_JWT_ISSUER", "MOTCUA_JWT_AUDIENCE"):
         assert not any(word in env[name].upper() for word in ("REPLACE", "EXAMPLE", "TODO", "CHANGE")), name
     assert env["MOTCUA_CURSOR_SECRET"] == "", "a secret never lives in the repository"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_event_bus_and_timer_machine_come_from_the_package_not_the_stage(stage):
+    env = CONFIG["stages"][stage]["environment_variables"]
+    # infra/events.yaml sets them from the resources it creates, on the functions that use them. A literal here
+    # would reach every function of the stage (and chalice.test.Client runs of it), pointing them at one bus.
+    assert "MOTCUA_EVENT_BUS" not in env and "MOTCUA_TIMER_STATE_MACHINE_ARN" not in env

@@ -242,3 +242,13 @@ def test_a_timer_of_a_generation_the_dossier_left_records_nothing_and_ends(timer
     assert stored is not None and stored.flags == {}
     stale.stop(code, 7)  # stopping an ended timer, or one never started, is not an error
     stale.stop(code, 8)
+
+
+def test_execution_names_are_what_step_functions_accepts_and_one_to_one():
+    code = f"{CENTRE}-260316-0042"
+    assert execution_name(code, 3) == "000_00_24_H56-260316-0042-g3"
+    longest = "9" * 35 + "-260316-" + "1" * 40  # a unit id of 35 characters and a very long sequence
+    names = {execution_name(c, 123456) for c in (longest, longest[:-1] + "2", code)}
+    assert len(names) == 3 and all(len(n) <= 80 and n.replace("_", "").replace("-", "").isalnum() for n in names)
+    with pytest.raises(ValueError):
+        execution_name(code, 0)
