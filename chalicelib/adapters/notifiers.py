@@ -3,6 +3,10 @@
 Officers, leaders and desks read their notifications in the app (the "internal" channel): no notifier sends
 those, they are recorded. boto3 loads on the first send, not at cold start; every call is bounded like the
 DynamoDB ones, so a slow provider fails the delivery (retried with the event) instead of hanging the consumer.
+
+A permanent refusal (a number that is not a mobile number, SES `MessageRejected`, an unverified sender, SNS
+`InvalidParameter`) raises `Undeliverable`: recorded as such, never retried. Throttling, timeouts and 5xx
+answers raise as they come, so the delivery is retried.
 """
 
 from __future__ import annotations
@@ -11,16 +15,28 @@ import re
 from functools import cached_property
 from typing import Any
 
+from ..services.ports import Undeliverable
+
 _RECORDED, _SENT = "recorded", "sent"
 # SNS bills an SMS per 70-character segment of Vietnamese text; a notification fits in a few.
 _SMS_MAX_CHARS = 600
 _LOCAL_MOBILE = re.compile(r"^0([35789][0-9]{8})$")
+_E164_MOBILE = re.compile(r"^\+84[35789][0-9]{8}$")
+# Error codes that mean "never, as addressed" (SES v2 and SNS): retrying them would only repeat the refusal.
+PERMANENT_ERRORS = frozenset({
+    "MessageRejected", "MailFromDomainNotVerifiedException", "MailFromDomainNotVerified", "BadRequestException",
+    "NotFoundException", "AccountSuspendedException", "SendingPausedException",
+    "InvalidParameter", "InvalidParameterException", "InvalidParameterValue", "InvalidParameterValueException",
+    "OptedOut", "EndpointDisabled", "EndpointDisabledException", "ValidationError", "ValidationException",
+})
 
 
 class LocalNotifier:
     """`make run` and tests: nothing leaves the machine; the record in the store is what a user sees."""
 
     def send(self, n: dict[str, Any]) -> str:
+        if n.get("channel") == "sms":
+            e164(str(n.get("recipient", "")))  # a landline is undeliverable here too, as it would be on AWS
         return _RECORDED
 
 
@@ -34,6 +50,17 @@ class AwsNotifier:
         self._timeouts = (connect_timeout, read_timeout, max_attempts)
 
     def send(self, n: dict[str, Any]) -> str:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self._send(n)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in PERMANENT_ERRORS:
+                raise Undeliverable(f"{code}: {exc.response.get('Error', {}).get('Message', '')}") from exc
+            raise
+
+    def _send(self, n: dict[str, Any]) -> str:
         channel = n.get("channel")
         if channel == "email":
             self._ses.send_email(
@@ -70,13 +97,15 @@ class AwsNotifier:
 
 
 def e164(phone: str) -> str:
-    """A Vietnamese mobile number as SNS wants it: 0912345678 -> +84912345678; +84... unchanged."""
-    digits = phone.strip().replace(" ", "")
-    if digits.startswith("+"):
-        return digits
+    """A Vietnamese mobile number as SNS wants it: 0912345678 -> +84912345678, 84912345678 and +84912345678 ->
+    +84912345678. Anything else (a landline such as 02438123456, a foreign or malformed number) raises
+    Undeliverable: SMS cannot reach it, however often it is tried."""
+    digits = phone.strip().replace(" ", "").replace(".", "").replace("-", "")
     local = _LOCAL_MOBILE.match(digits)
     if local:
-        return f"+84{local.group(1)}"
-    if digits.startswith("84"):
-        return f"+{digits}"
-    raise ValueError(f"{phone!r} is not a Vietnamese mobile number SMS can reach")
+        digits = f"+84{local.group(1)}"
+    elif digits.startswith("84"):
+        digits = f"+{digits}"
+    if not _E164_MOBILE.match(digits):
+        raise Undeliverable(f"{phone!r} is not a Vietnamese mobile number SMS can reach")
+    return digits

@@ -9,8 +9,11 @@ Recipients (issue 6; Decree 61/2018 Art 19 for the applicant's apology):
 Officers, leaders and desks are addressed by unit and officer id on the "internal" channel (what the app shows
 them); the applicant on "email" and "sms". Every notification is recorded in the NotificationStore before it is
 sent, with a deterministic id (event id, channel, recipient): a retried event or a failed send updates the same
-record, never a second one. A send that fails is recorded as failed and the consumer raises, so the delivery is
-retried (SQS on AWS, the next relay run locally); what was already sent is not sent again.
+record, never a second one. A send that fails for a transient reason (throttling, a timeout, a 5xx) is recorded
+as failed and the consumer raises, so the delivery is retried (SQS on AWS, the next relay run locally); what was
+already sent is not sent again. A permanent refusal (ports.Undeliverable: a landline given for SMS, an address SES
+rejects) is recorded as undeliverable and not raised: retrying could never succeed, and it must not hold the
+dossier's later events.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from ..domain.dossier import Dossier
 from ..domain.events import DomainEvent
 from ..domain.notices import context_from_event, render
 from ..observability import logger
+from .ports import Undeliverable
 
 if TYPE_CHECKING:
     from .bootstrap import Deps
 
 # Statuses of a recorded notification.
-PENDING, SENT, RECORDED, FAILED = "pending", "sent", "recorded", "failed"
-DONE = frozenset({SENT, RECORDED})
+PENDING, SENT, RECORDED, FAILED, UNDELIVERABLE = "pending", "sent", "recorded", "failed", "undeliverable"
+DONE = frozenset({SENT, RECORDED, UNDELIVERABLE})  # final: never sent again
 INTERNAL, EMAIL, SMS = "internal", "email", "sms"
 
 _TEMPLATES = {
@@ -45,7 +49,8 @@ class Notifier(Protocol):
     def send(self, n: dict[str, Any]) -> str:
         """Deliver notification `n` (its channel, recipient, subject and body); answer its status: "sent" when
         it left for the recipient, "recorded" when this notifier only records it (locally, internal messages,
-        SMS switched off). Raises when the delivery failed, so it is retried."""
+        SMS switched off). Raises ports.Undeliverable when it never can be delivered as addressed (recorded, not
+        retried), anything else when the delivery failed for now (retried)."""
         ...
 
 
@@ -94,6 +99,10 @@ def deliver(deps: Deps, notifications: list[dict[str, Any]], known: list[dict[st
             n["status"] = deps.notifier.send(n)
             n["sent_at"] = iso(deps.now())
             n.pop("error", None)
+        except Undeliverable as exc:
+            n["status"], n["error"] = UNDELIVERABLE, f"{type(exc).__name__}: {exc}"[:500]
+            logger().warning("notification undeliverable as addressed; not retried",
+                             extra={"notification": n["id"], "error": n["error"]})
         except Exception as exc:
             n["status"], n["error"] = FAILED, f"{type(exc).__name__}: {exc}"[:500]
             failures.append(n["id"])

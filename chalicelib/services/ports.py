@@ -124,6 +124,12 @@ class ProcessedEvents(Protocol):
         ...
 
 
+class Undeliverable(Exception):
+    """A notification that can never be delivered as addressed (a landline given for SMS, an address SES
+    rejects, a sender not verified): retrying cannot help, so it is recorded as undeliverable and the event
+    is not retried. Anything else a notifier raises is taken as transient (throttling, timeouts, 5xx)."""
+
+
 class NotificationStore(Protocol):
     """Every notification sent, or that would have been sent (locally), so the API can list them.
 
@@ -140,6 +146,12 @@ class NotificationStore(Protocol):
 
     def for_unit(self, unit: str, limit: int) -> list[dict[str, Any]]:
         """A unit's latest notifications, newest first."""
+        ...
+
+    def unit_page(self, unit: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a unit's notifications (addressed to its leader, officers or desk, and its digests),
+        newest first, read with one Query; the cursor of the next page (signed for this unit's list) or None.
+        Raises InvalidInput naming `cursor` for a cursor not issued for this list."""
         ...
 
 

@@ -57,6 +57,16 @@ def list_notifications(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
     return {"code": code, "items": [notification_view(n) for n in deps.notifications.for_dossier(code)]}
 
 
+def list_unit_notifications(deps: Deps, actor: Actor, unit: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """What a unit's leader, officers and desk were told (the "internal" channel: deadlines, the daily digest),
+    newest first, one page. Who may list the unit's dossiers may read them."""
+    if deps.catalogue.tree().get(unit) is None:
+        raise NotFound(f"no unit {unit}")
+    check_may_list(actor, unit, deps.catalogue.tree())
+    items, next_cursor = deps.notifications.unit_page(unit, limit, cursor)
+    return {"unit": unit, "items": [notification_view(n) for n in items], "next_cursor": next_cursor}
+
+
 def notification_view(n: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": n["id"], "at": local(n.get("at")), "event_id": n.get("event_id"), "event_type": n.get("event_type"),

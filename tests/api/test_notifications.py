@@ -17,6 +17,7 @@ from chalicelib.services import bootstrap, deadlines
 from chalicelib.services.bootstrap import deps
 from chalicelib.services.consumers import dispatch
 from chalicelib.services.notifications import NotificationFailed
+from chalicelib.services.ports import Undeliverable
 from tests.api.helpers import CRIMINAL_RECORD, get, post, receive
 from tests.unit.calendars import vn
 from tests.units import CENTRE, JUSTICE
@@ -156,8 +157,9 @@ def test_the_aws_notifier_sends_email_through_ses_and_sms_through_sns_with_bound
     assert LocalNotifier().send(n) == "recorded"
     assert (e164("0912 345 678"), e164("+84912345678"), e164("84912345678")) == (
         "+84912345678", "+84912345678", "+84912345678")
-    with pytest.raises(ValueError):
-        e164("12345")
+    for bad in ("12345", "02438123456", "+842438123456", "+14155550100"):
+        with pytest.raises(Undeliverable):
+            e164(bad)
     config = AwsNotifier("a@b.vn", True)._client("sns").meta.config
     assert config.connect_timeout == 1.0 and config.read_timeout == 3.0
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 from datetime import datetime
 from typing import Any
@@ -16,13 +12,12 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from ...config import settings
 from ...domain.clock import iso
 from ...domain.dossier import Dossier, HistoryEntry
-from ...domain.errors import FieldProblem, InvalidInput, StaleVersion
-from ...services.forms import check_json
+from ...domain.errors import FieldProblem, StaleVersion
 from ...services.ports import DossierQuery, ItemTooLarge
 from ..idempotency import IdempotencyConflict
+from . import cursors
 from .models import CounterModel, DossierModel, HistoryModel, IdempotencyModel, OutboxModel, shard_of
 from .outbox import outbox_item
 
@@ -93,7 +88,9 @@ class DossierRepository:
             scan_index_forward=index is DossierModel.open_by_due,
         )
         items = [dict(item.summary) for item in results]
-        return items, _encode_cursor(results.last_evaluated_key, query) if len(items) >= query.limit else None
+        # A filter may leave fewer than `limit` items on a page while more exist: the cursor is DynamoDB's
+        # LastEvaluatedKey whenever it gives one (after the page is read), never a guess from the page's length.
+        return items, _encode_cursor(results.last_evaluated_key, query)
 
     def due_for_wake(self, now: datetime, limit: int) -> list[str]:
         """One Query per shard of the sparse wake-by-time index, keys only, up to `now`: what it reads is
@@ -237,48 +234,22 @@ def _filed_range(query: DossierQuery) -> tuple[str, str] | None:
     return low or "0", high or "~"
 
 
-# A cursor is DynamoDB's LastEvaluatedKey, signed together with the filters of the listing that produced it:
-# it cannot be forged, edited, or replayed on another unit's list or with other filters.
-_MAC_BYTES = 32
+# A cursor is DynamoDB's LastEvaluatedKey, signed together with the filters of the listing that produced it
+# (cursors.py): it cannot be forged, edited, or replayed on another unit's list or with other filters.
 _KEY_ATTRIBUTES = {"code", "filed_sk", "handling_unit", "receiving_unit", "unit_status", "unit_procedure",
                    "open_unit", "due_sk"}
 
 
 def _fingerprint(query: DossierQuery) -> bytes:
+    # The same bytes as before cursors.py existed: cursors already handed out stay valid.
     filters = [query.unit, query.view, query.status.value if query.status else None, query.procedure,
                iso(query.filed_from), iso(query.filed_to), query.overdue]
     return json.dumps(filters, separators=(",", ":")).encode()
 
 
-def _mac(query: DossierQuery, payload: bytes) -> bytes:
-    return hmac.new(settings().cursor_secret, _fingerprint(query) + b"\n" + payload, hashlib.sha256).digest()
-
-
 def _encode_cursor(key: dict[str, Any] | None, query: DossierQuery) -> str | None:
-    if not key:
-        return None
-    payload = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(_mac(query, payload) + payload).decode().rstrip("=")
+    return cursors.encode(key, _fingerprint(query))
 
 
 def _decode_cursor(query: DossierQuery) -> dict[str, Any] | None:
-    if not query.cursor:
-        return None
-    invalid = InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned for this list "
-                                                                     "and these filters")])
-    try:
-        raw = base64.urlsafe_b64decode((query.cursor + "=" * (-len(query.cursor) % 4)).encode())
-    except (binascii.Error, ValueError) as exc:
-        raise invalid from exc
-    mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
-    if len(mac) < _MAC_BYTES or not hmac.compare_digest(mac, _mac(query, payload)):
-        raise invalid
-    try:
-        key = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise invalid from exc
-    check_json(key, "cursor", max_depth=2)
-    if not isinstance(key, dict) or "code" not in key or not set(key) <= _KEY_ATTRIBUTES or not all(
-            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values()):
-        raise invalid
-    return key
+    return cursors.decode(query.cursor, _fingerprint(query), _KEY_ATTRIBUTES, "code")

@@ -216,6 +216,8 @@ class OutboxModel(Model):
     pending_sk = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute(null=True)
     expires = TTLAttribute(null=True)  # set once published
+    # Locally only (adapters/local_bus.py): a consumer that kept failing on this event; it was skipped.
+    failed = Utf8JSONAttribute(null=True)
 
     outbox_pending = OutboxPending()
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import cursors
 from .models import NotificationModel
+
+_UNIT_KEY = ("id", "unit", "at_sk")  # the by-unit index's LastEvaluatedKey
 
 
 class NotificationRepository:
@@ -24,3 +27,11 @@ class NotificationRepository:
     def for_unit(self, unit: str, limit: int) -> list[dict[str, Any]]:
         return [dict(item.data) for item in
                 NotificationModel.by_unit.query(unit, scan_index_forward=False, limit=limit)]
+
+    def unit_page(self, unit: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One Query on the by-unit index, newest first, and a cursor signed for this unit's list."""
+        listing = cursors.fingerprint("notifications-by-unit", unit)
+        results = NotificationModel.by_unit.query(unit, scan_index_forward=False, limit=limit,
+                                                  last_evaluated_key=cursors.decode(cursor, listing, _UNIT_KEY, "id"))
+        items = [dict(item.data) for item in results]
+        return items, cursors.encode(results.last_evaluated_key, listing)

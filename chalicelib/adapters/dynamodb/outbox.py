@@ -60,6 +60,15 @@ class OutboxRepository:
                 raise
             # Another relay marked it first: published at least once, which is all this records.
 
+    @staticmethod
+    def record_failure(event: DomainEvent, error: str, attempts: int) -> None:
+        """Locally, the dead-letter queue: `event` kept failing in a consumer and was skipped. The outbox item
+        keeps why (`failed`: when, the error, the attempts); an admin finds them with a Scan of the local outbox
+        table filtered on `attribute_exists(failed)`, besides the error line logged when it happened."""
+        now = datetime.fromtimestamp(int(time.time()), UTC)
+        OutboxModel(event.code, event.seq).update(actions=[OutboxModel.failed.set(
+            {"at": iso(now), "error": error[:1000], "attempts": attempts})])
+
     # The index orders a shard by time, not by seq. Two writes of one dossier by machines whose clocks
     # disagree, or a page cut between two events of a dossier, could show a later event without an earlier
     # pending one: such a dossier's pending events are read again from the table itself, in seq order.

@@ -1,0 +1,63 @@
+"""Signed cursors: a page's DynamoDB LastEvaluatedKey, signed together with the listing that produced it.
+
+A cursor cannot be forged, edited, or replayed on another list (another unit, other filters): its MAC covers a
+fingerprint of the listing's scope and filters, and its key may name only the attributes that listing's index
+uses, each a string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Collection
+from typing import Any
+
+from ...config import settings
+from ...domain.errors import FieldProblem, InvalidInput
+from ...services.forms import check_json
+
+_MAC_BYTES = 32
+
+
+def fingerprint(*scope: Any) -> bytes:
+    """The listing a cursor belongs to: its name, scope and filters, in a fixed order."""
+    return json.dumps(list(scope), separators=(",", ":"), default=str).encode()
+
+
+def _mac(listing: bytes, payload: bytes) -> bytes:
+    return hmac.new(settings().cursor_secret, listing + b"\n" + payload, hashlib.sha256).digest()
+
+
+def encode(key: dict[str, Any] | None, listing: bytes) -> str | None:
+    if not key:
+        return None
+    payload = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(_mac(listing, payload) + payload).decode().rstrip("=")
+
+
+def decode(cursor: str | None, listing: bytes, attributes: Collection[str], required: str) -> dict[str, Any] | None:
+    """The LastEvaluatedKey `cursor` carries; InvalidInput naming `cursor` when this API did not sign it for
+    this listing, or it names other attributes than `attributes` (which must include `required`)."""
+    if not cursor:
+        return None
+    invalid = InvalidInput("invalid cursor", [FieldProblem("cursor", "not a cursor this API returned for this list "
+                                                                     "and these filters")])
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+    except (binascii.Error, ValueError) as exc:
+        raise invalid from exc
+    mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
+    if len(mac) < _MAC_BYTES or not hmac.compare_digest(mac, _mac(listing, payload)):
+        raise invalid
+    try:
+        key = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise invalid from exc
+    check_json(key, "cursor", max_depth=2)
+    if not isinstance(key, dict) or required not in key or not set(key) <= set(attributes) or not all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values()):
+        raise invalid
+    return key
