@@ -419,8 +419,10 @@ def _operation(op: Operation) -> JSON:
                                          "content": {"application/json": {"schema": _ref(response)}}}}
     if response == "Dossier":
         # A dossier's code leads to everything that takes one (clients and stateful API tests follow these).
+        declared = {o.operation_id for o in OPERATIONS}
         links: JSON = {target: {"operationId": target, "parameters": {"code": "$response.body#/code"}}
-                       for target in ("get_dossier", "get_history", "act", "lookup")}
+                       for target in ("get_dossier", "get_history", "act", "lookup", "list_notifications")
+                       if target in declared}
         # Acting needs the version just read: the link carries it (withdraw is open to the receiving desk in
         # every open status, so a stateful test can always take this step).
         links["act"]["requestBody"] = {"action": "withdraw", "reason": "Công dân rút hồ sơ",
