@@ -58,6 +58,15 @@ class DossierStore(Protocol):
         (StaleVersion otherwise, and nothing is written)."""
         ...
 
+    def late_steps(self, unit: str, officer: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the steps flagged overdue at `unit` (held by `officer` when given), latest flagged first,
+        read with one Query: each the dossier's list summary when the step was flagged plus `late_steps` (that
+        one step: index, name, unit, officer, due_at, flagged_at). Written with the flag, in the dossier's
+        transaction, so a step stays listed under its unit after the dossier moves on. The cursor is signed for
+        this unit and officer (InvalidInput naming `cursor` otherwise)."""
+        ...
+
     def due_for_wake(self, now: datetime, limit: int) -> list[str]:
         """Codes of dossiers whose next wake (`Dossier.next_wake`) is at or before `now`, earliest first, at
         most `limit`. Reads only what is due (a sparse index), not every open dossier."""

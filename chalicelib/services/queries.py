@@ -79,21 +79,29 @@ def notification_view(n: dict[str, Any]) -> dict[str, Any]:
 
 def list_dossiers(deps: Deps, actor: Actor, query: DossierQuery, step_overdue: bool | None = None,
                   officer: str | None = None) -> dict[str, Any]:
-    """A unit's dossiers. With `step_overdue`, one page of the unit's list is narrowed to the dossiers that have
-    (true) or have not (false) a step flagged overdue at the unit, held by `officer` when given: the step, its
-    unit and its officer are who the lateness is attributed to. Such a page may be shorter than `limit`."""
+    """A unit's dossiers. With `step_overdue=true`, the steps flagged overdue at the unit (held by `officer`
+    when given), latest flagged first, one item per late step: the step, its unit and its officer are who the
+    lateness is attributed to, so it stays listed there after the dossier moves on. Read with one Query from
+    the late steps recorded with each flag; the item's dossier fields are as they were when the step was flagged.
+    With `step_overdue=false`, one page of the unit's list narrowed to dossiers without a step flagged overdue
+    at the unit (such a page may be shorter than `limit`: follow the cursor)."""
     deps.catalogue.unit(query.unit)
     check_may_list(actor, query.unit, deps.catalogue.tree())
     now: datetime = deps.now()
+    if step_overdue is True:
+        items, cursor = deps.dossiers.late_steps(query.unit, officer, query.limit, query.cursor)
+        return {"items": [{**summary_view(item, now), "late_steps": [
+            {**step, "due_at": local(step.get("due_at")), "flagged_at": local(step.get("flagged_at"))}
+            for step in item.get("late_steps", [])]} for item in items], "next_cursor": cursor}
     items, cursor = deps.dossiers.search(query, now)
     if step_overdue is None:
         return {"items": [summary_view(i, now) for i in items], "next_cursor": cursor}
     out = []
     for item in items:
         dossier = deps.dossiers.get(item["code"])
-        late = _late_steps(dossier, query.unit if query.view == "handling" else None, officer) if dossier else []
-        if bool(late) == step_overdue:
-            out.append({**summary_view(item, now), "late_steps": late})
+        late = _late_steps(dossier, query.unit if query.view == "handling" else None, None) if dossier else []
+        if not late:
+            out.append({**summary_view(item, now), "late_steps": []})
     return {"items": out, "next_cursor": cursor}
 
 

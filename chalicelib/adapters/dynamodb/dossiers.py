@@ -15,10 +15,19 @@ from pynamodb.transactions import TransactWrite
 from ...domain.clock import iso
 from ...domain.dossier import Dossier, HistoryEntry
 from ...domain.errors import FieldProblem, StaleVersion
+from ...domain.events import STEP_OVERDUE, DomainEvent
 from ...services.ports import DossierQuery, ItemTooLarge
 from ..idempotency import IdempotencyConflict
 from . import cursors
-from .models import CounterModel, DossierModel, HistoryModel, IdempotencyModel, OutboxModel, shard_of
+from .models import (
+    CounterModel,
+    DossierModel,
+    HistoryModel,
+    IdempotencyModel,
+    LateStepModel,
+    OutboxModel,
+    shard_of,
+)
 from .outbox import outbox_item
 
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -87,10 +96,29 @@ class DossierRepository:
             # Due-time lists show the most overdue first; filed-time lists the newest first.
             scan_index_forward=index is DossierModel.open_by_due,
         )
-        items = [dict(item.summary) for item in results]
-        # A filter may leave fewer than `limit` items on a page while more exist: the cursor is DynamoDB's
-        # LastEvaluatedKey whenever it gives one (after the page is read), never a guess from the page's length.
-        return items, _encode_cursor(results.last_evaluated_key, query)
+        # Exactly one request: DynamoDB reads up to `limit` items of the index, the filters narrow them, and its
+        # LastEvaluatedKey (whenever it gives one) is the cursor, even when the filters left fewer than `limit`
+        # items or none. (PynamoDB's iterator would keep requesting pages until `limit` items passed the filters:
+        # a filter that matches little would read the unit's whole partition in one API call.)
+        page = next(results.page_iter)
+        items = [dict(DossierModel.from_raw_data(raw).summary) for raw in page.get("Items", [])]
+        return items, _encode_cursor(results.page_iter.last_evaluated_key, query)
+
+    def late_steps(self, unit: str, officer: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One Query: the steps flagged overdue at `unit` (held by `officer` when given), latest flagged first."""
+        listing = cursors.fingerprint("late-steps", unit, officer)
+        if officer is None:
+            results = LateStepModel.query(unit, scan_index_forward=False, limit=limit,
+                                          last_evaluated_key=cursors.decode(cursor, listing, _LATE_KEY, "unit"))
+        else:
+            results = LateStepModel.by_officer.query(
+                f"{unit}#{officer}", scan_index_forward=False, limit=limit,
+                last_evaluated_key=cursors.decode(cursor, listing, (*_LATE_KEY, "officer_key"), "unit"))
+        items = [{**dict(step.summary), "late_steps": [{
+            "index": int(step.index), "name": step.name, "unit": step.unit, "officer": step.officer,
+            "due_at": step.due_at, "flagged_at": step.flagged_at}]} for step in results]
+        return items, cursors.encode(results.last_evaluated_key, listing)
 
     def due_for_wake(self, now: datetime, limit: int) -> list[str]:
         """One Query per shard of the sparse wake-by-time index, keys only, up to `now`: what it reads is
@@ -121,11 +149,14 @@ class DossierRepository:
 
     def _write(self, dossier: Dossier, entry: HistoryEntry | None, condition: Condition,
                claim: tuple[str, str] | None, limit: int) -> None:
-        # The events ride in the dossier's own transaction: they exist exactly when the change does.
-        events = [outbox_item(e) for e in dossier.take_events()]
+        # The events ride in the dossier's own transaction: they exist exactly when the change does. So does
+        # each late step a `dossier.step_overdue` event records, listed under the step's unit from then on.
+        taken = dossier.take_events()
+        events = [outbox_item(e) for e in taken]
         item = _to_model(dossier)
+        late = [_late_step(e, item.summary) for e in taken if e.type == STEP_OVERDUE]
         history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()) if entry is not None else None
-        _check_size([item, *([history] if history else []), *events], limit)
+        _check_size([item, *([history] if history else []), *events, *late], limit)
         try:
             with TransactWrite(connection=self._conn()) as transaction:
                 transaction.save(item, condition=condition)
@@ -136,6 +167,8 @@ class DossierRepository:
                                      condition=IdempotencyModel.id.does_not_exist())
                 for event in events:
                     transaction.save(event, condition=OutboxModel.seq.does_not_exist())
+                for step in late:
+                    transaction.save(step)  # keyed by flag instant, dossier and step: a replay writes the same
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
             at = 1 + (history is not None)  # the claim's place in the transaction
@@ -223,6 +256,21 @@ def _to_model(dossier: Dossier) -> DossierModel:
         summary=summary(dossier),
         body=dossier.as_dict(),
     )
+
+
+_LATE_KEY = ("unit", "sk")
+
+
+def _late_step(event: DomainEvent, summary_: dict[str, Any]) -> LateStepModel:
+    step = event.data.get("step") or {}
+    index = int(step.get("index", 0))
+    unit = str(event.data.get("unit") or step.get("unit"))
+    officer = event.data.get("officer")
+    flagged_at = iso(event.at) or ""
+    return LateStepModel(unit, f"{flagged_at}#{event.code}#{index:03d}", code=event.code, index=index,
+                         name=str(step.get("name") or ""), officer=officer,
+                         officer_key=f"{unit}#{officer}" if officer else None, due_at=step.get("due_at"),
+                         flagged_at=flagged_at, summary=summary_)
 
 
 def _filed_range(query: DossierQuery) -> tuple[str, str] | None:

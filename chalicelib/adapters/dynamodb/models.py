@@ -235,6 +235,40 @@ class ProcessedModel(Model):
     expires = TTLAttribute()  # far beyond any redelivery of the event
 
 
+class LateStepsByOfficer(GlobalSecondaryIndex):
+    """Sparse: a late step held by an officer, listed by `<unit>#<officer>` (who the lateness is attributed to)."""
+
+    class Meta:
+        index_name = "by-officer"
+        projection = AllProjection()
+
+    officer_key = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class LateStepModel(Model):
+    """A step flagged overdue (Decree 61/2018 Art 19: the unit and officer at fault are named), keyed by the
+    step's unit: written in the transaction that records the flag, never rewritten. It stays listed under that
+    unit whatever the dossier does next (moves to another unit, is resolved)."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-late-steps"
+        billing_mode = "PAY_PER_REQUEST"
+
+    unit = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # <flagged_at>#<code>#<step index, 3 digits>
+    code = UnicodeAttribute()
+    index = NumberAttribute()
+    name = UnicodeAttribute()
+    officer = UnicodeAttribute(null=True)
+    officer_key = UnicodeAttribute(null=True)  # <unit>#<officer>, only when an officer held the step
+    due_at = UnicodeAttribute(null=True)
+    flagged_at = UnicodeAttribute()
+    summary = Utf8JSONAttribute()  # the dossier's list summary when the step was flagged
+
+    by_officer = LateStepsByOfficer()
+
+
 class NotificationsByDossier(GlobalSecondaryIndex):
     class Meta:
         index_name = "by-dossier"
@@ -271,7 +305,7 @@ class NotificationModel(Model):
 
 
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
-                                       OutboxModel, ProcessedModel, NotificationModel)
+                                       OutboxModel, ProcessedModel, NotificationModel, LateStepModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {
