@@ -12,6 +12,13 @@ from collections.abc import Iterable
 from .catalogue import UnitTree
 from .dossier import Actor, Dossier
 from .errors import Forbidden
+from .lifecycle import Action
+
+# The processing agency's acts on the step in hand (assign, complete, resolve, refuse, ask for the fee,
+# apologise for its lateness: Decree 61/2018 Art 19 has the agency that is late apologise): only the officers
+# of the step's unit (or its successor's, or a leader above) do them. The receiving desk acts on the others.
+STEP_ACTIONS = frozenset({Action.ASSIGN, Action.COMPLETE_STEP, Action.RESOLVE, Action.REFUSE,
+                          Action.REQUEST_PAYMENT, Action.APOLOGIZE})
 
 
 def covers(actor: Actor, unit_id: str, tree: UnitTree) -> bool:
@@ -32,11 +39,18 @@ def may_read(actor: Actor, dossier: Dossier, tree: UnitTree) -> bool:
     return _covers_any(actor, dossier.units_involved, tree)
 
 
-def check_may_act(actor: Actor, dossier: Dossier, tree: UnitTree) -> None:
-    """Officers act on dossiers received by their unit or whose current step is their unit's."""
-    if _covers_any(actor, (dossier.receiving_unit, dossier.handling_unit), tree):
-        return
-    raise Forbidden(f"dossier {dossier.code} is handled by another unit")
+def check_may_act(actor: Actor, dossier: Dossier, tree: UnitTree, action: Action | None = None) -> None:
+    """Officers act on dossiers received by their unit or whose current step is their unit's; a step action
+    (`STEP_ACTIONS`) needs the current step's unit itself: the receiving centre does not sign for the agency
+    whose step it is (Decree 61/2018 Art 18: each agency answers for its own part of a liên thông dossier)."""
+    if not _covers_any(actor, (dossier.receiving_unit, dossier.handling_unit), tree):
+        raise Forbidden(f"dossier {dossier.code} is handled by another unit")
+    if action in STEP_ACTIONS and dossier.steps:
+        step = dossier.steps[dossier.current_step]
+        if not covers(actor, step.unit, tree):
+            raise Forbidden(f"action {action.value}: the current step {step.name!r} belongs to unit {step.unit}; "
+                            f"only its officers, its successor's or a leader above it may act on it "
+                            f"(you act for {actor.unit})")
 
 
 def check_may_list(actor: Actor, unit_id: str, tree: UnitTree) -> None:

@@ -27,14 +27,14 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any])
     dossier = deps.dossiers.get(code, consistent=True)
     if dossier is None:
         raise NotFound(f"no dossier {code}")
-    check_may_act(actor, dossier, deps.catalogue.tree())
+    action = Action(request["action"])
+    check_may_act(actor, dossier, deps.catalogue.tree(), action)
     expected = int(request["version"])
     if expected != dossier.version:
         raise StaleVersion(f"version {expected} is stale: the dossier is at version {dossier.version}",
                            dossier.version)
     now = deps.now()
     calendars = unit_calendars(deps, deps.catalogue.procedure(dossier.procedure_code, dossier.procedure_version))
-    action = Action(request["action"])
     entry = dossier.act(action, actor, now, calendars, request, watch=deps.watch)
     deps.dossiers.save(dossier, entry, expected)
     logger().info("dossier action", extra={

@@ -103,6 +103,40 @@ def test_stale_version_forbidden_action_and_other_unit(client, auth):
     assert status == 403
 
 
+def test_the_receiving_centre_does_not_act_on_the_agencys_steps(client, auth):
+    """The centre received the dossier; its steps are the Department of Justice's: the centre's leader may
+    neither take nor sign them (assign, complete, resolve, refuse, ask for the fee, apologise)."""
+    code = receive(client, auth)["code"]
+    path = f"/v1/dossiers/{code}/actions"
+    centre_leader = auth(CENTRE, "leader", "processor", sub="gd.trung")
+    for body in ({"action": "assign", "officer": "gd.trung"}, {"action": "request_payment"},
+                 {"action": "refuse", "reasons": ["Không đủ điều kiện"]},
+                 {"action": "apologize", "reason": "x", "new_appointment_at": "2026-04-10T09:00:00+07:00"}):
+        status, data = post(client, path, centre_leader, {**body, "version": 1})
+        assert status == 403, (body, data)
+        assert JUSTICE in data["error"]["message"] and "current step" in data["error"]["message"]
+    status, data = post(client, path, auth(JUSTICE, "processor", sub="cv.binh"), {"action": "assign", "version": 1})
+    assert status == 200, data
+    status, data = post(client, path, auth(JUSTICE, "processor", sub="cv.binh"),
+                        {"action": "complete_step", "version": data["version"]})
+    assert status == 200 and data["steps"][data["current_step"]]["role"] == "leader", data
+    version = data["version"]
+    for body in ({"action": "resolve", "result": {"summary": "Phiếu LLTP do Trung tâm ký"}},
+                 {"action": "complete_step"}):
+        status, data = post(client, path, centre_leader, {**body, "version": version})
+        assert status == 403 and JUSTICE in data["error"]["message"], (body, data)
+    # A processor of the agency may not refuse at its leader's signing step either.
+    status, data = post(client, path, auth(JUSTICE, "processor"), {"action": "refuse", "version": version,
+                                                                    "reasons": ["Không đủ điều kiện"]})
+    assert status == 403 and "leader" in data["error"]["message"], data
+    # The desk's own acts stay the centre's; a leader above the agency signs.
+    status, data = post(client, path, auth(PROVINCE, "leader", sub="ct.tinh"),
+                        {"action": "resolve", "version": version, "result": {"summary": "Phiếu LLTP số 1"}})
+    assert status == 200 and data["status"] == "resolved", data
+    status, data = post(client, path, auth(CENTRE, "desk"), {"action": "return_result", "version": data["version"]})
+    assert status == 200, data
+
+
 def test_leaders_see_their_subtree_and_admins_everything(client, auth):
     code = receive(client, auth)["code"]
     assert get(client, f"/v1/dossiers/{code}", auth(PROVINCE, "leader"))[0] == 200
