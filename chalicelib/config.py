@@ -55,7 +55,9 @@ class Settings:
     db_max_retries: int
     retry_after_seconds: int
     # Deadlines (issue 6): the due-soon warning and the online intake deadline, in working hours.
-    due_soon_hours: float = 8.0
+    # 16 (2 working days): a warned leader still has a working day to apologise in time (the apology is due
+    # at least 1 working day before the due time, Decree 61/2018 Art 19); see domain.deadlines.WatchSettings.
+    due_soon_hours: float = 16.0
     intake_deadline_hours: float = 8.0
     event_bus: str = ""  # "": the local in-process bus; else the EventBridge bus the relay publishes to
     timer_state_machine_arn: str = ""  # "": no Step Functions timers (locally the sweep wakes dossiers)
@@ -125,7 +127,7 @@ def load(env: Mapping[str, str]) -> Settings:
         db_read_timeout=_number(env, "MOTCUA_DB_READ_TIMEOUT", float, 2.0, 0.1, 10.0),
         db_max_retries=_number(env, "MOTCUA_DB_MAX_RETRIES", int, 1, 0, 5),
         retry_after_seconds=_number(env, "MOTCUA_RETRY_AFTER", int, 5, 1, 3600),
-        due_soon_hours=_number(env, "MOTCUA_DUE_SOON_HOURS", float, 8.0, 0.0, 8760.0),
+        due_soon_hours=_number(env, "MOTCUA_DUE_SOON_HOURS", float, 16.0, 0.0, 8760.0),
         intake_deadline_hours=_number(env, "MOTCUA_INTAKE_DEADLINE_HOURS", float, 8.0, 0.0, 8760.0),
         event_bus=_matching(env, "MOTCUA_EVENT_BUS", _BUS, "an EventBridge bus name or ARN"),
         timer_state_machine_arn=_matching(env, "MOTCUA_TIMER_STATE_MACHINE_ARN", _STATE_MACHINE,

@@ -19,6 +19,9 @@ OVERDUE = "overdue"
 STEP_OVERDUE = "step_overdue"
 INTAKE_OVERDUE = "intake_overdue"
 SUPPLEMENT_OVERDUE = "supplement_overdue"
+# Warnings that retire when their instant moves, so the new instant warns once (Dossier.rearm). The other
+# flags (overdue, a step's, the intake's) record a lateness that happened: they never retire.
+RETIRING = frozenset({DUE_SOON, SUPPLEMENT_OVERDUE})
 
 # A deadline is missed once its instant has passed (a dossier resolved at its due time is on time,
 # domain.clock.classify): the overdue watches fire one second after the due time.
@@ -30,13 +33,15 @@ _MAX_DAYS_BACK = 3660
 class WatchSettings:
     """How far ahead the province is warned, and how long an online submission may wait at the desk.
 
-    `due_soon_working_hours`: 8 (1 working day) by default, the latest moment the law lets the agency
-    apologise and give a new appointment (Decree 61/2018 Art 19; form 04 of Circular 01/2018).
+    `due_soon_working_hours`: 16 (2 working days) by default. The law has the agency apologise and give a new
+    appointment no later than 1 working day before the due time (Decree 61/2018 Art 19; form 04 of Circular
+    01/2018): a warning 1 working day ahead would fire at that last legal moment, and no apology made after it
+    could be timely. Two working days leave the warned leader a working day to apologise in time.
     `intake_working_hours`: an online submission neither accepted nor refused within this is flagged
     (the province's intake deadline; Decree 61/2018 Art 15 has the desk check a submission promptly).
     """
 
-    due_soon_working_hours: float = 8
+    due_soon_working_hours: float = 16
     intake_working_hours: float = 8
 
     def __post_init__(self) -> None:

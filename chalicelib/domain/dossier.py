@@ -217,6 +217,9 @@ class Dossier:
     flags: dict[str, str] = field(default_factory=dict)  # deadline flag -> when it was recorded (ISO Z)
     watch: dict[str, str] = field(default_factory=dict)  # deadline flag -> the instant it fires (ISO Z)
     watch_generation: int = 0  # bumped whenever `watch` changes: a timer of an older generation does nothing
+    # Flags retired when the instant they were recorded for moved (a pause, a restart, the apology's new date),
+    # oldest first: {flag, watched_at, recorded_at, retired_at (the generation that retired it)}.
+    flag_history: list[dict[str, Any]] = field(default_factory=list)
     # Events of the change being made, not yet written: the repository takes them with the dossier.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -420,6 +423,9 @@ class Dossier:
         return self._close_with_result(calendars, at, {"kind": "approved", **result})
 
     def _on_refuse(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        # The refusal closes the current step: it is signed by that step's role (a leader's signature stays a
+        # leader's, as for resolve).
+        self._check_step_role(actor, self.steps[self.current_step], Action.REFUSE)
         reasons = _required_list(payload, "reasons")
         return self._close_with_result(calendars, at, {"kind": "refused", "reasons": reasons})
 
@@ -435,8 +441,14 @@ class Dossier:
 
     def _on_apologize(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         """Form 04 (Circular 01/2018): the agency that will be late apologises with a reason and a new
-        appointment, no later than 1 working day before the due time (Decree 61/2018 Art 19); a dossier is
-        rescheduled only once. Lateness is judged against the new appointment from then on."""
+        appointment, no later than 1 working day before the due time (Decree 61/2018 Art 19; Circular 01/2018
+        Art 9); a dossier is rescheduled only once.
+
+        An apology issued before the old due time reschedules the judgement: the dossier is judged against the
+        new appointment. One issued after it is still recorded (the letter and the new appointment are the
+        agency's duty even when late), but the lateness already happened and is not cancelled: the `overdue`
+        flag stays and the outcome is judged against the old due time (`_apologised_late`). `timely` (at least one
+        working day before the old due time) is recorded for the statistics either way."""
         if self.apology is not None:
             raise ActionNotAllowed(
                 f"dossier {self.code} was already rescheduled on {self.apology['issued_at']}: an apology with a new "
@@ -460,13 +472,15 @@ class Dossier:
                                       f"{calendar.local(calendar.next_working_instant(new_appointment)).isoformat()}")])
         one_day = timedelta(hours=calendar.settings.hours_per_day)
         timely = calendar.working_between(at, old_due) >= one_day
+        already_late = at > old_due
         clock.reschedule(calendar, at, new_appointment, "apology")
         previous = self.appointment_at
         self.appointment_at = new_appointment
         self.appointments.append({"appointment_at": iso(new_appointment), "given_at": iso(at), "reason": "apology"})
         self.rescheduled = True
-        # The warnings were about the old date: they are kept with the apology and watch the new one.
-        earlier = {k: self.flags.pop(k) for k in (dl.DUE_SOON, dl.OVERDUE) if k in self.flags}
+        # The warnings about the old date, as they stood: the re-arm that follows moves the due-soon one to the
+        # flag history so the new date warns once (an overdue flag stays: the lateness happened).
+        earlier = {k: self.flags[k] for k in (dl.DUE_SOON, dl.OVERDUE) if k in self.flags}
         self.apology = {
             "form": "04", "reason": reason, "previous_appointment_at": iso(previous), "previous_due_at": iso(old_due),
             "new_appointment_at": iso(new_appointment), "issued_at": iso(at), "issued_by": actor.subject,
@@ -474,7 +488,8 @@ class Dossier:
             "flags_before": earlier,
         }
         return {"form": "04", "reason": reason, "previous_appointment_at": iso(previous),
-                "appointment_at": iso(new_appointment), "appointment_changed": True, "timely": timely}
+                "appointment_at": iso(new_appointment), "appointment_changed": True, "timely": timely,
+                "late_apology": already_late}
 
     # --- helpers ----------------------------------------------------------------------------
     def _legal_clock(self, action: Action) -> Clock:
@@ -571,12 +586,23 @@ class Dossier:
         return {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
 
     def _timeliness(self, calendar: WorkingCalendar, finished: datetime) -> str | None:
-        """Early / on time / late against the appointment the applicant holds (never later than the due time)."""
+        """Early / on time / late against the appointment the applicant holds (never later than the due time).
+        After an apology issued past the old due time, against that old due time: the lateness stands."""
         clock = self.clock
+        if self._apologised_late:
+            return classify(calendar, finished, parse_iso((self.apology or {})["previous_due_at"])).value
         candidates = [d for d in (self.appointment_at, clock.last_due_at if clock else None) if d is not None]
         if not candidates:
             return None
         return classify(calendar, finished, min(candidates)).value
+
+    @property
+    def _apologised_late(self) -> bool:
+        """Whether the apology came after the old due time: the lateness it could not prevent stands."""
+        apology = self.apology
+        if apology is None or not apology.get("previous_due_at") or not apology.get("issued_at"):
+            return False
+        return parse_iso(apology["issued_at"]) > parse_iso(apology["previous_due_at"])
 
     def _end(self, calendars: CalendarFor, at: datetime, reason: str, why: str) -> dict:
         if self.clock is not None and self.clock.state is not ClockState.STOPPED:
@@ -701,9 +727,27 @@ class Dossier:
             watched[dl.SUPPLEMENT_OVERDUE] = _z(dl.period_end(calendar, requested, self.supplement_period))
         if watched == self.watch:
             return False
+        self._retire_flags(watched, open_work)
         self.watch = watched
         self.watch_generation += 1
         return True
+
+    def _retire_flags(self, watched: dict[str, str], open_work: bool) -> None:
+        """Move to `flag_history` the warnings whose instant moved, so the new instant fires once.
+
+        A flag for an instant that did not change stays (it never fires twice for one instant). A due-soon or
+        supplement flag retires when its instant moves or stops being watched on an open dossier (a pause, a
+        resume, a second supplement period, the apology's new date); on a closed one the flags stay as they were.
+        Overdue flags (the dossier's, a step's, the intake's) never retire: lateness that happened is not
+        cancelled (`dl.RETIRING`)."""
+        for name in list(self.flags):
+            if name not in dl.RETIRING:
+                continue
+            old, new = self.watch.get(name), watched.get(name)
+            if old is None or old == new or (new is None and not open_work):
+                continue
+            self.flag_history.append({"flag": name, "watched_at": old, "recorded_at": self.flags.pop(name),
+                                      "retired_generation": self.watch_generation + 1})
 
     @property
     def next_wake(self) -> datetime | None:
@@ -844,6 +888,7 @@ class Dossier:
             "flags": self.flags,
             "watch": self.watch,
             "watch_generation": self.watch_generation,
+            "flag_history": self.flag_history,
         }
 
     @classmethod
@@ -875,6 +920,7 @@ class Dossier:
             rescheduled=bool(d.get("rescheduled", False)), apology=d.get("apology"),
             event_count=int(d.get("event_count", 0)), flags=dict(d.get("flags") or {}),
             watch=dict(d.get("watch") or {}), watch_generation=int(d.get("watch_generation", 0)),
+            flag_history=list(d.get("flag_history") or []),
         )
 
 

@@ -30,7 +30,7 @@ def test_a_leader_apologises_once_and_the_applicant_sees_the_new_appointment(aut
         assert answer["appointment_at"] == answer["due_at"] == "2026-04-03T09:00:00+07:00"
         assert answer["rescheduled"] is True and answer["apology"]["timely"] is True
         assert answer["apology"]["previous_appointment_at"] == "2026-03-30T09:00:00+07:00"
-        assert answer["watch"]["due_soon"] == "2026-04-02T09:00:00+07:00"
+        assert answer["watch"]["due_soon"] == "2026-04-01T09:00:00+07:00"  # two working days before the new date
         letter = answer["apology_letter"]  # form 04, handed to the applicant with the change
         assert letter["form"] == "04" and letter["title"] == "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
         assert letter["new_appointment_at"] == "2026-04-03T09:00:00+07:00" and letter["addressee"] == "Nguyễn Văn An"

@@ -45,11 +45,15 @@ def test_a_timely_apology_moves_the_appointment_the_due_time_and_the_watch():
     assert dossier.apology["issued_by"] == "ld.cuong" and dossier.apology["reason"].startswith("Cần xác minh")
     assert [a["reason"] for a in dossier.appointments] == ["received", "apology"]  # the old one is kept
     assert dossier.clock.entries[-1].event == "reschedule"
-    events = dossier.take_events()
-    assert [e.type for e in events] == [ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED]
-    assert events[0].data["timely"] is True and events[1].data["reason"] == "apology"
-    assert events[1].data["dossier"]["rescheduled"] is True
-    assert dossier.watch["due_soon"] == "2026-04-02T02:00:00Z" and dossier.watch["overdue"] == "2026-04-03T02:00:01Z"
+    events = dossier.take_events()  # the warning (two working days ahead) is recorded first, then the apology
+    assert [e.type for e in events] == [ev.DUE_SOON, ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED]
+    assert events[1].data["timely"] is True and events[2].data["reason"] == "apology"
+    assert events[2].data["dossier"]["rescheduled"] is True
+    assert dossier.watch["due_soon"] == "2026-04-01T02:00:00Z" and dossier.watch["overdue"] == "2026-04-03T02:00:01Z"
+    # The warning about the old date moved to the history: the new date warns once.
+    assert "due_soon" not in dossier.flags and dossier.apology["flags_before"] == {"due_soon": "2026-03-26T02:00:00Z"}
+    assert [h["flag"] for h in dossier.flag_history] == ["due_soon"]
+    assert dossier.flag_history[0]["watched_at"] == "2026-03-26T02:00:00Z"
     dossier.wake(vn(2026, 3, 30, 9) + SECOND)  # the old due time passes: not overdue any more
     assert "overdue" not in dossier.flags
 
@@ -64,7 +68,7 @@ def test_an_apology_is_given_once():
     assert dossier.appointment_at == vn(2026, 4, 3, 9)
 
 
-def test_a_late_apology_is_recorded_as_such_and_the_warnings_watch_the_new_date():
+def test_a_late_apology_is_recorded_but_the_lateness_stands():
     dossier = received()
     dossier.wake(vn(2026, 3, 30, 9) + SECOND)  # due soon, overdue (and the step) are flagged
     assert {"due_soon", "overdue"} <= set(dossier.flags)
@@ -72,10 +76,13 @@ def test_a_late_apology_is_recorded_as_such_and_the_warnings_watch_the_new_date(
     apologize(dossier, vn(2026, 3, 30, 14), vn(2026, 4, 6, 14))
     assert dossier.apology["timely"] is False
     assert set(dossier.apology["flags_before"]) == {"due_soon", "overdue"}
-    assert "overdue" not in dossier.flags and "step_overdue:0" in dossier.flags  # the step stays late
+    # Issued after the old due time: the lateness happened and stays (the dossier and its step); the letter and
+    # the new appointment are recorded, and the warning watches the new date once.
+    assert {"overdue", "step_overdue:0"} <= set(dossier.flags) and "due_soon" not in dossier.flags
+    assert dossier.appointment_at == vn(2026, 4, 6, 14)
     dossier.take_events()
     dossier.wake(vn(2026, 4, 6, 14) + SECOND)
-    assert [e.type for e in dossier.take_events()] == [ev.DUE_SOON, ev.OVERDUE]
+    assert [e.type for e in dossier.take_events()] == [ev.DUE_SOON]  # overdue is not told twice
 
 
 def test_lateness_is_judged_against_the_new_appointment():

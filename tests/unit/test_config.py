@@ -97,7 +97,7 @@ def test_an_unusable_deadline_notifier_or_clock_setting_is_named(env, named):
 
 def test_deadline_and_notifier_settings_load_with_their_defaults_and_from_aws_values():
     local = load({})
-    assert (local.due_soon_hours, local.intake_deadline_hours) == (8.0, 8.0)
+    assert (local.due_soon_hours, local.intake_deadline_hours) == (16.0, 8.0)  # 2 working days: time to apologise
     assert local.event_bus == local.timer_state_machine_arn == "" and local.clock is None
     assert (local.notifier, local.sms_enabled) == ("local", False)
     aws = load({**AWS, "MOTCUA_DUE_SOON_HOURS": "16", "MOTCUA_INTAKE_DEADLINE_HOURS": "4",

@@ -52,11 +52,11 @@ def test_desk_intake_emits_received_and_the_first_step_and_arms_the_watch():
     snapshot = events[1].data["dossier"]
     assert tuple(snapshot) == SNAPSHOT_FIELDS and snapshot["status"] == "received" and snapshot["national_code"] == 2
     assert snapshot["due_at"] == "2026-03-30T02:00:00Z"  # 10 working days from Mon 16 Mar 09:00
-    # Due soon one working day before the due time; overdue the second after it; the step on its own.
-    assert dossier.watch == {"due_soon": "2026-03-27T02:00:00Z", "overdue": "2026-03-30T02:00:01Z",
+    # Due soon two working days before the due time; overdue the second after it; the step on its own.
+    assert dossier.watch == {"due_soon": "2026-03-26T02:00:00Z", "overdue": "2026-03-30T02:00:01Z",
                              "step_overdue:0": "2026-03-26T02:00:01Z"}
     assert dossier.watch_generation == 1
-    assert dossier.next_wake == datetime(2026, 3, 26, 2, 0, 1, tzinfo=UTC)
+    assert dossier.next_wake == datetime(2026, 3, 26, 2, 0, tzinfo=UTC)  # the warning, a second before the step
 
 
 def test_every_event_type_is_listed_once():
@@ -66,15 +66,18 @@ def test_every_event_type_is_listed_once():
 def test_wake_records_each_deadline_once_and_bumps_the_version():
     dossier, _ = receive()
     dossier.take_events()
-    assert dossier.wake(vn(2026, 3, 26, 9)) is False  # the step is due at 09:00, late only after it
+    assert dossier.wake(vn(2026, 3, 26, 8, 59, 59)) is False
+    assert dossier.wake(vn(2026, 3, 26, 9)) is True  # due soon; the step is due at 09:00, late only after it
+    assert dossier.version == 2 and set(dossier.flags) == {"due_soon"}
+    assert [e.type for e in dossier.take_events()] == [ev.DUE_SOON]
     assert dossier.wake(vn(2026, 3, 26, 9, 0, 1)) is True
-    assert dossier.version == 2 and set(dossier.flags) == {"step_overdue:0"}
+    assert dossier.version == 3 and set(dossier.flags) == {"due_soon", "step_overdue:0"}
     [late] = dossier.take_events()
-    assert late.type == ev.STEP_OVERDUE and late.version == 2 and late.data["step"]["index"] == 0
-    assert dossier.wake(vn(2026, 3, 26, 12)) is False and dossier.version == 2
-    assert dossier.next_wake == datetime(2026, 3, 27, 2, 0, tzinfo=UTC)
-    assert dossier.wake(vn(2026, 4, 1, 9)) is True  # a sweep catching up records both, in order
-    assert [e.type for e in dossier.take_events()] == [ev.DUE_SOON, ev.OVERDUE]
+    assert late.type == ev.STEP_OVERDUE and late.version == 3 and late.data["step"]["index"] == 0
+    assert dossier.wake(vn(2026, 3, 26, 12)) is False and dossier.version == 3
+    assert dossier.next_wake == datetime(2026, 3, 30, 2, 0, 1, tzinfo=UTC)
+    assert dossier.wake(vn(2026, 4, 1, 9)) is True  # a sweep catching up records it
+    assert [e.type for e in dossier.take_events()] == [ev.OVERDUE]
     assert dossier.flags["overdue"] == "2026-04-01T02:00:00Z" and dossier.next_wake is None
     assert dossier.wake(vn(2026, 4, 2, 9)) is False
 

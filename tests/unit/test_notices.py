@@ -54,12 +54,12 @@ def test_every_deadline_event_renders_from_its_own_data():
     dossier.take_events()
     dossier.wake(vn(2026, 3, 30, 9, 0, 1))
     events = dossier.take_events()
-    assert [e.type for e in events] == [ev.STEP_OVERDUE, ev.DUE_SOON, ev.OVERDUE]
-    for event, template in zip(events, ("step_overdue", "due_soon", "overdue"), strict=True):
+    assert [e.type for e in events] == [ev.DUE_SOON, ev.STEP_OVERDUE, ev.OVERDUE]  # in the order of their instants
+    for event, template in zip(events, ("due_soon", "step_overdue", "overdue"), strict=True):
         context = context_from_event(event, NAMES.__getitem__, procedure_name="Cấp Phiếu lý lịch tư pháp")
         subject, body = render(template, context)
         assert dossier.code in subject and "Cấp Phiếu lý lịch tư pháp" in body
-    step_subject, step_body = render("step_overdue", context_from_event(events[0], NAMES.__getitem__, "LLTP"))
+    step_subject, step_body = render("step_overdue", context_from_event(events[1], NAMES.__getitem__, "LLTP"))
     assert "tại Sở Tư pháp tỉnh Thanh Hóa" in step_body and "Cán bộ xử lý: cv.binh" in step_body
     assert "09 giờ 00 phút, ngày 26 tháng 3 năm 2026" in step_body  # the step's own due time, local
     _, overdue = render("overdue", context_from_event(events[2], NAMES.__getitem__, "LLTP"))
@@ -71,7 +71,8 @@ def test_the_apology_and_the_new_appointment_render_for_the_applicant():
     dossier.take_events()
     dossier.act(Action.APOLOGIZE, LEADER, vn(2026, 3, 26, 9), CALENDAR,
                 {"reason": "Cần xác minh thêm", "new_appointment_at": iso(vn(2026, 4, 3, 9))})
-    issued, changed = dossier.take_events()
+    soon, issued, changed = dossier.take_events()  # warned two working days ahead, the leader apologises in time
+    assert soon.type == ev.DUE_SOON and issued.data["timely"] is True
     context = {**context_from_event(issued, NAMES.__getitem__, "LLTP"), "applicant_name": "Ông Nguyễn Văn An"}
     subject, body = render("apology_issued", context)
     assert subject == f"Thư xin lỗi và hẹn lại ngày trả kết quả hồ sơ {dossier.code}"

@@ -54,13 +54,13 @@ def test_due_soon_and_overdue_fire_once_each_at_their_instant():
     act(dossier, "assign", PROCESSOR, vn(2026, 3, 16, 10))
     act(dossier, "complete_step", PROCESSOR, vn(2026, 3, 20, 10))  # step 0 on time: its watch goes
     assert dossier.due_at == vn(2026, 3, 30, 9)
-    assert fired(dossier, vn(2026, 3, 27, 8, 59, 59), DOSSIER_LEVEL) == []
-    assert fired(dossier, vn(2026, 3, 27, 9)) == [ev.DUE_SOON]  # one working day before
-    assert fired(dossier, vn(2026, 3, 27, 9)) == [] and fired(dossier, vn(2026, 3, 28, 9)) == []
+    assert fired(dossier, vn(2026, 3, 26, 8, 59, 59), DOSSIER_LEVEL) == []
+    assert fired(dossier, vn(2026, 3, 26, 9)) == [ev.DUE_SOON]  # two working days before (the default)
+    assert fired(dossier, vn(2026, 3, 26, 9)) == [] and fired(dossier, vn(2026, 3, 28, 9)) == []
     assert fired(dossier, vn(2026, 3, 30, 9)) == []  # at the due time it is still on time
     assert fired(dossier, vn(2026, 3, 30, 9) + SECOND) == [ev.OVERDUE]
     assert fired(dossier, vn(2026, 4, 30, 9)) == []
-    assert dossier.flags == {"step_overdue:1": "2026-03-27T01:59:59Z", "due_soon": "2026-03-27T02:00:00Z",
+    assert dossier.flags == {"step_overdue:1": "2026-03-26T01:59:59Z", "due_soon": "2026-03-26T02:00:00Z",
                              "overdue": "2026-03-30T02:00:01Z"}
     assert dossier.status.value == "in_progress"  # the flag is stored, the status stays
 
@@ -95,10 +95,10 @@ def test_a_payment_pause_moves_the_watch_and_watches_nothing_while_paused():
     act(dossier, "confirm_payment", DESK, vn(2026, 3, 31, 9))  # 10 working days paused
     assert dossier.due_at == vn(2026, 4, 13, 9) and dossier.watch_generation == generation + 1
     assert dossier.steps[0].due_at == vn(2026, 4, 9, 9)  # the step's clock moved with the dossier's
-    assert fired(dossier, vn(2026, 4, 9, 9)) == []
+    assert fired(dossier, vn(2026, 4, 9, 8, 59)) == []
+    assert fired(dossier, vn(2026, 4, 9, 9)) == [ev.DUE_SOON]
     assert fired(dossier, vn(2026, 4, 9, 9) + SECOND) == [ev.STEP_OVERDUE]
-    assert fired(dossier, vn(2026, 4, 10, 8, 59)) == []
-    assert fired(dossier, vn(2026, 4, 10, 9)) == [ev.DUE_SOON]
+    assert fired(dossier, vn(2026, 4, 10, 9)) == []
     assert fired(dossier, vn(2026, 4, 13, 9) + SECOND) == [ev.OVERDUE]
 
 
@@ -108,10 +108,10 @@ def test_a_supplement_restart_moves_the_watch_and_the_supplement_period_is_watch
     assert dossier.watch == {"supplement_overdue": "2026-04-07T02:00:00Z"}  # 15 working days later
     act(dossier, "receive_supplement", DESK, vn(2026, 3, 23, 10))
     assert dossier.due_at == vn(2026, 4, 6, 10)  # the limit restarted from zero
-    assert dossier.watch == {"due_soon": "2026-04-03T03:00:00Z", "overdue": "2026-04-06T03:00:01Z",
+    assert dossier.watch == {"due_soon": "2026-04-02T03:00:00Z", "overdue": "2026-04-06T03:00:01Z",
                              "step_overdue:0": "2026-04-02T03:00:01Z"}
     assert fired(dossier, vn(2026, 3, 30, 9, 0, 1)) == []  # the old due time means nothing now
-    assert fired(dossier, vn(2026, 4, 6, 10) + SECOND) == [ev.STEP_OVERDUE, ev.DUE_SOON, ev.OVERDUE]
+    assert fired(dossier, vn(2026, 4, 6, 10) + SECOND) == [ev.DUE_SOON, ev.STEP_OVERDUE, ev.OVERDUE]
 
 
 def test_a_supplement_not_brought_in_time_is_flagged_once_for_the_desk():
@@ -178,9 +178,11 @@ def test_an_online_submission_left_at_the_desk_is_flagged():
 
 def test_flag_instants_are_utc_and_next_wake_is_the_earliest_unflagged():
     dossier = receive()
-    assert dossier.next_wake == datetime(2026, 3, 26, 2, 0, 1, tzinfo=UTC)  # step 0 first
+    assert dossier.next_wake == datetime(2026, 3, 26, 2, 0, tzinfo=UTC)  # the warning first, then step 0
+    dossier.wake(datetime(2026, 3, 26, 2, 0, tzinfo=UTC))
+    assert dossier.next_wake == datetime(2026, 3, 26, 2, 0, 1, tzinfo=UTC)
     dossier.wake(datetime(2026, 3, 26, 2, 0, 1, tzinfo=UTC))
-    assert dossier.next_wake == datetime(2026, 3, 27, 2, 0, tzinfo=UTC)
+    assert dossier.next_wake == datetime(2026, 3, 30, 2, 0, 1, tzinfo=UTC)
 
 
 def test_a_limit_shorter_than_the_warning_warns_when_its_clock_starts():
@@ -198,9 +200,9 @@ def test_an_action_after_a_deadline_no_timer_recorded_records_it_first():
     # The step was due Thu 26 Mar 09:00; its timer has not run when the officer completes it at 10:00.
     dossier.act(Action.COMPLETE_STEP, PROCESSOR, vn(2026, 3, 26, 10), CALENDAR, {})
     events = dossier.take_events()
-    assert [e.type for e in events] == [ev.STEP_OVERDUE, ev.STEP_COMPLETED, ev.STEP_STARTED]
-    assert events[0].data["officer"] == "cv.binh" and events[0].version == version + 1 == dossier.version
-    assert dossier.flags == {"step_overdue:0": "2026-03-26T03:00:00Z"}
+    assert [e.type for e in events] == [ev.DUE_SOON, ev.STEP_OVERDUE, ev.STEP_COMPLETED, ev.STEP_STARTED]
+    assert events[1].data["officer"] == "cv.binh" and events[1].version == version + 1 == dossier.version
+    assert dossier.flags == {"due_soon": "2026-03-26T03:00:00Z", "step_overdue:0": "2026-03-26T03:00:00Z"}
     assert dossier.wake(vn(2026, 3, 26, 11)) is False  # the timer arriving late finds it recorded
 
 
