@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 WAKE_ATTEMPTS = 3  # an officer acting at the same moment wins; the wake re-reads and tries again
 SWEEP_ROUNDS = 10  # one run drains a backlog of up to SWEEP_ROUNDS x limit dossiers
 _DIGEST_PAGE = 100
+# Units whose digest is built at once: each waits on DynamoDB, not on the CPU; 8 keeps a province of ~300
+# units within seconds and within DynamoDB on-demand's burst.
+DIGEST_WORKERS = 8
 
 
 def wake(deps: Deps, code: str) -> datetime | None:
@@ -71,38 +74,80 @@ def sweep(deps: Deps, limit: int = 200) -> dict[str, Any]:
     return {"at": iso(now), **counts}
 
 
-def digest(deps: Deps) -> dict[str, Any]:
+def digest(deps: Deps, workers: int = DIGEST_WORKERS) -> dict[str, Any]:
     """Each unit's overdue and due-soon dossiers, one notification to its leader (daily, 07:00 Asia/Ho_Chi_Minh).
 
     Overdue: a running clock past its due time; due soon: a running clock due within the due-soon warning
     (MOTCUA_DUE_SOON_HOURS of working time on the unit's calendar). Both read the sparse open-by-due index of
-    each unit, oldest due first, and stop at the first dossier beyond the warning. A unit with nothing to report
-    is not written to; a second run the same day does not notify twice."""
+    each unit, oldest due first, and stop at the first dossier beyond the warning. A unit past its `valid_to`
+    (abolished by a reorganisation, Resolution 202/2025/QH15) gets no digest: the dossiers it left open are in
+    the digest of the successor that took them over (the first one still in operation). Units are read
+    `workers` at a time (their queries are independent and I/O-bound), so a province of a few hundred units
+    finishes in seconds. A unit with nothing to report is not written to; a second run the same day does not
+    notify twice; a unit whose digest failed is counted and left for the next run, the others are not held."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from .notifications import deliver, digest_notification
     from .queries import unit_names
 
     now = deps.now()
     names = unit_names(deps)
-    report: dict[str, Any] = {"at": iso(now), "units": 0, "overdue": 0, "due_soon": 0, "failed": 0}
-    for unit_id in sorted(deps.catalogue.tree().units):
+    tree = deps.catalogue.tree()
+    heirs: dict[str, list[str]] = {}  # an active unit -> itself and the abolished units it took over
+    abolished = 0
+    for unit_id in sorted(tree.units):
+        heir = _heir(deps, unit_id, now)
+        if heir is None:
+            abolished += 1  # abolished with no successor in operation: nobody to tell
+        else:
+            heirs.setdefault(heir, []).append(unit_id)
+            abolished += heir != unit_id
+
+    def one(unit_id: str) -> dict[str, int]:
         calendar = deps.catalogue.calendar_for(unit_id)
         horizon = calendar.add_working(calendar.next_working_instant(now), deps.watch.due_soon)
-        overdue = _open_by_due(deps, unit_id, True, now, None)
-        due_soon = _open_by_due(deps, unit_id, False, now, horizon)
+        overdue: list[dict[str, Any]] = []
+        due_soon: list[dict[str, Any]] = []
+        for source in heirs[unit_id]:
+            overdue.extend(_open_by_due(deps, source, True, now, None))
+            due_soon.extend(_open_by_due(deps, source, False, now, horizon))
         if not overdue and not due_soon:
-            continue
-        day = calendar.local(now)
-        n = digest_notification(unit_id, names(unit_id), day, overdue, due_soon)
+            return {}
+        overdue.sort(key=lambda i: i.get("due_at") or "")
+        due_soon.sort(key=lambda i: i.get("due_at") or "")
+        n = digest_notification(unit_id, names(unit_id), calendar.local(now), overdue, due_soon)
         known = [k for k in deps.notifications.for_unit(unit_id, 50) if k.get("id") == n["id"]]
-        try:
-            deliver(deps, [n], known)
-        except Exception:
-            logger().exception("digest not delivered; the next run tries again", extra={"unit": unit_id})
-            report["failed"] += 1
-        report["units"] += 1
-        report["overdue"] += len(overdue)
-        report["due_soon"] += len(due_soon)
+        deliver(deps, [n], known)
+        return {"units": 1, "overdue": len(overdue), "due_soon": len(due_soon)}
+
+    report: dict[str, Any] = {"at": iso(now), "units": 0, "overdue": 0, "due_soon": 0, "failed": 0,
+                              "abolished": abolished}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="digest") as pool:
+        futures = {unit_id: pool.submit(one, unit_id) for unit_id in sorted(heirs)}
+        for unit_id, future in futures.items():
+            try:
+                counts = future.result()
+            except Exception:
+                logger().exception("digest not delivered; the next run tries again", extra={"unit": unit_id})
+                report["failed"] += 1
+                continue
+            for name, value in counts.items():
+                report[name] += value
     return report
+
+
+def _heir(deps: Deps, unit_id: str, now: datetime) -> str | None:
+    """The unit whose digest lists `unit_id`'s open dossiers: itself while in operation (on the local day of
+    `now` or earlier: a unit not yet opened has no dossiers), else its nearest successor in operation."""
+    tree = deps.catalogue.tree()
+    for candidate in (unit_id, *tree.successors(unit_id)):
+        unit = tree.get(candidate)
+        if unit is None:
+            continue
+        day = deps.catalogue.calendar_for(candidate).local(now).date()
+        if unit.valid_to is None or day <= unit.valid_to:
+            return candidate
+    return None
 
 
 def _open_by_due(deps: Deps, unit: str, overdue: bool, now: datetime,

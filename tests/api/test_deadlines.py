@@ -191,3 +191,43 @@ def test_a_pause_moves_the_watch_and_a_supplement_left_unanswered_is_flagged_for
         assert [(n["template"], n["recipient"]) for n in listed["items"]] == [
             ("supplement_overdue", f"desk@{CENTRE}")]
         assert "dừng giải quyết hoặc trả lại" in listed["items"][0]["body"]
+
+
+def test_the_digest_skips_abolished_units_and_lists_what_they_left_open_under_their_successor(auth):
+    from datetime import date
+
+    from chalicelib.adapters.calendar_data import national_settings
+    from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
+    from chalicelib.domain.catalogue import COMPETENT_UNIT, Procedure, Step, Unit
+    from chalicelib.services.catalogue import Catalogue
+    from tests.unit.demo import procedure
+
+    province, district, ward = "000.00.00.T98", "000.10.30.T98", "000.11.30.T98"
+    repo = CatalogueRepository()
+    for unit in (Unit(province, "Tỉnh thử nghiệm", "province"),
+                 Unit(district, "Huyện thử nghiệm", "district", province, successor=ward, valid_to=date(2025, 6, 30)),
+                 Unit(ward, "Phường thử nghiệm", "commune", province, valid_from=date(2025, 7, 1))):
+        repo.put_unit(unit)
+    base = procedure("2.001417")
+    repo.publish(Procedure.from_dict({
+        **base.as_dict(), "code": "1.999702", "competent_units": [district, ward],
+        "steps": [Step(s.name, COMPETENT_UNIT, s.role, s.budget).as_dict() for s in base.steps]}))
+    catalogue = Catalogue(repo, national_settings)
+    try:
+        with Client(app) as client:
+            bootstrap.override(catalogue=catalogue, now=lambda: vn(2025, 6, 20, 10))
+            status, left = post(client, "/v1/dossiers", auth(district, "desk"),
+                                {**CRIMINAL_RECORD, "procedure_code": "1.999702", "competent_unit": district})
+            assert status == 201, left
+        morning = vn(2025, 7, 14, 7)  # after the reform, and after the dossier's due time
+        bootstrap.override(catalogue=catalogue, now=lambda: morning)
+        report = deadlines.digest(deps(), workers=3)
+        # (The catalogue table holds the demo province too: its district abolished in 2025 counts here as well.)
+        assert report["failed"] == 0 and report["abolished"] >= 1 and report["units"] >= 1
+        latest = deps().notifications.for_unit(ward, 5)
+        assert latest and latest[0]["template"] == "digest" and left["code"] in latest[0]["overdue"]
+        assert deps().notifications.for_unit(district, 5) == []  # the abolished unit is told nothing
+        again = deadlines.digest(deps(), workers=1)  # the same outcome one unit at a time, and no second digest
+        assert again["units"] == report["units"] and len(deps().notifications.for_unit(ward, 5)) == 1
+    finally:
+        bootstrap.override()
