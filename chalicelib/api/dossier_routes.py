@@ -51,6 +51,13 @@ def list_dossiers(call: Call) -> dict[str, Any]:
     step_overdue = {"true": True, "false": False}.get(q.get("step_overdue", ""))
     if "officer" in q and step_overdue is not True:
         raise InvalidInput("officer filters overdue steps", [FieldProblem("officer", "only with step_overdue=true")])
+    if step_overdue is True:
+        # Late steps are listed from their own records (by unit, by officer): no other filter applies to them.
+        others = [name for name in ("view", "status", "procedure", "received_from", "received_to", "overdue")
+                  if name in q]
+        if others:
+            raise InvalidInput("step_overdue=true lists late steps by unit and officer only",
+                               [FieldProblem(name, "not with step_overdue=true") for name in others])
     return queries.list_dossiers(deps(), actor, DossierQuery(
         unit=q.get("unit", actor.unit),
         view=q.get("view", "handling"),

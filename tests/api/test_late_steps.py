@@ -65,6 +65,8 @@ def test_a_late_step_stays_listed_under_its_unit_and_officer_after_the_dossier_m
                                   leader)
         # Not the land department's lateness: it holds the dossier now, but its step is not late.
         assert code not in _codes(client, f"/v1/dossiers?unit={LAND}&step_overdue=true", auth(LAND, "leader"))
+        status, mixed = get(client, f"/v1/dossiers?unit={DONG_SON}&step_overdue=true&status=in_progress", leader)
+        assert status == 400 and mixed["error"]["details"][0]["field"] == "status"
         # The commune's officers may not read another unit's late steps.
         assert get(client, f"/v1/dossiers?unit={LAND}&step_overdue=true", leader)[0] == 403
 

@@ -27,7 +27,7 @@ def fingerprint(*scope: Any) -> bytes:
     return json.dumps(list(scope), separators=(",", ":"), default=str).encode()
 
 
-def _mac(listing: bytes, payload: bytes) -> bytes:
+def mac(listing: bytes, payload: bytes) -> bytes:
     return hmac.new(settings().cursor_secret, listing + b"\n" + payload, hashlib.sha256).digest()
 
 
@@ -35,7 +35,7 @@ def encode(key: dict[str, Any] | None, listing: bytes) -> str | None:
     if not key:
         return None
     payload = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(_mac(listing, payload) + payload).decode().rstrip("=")
+    return base64.urlsafe_b64encode(mac(listing, payload) + payload).decode().rstrip("=")
 
 
 def decode(cursor: str | None, listing: bytes, attributes: Collection[str], required: str) -> dict[str, Any] | None:
@@ -49,8 +49,8 @@ def decode(cursor: str | None, listing: bytes, attributes: Collection[str], requ
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
     except (binascii.Error, ValueError) as exc:
         raise invalid from exc
-    mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
-    if len(mac) < _MAC_BYTES or not hmac.compare_digest(mac, _mac(listing, payload)):
+    signature, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
+    if len(signature) < _MAC_BYTES or not hmac.compare_digest(signature, mac(listing, payload)):
         raise invalid
     try:
         key = json.loads(payload.decode("utf-8"))

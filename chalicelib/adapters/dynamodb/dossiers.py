@@ -295,6 +295,10 @@ def _fingerprint(query: DossierQuery) -> bytes:
     return json.dumps(filters, separators=(",", ":")).encode()
 
 
+def _mac(query: DossierQuery, payload: bytes) -> bytes:
+    return cursors.mac(_fingerprint(query), payload)
+
+
 def _encode_cursor(key: dict[str, Any] | None, query: DossierQuery) -> str | None:
     return cursors.encode(key, _fingerprint(query))
 
