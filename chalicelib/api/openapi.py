@@ -266,9 +266,10 @@ def _components() -> JSON:
                                                        "applicant's email or phone"},
         "recipient_kind": {"type": "string", "enum": ["leader", "officer", "desk", "applicant"]},
         "unit": MAYBE_STRING, "subject": STRING, "body": {"type": "string", "description": "in Vietnamese"},
-        "status": {"type": "string", "enum": ["pending", "sent", "recorded", "failed"],
+        "status": {"type": "string", "enum": ["pending", "sent", "recorded", "failed", "undeliverable"],
                    "description": "sent: left for the recipient; recorded: only recorded (locally, the app's "
-                                  "internal messages, SMS off); failed: retried with the event"},
+                                  "internal messages, SMS off); failed: retried with the event; undeliverable: "
+                                  "refused for good (a landline for SMS, an address SES rejects), not retried"},
         "attempts": INTEGER, "sent_at": MAYBE_INSTANT, "error": MAYBE_STRING},
         ("id", "at", "template", "channel", "recipient", "recipient_kind", "subject", "body", "status",
          "attempts"), "A notification, as sent or (locally) as it would have been")
