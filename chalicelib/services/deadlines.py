@@ -26,6 +26,10 @@ _DIGEST_PAGE = 100
 # Units whose digest is built at once: each waits on DynamoDB, not on the CPU; 8 keeps a province of ~300
 # units within seconds and within DynamoDB on-demand's burst.
 DIGEST_WORKERS = 8
+# A unit not started within this many seconds is left (counted `deferred`, logged) rather than overrun the
+# Lambda's timeout (300 s, .chalice/config.json); running the digest again the same day carries on: the units
+# already told are recognised by their digest's id and not told twice.
+DIGEST_BUDGET_SECONDS = 240.0
 
 
 def wake(deps: Deps, code: str) -> datetime | None:
@@ -74,7 +78,7 @@ def sweep(deps: Deps, limit: int = 200) -> dict[str, Any]:
     return {"at": iso(now), **counts}
 
 
-def digest(deps: Deps, workers: int = DIGEST_WORKERS) -> dict[str, Any]:
+def digest(deps: Deps, workers: int = DIGEST_WORKERS, budget_seconds: float = DIGEST_BUDGET_SECONDS) -> dict[str, Any]:
     """Each unit's overdue and due-soon dossiers, one notification to its leader (daily, 07:00 Asia/Ho_Chi_Minh).
 
     Overdue: a running clock past its due time; due soon: a running clock due within the due-soon warning
@@ -85,12 +89,14 @@ def digest(deps: Deps, workers: int = DIGEST_WORKERS) -> dict[str, Any]:
     `workers` at a time (their queries are independent and I/O-bound), so a province of a few hundred units
     finishes in seconds. A unit with nothing to report is not written to; a second run the same day does not
     notify twice; a unit whose digest failed is counted and left for the next run, the others are not held."""
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
     from .notifications import deliver, digest_notification
     from .queries import unit_names
 
     now = deps.now()
+    stop_at = time.monotonic() + budget_seconds
     names = unit_names(deps)
     tree = deps.catalogue.tree()
     heirs: dict[str, list[str]] = {}  # an active unit -> itself and the abolished units it took over
@@ -104,6 +110,8 @@ def digest(deps: Deps, workers: int = DIGEST_WORKERS) -> dict[str, Any]:
             abolished += heir != unit_id
 
     def one(unit_id: str) -> dict[str, int]:
+        if time.monotonic() > stop_at:
+            return {"deferred": 1}
         calendar = deps.catalogue.calendar_for(unit_id)
         horizon = calendar.add_working(calendar.next_working_instant(now), deps.watch.due_soon)
         overdue: list[dict[str, Any]] = []
@@ -121,7 +129,7 @@ def digest(deps: Deps, workers: int = DIGEST_WORKERS) -> dict[str, Any]:
         return {"units": 1, "overdue": len(overdue), "due_soon": len(due_soon)}
 
     report: dict[str, Any] = {"at": iso(now), "units": 0, "overdue": 0, "due_soon": 0, "failed": 0,
-                              "abolished": abolished}
+                              "deferred": 0, "abolished": abolished}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="digest") as pool:
         futures = {unit_id: pool.submit(one, unit_id) for unit_id in sorted(heirs)}
         for unit_id, future in futures.items():
@@ -133,6 +141,8 @@ def digest(deps: Deps, workers: int = DIGEST_WORKERS) -> dict[str, Any]:
                 continue
             for name, value in counts.items():
                 report[name] += value
+    if report["deferred"]:
+        logger().error("digest out of time; run it again to carry on", extra={"deferred": report["deferred"]})
     return report
 
 
