@@ -195,3 +195,47 @@ def test_locally_a_consumer_that_keeps_failing_is_given_up_after_bounded_tries_a
     assert all(OutboxModel.get(e.code, e.seq).failed is None for e in events[1:])
     with pytest.raises(PublishError):  # delivered again: its count started over, so it is retried first
         publisher.publish(events)
+
+
+class _OneDossierOutbox:
+    """The outbox of one dossier only (the shared test table holds other tests' pending events)."""
+
+    def __init__(self, events: list[DomainEvent]) -> None:
+        self.events, self.published = events, []
+
+    def pending(self, limit: int) -> list[DomainEvent]:
+        return [e for e in self.events if e.id not in self.published][:limit]
+
+    def mark_published(self, event: DomainEvent) -> None:
+        self.published.append(event.id)
+
+
+def test_the_relay_holds_a_dossier_behind_a_failing_event_only_until_it_is_given_up(auth, frozen_now, monkeypatch):
+    from chalicelib.services.relay import relay
+
+    with Client(app) as client:
+        frozen_now(vn(2022, 6, 9, 9))
+        code = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})["code"]
+    events = [DomainEvent.from_dict(i.event) for i in OutboxModel.query(code, scan_index_forward=True) if i.pending]
+    assert len(events) >= 2
+    applied: list[str] = []
+
+    def broken(deps_, event, only=None):
+        if event.id == events[0].id:
+            raise RuntimeError("consumer bug")
+        applied.append(event.id)
+        return []
+
+    monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
+    outbox = _OneDossierOutbox(events)
+    bootstrap.override(outbox=outbox, publisher=LocalPublisher(deps))
+    try:
+        for _ in range(4):  # the first four runs: the dossier waits at its failing event
+            counts = relay(deps())
+            assert counts["held"] == 1 and counts["published"] == 0 and applied == []
+        counts = relay(deps())  # the fifth: given up, recorded, and the dossier's later events go on, in order
+        assert counts["published"] == len(events) and counts["held"] == 0
+        assert applied == [e.id for e in events[1:]] and outbox.published == [e.id for e in events]
+        assert OutboxModel.get(code, events[0].seq).failed["attempts"] == 5
+    finally:
+        bootstrap.override()
