@@ -3,6 +3,7 @@ step, a late apology laundering lateness, a warning too late to apologise in tim
 
 import json
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,6 +17,8 @@ from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.lifecycle import Action
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import ROOT, procedure
+from tests.unit.test_units_reform import DISTRICT, OTHER_WARD, WARD
+from tests.unit.test_units_reform import TREE as REFORM_TREE
 from tests.units import CENTRE, JUSTICE, PROVINCE
 
 DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}))
@@ -73,6 +76,16 @@ def test_the_steps_unit_and_a_leader_above_it_act_on_it():
         check_may_act(PROCESSOR, dossier, tree, action)
         check_may_act(LEADER, dossier, tree, action)
         check_may_act(PROVINCE_LEADER, dossier, tree, action)  # a leader of an ancestor unit
+
+
+def test_the_successor_of_an_abolished_step_unit_acts_on_its_step():
+    step = SimpleNamespace(name="Thẩm định", unit=DISTRICT)
+    dossier = SimpleNamespace(code="000.10.30.T98-250620-0001", receiving_unit=OTHER_WARD, handling_unit=DISTRICT,
+                              units_involved={OTHER_WARD, DISTRICT}, steps=[step], current_step=0)
+    check_may_act(Actor("cv.phuong", WARD, frozenset({"processor"})), dossier, REFORM_TREE, Action.COMPLETE_STEP)
+    with pytest.raises(Forbidden):  # the receiving ward's own officer: only the desk's acts
+        check_may_act(Actor("cv.xa", OTHER_WARD, frozenset({"processor"})), dossier, REFORM_TREE, Action.RESOLVE)
+    check_may_act(Actor("cv.xa", OTHER_WARD, frozenset({"desk"})), dossier, REFORM_TREE, Action.WITHDRAW)
 
 
 def test_the_leaders_signing_step_is_refused_by_a_processor_as_for_resolve():
