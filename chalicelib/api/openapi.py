@@ -195,6 +195,9 @@ def _components() -> JSON:
         "overdue_steps": _array(INTEGER, "indexes of the steps flagged overdue"),
         "watch": _obj({}, description="deadline flag -> the instant it fires", open_ended=True),
         "next_wake": MAYBE_INSTANT, "watch_generation": INTEGER, "rescheduled": BOOLEAN,
+        "flag_history": _array(_obj({"flag": STRING, "watched_at": MAYBE_INSTANT, "recorded_at": MAYBE_INSTANT,
+                                     "retired_generation": INTEGER}, ("flag", "watched_at", "recorded_at")),
+                               "warnings retired because their instant moved"),
         "apology": _nullable(_ref("ApologyRecord")),
     }
     dossier = _obj(dossier_fields, (

@@ -114,6 +114,9 @@ def deadline_view(dossier: Dossier) -> dict[str, Any]:
         "watch": {name: local(at) for name, at in dossier.watch.items()},
         "next_wake": local(dossier.next_wake),
         "watch_generation": dossier.watch_generation,
+        # Warnings retired because their instant moved (a pause, a restart, the apology's new date).
+        "flag_history": [{**h, "watched_at": local(h.get("watched_at")), "recorded_at": local(h.get("recorded_at"))}
+                         for h in dossier.flag_history],
         "rescheduled": dossier.rescheduled,
         "apology": apology_summary(dossier, public=False),
     }
