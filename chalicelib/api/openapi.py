@@ -361,6 +361,7 @@ QUERY_TYPES: dict[tuple[str, str], JSON] = {
     ("dossier-list-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("dossier-list-query", "overdue"): {"type": "boolean"},
     ("dossier-list-query", "step_overdue"): {"type": "boolean"},
+    ("unit-notifications-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("calendar-due-query", "days"): {"type": "number", "exclusiveMinimum": 0, "maximum": 999,
                                      "description": "working days, up to two decimals; give days or hours"},
     ("calendar-due-query", "hours"): {"type": "number", "exclusiveMinimum": 0, "maximum": 9999,

@@ -174,6 +174,12 @@ def life(r: Recorder) -> None:
     r.call("list_dossiers", "GET", "/v1/dossiers?status=returned", r.auth(JUSTICE, "processor"))
     r.call("list_dossiers", "GET", "/v1/dossiers?overdue=false&procedure=2.001417", r.auth(JUSTICE, "leader"))
     r.call("list_dossiers", "GET", "/v1/dossiers?limit=0", desk)
+    _, told = r.call("list_unit_notifications", "GET", f"/v1/units/{JUSTICE}/notifications?limit=2",
+                     r.auth(JUSTICE, "leader"))
+    if told.get("next_cursor"):
+        r.call("list_unit_notifications", "GET",
+               f"/v1/units/{JUSTICE}/notifications?limit=2&cursor={told['next_cursor']}", r.auth(JUSTICE, "leader"))
+    r.call("list_unit_notifications", "GET", f"/v1/units/{JUSTICE}/notifications", r.auth(LAND, "desk"))
 
 
 def response_schema(operation: str, status: int) -> dict[str, Any]:
