@@ -35,7 +35,7 @@ def test_the_sweep_flags_every_dossier_past_its_watched_instants_and_the_digest_
         frozen_now(vn(2021, 1, 26, 7))
         digest = client.lambda_.invoke("deadline_digest", scheduled_event(client)).payload
         assert digest["units"] >= 1 and digest["overdue"] >= 2 and digest["failed"] == 0
-    latest = deps().notifications.for_unit(JUSTICE, 5)
+    latest = deps().notifications.for_unit(JUSTICE, 100)  # other tests leave newer ones
     mine = [n for n in latest if n["id"].startswith(f"digest/{JUSTICE}/2021-01-26")]
     assert mine and set(codes) <= set(mine[0]["overdue"])
 
