@@ -18,6 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from chalicelib.services.consumers import registry
+from chalicelib.services.deadlines import DIGEST_BUDGET_SECONDS
 from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, outputs, stages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,7 @@ FILLED = {
     "MOTCUA_CURSOR_SECRET": "t" * 40,
 }
 ENV = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
+SENDER = "Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>"
 
 
 def configured_copy(stage: str, where: Path) -> Path:
@@ -51,6 +53,8 @@ def configured_copy(stage: str, where: Path) -> Path:
     config_path = where / ".chalice" / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["stages"][stage]["environment_variables"].update(FILLED)
+    config["stages"][stage]["lambda_functions"]["notifications_consumer"]["environment_variables"][
+        "MOTCUA_EMAIL_SENDER"] = SENDER
     config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return where
 
@@ -258,9 +262,10 @@ def test_timer_state_machine_and_least_privilege(package):
     assert set(task) == {"states:StopExecution"} and [sub(r, prefix) for r in task["states:StopExecution"]] == [
         executions]
     assert granted(resources, "EventRelayRole") == {"events:PutEvents": [{"Fn::GetAtt": ["EventBus", "Arn"]}]}
-    for name, r in resources.items():  # no added grant is a wildcard
+    for name, r in resources.items():  # no added grant is a wildcard, but SMS (a phone number has no ARN)
         if r["Type"] == "AWS::IAM::Policy":
-            assert all(s["Resource"] != "*" for s in statements(r)), name
+            assert all(s["Resource"] != "*" or (name, s["Action"]) == ("NotificationsConsumerPolicy", "sns:Publish")
+                       for s in statements(r)), name
     # Where the functions find them; the API itself gets neither (it only writes the outbox).
     env = {name: resources[name]["Properties"]["Environment"]["Variables"]
            for name in ("EventRelay", "DeadlineTimersConsumer", "DeadlineTimer", "APIHandler")}
@@ -279,3 +284,40 @@ def test_schedules_relay_sweep_and_digest(package):
     assert schedules["EventRelay"] == "rate(1 minute)"
     assert schedules["OverdueSweep"] == "rate(5 minutes)"
     assert schedules["DeadlineDigest"] == "cron(0 0 * * ? *)"  # 07:00 in Asia/Ho_Chi_Minh (UTC+7, no DST)
+
+
+def test_notifications_consumer_alone_sends_email_and_sms(package):
+    stage, _ = package
+    template = sam(package)
+    resources = template["Resources"]
+    # Email from the stage's SES identity only (a parameter of the stack: the verified domain or address).
+    assert "Default" not in template["Parameters"]["EmailIdentity"]
+    consumer = granted(resources, "NotificationsConsumerRole")
+    assert consumer["ses:SendEmail"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity}"}]
+    assert consumer["sns:Publish"] == ["*"]
+    for name, r in resources.items():
+        if r["Type"] == "AWS::IAM::Role":
+            others = {a for s in statements(r) for a in ([s["Action"]] if isinstance(s["Action"], str)
+                                                         else s["Action"])}
+            assert not {a for a in others if a.startswith(("ses:", "sns:"))}, name
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] != [{"Ref": "NotificationsConsumerRole"}]:
+            assert not any(a.startswith(("ses:", "sns:")) for a in granted(resources, r["Properties"]["Roles"][0][
+                "Ref"])), name
+    # The AWS notifier, its sender and SMS switch, on that function only: the others never send.
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))["stages"][stage]
+    env = resources["NotificationsConsumer"]["Properties"]["Environment"]["Variables"]
+    assert env["MOTCUA_NOTIFIER"] == "aws" and env["MOTCUA_EMAIL_SENDER"] == SENDER
+    assert env["MOTCUA_SMS"] == config["lambda_functions"]["notifications_consumer"]["environment_variables"][
+        "MOTCUA_SMS"]
+    for name, r in resources.items():
+        if r["Type"] == "AWS::Serverless::Function" and name != "NotificationsConsumer":
+            assert "MOTCUA_NOTIFIER" not in r["Properties"].get("Environment", {}).get("Variables", {}), name
+
+
+def test_digest_has_its_budget_and_the_api_stays_under_api_gateway(package):
+    resources = sam(package)["Resources"]
+    # The digest stops starting units after 240 s (services/deadlines.py) and defers the rest: 300 s covers it.
+    assert resources["DeadlineDigest"]["Properties"]["Timeout"] == 300 > DIGEST_BUDGET_SECONDS + 30
+    assert resources["OverdueSweep"]["Properties"]["Timeout"] == 120
+    assert resources["APIHandler"]["Properties"]["Timeout"] < 29
