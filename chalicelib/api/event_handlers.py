@@ -4,6 +4,10 @@ On AWS (infra/events.yaml): the relay (every minute) publishes the outbox to the
 per consumer routes the event types it wants to its own SQS queue (with a dead-letter queue); each queue's
 function below hands the events to `consumers.dispatch(only=<consumer>)`. A dossier's Step Functions timer
 invokes `deadline_timer`. `chalice local` runs none of these: scripts/run_local.py calls the same services.
+
+Route 1 (`chalice deploy` after infra/tables.yaml and infra/queues.yaml, docs/deploy.md) has no bus: without
+MOTCUA_EVENT_BUS the relay runs the consumers in its own process (services.bootstrap: the LocalPublisher), and the
+queues, which exist so that Lambda accepts the SQS mappings below, receive nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from ..config import settings
 bp = Blueprint(__name__)
 
 # Consumer name -> its queue's name suffix; the stage's prefix (MOTCUA_TABLE_PREFIX) comes first, as in
-# infra/events.yaml. A new consumer (counters, webhooks, the portal sync) adds a row here and a queue there.
+# infra/events.yaml. A new consumer (counters, webhooks, the portal sync) adds a row here and a queue there, then
+# runs `make templates` (route 1's infra/queues.yaml and the stage policies follow; tests/e2e/test_route1.py).
 QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications"}
 BATCH_SIZE = 10  # a failed event makes its batch come back; dispatch skips the events already applied
 

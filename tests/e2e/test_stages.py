@@ -4,12 +4,14 @@ a Lambda timeout under API Gateway's, and auth settings that are either real or 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from chalicelib.adapters.dynamodb.models import ALL_MODELS
-from chalicelib.config import settings
+from chalicelib.config import SettingsError, load, settings
+from chalicelib.services.deadlines import DIGEST_BUDGET_SECONDS
 from scripts.table_template import stages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,3 +82,63 @@ def test_event_bus_and_timer_machine_come_from_the_package_not_the_stage(stage):
     # infra/events.yaml sets them from the resources it creates, on the functions that use them. A literal here
     # would reach every function of the stage (and chalice.test.Client runs of it), pointing them at one bus.
     assert "MOTCUA_EVENT_BUS" not in env and "MOTCUA_TIMER_STATE_MACHINE_ARN" not in env
+
+
+def function_env(stage: str, function: str) -> dict[str, str]:
+    """What Chalice gives `function` of `stage`: the stage's variables, then the function's own on top."""
+    config = CONFIG["stages"][stage]
+    own = config.get("lambda_functions", {}).get(function, {}).get("environment_variables", {})
+    return {**CONFIG.get("environment_variables", {}), **config["environment_variables"], **own}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_digest_has_300_s_for_its_240_s_budget(stage):
+    functions = CONFIG["stages"][stage]["lambda_functions"]
+    # services/deadlines.py starts no unit after DIGEST_BUDGET_SECONDS and defers the rest to the next run; the
+    # function must outlive the budget by enough for the units already started.
+    assert functions["deadline_digest"]["lambda_timeout"] == 300 >= DIGEST_BUDGET_SECONDS + 60
+    assert functions["overdue_sweep"]["lambda_timeout"] == 120
+
+
+FILLED = {"MOTCUA_JWKS_URL": "https://cognito-idp.ap-southeast-1.amazonaws.com/p/.well-known/jwks.json",
+          "MOTCUA_JWT_ISSUER": "https://cognito-idp.ap-southeast-1.amazonaws.com/p",
+          "MOTCUA_JWT_AUDIENCE": "client", "MOTCUA_CURSOR_SECRET": "s" * 40}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_notifications_consumer_alone_sends_through_aws(stage):
+    env = function_env(stage, "notifications_consumer")
+    assert env["MOTCUA_NOTIFIER"] == "aws"
+    assert env["MOTCUA_SMS"] == ("on" if stage == "prod" else "off")
+    assert env["MOTCUA_EMAIL_SENDER"] == "", "the team fills in its own SES-verified sender"
+    # Left empty, the consumer refuses to start, naming the setting; filled in, it sends from it.
+    with pytest.raises(SettingsError, match="^MOTCUA_EMAIL_SENDER"):
+        load({**env, **FILLED})
+    loaded = load({**env, **FILLED, "MOTCUA_EMAIL_SENDER": "Một cửa <motcua@thanhhoa.gov.vn>"})
+    assert (loaded.notifier, loaded.sms_enabled) == ("aws", stage == "prod")
+    # Every other function, and the stage as a whole, keeps the recording notifier (they never send).
+    assert "MOTCUA_NOTIFIER" not in CONFIG["stages"][stage]["environment_variables"]
+    for function, settings_ in CONFIG["stages"][stage]["lambda_functions"].items():
+        if function != "notifications_consumer":
+            assert not {"MOTCUA_NOTIFIER", "MOTCUA_EMAIL_SENDER", "MOTCUA_SMS"} & set(
+                settings_.get("environment_variables", {})), function
+    assert load({**function_env(stage, "api_handler"), **FILLED}).notifier == "local"
+
+
+def test_deploy_docs_list_every_setting_config_reads():
+    """docs/deploy.md's settings table names exactly the MOTCUA_* variables chalicelib/config.py reads, each with
+    a default and a meaning."""
+    source = (ROOT / "chalicelib" / "config.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"""env(?:\.get\(|\[)["'](MOTCUA_[A-Z_]+)["']""", source)) | set(
+        re.findall(r"""_(?:number|matching)\(env, ["'](MOTCUA_[A-Z_]+)["']""", source))
+    assert {"MOTCUA_TABLE_PREFIX", "MOTCUA_DUE_SOON_HOURS", "MOTCUA_CLOCK_START", "MOTCUA_EVENT_BUS"} <= read
+    assert read == set(re.findall(r"\bMOTCUA_[A-Z_]+\b", source)), "a variable config.py names but the scan missed"
+    docs = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Settings (environment variables)"):]
+    rows = re.findall(r"^\| `(MOTCUA_[A-Z_]+)` \| ([^|]+) \| ([^|]+) \|$", section, re.MULTILINE)
+    documented = [name for name, _, _ in rows]
+    assert len(documented) == len(set(documented))
+    assert set(documented) == read
+    assert all(default.strip() and meaning.strip() for _, default, meaning in rows)
+    defaults = {name: default.strip() for name, default, _ in rows}
+    assert defaults["MOTCUA_DUE_SOON_HOURS"] == "`16`" and defaults["MOTCUA_NOTIFIER"] == "`local`"
