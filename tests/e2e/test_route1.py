@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chalicelib.services.consumers import registry
 from scripts.table_template import SQS_CONSUMER_ACTIONS, stages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,9 @@ def queue_names(resources: dict[str, Any], prefix: str) -> dict[str, str]:
 def test_every_sqs_handler_has_its_queue_and_dlq_in_route_1_and_its_grant(stage):
     prefix = stages()[stage]
     handlers = app_queues(stage)
-    assert set(handlers) == {"deadline_timers_consumer", "notifications_consumer"}
+    # One SQS handler per consumer of services/consumers.py (each reads its own queue).
+    assert set(handlers) == {f"{consumer.name}_consumer" for consumer in registry()}
+    assert len(set(handlers.values())) == len(handlers)
     queues = template("queues.yaml")
     assert "Default" not in queues["Parameters"]["Prefix"]  # a stack is always made for the stage named
     created = queue_names(queues["Resources"], prefix)
