@@ -40,12 +40,20 @@ class LocalNotifier:
         return _RECORDED
 
 
+def encoded_sender(sender: str) -> str:
+    """SES takes a display name with accents ("Một cửa Thanh Hóa <no-reply@...>") only in RFC 2047 form."""
+    from email.utils import formataddr, parseaddr
+
+    name, address = parseaddr(sender)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
 class AwsNotifier:
     """Email through SES (v2 API) from a verified sender, SMS through SNS when switched on."""
 
     def __init__(self, sender: str, sms_enabled: bool, connect_timeout: float = 1.0, read_timeout: float = 3.0,
                  max_attempts: int = 2) -> None:
-        self._sender = sender
+        self._sender = encoded_sender(sender)
         self._sms_enabled = sms_enabled
         self._timeouts = (connect_timeout, read_timeout, max_attempts)
 

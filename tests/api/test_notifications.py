@@ -11,7 +11,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.adapters.dynamodb.models import OutboxModel
-from chalicelib.adapters.notifiers import AwsNotifier, LocalNotifier, e164
+from chalicelib.adapters.notifiers import AwsNotifier, LocalNotifier, e164, encoded_sender
 from chalicelib.domain.events import DomainEvent
 from chalicelib.services import bootstrap, deadlines
 from chalicelib.services.bootstrap import deps
@@ -139,7 +139,8 @@ def test_the_aws_notifier_sends_email_through_ses_and_sms_through_sns_with_bound
     n = {"channel": "email", "recipient": "an.nguyen@example.vn", "subject": "Thư xin lỗi", "body": "Kính gửi..."}
     with Stubber(ses) as ses_stub, Stubber(sns) as sns_stub:
         ses_stub.add_response("send_email", {"MessageId": "m-1"}, {
-            "FromEmailAddress": "Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>",
+            # SES takes a display name with accents only as an RFC 2047 encoded word.
+            "FromEmailAddress": encoded_sender("Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>"),
             "Destination": {"ToAddresses": ["an.nguyen@example.vn"]},
             "Content": {"Simple": {"Subject": {"Data": "Thư xin lỗi", "Charset": "UTF-8"},
                                    "Body": {"Text": {"Data": "Kính gửi...", "Charset": "UTF-8"}}}}})
