@@ -1,31 +1,14 @@
 """The apology (form 04): once per dossier, a later appointment, timeliness, and lateness judged anew."""
 
-from datetime import timedelta
 
 import pytest
 
 from chalicelib.domain import events as ev
 from chalicelib.domain.clock import iso
-from chalicelib.domain.dossier import Actor, Dossier
 from chalicelib.domain.errors import ActionNotAllowed, Forbidden, InvalidInput
 from chalicelib.domain.lifecycle import Action
 from tests.unit.calendars import CALENDAR, vn
-from tests.unit.demo import procedure
-from tests.units import CENTRE, JUSTICE
-
-DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}))
-PROCESSOR = Actor("cv.binh", JUSTICE, frozenset({"processor"}))
-LEADER = Actor("ld.cuong", JUSTICE, frozenset({"leader"}), name="Lê Văn Cường")
-SECOND = timedelta(seconds=1)
-
-
-def received():
-    dossier, _ = Dossier.receive(  # Mon 16 Mar 2026 09:00, 10 working days: due Mon 30 Mar 09:00
-        code=f"{CENTRE}-260316-0001", procedure=procedure("2.001417"), receiving_unit=CENTRE, competent_unit=JUSTICE,
-        channel="direct", applicant={"name": "Nguyễn Văn An"}, form={}, documents=[], actor=DESK,
-        at=vn(2026, 3, 16, 9), calendar=CALENDAR)
-    dossier.take_events()
-    return dossier
+from tests.unit.dossiers import DESK, LEADER, PROCESSOR, SECOND, received
 
 
 def act(dossier, action, actor, at, **payload):

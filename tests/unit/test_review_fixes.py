@@ -16,31 +16,19 @@ from chalicelib.domain.dossier import Actor, Dossier
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.lifecycle import Action
 from tests.unit.calendars import CALENDAR, vn
-from tests.unit.demo import ROOT, procedure
+from tests.unit.demo import ROOT
+from tests.unit.dossiers import DESK, LEADER, PROCESSOR, SECOND, received
 from tests.unit.test_units_reform import DISTRICT, OTHER_WARD, WARD
 from tests.unit.test_units_reform import TREE as REFORM_TREE
 from tests.units import CENTRE, JUSTICE, PROVINCE
 
-DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}))
-PROCESSOR = Actor("cv.binh", JUSTICE, frozenset({"processor"}))
-LEADER = Actor("ld.cuong", JUSTICE, frozenset({"leader"}), name="Lê Văn Cường")
 CENTRE_LEADER = Actor("gd.trung", CENTRE, frozenset({"leader", "processor"}))
 PROVINCE_LEADER = Actor("ct.tinh", PROVINCE, frozenset({"leader"}))
-SECOND = timedelta(seconds=1)
 
 
 def demo_tree() -> UnitTree:
     data = json.loads((ROOT / "demo" / "catalogue.json").read_text(encoding="utf-8"))
     return UnitTree([Unit.from_dict(u) for u in data["units"]])
-
-
-def received():
-    dossier, _ = Dossier.receive(  # Mon 16 Mar 2026 09:00, 10 working days: due Mon 30 Mar 09:00
-        code=f"{CENTRE}-260316-0001", procedure=procedure("2.001417"), receiving_unit=CENTRE, competent_unit=JUSTICE,
-        channel="direct", applicant={"name": "Nguyễn Văn An"}, form={}, documents=[], actor=DESK,
-        at=vn(2026, 3, 16, 9), calendar=CALENDAR)
-    dossier.take_events()
-    return dossier
 
 
 def act(dossier, action, actor, at, **payload):

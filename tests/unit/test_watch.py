@@ -13,25 +13,9 @@ from chalicelib.domain.errors import ActionNotAllowed
 from chalicelib.domain.lifecycle import Action
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import procedure
+from tests.unit.dossiers import COMMUNE, COMMUNE_DESK, DESK, LAND_OFFICER, PROCESSOR, SECOND
+from tests.unit.dossiers import received as receive
 from tests.units import CENTRE, DONG_SON, FINANCE, JUSTICE, LAND
-
-DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}))
-COMMUNE_DESK = Actor("desk.hoa", DONG_SON, frozenset({"desk"}))
-COMMUNE = Actor("cv.minh", DONG_SON, frozenset({"processor"}))
-LAND_OFFICER = Actor("cv.nam", LAND, frozenset({"processor"}))
-FINANCE_OFFICER = Actor("cv.thu", FINANCE, frozenset({"processor"}))
-PROCESSOR = Actor("cv.binh", JUSTICE, frozenset({"processor"}))
-SECOND = timedelta(seconds=1)
-
-
-def receive(code="2.001417", at=None, actor=DESK, competent=JUSTICE, watch=WatchSettings()):
-    dossier, _ = Dossier.receive(
-        code=f"{actor.unit}-260316-0001", procedure=procedure(code), receiving_unit=actor.unit,
-        competent_unit=competent, channel="direct", applicant={"name": "Nguyễn Văn An"}, form={}, documents=[],
-        actor=actor, at=at or vn(2026, 3, 16, 9), calendar=CALENDAR, watch=watch,
-    )
-    dossier.take_events()
-    return dossier
 
 
 def act(dossier, action, actor, at, **payload):
