@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -72,3 +73,23 @@ def frozen_now() -> Iterator[Callable[[object], None]]:
 
     yield set_now
     bootstrap.override()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Every botocore call this test makes, by operation; each item a transaction puts counts as
+    `put:<table without the stage prefix>` (dossiers, dossier-history, outbox, late-steps ...)."""
+    from botocore.client import BaseClient
+
+    seen: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+    prefix = os.environ["MOTCUA_TABLE_PREFIX"] + "-"
+
+    def counted(self: BaseClient, operation_name: str, params: dict) -> object:
+        seen[operation_name] += 1
+        if operation_name == "TransactWriteItems":
+            seen.update(f"put:{item['Put']['TableName'].removeprefix(prefix)}" for item in params["TransactItems"])
+        return original(self, operation_name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    return seen

@@ -6,8 +6,6 @@ carries a cursor when more may follow. Dossiers in 2023 (see test_deadlines.py).
 from collections import Counter
 from datetime import datetime
 
-import pytest
-from botocore.client import BaseClient
 from chalice.test import Client
 
 from app import app
@@ -91,26 +89,6 @@ def test_late_steps_page_latest_first_with_a_cursor_signed_for_the_unit_and_offi
                       f"/v1/dossiers?unit={DONG_SON}&step_overdue=true&officer=cv.minh&limit=2"):
             status, refused = get(client, f"{other}&cursor={first_cursor}", leader)
             assert status == 400 and refused["error"]["details"][0]["field"] == "cursor"
-
-
-def _table(name: str) -> str:
-    """A table's name without the stage prefix."""
-    return next(t for t in ("late-steps", "dossier-history", "dossiers", "outbox") if name.endswith(f"-{t}"))
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    seen: Counter[str] = Counter()
-    original = BaseClient._make_api_call
-
-    def counted(self, operation_name, params):
-        seen[operation_name] += 1
-        if operation_name == "TransactWriteItems":
-            seen.update(f"put:{_table(item['Put']['TableName'])}" for item in params["TransactItems"])
-        return original(self, operation_name, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
-    return seen
 
 
 def test_the_late_step_rides_in_the_flags_transaction_and_is_listed_with_one_query(auth, frozen_now, calls):
