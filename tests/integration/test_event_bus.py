@@ -5,12 +5,10 @@ envelope whose `detail` is the event."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from chalicelib.adapters.eventbridge import EventBridgePublisher
@@ -27,17 +25,6 @@ def resolve(value: Any) -> Any:
     if isinstance(value, dict) and "Fn::Sub" in value:
         return value["Fn::Sub"].replace("${Prefix}", PREFIX)
     return value
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    from moto import mock_aws
-
-    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
 
 
 def deploy(resources: dict[str, Any]) -> dict[str, str]:

@@ -2,7 +2,6 @@
 against its JSON Schema; with a stub client, rejected entries hold their dossier and the call is chunked."""
 
 import json
-import os
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -46,18 +45,6 @@ def a_life() -> list[DomainEvent]:
     dossier.wake(due + timedelta(days=30))
     dossier.act(Action.WITHDRAW, EVERYONE, due + timedelta(days=31), CALENDAR, {"reason": "Công dân rút"})
     return dossier.take_events()
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    """moto for EventBridge and SQS: no endpoint variable may point boto3 elsewhere (DynamoDB Local's)."""
-    from moto import mock_aws
-
-    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
 
 
 def test_events_put_on_the_bus_reach_a_queue_through_a_rule_and_match_their_schemas(aws):
