@@ -7,9 +7,11 @@ imported.
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from typing import Any
 
+import pynamodb.connection.base
 from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
@@ -17,6 +19,23 @@ from pynamodb.models import Model
 from ...config import settings
 
 _PREFIX = settings().table_prefix
+_SESSIONS = threading.local()
+
+
+def _shared_session() -> Any:
+    """One botocore session per thread for every model. PynamoDB creates a session per model's connection, and
+    each new session parses botocore's service, endpoint and partition data again (~50 ms at cold start per
+    model a request touches: docs/performance.md). Sessions stay per thread: botocore client creation is not
+    thread-safe, which is why PynamoDB keeps them thread-local."""
+    session = getattr(_SESSIONS, "session", None)
+    if session is None:
+        from botocore.session import get_session
+
+        session = _SESSIONS.session = get_session()
+    return session
+
+
+pynamodb.connection.base.get_session = _shared_session  # the name PynamoDB's Connection.session calls
 
 
 class _Connection:
