@@ -162,7 +162,7 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
     from chalicelib.services.bootstrap import deps
     from chalicelib.services.relay import relay
 
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         def scheduled(name: str) -> Callable[[], dict[str, Any]]:
             def invoke() -> dict[str, Any]:  # the Lambda handler itself, as EventBridge invokes it
                 event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",

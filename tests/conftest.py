@@ -2,6 +2,9 @@
 
 The models read their table names and the endpoint when imported, so the environment is set in
 pytest_configure. Unit tests do not touch it; integration, API and e2e tests share it.
+
+Tests drive the app with `chalice.test.Client(app, stage_name="local")`: the client's default stage is `dev`, whose
+environment (jwks auth, AWS settings) it would swap into os.environ around every request.
 """
 
 from __future__ import annotations

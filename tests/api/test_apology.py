@@ -14,7 +14,7 @@ def act(client, code, headers, body):
 
 def test_a_leader_apologises_once_and_the_applicant_sees_the_new_appointment(auth, frozen_now):
     leader = auth(JUSTICE, "leader", sub="ld.cuong")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2026, 3, 16, 9))
         dossier = receive(client, auth)  # 2.001417, 10 working days: due Mon 30 Mar 09:00
         code = dossier["code"]
@@ -55,7 +55,7 @@ def test_a_leader_apologises_once_and_the_applicant_sees_the_new_appointment(aut
 
 
 def test_a_late_apology_is_recorded_as_late(auth, frozen_now):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2026, 3, 16, 9))
         dossier = receive(client, auth)
         frozen_now(vn(2026, 3, 27, 14))  # less than one working day before the due time: late, but recorded
@@ -71,7 +71,7 @@ def test_a_late_apology_is_recorded_as_late(auth, frozen_now):
 
 def test_a_bad_apology_names_the_field(auth, frozen_now):
     leader = auth(JUSTICE, "leader")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2026, 3, 16, 9))
         dossier = receive(client, auth)
         code, version = dossier["code"], dossier["version"]

@@ -17,14 +17,14 @@ def due(client: Client, start: str, **params: str) -> tuple[int, dict]:
 
 @pytest.mark.parametrize(("year", "confirmed"), [("2025", True), ("2026", True), ("2027", False), ("2024", False)])
 def test_year_says_whether_a_decision_is_shipped(year, confirmed):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         status, data = get(client, f"/v1/calendar/{year}")
     assert status == 200 and data["confirmed"] is confirmed and data["calendar_version"]
     assert type(data["hours_per_working_day"]) is int and data["hours_per_working_day"] == 8  # not 8.0
 
 
 def test_year_2026_lists_the_culture_day_and_2024_its_make_up_saturday():
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         _, y2026 = get(client, "/v1/calendar/2026")
         _, y2024 = get(client, "/v1/calendar/2024")
     assert {"date": "2026-11-24", "reason": "Ngày Văn hóa Việt Nam"} in y2026["non_working_days"]
@@ -38,7 +38,7 @@ def test_year_2026_lists_the_culture_day_and_2024_its_make_up_saturday():
     ("2027-03-16T10:00:00+07:00", "1", False),
 ])
 def test_due_time_says_whether_every_year_it_spans_is_confirmed(start, days, confirmed):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         status, data = due(client, start, days=days)
     assert status == 200 and data["confirmed"] is confirmed, data
 
@@ -53,7 +53,7 @@ def test_due_time_says_whether_every_year_it_spans_is_confirmed(start, days, con
     ("1999-12-31T10:00:00+07:00", {"days": "1", "channel": "online"}),
 ])
 def test_instants_outside_the_covered_years_are_a_400_naming_start(start, params):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         status, data = due(client, start, **params)
     assert status == 400, data
     assert data["error"]["details"][0]["field"] == "start"
@@ -62,6 +62,6 @@ def test_instants_outside_the_covered_years_are_a_400_naming_start(start, params
 
 @pytest.mark.parametrize("year", ["0001", "1999", "2101", "9999"])
 def test_years_outside_the_covered_range_are_a_400(year):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         status, data = get(client, f"/v1/calendar/{year}?unit={HAC_THANH}")
     assert status == 400 and data["error"]["details"][0]["field"] == "year"

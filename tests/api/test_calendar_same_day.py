@@ -19,7 +19,7 @@ CERTIFY = {
 
 @pytest.fixture
 def client():
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c
 
 

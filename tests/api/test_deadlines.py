@@ -34,7 +34,7 @@ def test_due_soon_overdue_and_step_overdue_fire_once_at_their_instant_and_tell_w
         auth, frozen_now):
     desk, leader = auth(CENTRE, "desk"), auth(JUSTICE, "leader", sub="ld.cuong")
     officer = auth(JUSTICE, "processor", sub="cv.an")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 3, 14, 9))
         dossier = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
         code, watch = dossier["code"], dossier["watch"]
@@ -94,7 +94,7 @@ def test_due_soon_overdue_and_step_overdue_fire_once_at_their_instant_and_tell_w
 
 
 def test_an_online_submission_left_at_the_desk_is_flagged_and_the_desk_told(auth, frozen_now):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 3, 15, 9))
         dossier = receive(client, auth, {**CRIMINAL_RECORD, "channel": "online", "competent_unit": JUSTICE})
         code = dossier["code"]
@@ -110,7 +110,7 @@ def test_an_online_submission_left_at_the_desk_is_flagged_and_the_desk_told(auth
 
 
 def test_wake_answers_the_next_wake_and_none_for_a_missing_or_closed_dossier(auth, frozen_now):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 3, 16, 9))
         dossier = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
         code = dossier["code"]
@@ -141,7 +141,7 @@ class RacingStore:
 
 
 def test_a_wake_that_loses_a_race_rereads_and_records_once_and_gives_up_after_a_few_tries(auth, frozen_now):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 3, 17, 9))
         dossier = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
         code, due_soon = dossier["code"], at(dossier["watch"]["due_soon"])
@@ -166,7 +166,7 @@ def test_a_wake_that_loses_a_race_rereads_and_records_once_and_gives_up_after_a_
 
 def test_a_pause_moves_the_watch_and_a_supplement_left_unanswered_is_flagged_for_the_desk(auth, frozen_now):
     desk = auth(CENTRE, "desk")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 3, 21, 9))
         dossier = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
         code, running = dossier["code"], dossier["watch"]
@@ -214,7 +214,7 @@ def test_the_digest_skips_abolished_units_and_lists_what_they_left_open_under_th
         "steps": [Step(s.name, COMPETENT_UNIT, s.role, s.budget).as_dict() for s in base.steps]}))
     catalogue = Catalogue(repo, national_settings)
     try:
-        with Client(app) as client:
+        with Client(app, stage_name="local") as client:
             bootstrap.override(catalogue=catalogue, now=lambda: vn(2025, 6, 20, 10))
             status, left = post(client, "/v1/dossiers", auth(district, "desk"),
                                 {**CRIMINAL_RECORD, "procedure_code": "1.999702", "competent_unit": district})

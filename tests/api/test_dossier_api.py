@@ -13,7 +13,7 @@ from tests.units import CENTRE, DONG_SON, HAC_THANH, JUSTICE, LAND, PROVINCE
 
 @pytest.fixture
 def client():
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c
 
 

@@ -56,7 +56,7 @@ def test_every_consumer_has_a_queue_named_with_the_stage_prefix():
 
 
 def test_a_queue_batch_goes_to_its_consumer_only_and_once(timers, auth):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code, events = received_events(client, auth)
         assert [e.type for e in events][:2] == ["dossier.status_changed", "dossier.received"]
         sqs = client.events.generate_sqs_event(message_bodies=[envelope(e) for e in events])
@@ -76,7 +76,7 @@ def test_a_queue_batch_goes_to_its_consumer_only_and_once(timers, auth):
 
 
 def test_a_bad_record_fails_the_batch_after_the_others_ran(timers, auth):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code, events = received_events(client, auth)
         bodies = ["{not json", envelope(events[0]), json.dumps({"detail": {"type": "dossier.nothing"}})]
         with pytest.raises(RuntimeError, match="2 event"):
@@ -90,7 +90,7 @@ def test_a_bad_record_fails_the_batch_after_the_others_ran(timers, auth):
 
 
 def test_the_timer_task_answers_the_next_wake_and_refuses_a_malformed_input(timers, auth):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code = receive(client, auth)["code"]
         dossier = bootstrap.deps().dossiers.get(code, consistent=True)
         assert dossier is not None and dossier.next_wake is not None
@@ -133,7 +133,7 @@ def test_the_relay_schedule_publishes_the_outbox():
     outbox, publisher = ListOutbox(events), ListPublisher()
     bootstrap.override(outbox=outbox, publisher=publisher)
     try:
-        with Client(app) as client:
+        with Client(app, stage_name="local") as client:
             report = client.lambda_.invoke("event_relay", client.events.generate_cw_event(
                 source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])).payload
     finally:

@@ -22,7 +22,7 @@ EMOJI_DOCUMENTS = [{"name": "😀" * 500, "copies": 1} for _ in range(100)]
 
 @pytest.fixture
 def client():
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c
     bootstrap.override()
 

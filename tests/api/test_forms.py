@@ -15,7 +15,7 @@ JUSTICE_NAME = "Sở Tư pháp tỉnh Thanh Hóa"
 
 @pytest.fixture
 def client():
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c
 
 

@@ -14,7 +14,7 @@ from tests.units import CENTRE, JUSTICE
 
 @pytest.fixture
 def client():
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c
 
 

@@ -23,7 +23,7 @@ def test_the_sweep_flags_every_dossier_past_its_watched_instants_and_the_digest_
     body = {**CRIMINAL_RECORD, "competent_unit": JUSTICE}
     codes = [receive_dossier(deps(), desk, body)["code"] for _ in range(2)]
     frozen_now(vn(2021, 1, 25, 9))  # ten working days later was 18 Jan: both are overdue
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         report = client.lambda_.invoke("overdue_sweep", scheduled_event(client)).payload
         assert report["found"] >= 2 and report["woken"] >= 2 and report["failed"] == 0
         assert report["at"] == "2021-01-25T02:00:00Z"
@@ -60,7 +60,7 @@ def test_a_failing_job_is_logged_with_its_request_id_and_raised_for_the_schedule
 
     bootstrap.override(dossiers=Unreachable(), catalogue=Unreachable())
     try:
-        with Client(app) as client, pytest.raises(ConnectionError):
+        with Client(app, stage_name="local") as client, pytest.raises(ConnectionError):
             client.lambda_.invoke(job, scheduled_event(client))
     finally:
         bootstrap.override()

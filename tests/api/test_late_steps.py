@@ -48,7 +48,7 @@ def _codes(client, path, headers) -> list[str]:
 
 def test_a_late_step_stays_listed_under_its_unit_and_officer_after_the_dossier_moves_on(auth, frozen_now):
     leader = auth(DONG_SON, "leader")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code = _late_at_the_commune(client, auth, frozen_now, 6, "cv.minh")
         status, page = get(client, f"/v1/dossiers?unit={DONG_SON}&step_overdue=true&limit=100", leader)
         assert status == 200, page
@@ -71,7 +71,7 @@ def test_a_late_step_stays_listed_under_its_unit_and_officer_after_the_dossier_m
 
 def test_late_steps_page_latest_first_with_a_cursor_signed_for_the_unit_and_officer(auth, frozen_now):
     leader = auth(DONG_SON, "leader")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         codes = [_late_at_the_commune(client, auth, frozen_now, day, "cv.trang") for day in (13, 14, 15)]
         seen: list[str] = []
         path = f"/v1/dossiers?unit={DONG_SON}&step_overdue=true&officer=cv.trang&limit=2"
@@ -92,7 +92,7 @@ def test_late_steps_page_latest_first_with_a_cursor_signed_for_the_unit_and_offi
 
 
 def test_the_late_step_rides_in_the_flags_transaction_and_is_listed_with_one_query(auth, frozen_now, calls):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2023, 3, 20, 9))
         status, dossier = post(client, "/v1/dossiers", auth(DONG_SON, "desk"), LAND_USE)
         code = dossier["code"]
@@ -112,7 +112,7 @@ def test_the_late_step_rides_in_the_flags_transaction_and_is_listed_with_one_que
 
 def test_a_filtered_page_shorter_than_limit_still_has_a_cursor_when_more_may_follow(auth, frozen_now):
     desk = auth(DONG_SON, "desk")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2023, 4, 3, 9))
         for _ in range(3):
             assert post(client, "/v1/dossiers", desk, LAND_USE)[0] == 201

@@ -53,7 +53,7 @@ def apologise(client, auth, frozen_now, day: int):
 
 def test_the_applicant_is_sent_the_apology_by_email_and_sms_once_and_form_04_is_served(auth, frozen_now):
     desk = auth(CENTRE, "desk")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 4, 4, 9))
         plain = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
         status, none = get(client, f"/v1/dossiers/{plain['code']}/apology", desk)
@@ -109,7 +109,7 @@ class FlakyNotifier:
 
 
 def test_a_failed_send_is_recorded_and_retried_with_its_event_without_a_second_record(auth, frozen_now):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code = apologise(client, auth, frozen_now, 6)
     flaky = FlakyNotifier(failures=1)
     bootstrap.override(notifier=flaky, now=lambda: vn(2022, 4, 6, 10, 1))
@@ -166,7 +166,7 @@ def test_the_aws_notifier_sends_email_through_ses_and_sms_through_sns_with_bound
 
 
 def test_the_daily_digest_tells_each_unit_its_overdue_and_due_soon_dossiers_once_a_day(auth, frozen_now):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 5, 16, 9))
         early = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})
         frozen_now(vn(2022, 5, 20, 9))

@@ -19,7 +19,7 @@ def test_province_override_reaches_its_communes():
     repo.put_unit(Unit("000.01.30.T99", "Xã thử nghiệm", "commune", parent="000.00.00.T99"))
     bootstrap.override(catalogue=Catalogue(repo, national_settings))  # a cold cache that sees the new units
     try:
-        with Client(app) as client:
+        with Client(app, stage_name="local") as client:
             status, year = get(client, "/v1/calendar/2026?unit=000.01.30.T99")
             assert status == 200 and year["calendar_id"] == "T99" and year["intake_cutoff"] == "16:00"
             assert {"date": "2026-03-17", "reason": "Nghỉ lễ hội của tỉnh"} in year["non_working_days"]

@@ -8,7 +8,7 @@ from tests.units import CENTRE, JUSTICE
 
 def test_criminal_record_certificate_from_intake_to_return(auth):
     desk = auth(CENTRE, "desk")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         r = client.http.post("/v1/dossiers", headers=desk, body=json.dumps({
             "procedure_code": "2.001417", "channel": "direct",
             "applicant": {"name": "Nguyễn Văn An", "id_number": "038090001234"},

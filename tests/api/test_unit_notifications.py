@@ -38,7 +38,7 @@ def test_a_units_notifications_are_listed_newest_first_page_by_page_for_who_may_
         deps().notifications.add(_note(i))
     deps().notifications.add(_note(9, LAND))  # another unit's: never listed here
     leader = auth(UNIT, "leader")
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         seen: list[str] = []
         cursor = None
         for _ in range(5):
@@ -99,7 +99,7 @@ def _apology_events(client, auth, frozen_now, applicant: dict, day: int) -> tupl
 
 def test_a_landline_for_sms_is_recorded_undeliverable_and_not_retried_while_the_email_goes(auth, frozen_now):
     landline = {**CRIMINAL_RECORD["applicant"], "email": "an.nguyen@example.vn", "phone": "02438123456"}
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code, event = _apology_events(client, auth, frozen_now, landline, 6)
     assert dispatch(deps(), event) == ["notifications"]  # nothing raised: the event is applied
     records = {n["channel"]: n for n in deps().notifications.for_dossier(code)}
@@ -150,7 +150,7 @@ def test_throttling_and_5xx_are_transient_the_event_is_retried_then_sent(auth, f
             _Refusing(code, None, status).send({"channel": "email", "recipient": "x@example.vn", "subject": "s",
                                                 "body": "b"})
     mobile = {**CRIMINAL_RECORD["applicant"], "email": "an.nguyen@example.vn", "phone": "0912345678"}
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         code, event = _apology_events(client, auth, frozen_now, mobile, 7)
     bootstrap.override(notifier=_Refusing("TooManyRequestsException", None, 429))
     try:
@@ -168,7 +168,7 @@ def test_throttling_and_5xx_are_transient_the_event_is_retried_then_sent(auth, f
 
 def test_locally_a_consumer_that_keeps_failing_is_given_up_after_bounded_tries_and_recorded(auth, frozen_now,
                                                                                            monkeypatch):
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 6, 8, 9))
         code = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})["code"]
     events = [DomainEvent.from_dict(i.event) for i in OutboxModel.query(code, scan_index_forward=True) if i.pending]
@@ -213,7 +213,7 @@ class _OneDossierOutbox:
 def test_the_relay_holds_a_dossier_behind_a_failing_event_only_until_it_is_given_up(auth, frozen_now, monkeypatch):
     from chalicelib.services.relay import relay
 
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         frozen_now(vn(2022, 6, 9, 9))
         code = receive(client, auth, {**CRIMINAL_RECORD, "competent_unit": JUSTICE})["code"]
     events = [DomainEvent.from_dict(i.event) for i in OutboxModel.query(code, scan_index_forward=True) if i.pending]

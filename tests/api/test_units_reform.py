@@ -49,7 +49,7 @@ def at(catalogue):
 
 @pytest.fixture
 def client():
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c
 
 

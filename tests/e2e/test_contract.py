@@ -91,7 +91,7 @@ def answers() -> Iterator[list[tuple[str, int, Any]]]:
     ticks = count()
     override(now=lambda: datetime(2026, 3, 16, 2, 0, tzinfo=UTC) + timedelta(minutes=20 * next(ticks)))
     try:
-        with Client(app) as client:
+        with Client(app, stage_name="local") as client:
             recorder = Recorder(client, headers)
             life(recorder)
             yield recorder.seen

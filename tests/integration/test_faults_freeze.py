@@ -31,7 +31,7 @@ from scripts.seed import load_catalogue
 load_catalogue()
 from chalice.test import Client
 from app import app
-with Client(app) as client:
+with Client(app, stage_name="local") as client:
     print("ANSWER", json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)

@@ -109,7 +109,7 @@ def timers(monkeypatch) -> Iterator[Timers]:
     ddb = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
     config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False},
               "core": {"passthrough": {"urls": [ddb.rstrip("/") + ".*"]}}}
-    with mock_aws(config=config), Client(app) as client:  # type: ignore[arg-type]
+    with mock_aws(config=config), Client(app, stage_name="local") as client:  # type: ignore[arg-type]
         stack = Timers(client)
 
         def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, *args: Any) -> bytes:
