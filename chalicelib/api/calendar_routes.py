@@ -78,9 +78,9 @@ def due_preview(call: Call) -> dict[str, Any]:
 
 @route(bp, "GET", "/v1/calendar/{year}", summary="A year's non-working days and make-up working days",
        tag="calendar", query="calendar-year-query", response="CalendarYear", errors=(400,),
-       path_params={"year": {"type": "string", "pattern": "^[0-9]{4}$", "example": "2026"}})
+       path_params={"year": {"type": "string", "pattern": "^(20[0-9]{2}|2100)$", "example": "2026"}})
 def calendar_year(call: Call, year: str) -> dict[str, Any]:
-    if not year.isdigit() or not FIRST_YEAR <= int(year) <= LAST_YEAR:
+    if not (year.isascii() and year.isdigit()) or not FIRST_YEAR <= int(year) <= LAST_YEAR:
         raise InvalidInput("invalid year", [FieldProblem("year", f"a year from {FIRST_YEAR} to {LAST_YEAR}")])
     calendar = _calendar(call.query().get("unit"))
     y = int(year)
