@@ -60,7 +60,7 @@ def test_instants_outside_the_covered_years_are_a_400_naming_start(start, params
     assert "2000–2100" in data["error"]["details"][0]["reason"]
 
 
-@pytest.mark.parametrize("year", ["0001", "1999", "2101", "9999", quote("٢٠٢٦")])  # Arabic-Indic digits too
+@pytest.mark.parametrize("year", ["0001", "1999", "2101", "9999", "٢٠٢٦"])  # Arabic-Indic digits too
 def test_years_outside_the_covered_range_are_a_400(year):
     with Client(app, stage_name="local") as client:
         status, data = get(client, f"/v1/calendar/{year}?unit={HAC_THANH}")
