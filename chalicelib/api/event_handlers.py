@@ -24,7 +24,8 @@ bp = Blueprint(__name__)
 # Consumer name -> its queue's name suffix; the stage's prefix (MOTCUA_TABLE_PREFIX) comes first, as in
 # infra/events.yaml. A new consumer (counters, webhooks, the portal sync) adds a row here and a queue there, then
 # runs `make templates` (route 1's infra/queues.yaml and the stage policies follow; tests/e2e/test_route1.py).
-QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications"}
+QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications",
+                          "statistics": "statistics"}
 BATCH_SIZE = 10  # a failed event makes its batch come back; dispatch skips the events already applied
 
 
@@ -97,3 +98,8 @@ def deadline_timers_consumer(event: Any) -> dict[str, Any]:
 @bp.on_sqs_message(queue=queue_name("notifications"), batch_size=BATCH_SIZE, name="notifications_consumer")
 def notifications_consumer(event: Any) -> dict[str, Any]:
     return consume("notifications", event)
+
+
+@bp.on_sqs_message(queue=queue_name("statistics"), batch_size=BATCH_SIZE, name="statistics_consumer")
+def statistics_consumer(event: Any) -> dict[str, Any]:
+    return consume("statistics", event)

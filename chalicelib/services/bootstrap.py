@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 from ..domain.deadlines import WatchSettings
 from .catalogue import Catalogue
-from .ports import DossierStore, EventPublisher, NotificationStore, OutboxStore, ProcessedEvents, TimerScheduler
+from .ports import (
+    DossierStore,
+    EventPublisher,
+    NotificationStore,
+    OutboxStore,
+    ProcessedEvents,
+    StatsStore,
+    TimerScheduler,
+)
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
     from ..adapters.tokens import TokenVerifier
@@ -46,6 +54,12 @@ def _processed() -> ProcessedEvents:
     from ..adapters.dynamodb.processed import ProcessedRepository
 
     return ProcessedRepository()
+
+
+def _stats() -> StatsStore:
+    from ..adapters.dynamodb.stats import StatsRepository
+
+    return StatsRepository()
 
 
 def _timers() -> TimerScheduler:
@@ -101,6 +115,7 @@ class Deps:
     processed: ProcessedEvents = field(default_factory=_processed)
     notifications: NotificationStore = field(default_factory=_notifications)
     notifier: Notifier = field(default_factory=_notifier)
+    stats: StatsStore = field(default_factory=_stats)
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +126,7 @@ def _default() -> Deps:
 
     return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier,
                 outbox=_outbox(), publisher=_publisher(), processed=_processed(), notifications=_notifications(),
-                notifier=_notifier(), watch=_watch(), now=_clock())
+                notifier=_notifier(), watch=_watch(), now=_clock(), stats=_stats())
 
 
 @lru_cache(maxsize=1)

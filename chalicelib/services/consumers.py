@@ -43,11 +43,14 @@ _WATCH_CHANGES = frozenset({ev.SUBMITTED, ev.RECEIVED, ev.STATUS_CHANGED, ev.STE
 # ... and what someone must be told.
 _NOTIFIED = frozenset({ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE, ev.INTAKE_OVERDUE, ev.SUPPLEMENT_OVERDUE,
                        ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED})
+# ... and what report 06's counters count (services/statistics.py TYPES says the same; a test checks).
+_COUNTED = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
 
 # name, the event types it consumes, module of services/ holding `on_event`.
 _CONSUMERS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("deadline_timers", _WATCH_CHANGES, "timers"),
     ("notifications", _NOTIFIED, "notifications"),
+    ("statistics", _COUNTED, "statistics"),
 )
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain.catalogue import Procedure, Unit
 from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import DomainError, FieldProblem
 from ..domain.events import DomainEvent
 from ..domain.status import Status
+
+if TYPE_CHECKING:
+    from .statistics import Booking
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,20 @@ class ProcessedEvents(Protocol):
 
     def release(self, key: str) -> None:
         """The consumer failed: give the key up so a retry runs it again."""
+        ...
+
+
+class StatsStore(Protocol):
+    """Report 06's counters (services/statistics.py)."""
+
+    def apply(self, event: DomainEvent, booking: Booking) -> bool:
+        """Apply the booking of `event` once, with a guard keyed by its id in the same transaction: False when
+        the event was applied already (nothing written)."""
+        ...
+
+    def read(self, pk: str, prefix: str = "") -> list[dict[str, object]]:
+        """The counter items of `<unit>#<day>` (each with its `sk`), optionally those whose sk starts with
+        `prefix`."""
         ...
 
 

@@ -323,8 +323,44 @@ class NotificationModel(Model):
     by_unit = NotificationsByUnit()
 
 
+class StatsModel(Model):
+    """Report 06's daily counters (services/statistics.py): hash `<unit>#<local date>`, range `all`,
+    `field#<code>` or `procedure#<code>`. The same table holds a guard item per applied event (`event#<id>`,
+    `guard`) and what the overdue interval of a dossier needs (`dossier#<code>`, `life`: `flagged`, `ended`)."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-stats"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    received = NumberAttribute(null=True)
+    received_online = NumberAttribute(null=True)
+    received_direct = NumberAttribute(null=True)
+    received_postal = NumberAttribute(null=True)
+    resolved = NumberAttribute(null=True)
+    early = NumberAttribute(null=True)
+    on_time = NumberAttribute(null=True)
+    late = NumberAttribute(null=True)
+    refused = NumberAttribute(null=True)
+    withdrawn = NumberAttribute(null=True)
+    stopped = NumberAttribute(null=True)
+    not_accepted = NumberAttribute(null=True)
+    guided = NumberAttribute(null=True)
+    supplement_requests = NumberAttribute(null=True)
+    supplement_violations = NumberAttribute(null=True)
+    apologies = NumberAttribute(null=True)
+    rescheduled = NumberAttribute(null=True)
+    open = NumberAttribute(null=True)  # a delta: +1 when the clock starts, -1 when it ends
+    overdue = NumberAttribute(null=True)  # a delta: +1 on the due date passed, -1 when the dossier ends
+    # The `life` item of a dossier only:
+    flagged = NumberAttribute(null=True)  # 1: its due time passed while open
+    ended = Utf8JSONAttribute(null=True)  # its clock ended: the [pk, sk] items of that day
+
+
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
-                                       OutboxModel, ProcessedModel, NotificationModel, LateStepModel)
+                                       OutboxModel, ProcessedModel, NotificationModel, LateStepModel,
+                                       StatsModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {

@@ -1,0 +1,77 @@
+"""Report 06's counters on the stats table: one event's increments and its guard in one transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ...domain.events import DomainEvent
+from .models import StatsModel
+
+if TYPE_CHECKING:
+    from ...services.statistics import Booking, Key
+
+LIFE = "life"
+FACTS = ("flagged", "ended")  # the life item's attributes, not counters
+
+
+class StatsRepository:
+    """Implements services.ports.StatsStore."""
+
+    def apply(self, event: DomainEvent, booking: Booking) -> bool:
+        """Write the booking once: the guard `event#<id>` is put with attribute_not_exists in the same
+        TransactWriteItems as the increments, so a redelivered event changes nothing (answers False).
+
+        The overdue interval's end (services/statistics.py): the dossier's `life` item is read first, and the
+        fact this event adds is written conditioned on what was read, so two events of one dossier applied at
+        once cannot both miss the -1: the loser's transaction is cancelled, raises, and its delivery is retried."""
+        increments: dict[Key, dict[str, int]] = {k: dict(v) for k, v in booking.increments.items()}
+        life = self._life(event.code) if booking.flags_overdue or booking.ends is not None else None
+        life_update: tuple[list[Any], Any] | None = None
+        if booking.flags_overdue:
+            ended = (life or {}).get("ended")  # delivered after the end: the interval closes at once
+            _add(increments, ended or [], "overdue", -1)
+            life_update = ([StatsModel.flagged.set(1)],
+                           StatsModel.ended.exists() if ended is not None else StatsModel.ended.does_not_exist())
+        elif booking.ends is not None:
+            flagged = bool((life or {}).get("flagged"))
+            if flagged:
+                _add(increments, booking.ends, "overdue", -1)
+            life_update = ([StatsModel.ended.set([list(k) for k in booking.ends])],
+                           StatsModel.flagged.exists() if flagged else StatsModel.flagged.does_not_exist())
+        try:
+            with TransactWrite(connection=StatsModel._get_connection().connection) as transaction:
+                transaction.save(StatsModel(f"event#{event.id}", "guard"), condition=StatsModel.pk.does_not_exist())
+                for (pk, sk), row in increments.items():
+                    actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
+                    if actions:
+                        transaction.update(StatsModel(pk, sk), actions=actions)
+                if life_update is not None:
+                    transaction.update(StatsModel(f"dossier#{event.code}", LIFE), actions=life_update[0],
+                                       condition=life_update[1])
+        except TransactWriteError as exc:
+            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def _life(self, code: str) -> dict[str, Any] | None:
+        try:
+            return StatsModel.get(f"dossier#{code}", LIFE, consistent_read=True).attribute_values
+        except StatsModel.DoesNotExist:
+            return None
+
+    def read(self, pk: str, prefix: str = "") -> list[dict[str, object]]:
+        """The counters of one unit and day (each group's item), for reports and reconciliation."""
+        condition = StatsModel.sk.startswith(prefix) if prefix else None
+        return [{"sk": item.sk, **{k: v for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS)}}
+                for item in StatsModel.query(pk, condition)]
+
+
+def _add(increments: dict[Key, dict[str, int]], keys: list[Any], column: str, n: int) -> None:
+    for key in keys:
+        row = increments.setdefault((str(key[0]), str(key[1])), {})
+        row[column] = row.get(column, 0) + n

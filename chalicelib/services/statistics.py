@@ -1,0 +1,157 @@
+"""The statistics consumer: daily counters for report 06 (Circular 01/2020/TT-VPCP), from the domain events.
+
+Each event becomes a `Booking`: increments of counters keyed `(<unit>#<local date>, <group>)`, the group being
+`all`, `field#<code>` or `procedure#<code>`, so that a report over a period reads units x days x groups items and
+never a dossier. The store applies one booking and a guard item keyed by the event id in ONE transaction
+(`StatsStore.apply`): an event delivered again adds nothing, whatever `dispatch`'s claim knew.
+
+Which unit a figure counts under (the provincial systems' rule, ../shared/DOMAIN.md "Statistics"):
+- received, and the intake decisions not accepted / guided: the **receiving unit** (the desk that took it: its
+  tracking book, form 06 of the one-stop shop, counts what it received);
+- everything measured against the deadline (resolved early / on time / late, refused after appraisal, withdrawn,
+  stopped, in progress, overdue) and what the deciding agency does (supplement requests, apologies,
+  rescheduling): the **competent unit**, which answers for the result (Decree 61/2018 Art 19), as the real
+  systems do. A liên thông dossier is therefore counted once, not at every unit its steps pass.
+
+Dates are local dates in Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
+
+Point-in-time figures are written as deltas, so the figure at the end of any day D is the sum of its deltas on
+days <= D, right for any past day whatever happened afterwards:
+- `open`: +1 on the day the clock started (dossier.received), -1 on the day it ended (dossier.resolved, or
+  dossier.closed of a withdrawn or stopped dossier that was received and never resolved).
+- `overdue`: the interval [due time, end) becomes known when the due time passes (dossier.overdue, which the
+  aggregate records before any action taken after it): +1 on the local date of the instant watched; -1 on the
+  day the dossier ends. Queues may deliver the two out of order, so each dossier has a `life` item remembering
+  both facts (`flagged`, and `ended`: the items of the end day); whichever event comes second writes the -1, in
+  the same transaction that records its own fact, conditioned on what it read. A due time moved after the period
+  does not touch the days already counted: an apology issued before the due time moves the watch before any +1 is
+  written; one issued after it leaves the lateness standing (the flag never moves). Within deadline = open -
+  overdue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from ..domain import events as ev
+from ..domain.clock import parse_iso
+from ..domain.events import DomainEvent
+
+if TYPE_CHECKING:
+    from .bootstrap import Deps
+
+LOCAL = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+# The counters (report 06's columns and what they are made of). Deltas: open, overdue.
+COLUMNS: tuple[str, ...] = (
+    "received", "received_online", "received_direct", "received_postal",
+    "resolved", "early", "on_time", "late",
+    "refused", "withdrawn", "stopped", "not_accepted", "guided",
+    "supplement_requests", "supplement_violations", "apologies", "rescheduled",
+    "open", "overdue",
+)
+
+TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
+
+Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM-DD>", range "all" | "field#<code>" | "procedure#<code>")
+
+
+@dataclass
+class Booking:
+    """What one event changes: counter increments, and the facts the overdue interval needs (module docstring)."""
+
+    increments: dict[Key, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    flags_overdue: bool = False  # the due time passed: `overdue` +1 (in increments), the dossier's life `flagged`
+    ends: list[Key] | None = None  # the dossier's clock ended: these items get `overdue` -1 if it was flagged
+
+    def add(self, snapshot: dict[str, Any], unit: str | None, day: date, column: str, n: int = 1) -> None:
+        for key in keys(snapshot, unit, day):
+            row = self.increments[key]
+            row[column] = row.get(column, 0) + n
+
+
+def local_day(instant: datetime | str) -> date:
+    moment = parse_iso(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(LOCAL).date()
+
+
+def day_key(unit: str, day: date) -> str:
+    return f"{unit}#{day.isoformat()}"
+
+
+def keys(snapshot: dict[str, Any], unit: str | None, day: date) -> list[Key]:
+    """The items an increment goes to: the unit's total, its field, its procedure."""
+    if not unit:
+        return []
+    pk = day_key(unit, day)
+    out = [(pk, "all")]
+    if snapshot.get("field_code"):
+        out.append((pk, f"field#{snapshot['field_code']}"))
+    if snapshot.get("procedure_code"):
+        out.append((pk, f"procedure#{snapshot['procedure_code']}"))
+    return out
+
+
+def booking(event: DomainEvent) -> Booking:
+    """The counters `event` moves. Each branch names the column's predicate (DOMAIN.md, report 06)."""
+    snap: dict[str, Any] = event.data.get("dossier") or {}
+    data = event.data
+    book = Booking()
+    day = local_day(event.at)
+    receiving, competent = snap.get("receiving_unit"), snap.get("competent_unit")
+    if event.type == ev.RECEIVED:
+        # Received: the legal clock started (a complete, valid dossier: desk or postal intake, or an online
+        # submission accepted), on the local day of that instant; by channel.
+        book.add(snap, receiving, day, "received")
+        book.add(snap, receiving, day, f"received_{snap.get('channel')}")
+        book.add(snap, competent, day, "open")
+    elif event.type == ev.RESOLVED:
+        # Resolved: a result (status 9) on that day; early / on time / late as the aggregate judged it against the
+        # due time in force (after any rescheduling; the old one when the apology came late). A refusal after
+        # appraisal has its own outcome and is not resolved.
+        outcome = data.get("outcome") or snap.get("outcome")
+        if outcome in ("early", "on_time", "late"):
+            book.add(snap, competent, day, "resolved")
+            book.add(snap, competent, day, str(outcome))
+        elif outcome == "refused":
+            book.add(snap, competent, day, "refused")
+        _end(book, snap, competent, day)
+    elif event.type == ev.CLOSED:
+        outcome = data.get("outcome")
+        if outcome in ("not_accepted", "guided"):
+            # Not accepted (form 03) / guided to complete it (form 02): decided at intake, never received.
+            book.add(snap, receiving, day, str(outcome))
+        elif outcome in ("withdrawn", "stopped"):
+            book.add(snap, competent, day, str(outcome))
+            if snap.get("received_at") and not snap.get("resolved_at"):
+                _end(book, snap, competent, day)
+    elif event.type == ev.STATUS_CHANGED and data.get("action") == "request_supplement":
+        # A supplement request; outside the law (Decree 61/2018 Art 15, 19(4)) when it is not the first one or
+        # came after the window. Only the first request can be lawful and a lawful first request leaves the
+        # dossier's violation count at 0, so this one broke the rules exactly when the count is now >= 1.
+        book.add(snap, competent, day, "supplement_requests")
+        if int(snap.get("supplement_violations") or 0) >= 1:
+            book.add(snap, competent, day, "supplement_violations")
+    elif event.type == ev.APOLOGY_ISSUED:
+        # An apology (form 04); rescheduled when it gave a new appointment (allowed once).
+        book.add(snap, competent, day, "apologies")
+        if snap.get("rescheduled"):
+            book.add(snap, competent, day, "rescheduled")
+    elif event.type == ev.OVERDUE:
+        watched = data.get("watched_at") or data.get("due_at")
+        book.add(snap, competent, local_day(watched) if watched else day, "overdue")
+        book.flags_overdue = True
+    return book
+
+
+def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> None:
+    """The clock ended on `day`: no longer in progress, nor overdue if it was."""
+    book.add(snap, unit, day, "open", -1)
+    book.ends = keys(snap, unit, day)
+
+
+def on_event(deps: Deps, event: DomainEvent) -> None:
+    deps.stats.apply(event, booking(event))
