@@ -144,9 +144,13 @@ class StatsStore(Protocol):
         the event was applied already (nothing written)."""
         ...
 
-    def read(self, pk: str, prefix: str = "") -> list[dict[str, object]]:
-        """The counter items of `<unit>#<day>` (each with its `sk`), optionally those whose sk starts with
-        `prefix`."""
+    def months(self, unit: str) -> set[str]:
+        """The months (YYYY-MM) the unit has counters in."""
+        ...
+
+    def read(self, unit: str, month: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """The unit's counter items of that month from `first_day` to `last_day` (ISO dates, inclusive), each
+        `{"day", "group", <column>: n, ...}` with its non-zero columns."""
         ...
 
 

@@ -1,8 +1,12 @@
 """The statistics consumer: daily counters for report 06 (Circular 01/2020/TT-VPCP), from the domain events.
 
-Each event becomes a `Booking`: increments of counters keyed `(<unit>#<local date>, <group>)`, the group being
-`all`, `field#<code>` or `procedure#<code>`, so that a report over a period reads units x days x groups items and
-never a dossier. The store applies one booking and a guard item keyed by the event id in ONE transaction
+Each event becomes a `Booking`: increments of counters keyed `(<unit>#<local month>, <local date>#<group>)`, the
+group being `all`, `field#<code>` or `procedure#<code>`, so that a report over a period reads one partition per
+unit and month (a Query over the days it needs) and never a dossier. Each unit's item `unit#<unit>`/`months` holds
+the set of months it has counters in (a set ADD: idempotent and order-free), so that the point-in-time figures,
+sums of deltas since the first day counted, read only the months that exist.
+
+The store applies one booking and a guard item keyed by the event id in ONE transaction
 (`StatsStore.apply`): an event delivered again adds nothing, whatever `dispatch`'s claim knew.
 
 Which unit a figure counts under (the provincial systems' rule, ../shared/DOMAIN.md "Statistics"):
@@ -56,7 +60,7 @@ COLUMNS: tuple[str, ...] = (
 
 TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
 
-Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM-DD>", range "all" | "field#<code>" | "procedure#<code>")
+Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM>", range "<YYYY-MM-DD>#" + "all" | "field#<code>" | "procedure#<code>")
 
 
 @dataclass
@@ -66,6 +70,14 @@ class Booking:
     increments: dict[Key, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     flags_overdue: bool = False  # the due time passed: `overdue` +1 (in increments), the dossier's life `flagged`
     ends: list[Key] | None = None  # the dossier's clock ended: these items get `overdue` -1 if it was flagged
+
+    def months(self) -> dict[str, set[str]]:
+        """unit -> the months its counted items are in (for the unit's `months` set)."""
+        out: dict[str, set[str]] = {}
+        for pk, _ in self.increments:
+            unit, _, month = pk.rpartition("#")
+            out.setdefault(unit, set()).add(month)
+        return out
 
     def add(self, snapshot: dict[str, Any], unit: str | None, day: date, column: str, n: int = 1) -> None:
         for key in keys(snapshot, unit, day):
@@ -78,21 +90,25 @@ def local_day(instant: datetime | str) -> date:
     return moment.astimezone(LOCAL).date()
 
 
-def day_key(unit: str, day: date) -> str:
-    return f"{unit}#{day.isoformat()}"
+def month_key(unit: str, month: str) -> str:
+    """The partition of a unit's counters in a month (`YYYY-MM`)."""
+    return f"{unit}#{month}"
 
 
 def keys(snapshot: dict[str, Any], unit: str | None, day: date) -> list[Key]:
-    """The items an increment goes to: the unit's total, its field, its procedure."""
+    """The items an increment goes to: the unit's total, its field, its procedure, on that day."""
     if not unit:
         return []
-    pk = day_key(unit, day)
-    out = [(pk, "all")]
+    pk, prefix = month_key(unit, day.isoformat()[:7]), f"{day.isoformat()}#"
+    out = [(pk, f"{prefix}all")]
     if snapshot.get("field_code"):
-        out.append((pk, f"field#{snapshot['field_code']}"))
+        out.append((pk, f"{prefix}field#{snapshot['field_code']}"))
     if snapshot.get("procedure_code"):
-        out.append((pk, f"procedure#{snapshot['procedure_code']}"))
+        out.append((pk, f"{prefix}procedure#{snapshot['procedure_code']}"))
     return out
+
+
+
 
 
 def booking(event: DomainEvent) -> Booking:

@@ -28,51 +28,54 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def test_the_consumer_takes_exactly_what_the_booking_counts_and_the_table_has_every_column():
     assert next(c.types for c in registry() if c.name == "statistics") == statistics.TYPES
-    columns = {name for name in StatsModel.get_attributes() if name not in ("pk", "sk", "flagged", "ended")}
+    facts = ("pk", "sk", "flagged", "ended", "months")
+    columns = {name for name in StatsModel.get_attributes() if name not in facts}
     assert columns == set(statistics.COLUMNS)
 
 
 def test_received_counts_at_the_desk_by_channel_and_opens_at_the_competent_unit_on_the_local_date():
     # 18:00 UTC on the 16th is 01:00 on the 17th in Hà Nội.
     book = statistics.booking(event("dossier.received", at(16, 18), dossier={"channel": "online"}))
-    desk, comp = f"{DESK}#2026-03-17", f"{COMPETENT}#2026-03-17"
+    desk, comp, day = f"{DESK}#2026-03", f"{COMPETENT}#2026-03", "2026-03-17#"
     assert rows(book) == {
-        (desk, "all"): {"received": 1, "received_online": 1},
-        (desk, "field#F1"): {"received": 1, "received_online": 1},
-        (desk, "procedure#2.001417"): {"received": 1, "received_online": 1},
-        (comp, "all"): {"open": 1}, (comp, "field#F1"): {"open": 1}, (comp, "procedure#2.001417"): {"open": 1},
+        (desk, f"{day}all"): {"received": 1, "received_online": 1},
+        (desk, f"{day}field#F1"): {"received": 1, "received_online": 1},
+        (desk, f"{day}procedure#2.001417"): {"received": 1, "received_online": 1},
+        (comp, f"{day}all"): {"open": 1}, (comp, f"{day}field#F1"): {"open": 1},
+        (comp, f"{day}procedure#2.001417"): {"open": 1},
     }
+    assert book.months() == {DESK: {"2026-03"}, COMPETENT: {"2026-03"}}
     assert not book.flags_overdue and book.ends is None
 
 
 def test_resolved_by_outcome_ends_the_open_interval_and_a_refusal_is_not_resolved():
     late = statistics.booking(event("dossier.resolved", at(20, 3), outcome="late"))
-    assert rows(late)[(f"{COMPETENT}#2026-03-20", "all")] == {"resolved": 1, "late": 1, "open": -1}
-    assert late.ends is not None and (f"{COMPETENT}#2026-03-20", "all") in late.ends
+    assert rows(late)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"resolved": 1, "late": 1, "open": -1}
+    assert late.ends is not None and (f"{COMPETENT}#2026-03", "2026-03-20#all") in late.ends
     refused = statistics.booking(event("dossier.resolved", at(20, 3), outcome="refused"))
-    assert rows(refused)[(f"{COMPETENT}#2026-03-20", "all")] == {"refused": 1, "open": -1}
+    assert rows(refused)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"refused": 1, "open": -1}
 
 
 def test_closing_counts_own_outcomes_and_ends_only_a_received_unresolved_clock():
     withdrawn = statistics.booking(event("dossier.closed", at(18, 2), outcome="withdrawn"))
-    assert rows(withdrawn)[(f"{COMPETENT}#2026-03-18", "all")] == {"withdrawn": 1, "open": -1}
+    assert rows(withdrawn)[(f"{COMPETENT}#2026-03", "2026-03-18#all")] == {"withdrawn": 1, "open": -1}
     returned = statistics.booking(event("dossier.closed", at(18, 2), outcome="early",
                                         dossier={"resolved_at": "2026-03-17T02:00:00Z"}))
     assert rows(returned) == {} and returned.ends is None  # ended at its resolution already
     refused = statistics.booking(event("dossier.closed", at(16, 2), outcome="not_accepted",
                                        dossier={"received_at": None}))
-    assert rows(refused)[(f"{DESK}#2026-03-16", "all")] == {"not_accepted": 1}
+    assert rows(refused)[(f"{DESK}#2026-03", "2026-03-16#all")] == {"not_accepted": 1}
     assert refused.ends is None
     guided = statistics.booking(event("dossier.closed", at(16, 2), outcome="guided", dossier={"received_at": None}))
-    assert rows(guided)[(f"{DESK}#2026-03-16", "all")] == {"guided": 1}
+    assert rows(guided)[(f"{DESK}#2026-03", "2026-03-16#all")] == {"guided": 1}
 
 
 def test_supplement_requests_and_those_outside_the_law():
     lawful = statistics.booking(event("dossier.status_changed", at(17, 2), action="request_supplement"))
-    assert rows(lawful)[(f"{COMPETENT}#2026-03-17", "all")] == {"supplement_requests": 1}
+    assert rows(lawful)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {"supplement_requests": 1}
     second = statistics.booking(event("dossier.status_changed", at(17, 2), action="request_supplement",
                                       dossier={"supplement_violations": 1}))
-    assert rows(second)[(f"{COMPETENT}#2026-03-17", "all")] == {"supplement_requests": 1,
+    assert rows(second)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {"supplement_requests": 1,
                                                                "supplement_violations": 1}
     other = statistics.booking(event("dossier.status_changed", at(17, 2), action="assign"))
     assert rows(other) == {}
@@ -80,11 +83,11 @@ def test_supplement_requests_and_those_outside_the_law():
 
 def test_apologies_rescheduled_and_overdue_on_the_local_date_of_the_instant_watched():
     apology = statistics.booking(event("dossier.apology_issued", at(19, 2), dossier={"rescheduled": True}))
-    assert rows(apology)[(f"{COMPETENT}#2026-03-19", "all")] == {"apologies": 1, "rescheduled": 1}
+    assert rows(apology)[(f"{COMPETENT}#2026-03", "2026-03-19#all")] == {"apologies": 1, "rescheduled": 1}
     # Flagged by a sweep on the 23rd, watched at 17:00 local on Friday the 20th.
     overdue = statistics.booking(event("dossier.overdue", at(23, 1), watched_at="2026-03-20T10:00:00Z",
                                        due_at="2026-03-20T10:00:00Z"))
-    assert rows(overdue)[(f"{COMPETENT}#2026-03-20", "all")] == {"overdue": 1}
+    assert rows(overdue)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"overdue": 1}
     assert overdue.flags_overdue and overdue.ends is None
 
 

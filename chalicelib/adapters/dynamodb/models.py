@@ -12,7 +12,7 @@ import zlib
 from typing import Any
 
 import pynamodb.connection.base
-from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -324,9 +324,10 @@ class NotificationModel(Model):
 
 
 class StatsModel(Model):
-    """Report 06's daily counters (services/statistics.py): hash `<unit>#<local date>`, range `all`,
-    `field#<code>` or `procedure#<code>`. The same table holds a guard item per applied event (`event#<id>`,
-    `guard`) and what the overdue interval of a dossier needs (`dossier#<code>`, `life`: `flagged`, `ended`)."""
+    """Report 06's daily counters (services/statistics.py): hash `<unit>#<local month>`, range
+    `<local date>#all`, `...#field#<code>` or `...#procedure#<code>`. The same table holds a guard item per applied
+    event (`event#<id>`, `guard`), each unit's months with counters (`unit#<unit>`, `months`) and what the overdue
+    interval of a dossier needs (`dossier#<code>`, `life`: `flagged`, `ended`)."""
 
     class Meta(_Connection):
         table_name = f"{_PREFIX}-stats"
@@ -353,6 +354,7 @@ class StatsModel(Model):
     rescheduled = NumberAttribute(null=True)
     open = NumberAttribute(null=True)  # a delta: +1 when the clock starts, -1 when it ends
     overdue = NumberAttribute(null=True)  # a delta: +1 on the due date passed, -1 when the dossier ends
+    months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
     ended = Utf8JSONAttribute(null=True)  # its clock ended: the [pk, sk] items of that day

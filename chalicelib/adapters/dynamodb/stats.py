@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ...services.statistics import Booking, Key
 
 LIFE = "life"
-FACTS = ("flagged", "ended")  # the life item's attributes, not counters
+FACTS = ("flagged", "ended", "months")  # the life and months items' attributes, not counters
 
 
 class StatsRepository:
@@ -48,6 +48,8 @@ class StatsRepository:
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
+                for unit, months in sorted(booking.months().items()):
+                    transaction.update(StatsModel(f"unit#{unit}", "months"), actions=[StatsModel.months.add(months)])
                 if life_update is not None:
                     transaction.update(StatsModel(f"dossier#{event.code}", LIFE), actions=life_update[0],
                                        condition=life_update[1])
@@ -64,11 +66,21 @@ class StatsRepository:
         except StatsModel.DoesNotExist:
             return None
 
-    def read(self, pk: str, prefix: str = "") -> list[dict[str, object]]:
-        """The counters of one unit and day (each group's item), for reports and reconciliation."""
-        condition = StatsModel.sk.startswith(prefix) if prefix else None
-        return [{"sk": item.sk, **{k: v for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS)}}
-                for item in StatsModel.query(pk, condition)]
+    def months(self, unit: str) -> set[str]:
+        try:
+            return set(StatsModel.get(f"unit#{unit}", "months").months or ())
+        except StatsModel.DoesNotExist:
+            return set()
+
+    def read(self, unit: str, month: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """The counter items of a unit's month from `first_day` to `last_day` (ISO dates, inclusive): each with
+        its `day` and `group` (`all`, `field#<code>`, `procedure#<code>`) and its non-zero columns."""
+        out = []
+        for item in StatsModel.query(f"{unit}#{month}", StatsModel.sk.between(f"{first_day}#", f"{last_day}#~")):
+            day, _, group = item.sk.partition("#")
+            columns = {k: int(v) for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS) and v}
+            out.append({"day": day, "group": group, **columns})
+        return out
 
 
 def _add(increments: dict[Key, dict[str, int]], keys: list[Any], column: str, n: int) -> None:
