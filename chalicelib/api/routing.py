@@ -92,13 +92,16 @@ class Call:
             raise HttpError("payload_too_large", f"the body is larger than {settings().max_body_bytes} bytes",
                             [FieldProblem("body", "too large")])
         content_type = (self.header("content-type") or "application/json").lower()
-        if "json" not in content_type:
+        media_type = content_type.split(";", 1)[0].strip()
+        if media_type != "application/json" and not media_type.endswith("+json"):
             raise HttpError("unsupported_media_type", "send the body as application/json",
                             [FieldProblem("content-type", f"{content_type} is not application/json")])
         try:
             data = json.loads(raw.decode("utf-8")) if raw else None
         except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInput("the body is not valid JSON", [FieldProblem("body", str(exc))]) from exc
+            # The parser's own words for a syntax error; a generic reason for anything else (number limits...).
+            reason = str(exc) if isinstance(exc, json.JSONDecodeError) else "not a JSON document this API accepts"
+            raise InvalidInput("the body is not valid JSON", [FieldProblem("body", reason)]) from exc
         except RecursionError as exc:  # deeper than the parser's own limit; check_json bounds the rest
             raise InvalidInput("the JSON is nested too deeply",
                                [FieldProblem("body", f"nested deeper than {MAX_JSON_DEPTH} levels")]) from exc
@@ -211,7 +214,11 @@ def _unavailable(exc: BaseException) -> bool:
 
 def _preflight(bp: Blueprint) -> Callable[..., Response]:
     def preflight(**_: str) -> Response:
-        return Response(body="", status_code=204, headers=_cors_headers(bp.current_request, preflight=True))
+        request = bp.current_request
+        rid = bind_request((request.context or {}).get("requestId") if request else None, bp.lambda_context)
+        # Vary on every answer: a shared cache must not hand one origin's preflight to another.
+        headers = {"Vary": "Origin", **_cors_headers(request, preflight=True), "X-Request-Id": rid}
+        return Response(body="", status_code=204, headers=headers)
 
     return preflight
 

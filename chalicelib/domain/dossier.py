@@ -30,6 +30,9 @@ PAPER_CHANNELS = ("direct", "postal")
 # A supplement is requested once, fully, within 3 working days of receipt (Decree 61/2018 Art 15(2)(a)
 # for the one request, Art 19(4) for the 3-working-day window; carried into Decree 118/2025).
 SUPPLEMENT_WINDOW_WORKING_DAYS = 3
+# How far an apology may move the appointment. The law sets no bound; a year past the due time covers any
+# reason an agency can give (an archive to consult, another agency's answer) and keeps the date countable.
+RESCHEDULE_MAX_DAYS = 365
 # What the desk decides about a paper dossier in front of it (Decree 61/2018 Art 15(2)): receive it,
 # refuse it (form 03), or hand back a guidance slip listing what is missing (form 02).
 INTAKE_DECISIONS = ("receive", "refuse", "guide")
@@ -465,8 +468,17 @@ class Dossier:
             raise InvalidInput("the new appointment must be later than the current one", [FieldProblem(
                 "new_appointment_at", f"must be after the current appointment {iso(max(current, old_due))} "
                                       "and after now")])
+        if new_appointment > old_due + timedelta(days=RESCHEDULE_MAX_DAYS):
+            raise InvalidInput("the new appointment is too far away", [FieldProblem(
+                "new_appointment_at", f"at most {RESCHEDULE_MAX_DAYS} days after the current due time "
+                                      f"{iso(old_due)}")])
         calendar = calendars(self.receiving_unit)
-        if not _within_working_hours(calendar, new_appointment):
+        try:
+            within = _within_working_hours(calendar, new_appointment)
+        except ValueError as exc:  # outside the years the calendar covers
+            raise InvalidInput("the new appointment cannot be counted", [FieldProblem(
+                "new_appointment_at", str(exc))]) from exc
+        if not within:
             raise InvalidInput("the new appointment must fall within working hours", [FieldProblem(
                 "new_appointment_at", "must be a working day's working hours at the receiving unit, e.g. "
                                       f"{calendar.local(calendar.next_working_instant(new_appointment)).isoformat()}")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -32,7 +33,7 @@ def schema_problems(
                 if problem not in problems:
                     problems.append(problem)
             continue
-        problems.append(FieldProblem(_join(path, root), error.message))
+        problems.append(FieldProblem(_join(path, root), _reason(error)))
     return problems
 
 
@@ -68,6 +69,14 @@ def _format_checker() -> Any:
     return checker
 
 
+def _reason(error: Any) -> str:
+    """jsonschema's message, except for a pattern: a regular expression tells a user nothing, the schema's
+    description of the field says what is expected."""
+    if error.validator == "pattern" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return f"does not have the expected form: {error.schema['description']}"
+    return str(error.message)
+
+
 def _join(path: list[str], root: str) -> str:
     return ".".join(path).replace(".[", "[") or root
 
@@ -98,11 +107,21 @@ def check_json(value: Any, root: str = "body", max_depth: int = MAX_JSON_DEPTH) 
             stack.extend((item, f"{path}[{i}]" if path else f"{root}[{i}]", depth + 1) for i, item in enumerate(node))
 
 
+# Characters no form, name or note needs and that print deceptively on a receipt or a letter: C0 and C1 control
+# characters (tab, line feed and carriage return excepted), DEL, the bidirectional overrides and isolates that
+# reorder what follows them, and the byte-order mark.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def check_text(value: str, field: str) -> str:
-    """A string that UTF-8 can hold (escaped lone surrogates cannot)."""
+    """A string that UTF-8 can hold (escaped lone surrogates cannot) and that prints as what it says."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidInput("the text cannot be encoded as UTF-8",
                            [FieldProblem(field, "contains an unpaired surrogate (\\ud800-\\udfff)")]) from exc
+    bad = _UNPRINTABLE.search(value)
+    if bad:
+        raise InvalidInput("the text contains a control character",
+                           [FieldProblem(field, f"contains U+{ord(bad.group()):04X}, a control or direction mark")])
     return value

@@ -117,3 +117,12 @@ def test_the_new_appointment_falls_within_working_hours():
         assert bad.value.details[0].field == "new_appointment_at"
     apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 17))  # the close of a working day is an appointment
     assert dossier.appointment_at == vn(2026, 4, 3, 17)
+
+
+@pytest.mark.parametrize("new", [vn(2027, 3, 31, 9), vn(2037, 3, 2, 8), vn(2101, 1, 3, 8)])
+def test_a_new_appointment_more_than_a_year_past_the_due_time_is_refused_naming_it(new):
+    dossier = received()  # due Mon 30 Mar 2026 09:00
+    with pytest.raises(InvalidInput) as refused:
+        apologize(dossier, vn(2026, 3, 26, 9), new)
+    assert refused.value.details[0].field == "new_appointment_at" and dossier.apology is None
+    apologize(dossier, vn(2026, 3, 26, 9), vn(2027, 3, 30, 9))  # within the year: accepted
