@@ -10,6 +10,7 @@ from chalicelib.api import (
     jobs,
     meta_routes,
     public_routes,
+    stats_routes,
 )
 from chalicelib.config import settings
 
@@ -19,5 +20,6 @@ settings()
 # Powertools (chalicelib/observability.py) owns the "motcua" logger; Chalice's handler on it printed every line twice.
 app = Chalice(app_name="motcua", configure_logs=False)
 
-for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, jobs, event_handlers):
+for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
+               event_handlers):
     app.register_blueprint(module.bp)

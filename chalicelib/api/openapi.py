@@ -78,6 +78,40 @@ OUTCOME: JSON = _nullable({"type": "string", "enum": OUTCOMES, "description": "n
 STEP_OUTCOME: JSON = _nullable({"type": "string", "enum": ["early", "on_time", "late"]})
 
 
+def _report06_figures() -> JSON:
+    count = {"type": "integer", "minimum": 0}
+    return _obj({
+        "received": _obj({"total": count, "online": count, "direct_or_postal": count, "carried_over": count},
+                         ("total", "online", "direct_or_postal", "carried_over"),
+                         "received in the period (the legal clock started: a complete, valid dossier), online "
+                         "(accepted by the desk) or in person / by post; carried_over: received before the period "
+                         "and still in progress at its start (not part of total)"),
+        "resolved": _obj({"total": count, "early": count, "on_time": count, "late": count},
+                         ("total", "early", "on_time", "late"),
+                         "resolved in the period (a result, status 9), judged against the due time in force after "
+                         "any rescheduling; refusals after appraisal are counted apart"),
+        "in_progress": _obj({"total": count, "within_deadline": count, "overdue": count},
+                            ("total", "within_deadline", "overdue"),
+                            "still open at the end of the last day; overdue: its due time passed by then"),
+        "refused": count, "withdrawn": count, "stopped": count, "not_accepted": count, "guided": count,
+        "supplement_requests": count,
+        "supplement_violations": {**count, "description": "supplement requests outside Decree 61/2018 Art 15, "
+                                                          "19(4): a second one, or one after the 3-day window"},
+        "apologies": {**count, "description": "apologies (form 04) issued in the period"},
+        "rescheduled": {**count, "description": "apologies that gave a new appointment"},
+        "on_time_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                         "description": "(early + on_time) / resolved; null when nothing was resolved"}},
+        ("received", "resolved", "in_progress", "refused", "withdrawn", "stopped", "not_accepted", "guided",
+         "supplement_requests", "supplement_violations", "apologies", "rescheduled", "on_time_rate"))
+
+
+def _report06_row() -> JSON:
+    figures = _report06_figures()
+    return _obj({"key": {"type": "string", "description": "the unit id, field code or procedure code"},
+                 "name": {**MAYBE_STRING, "description": "the unit's name (group_by=unit), else null"},
+                 **figures["properties"]}, ("key", "name", *figures["required"]), "One row of report 06")
+
+
 def _intake_part(name: str) -> JSON:
     """What the dossier stores as it was received: described by the intake request schema itself."""
     part = dict(schemas.load("dossier-intake")["properties"][name])
@@ -330,6 +364,18 @@ def _components() -> JSON:
         "History": control_sheet, "Unit": unit, "UnitList": _obj({"items": _array(_ref("Unit"))}, ("items",)),
         "ProcedureSummary": procedure_summary, "Procedure": procedure,
         "ProcedureList": _obj({"items": _array(_ref("ProcedureSummary"))}, ("items",)),
+        "Report06Row": _report06_row(),
+        "Report06": _obj({
+            "unit": STRING, "from": DAY, "to": DAY, "group_by": {"enum": ["unit", "field", "procedure"]},
+            "rows": _array(_ref("Report06Row"), "one per unit of the subtree, field or procedure with any counter, "
+                                                "by key"),
+            "total": _ref("Report06Figures")},
+            ("unit", "from", "to", "group_by", "rows", "total"),
+            "Report 06 (Circular 01/2020/TT-VPCP) of a unit and its subtree for a period of local days, from the "
+            "daily counters the statistics consumer keeps from the domain events (never a scan of dossiers). "
+            "Received and not accepted / guided count at the receiving unit; everything else at the competent "
+            "unit. Each column's predicate is in chalicelib/services/reports.py"),
+        "Report06Figures": _report06_figures(),
         "DuePreview": _obj({
             "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
             "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},

@@ -181,6 +181,29 @@ def life(r: Recorder) -> None:
                f"/v1/units/{JUSTICE}/notifications?limit=2&cursor={told['next_cursor']}", r.auth(JUSTICE, "leader"))
     r.call("list_unit_notifications", "GET", f"/v1/units/{JUSTICE}/notifications", r.auth(LAND, "desk"))
 
+    # Report 06 over the tour's dossiers, counted by the statistics consumer (its guard makes a later relay of
+    # the same events add nothing); per procedure and per unit; a reversed period; another unit's desk.
+    count_tour_events(r)
+    report = "/v1/stats/report06?from=2026-03-01&to=2026-03-31"
+    r.call("report06", "GET", f"{report}&unit={JUSTICE}&group_by=procedure", r.auth(JUSTICE, "leader"))
+    r.call("report06", "GET", report, desk)
+    r.call("report06", "GET", "/v1/stats/report06?from=2026-03-31&to=2026-03-01", desk)
+    r.call("report06", "GET", f"{report}&unit={JUSTICE}", r.auth(LAND, "desk"))
+
+
+def count_tour_events(r: Recorder) -> None:
+    from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import statistics
+    from chalicelib.services.bootstrap import deps
+
+    codes = {body["code"] for operation, status, body in r.seen if operation == "receive" and status == 201}
+    for code in sorted(codes):
+        for item in OutboxModel.query(code, consistent_read=True):
+            event = DomainEvent.from_dict(item.event)
+            if event.type in statistics.TYPES:
+                statistics.on_event(deps(), event)
+
 
 def response_schema(operation: str, status: int) -> dict[str, Any]:
     doc = document()

@@ -1,0 +1,128 @@
+"""Report 06 (Circular 01/2020/TT-VPCP, form 06: the one-stop shop's results of receiving and resolving
+dossiers) from the daily counters of services/statistics.py: never a dossier.
+
+A unit's report covers its subtree (services/catalogue.py's unit tree), each unit's own counters read once:
+one Query per unit and month from the first month the unit has counters in (its `months` set) to the month of
+`to`. The flow columns sum the days of [from, to]; the point-in-time ones (carried over, in progress, overdue)
+sum the deltas of every day counted up to a day, so they are right for any past period.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..domain.errors import FieldProblem, InvalidInput
+
+if TYPE_CHECKING:
+    from .bootstrap import Deps
+
+GROUPS = ("unit", "field", "procedure")
+MAX_DAYS = 366  # a report covers at most a year (what provinces publish); longer ones are refused
+# The counters a row adds up over the period (flows) and over all days up to a day (deltas).
+FLOWS = ("received", "received_online", "received_direct", "received_postal", "resolved", "early", "on_time",
+         "late", "refused", "withdrawn", "stopped", "not_accepted", "guided", "supplement_requests",
+         "supplement_violations", "apologies", "rescheduled")
+
+
+def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str) -> dict[str, Any]:
+    """Report 06 of `unit` and its subtree for the local days [from_day, to_day], one row per unit, field or
+    procedure (`group_by`), and the total. Who may ask is the caller's business (api: check_may_list)."""
+    check_period(from_day, to_day)
+    if group_by not in GROUPS:
+        raise InvalidInput("invalid group_by", [FieldProblem("group_by", f"one of {', '.join(GROUPS)}")])
+    tree = deps.catalogue.tree()
+    deps.catalogue.unit(unit, "unit")
+    sums: dict[str, dict[str, int]] = {}
+    for uid in sorted(tree.subtree(unit)):
+        for row in _rows(deps, uid, to_day):
+            key = _group_key(uid, row["group"], group_by)
+            if key is not None:
+                _accumulate(sums.setdefault(key, {}), row, from_day.isoformat())
+    names = {u: tree.units[u].name for u in tree.units} if group_by == "unit" else {}
+    rows = [{"key": key, "name": names.get(key), **_columns(sums[key])} for key in sorted(sums)]
+    total: dict[str, int] = {}
+    for counted in sums.values():
+        for column, n in counted.items():
+            total[column] = total.get(column, 0) + n
+    return {"unit": unit, "from": from_day.isoformat(), "to": to_day.isoformat(), "group_by": group_by,
+            "rows": rows, "total": _columns(total)}
+
+
+def check_period(from_day: date, to_day: date) -> None:
+    if to_day < from_day:
+        raise InvalidInput("empty period", [FieldProblem("to", "must not be before from")])
+    if (to_day - from_day).days + 1 > MAX_DAYS:
+        raise InvalidInput("period too long", [FieldProblem("to", f"at most {MAX_DAYS} days after from")])
+
+
+def _rows(deps: Deps, unit: str, to_day: date) -> list[dict[str, Any]]:
+    """Every counter item of the unit up to `to_day`: the months it has counters in, each read once."""
+    last_month = to_day.isoformat()[:7]
+    out: list[dict[str, Any]] = []
+    for month in sorted(m for m in deps.stats.months(unit) if m <= last_month):
+        out.extend(deps.stats.read(unit, month, f"{month}-01", min(f"{month}-31", to_day.isoformat())))
+    return out
+
+
+def _group_key(unit: str, group: str, group_by: str) -> str | None:
+    """Which row an item adds to: the unit's own total (`all`), or its field's or procedure's item. Each
+    dossier is in exactly one item of each kind, so no dossier counts twice in a row or in the total."""
+    if group_by == "unit":
+        return unit if group == "all" else None
+    kind, _, code = group.partition("#")
+    return code if kind == group_by else None
+
+
+def _accumulate(into: dict[str, int], row: dict[str, Any], first_day: str) -> None:
+    in_period = row["day"] >= first_day
+    for column in FLOWS:
+        if in_period and row.get(column):
+            into[column] = into.get(column, 0) + int(row[column])
+    for column in ("open", "overdue"):
+        if row.get(column):
+            into[column] = into.get(column, 0) + int(row[column])  # up to `to`: at the end of the period
+            if not in_period and column == "open":
+                into["carried_over"] = into.get("carried_over", 0) + int(row[column])
+
+
+def _columns(c: dict[str, int]) -> dict[str, Any]:
+    """Form 06's columns. Each predicate, on the events services/statistics.py counts (DOMAIN.md, Statistics):"""
+    n = c.get
+    resolved = n("resolved", 0)
+    on_time = n("early", 0) + n("on_time", 0)
+    in_progress, overdue = n("open", 0), n("overdue", 0)
+    return {
+        "received": {
+            # dossier.received (the clock started: a complete, valid dossier) on a day of the period, at the
+            # receiving unit; online = channel online (accepted by the desk), direct_or_postal = direct + postal.
+            "total": n("received", 0), "online": n("received_online", 0),
+            "direct_or_postal": n("received_direct", 0) + n("received_postal", 0),
+            # Received before `from` and still in progress at its start, at the competent unit: the sum of the
+            # `open` deltas of the days before the period (+1 on receipt, -1 on resolution or closing).
+            "carried_over": n("carried_over", 0),
+        },
+        "resolved": {
+            # dossier.resolved with outcome early / on time / late (status 9, refusals after appraisal apart) on a
+            # day of the period, judged against the due time in force (after any rescheduling; the old one when
+            # the apology came after it), at the competent unit.
+            "total": resolved, "early": n("early", 0), "on_time": n("on_time", 0), "late": n("late", 0),
+        },
+        "in_progress": {
+            # Still open at the end of `to`: the sum of the `open` deltas up to it; overdue: due time passed by then
+            # (the `overdue` deltas: +1 on the due date, -1 on the day it ended); within deadline: the rest.
+            "total": in_progress, "within_deadline": in_progress - overdue, "overdue": overdue,
+        },
+        # Closed with an outcome of their own on a day of the period (DOMAIN.md: never early, on time or late):
+        # refused after appraisal, withdrawn, stopped at the competent unit; not accepted (form 03) and guided
+        # (form 02) at the receiving desk.
+        "refused": n("refused", 0), "withdrawn": n("withdrawn", 0), "stopped": n("stopped", 0),
+        "not_accepted": n("not_accepted", 0), "guided": n("guided", 0),
+        # request_supplement actions in the period; outside the law (Decree 61/2018 Art 15, 19(4)): a second
+        # request or one after the 3-working-day window.
+        "supplement_requests": n("supplement_requests", 0), "supplement_violations": n("supplement_violations", 0),
+        # Apologies (form 04) issued in the period; rescheduled: those that gave a new appointment.
+        "apologies": n("apologies", 0), "rescheduled": n("rescheduled", 0),
+        # (early + on time) / resolved (DOMAIN.md), null when nothing was resolved.
+        "on_time_rate": round(on_time / resolved, 4) if resolved else None,
+    }
