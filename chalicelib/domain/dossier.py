@@ -278,6 +278,7 @@ class Dossier:
                                     from_unit=receiving_unit)
         dossier._emit_for(entry.action, None, entry, actor, at)
         dossier.rearm(calendars, watch)
+        dossier._flag_reached(at)
         return dossier, entry
 
     # --- the one entry point for every state change ------------------------------------------
@@ -321,6 +322,7 @@ class Dossier:
                              step_met=step_met, step=step, from_unit=from_unit)
         self._emit_for(action.value, before, entry, actor, at)
         self.rearm(source, watch)
+        self._flag_reached(at)
         return entry
 
     # --- handlers, one per action (the table HANDLERS below maps each Action to one) -----------
@@ -781,6 +783,14 @@ class Dossier:
             self.flags[name] = _z(now)
             self._emit_flag(name, instant, now)
         return True
+
+    def _flag_reached(self, at: datetime) -> None:
+        """Record, in the change being made, the instants it armed that are already reached (a limit shorter
+        than the due-soon warning warns as its clock starts): no timer or sweep then has to change the dossier
+        a moment later, under an officer who has just read it."""
+        for instant, name in self._reached(at):
+            self.flags[name] = _z(at)
+            self._emit_flag(name, instant, at)
 
     def _reached(self, now: datetime) -> list[tuple[datetime, str]]:
         """Watched instants at or before `now` not yet flagged, earliest first."""

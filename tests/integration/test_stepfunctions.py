@@ -197,24 +197,23 @@ def act(stack: Timers, auth: Any, code: str, version: int, unit: str, role: str,
     return int(answer["version"])
 
 
-def test_a_warned_dossier_resolved_on_time_costs_three_transitions(timers, auth):
+def test_a_dossier_warned_at_intake_and_resolved_on_time_costs_one_transition(timers, auth):
     timers.now = on_time_window()
     dossier = receive(timers.chalice, auth, EXTRACT)
     code, generation = dossier["code"], dossier["watch_generation"]
+    # A limit shorter than the warning is due soon as its clock starts: the intake records the warning itself.
+    assert dossier["due_soon"] is True
     deliver(timers, code)
     stored = bootstrap.deps().dossiers.get(code, consistent=True)
-    assert stored is not None
+    assert stored is not None and stored.version == dossier["version"]  # no timer changed it a moment later
     assert set(stored.watch) == {"due_soon", "overdue", "step_overdue:0"}
     assert stored.watch["overdue"] == stored.watch["step_overdue:0"]  # one wake for both
-    timers.settle(code, generation)  # woke for the warning; now really waiting for the due time
-    assert timers.states_entered(code, generation) == ["WaitForWake", "Wake", "WaitForWake"]
-    assert [w["wake_at"] for w in timers.wakes] == [stored.watch["due_soon"]]
+    timers.settle(code, generation)  # waiting straight for the due time
+    assert timers.states_entered(code, generation) == ["WaitForWake"]
+    assert timers.wakes == []
 
-    # Handled, resolved and returned on time; each change reaches the consumer as it happens. (The flag bumped
-    # the version: an officer holding the older one would reload.)
-    warned = bootstrap.deps().dossiers.get(code, consistent=True)
-    assert warned is not None and warned.version == dossier["version"] + 1
-    version = act(timers, auth, code, warned.version, JUSTICE, "processor", {"action": "assign"})
+    # Handled, resolved and returned on time; each change reaches the consumer as it happens.
+    version = act(timers, auth, code, stored.version, JUSTICE, "processor", {"action": "assign"})
     deliver(timers, code)
     version = act(timers, auth, code, version, JUSTICE, "processor",
                   {"action": "resolve", "result": {"summary": "Bản sao trích lục khai sinh"}})
@@ -224,11 +223,11 @@ def test_a_warned_dossier_resolved_on_time_costs_three_transitions(timers, auth)
     closed = bootstrap.deps().dossiers.get(code, consistent=True)
     assert closed is not None and closed.status.is_closed and set(closed.flags) == {"due_soon"}
     assert closed.watch == {} and not timers.exists(code, closed.watch_generation)  # nothing left to time
-    # The timer was stopped: three transitions for the whole dossier, and it never woke again.
+    # The timer was stopped: one transition for the whole dossier, and it never woke.
     assert timers.settle(code, generation)["status"] == "ABORTED"
     assert all(not timers.exists(code, g) for g in range(generation + 1, closed.watch_generation + 1))
-    assert timers.states_entered(code, generation) == ["WaitForWake", "Wake", "WaitForWake"]
-    assert len(timers.wakes) == 1
+    assert timers.states_entered(code, generation) == ["WaitForWake"]
+    assert timers.wakes == []
 
 
 def test_a_timer_of_a_generation_the_dossier_left_records_nothing_and_ends(timers, auth):
