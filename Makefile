@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test token bench templates lint install java clean-local
+.PHONY: run test token bench templates lint install java clean-local reconcile
 
 install: $(PY_STAMP) $(NODE_STAMP) java
 
@@ -40,6 +40,12 @@ bench: install
 # After changing a PynamoDB model or a stage's table prefix: infra/*.yaml and .chalice/policy-<stage>.json.
 templates: $(PY_STAMP)
 	$(PY) scripts/table_template.py
+
+# Report 06's counters of [FROM, TO] recomputed from the dossiers (local stack unless the environment says
+# otherwise); prints each difference, exits 1 if any.
+reconcile: $(PY_STAMP)
+	@test -n "$(FROM)" -a -n "$(TO)" || (echo "usage: make reconcile FROM=2026-03-01 TO=2026-03-31" >&2; exit 2)
+	$(PY) scripts/reconcile_stats.py $(FROM) $(TO)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

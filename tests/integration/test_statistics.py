@@ -5,7 +5,7 @@ the relay counted where it belongs."""
 import uuid
 from datetime import UTC, datetime
 
-from chalicelib.adapters.dynamodb.models import OutboxModel, ProcessedModel
+from chalicelib.adapters.dynamodb.models import DossierModel, OutboxModel, ProcessedModel, StatsModel
 from chalicelib.adapters.dynamodb.stats import StatsRepository
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.events import DomainEvent
@@ -102,3 +102,21 @@ def test_a_real_lifecycle_through_the_relay_counts_at_the_desk_and_the_competent
         item.update(actions=[OutboxModel.pending.set("0"), OutboxModel.pending_sk.set(f"2000#{code}#{item.seq}")])
     relay_until_published(deps, code)
     assert {(CENTRE, "all"): delta(CENTRE, "all"), (JUSTICE, "all"): delta(JUSTICE, "all")} == expected
+
+
+def test_reconciliation_finds_the_counters_equal_to_the_dossiers_and_prints_a_counter_that_is_not():
+    from chalicelib.services.reconcile import reconcile
+    from scripts import reconcile_stats
+
+    day = datetime(2025, 6, 10).date()  # the lifecycle above: the only dossiers of that day
+    deps = local_deps()
+    codes = [item.code for item in DossierModel.scan(attributes_to_get=["code"])]
+    assert reconcile(deps, codes, day, day)["differences"] == []
+    StatsModel(f"{JUSTICE}#2025-06", "2025-06-10#all").update(actions=[StatsModel.late.add(1)])
+    try:
+        assert reconcile(deps, codes, day, day)["differences"] == [
+            f"{JUSTICE}#2025-06 2025-06-10#all late: counters 1, dossiers 0"]
+        assert reconcile_stats.main(["2025-06-10", "2025-06-10"]) == 1  # the script on this (test) database
+    finally:
+        StatsModel(f"{JUSTICE}#2025-06", "2025-06-10#all").update(actions=[StatsModel.late.add(-1)])
+    assert reconcile_stats.main(["2025-06-10", "2025-06-10"]) == 0

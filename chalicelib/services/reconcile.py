@@ -1,0 +1,139 @@
+"""Reconciliation: report 06's counters recomputed from the dossiers themselves, and every difference.
+
+The audit path, not the report path: it reads every dossier and its control sheet (form 05), never the events
+the counters were made from, and applies the rules of services/statistics.py to what the dossier records:
+- its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
+  guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
+  dossier), request_supplement (and its `violation`), apologize (with a new appointment; rescheduled);
+- its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
+  just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
+  ends on the day the dossier ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..domain.clock import parse_iso
+from ..domain.deadlines import AFTER_DUE, OVERDUE
+from .statistics import COLUMNS, Booking, Key, local_day
+
+if TYPE_CHECKING:
+    from ..domain.dossier import Dossier, HistoryEntry
+    from .bootstrap import Deps
+
+Counts = dict[Key, dict[str, int]]
+_ENDS = {"withdraw": "withdrawn", "stop": "stopped"}
+
+
+def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
+    """The counters one dossier accounts for, from its own records."""
+    snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
+    book = Booking()
+    receiving, competent = dossier.receiving_unit, dossier.competent_unit
+    received, resolved, ended = False, False, None
+    for line in history:
+        day, action, details = local_day(line.at), line.action, line.details
+        if action in ("receive", "accept"):
+            received = True
+            book.add(snap, receiving, day, "received")
+            book.add(snap, receiving, day, f"received_{dossier.channel}")
+            book.add(snap, competent, day, "open")
+        elif action in ("refuse_intake", "guide_intake"):
+            book.add(snap, receiving, day, "not_accepted" if action == "refuse_intake" else "guided")
+        elif action in ("resolve", "refuse"):
+            outcome = details.get("outcome")
+            if outcome in ("early", "on_time", "late"):
+                book.add(snap, competent, day, "resolved")
+            if outcome:
+                book.add(snap, competent, day, str(outcome))
+            resolved, ended = True, day
+            book.add(snap, competent, day, "open", -1)
+        elif action in _ENDS:
+            book.add(snap, competent, day, _ENDS[action])
+            if received and not resolved:
+                ended = day
+                book.add(snap, competent, day, "open", -1)
+        elif action == "request_supplement":
+            book.add(snap, competent, day, "supplement_requests")
+            if details.get("violation"):
+                book.add(snap, competent, day, "supplement_violations")
+        elif action == "apologize" and details.get("appointment_changed"):
+            book.add(snap, competent, day, "apologies")
+            if dossier.rescheduled:
+                book.add(snap, competent, day, "rescheduled")
+    watched = overdue_watched(dossier)
+    if watched is not None:
+        book.add(snap, competent, local_day(watched), "overdue")
+        if ended is not None:
+            book.add(snap, competent, ended, "overdue", -1)
+    return {key: dict(row) for key, row in book.increments.items()}
+
+
+def overdue_watched(dossier: Dossier) -> datetime | None:
+    """The instant the dossier's overdue flag watched: the due time in force before the flag was recorded."""
+    recorded = dossier.flags.get(OVERDUE)
+    if recorded is None or dossier.clock is None:
+        return None
+    at = parse_iso(recorded)
+    dues = [e.due_at for e in dossier.clock.entries if e.at < at and e.due_at is not None]
+    return dues[-1] + AFTER_DUE if dues else None
+
+
+def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
+    total: Counts = {}
+    for code in codes:
+        dossier = deps.dossiers.get(code, consistent=True)
+        if dossier is None:
+            continue
+        merge(total, recount(dossier, deps.dossiers.history(code)))
+    return total
+
+
+def merge(into: Counts, more: Counts, sign: int = 1) -> Counts:
+    for key, row in more.items():
+        target = into.setdefault(key, {})
+        for column, n in row.items():
+            target[column] = target.get(column, 0) + sign * n
+    return into
+
+
+def stored(deps: Deps, units: Iterable[str], from_day: date, to_day: date) -> Counts:
+    """The counters the statistics consumer wrote for these units on the days [from_day, to_day]."""
+    out: Counts = {}
+    first, last = from_day.isoformat(), to_day.isoformat()
+    for unit in units:
+        for month in sorted(m for m in deps.stats.months(unit) if first[:7] <= m <= last[:7]):
+            for row in deps.stats.read(unit, month, max(first, f"{month}-01"), min(last, f"{month}-31")):
+                key = (f"{unit}#{month}", f"{row['day']}#{row['group']}")
+                out[key] = {c: int(row[c]) for c in COLUMNS if row.get(c)}
+    return out
+
+
+def within(counts: Counts, from_day: date, to_day: date) -> Counts:
+    first, last = from_day.isoformat(), to_day.isoformat()
+    return {k: v for k, v in counts.items() if first <= k[1][:10] <= last}
+
+
+def differences(expected: Counts, actual: Counts) -> list[str]:
+    """One line per counter that differs: `<unit>#<month> <day>#<group> <column>: counters N, dossiers M`."""
+    out = []
+    for key in sorted(set(expected) | set(actual)):
+        want, got = expected.get(key, {}), actual.get(key, {})
+        for column in COLUMNS:
+            if want.get(column, 0) != got.get(column, 0):
+                out.append(f"{key[0]} {key[1]} {column}: counters {got.get(column, 0)}, "
+                           f"dossiers {want.get(column, 0)}")
+    return out
+
+
+def reconcile(deps: Deps, codes: Iterable[str], from_day: date, to_day: date) -> dict[str, Any]:
+    """Recompute every counter of [from_day, to_day] from the dossiers `codes` (all of them: a Scan) and compare
+    with the stored ones, for every unit either side names."""
+    expected = within(recount_all(deps, codes), from_day, to_day)
+    units = {pk.rpartition("#")[0] for pk, _ in expected} | set(deps.catalogue.tree().units)
+    actual = stored(deps, sorted(units), from_day, to_day)
+    return {"from": from_day.isoformat(), "to": to_day.isoformat(), "items": len(set(expected) | set(actual)),
+            "differences": differences(expected, actual)}

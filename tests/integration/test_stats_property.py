@@ -1,0 +1,117 @@
+"""Property: whatever a dossier's life (online or paper, refused or guided at the desk, supplements lawful and
+not, payments, an apology with a new appointment, deadlines flagged by the sweep, resolved, refused, withdrawn,
+stopped, across days and weekends), the counters the statistics consumer writes through the relay equal what
+services/reconcile.py recomputes from the dossier and its control sheet."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.domain.dossier import Actor
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.lifecycle import allowed_actions
+from chalicelib.services import consumers, reconcile
+from chalicelib.services.actions import perform_action
+from chalicelib.services.deadlines import wake
+from chalicelib.services.intake import receive_dossier
+from chalicelib.services.relay import relay
+from tests.api.helpers import CRIMINAL_RECORD
+from tests.integration.relay_worker import local_deps
+from tests.integration.test_relay_pipeline import relay_until_published
+from tests.unit.calendars import vn
+from tests.units import CENTRE, JUSTICE
+
+DESK = Actor("desk.prop", CENTRE, frozenset({"desk"}))
+OFFICER = Actor("cv.prop", JUSTICE, frozenset({"processor"}))
+LEADER = Actor("ld.prop", JUSTICE, frozenset({"leader", "processor"}))
+ACTIONS = {
+    "accept": (DESK, {}), "refuse_intake": (DESK, {"reasons": ["Hồ sơ giả mạo"]}),
+    "assign": (OFFICER, {}), "complete_step": (OFFICER, {"note": "xong"}),
+    "request_supplement": (LEADER, {"missing_items": ["Bản sao CCCD"], "reason": "Thiếu giấy tờ"}),
+    "receive_supplement": (DESK, {}), "request_payment": (OFFICER, {"amount": 200000}),
+    "confirm_payment": (DESK, {"receipt_number": "BL-1"}), "resolve": (LEADER, {"result": {"summary": "Phiếu"}}),
+    "refuse": (LEADER, {"reasons": ["Không đủ điều kiện"]}), "return_result": (DESK, {}),
+    "withdraw": (DESK, {"reason": "Công dân rút"}), "stop": (DESK, {"reason": "Dừng"}),
+    "apologize": (LEADER, {"reason": "Cần xác minh"}), "wake": (None, {}),
+}
+UNITS = (CENTRE, JUSTICE)
+
+
+@pytest.fixture
+def statistics_only(monkeypatch):
+    """The local bus runs the statistics consumer alone, as its own queue does on AWS: another consumer that
+    keeps failing on an event (the local bus then skips the event for every consumer) does not hide it."""
+    only = tuple(c for c in consumers.registry() if c.name == "statistics")
+    monkeypatch.setattr(consumers, "registry", lambda: only)
+
+
+def drain(deps) -> None:
+    """Publish what other tests (or an example that failed half-way) left pending, so that only this example's
+    events move the counters."""
+    for _ in range(200):
+        if not relay(deps, limit=500)["found"]:
+            return
+
+
+def do(deps, code: str, name: str, at: datetime) -> None:
+    at_deps = replace(deps, now=lambda: at)
+    if name == "wake":
+        wake(at_deps, code)
+        return
+    actor, payload = ACTIONS[name]
+    dossier = deps.dossiers.get(code, consistent=True)
+    request = {"action": name, "version": dossier.version, **payload}
+    if name == "apologize":
+        if dossier.due_at is None:
+            return
+        calendar = deps.catalogue.calendar_for(CENTRE)
+        request["new_appointment_at"] = calendar.add_working(dossier.due_at, timedelta(hours=8)).isoformat()
+    try:
+        perform_action(at_deps, actor, code, request)  # type: ignore[arg-type]
+    except DomainError:
+        pass  # not allowed now, or refused: the dossier is unchanged
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(
+    start_day=st.integers(0, 60), start_hour=st.integers(6, 18),
+    channel=st.sampled_from(["direct", "postal", "online"]),
+    decision=st.sampled_from(["receive", "receive", "receive", "refuse", "guide"]),
+    data=st.data(),
+)
+def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, start_day, start_hour, channel,
+                                                            decision, data):
+    start = vn(2026, 3, 2, start_hour) + timedelta(days=start_day)
+    deps = local_deps(now=lambda: start)
+    drain(deps)
+    first, last = start.date() - timedelta(days=1), start.date() + timedelta(days=60)
+    before = reconcile.stored(deps, UNITS, first, last)
+    body = {**CRIMINAL_RECORD, "channel": channel}
+    if channel != "online" and decision == "refuse":
+        body["intake"] = {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}
+    elif channel != "online" and decision == "guide":
+        body["intake"] = {"decision": "guide", "missing_items": ["Bản sao CCCD"]}
+    code = receive_dossier(deps, DESK, body)["code"]
+    at = start
+    for _ in range(data.draw(st.integers(4, 18), label="steps")):
+        # One of the actions the dossier's status allows (a refused one changes nothing), or the sweep's wake;
+        # withdrawing and stopping, which end everything, only now and then.
+        allowed = set(allowed_actions(deps.dossiers.get(code, consistent=True).status))
+        if data.draw(st.integers(0, 5), label="ending allowed") != 0:
+            allowed -= {"withdraw", "stop"}
+        # Moving the dossier on is six times as likely as any other action, so that lives reach their result.
+        onward = sorted(allowed & {"accept", "assign", "complete_step", "resolve", "receive_supplement",
+                                   "confirm_payment", "return_result"})
+        name = data.draw(st.sampled_from([*sorted(allowed), *onward * 5, "wake"]), label="action")
+        at += timedelta(hours=data.draw(st.integers(1, 120), label="hours later"))
+        do(deps, code, name, at)
+    relay_until_published(deps, code)
+    after = reconcile.stored(deps, UNITS, first, last)
+    actual = {k: v for k, v in reconcile.merge(dict(after), before, -1).items() if any(v.values())}
+    dossier = deps.dossiers.get(code, consistent=True)
+    expected = reconcile.recount(dossier, deps.dossiers.history(code))
+    assert reconcile.differences(expected, actual) == [], (code, [h.action for h in deps.dossiers.history(code)])
