@@ -305,6 +305,7 @@ class Dossier:
         note = str(payload.get("note", ""))
         source = calendar_source(calendars)
         reached, flags_before = self._reached(at), dict(self.flags)
+        flag_events = [self._flag_event(name, instant) for instant, name in reached]  # due times as they stand
         self.flags.update({name: _z(at) for _, name in reached})  # before the handler: an apology keeps them
         try:
             details = HANDLERS[action](self, actor, at, source, payload)
@@ -316,8 +317,8 @@ class Dossier:
         step = details.pop("_step", None)
         self.status = target
         self.version += 1
-        for instant, name in reached:
-            self._emit_flag(name, instant, at)
+        for event_type, data in flag_events:
+            self._emit(event_type, at, **data)
         entry = self._record(action.value, transition.label, before, actor, at, note, details=details,
                              step_met=step_met, step=step, from_unit=from_unit)
         self._emit_for(action.value, before, entry, actor, at)
@@ -798,23 +799,27 @@ class Dossier:
                       if name not in self.flags and parse_iso(instant) <= now)
 
     def _emit_flag(self, name: str, instant: datetime, now: datetime) -> None:
+        event_type, data = self._flag_event(name, instant)
+        self._emit(event_type, now, **data)
+
+    def _flag_event(self, name: str, instant: datetime) -> tuple[str, dict[str, Any]]:
+        """The event of a flag, with the due times as they stand now: an action reaching a deadline takes this
+        before it changes the dossier (a pause leaves no due time to report)."""
         common = {"flag": name, "watched_at": _z(instant)}
         if name == dl.DUE_SOON:
-            self._emit(ev.DUE_SOON, now, due_at=iso(self.due_at), **common)
-        elif name == dl.OVERDUE:
-            self._emit(ev.OVERDUE, now, due_at=iso(self.due_at), **common)
-        elif name == dl.INTAKE_OVERDUE:
-            self._emit(ev.INTAKE_OVERDUE, now, submitted_at=iso(self.submitted_at), **common)
-        elif name == dl.SUPPLEMENT_OVERDUE:
+            return ev.DUE_SOON, {"due_at": iso(self.due_at), **common}
+        if name == dl.OVERDUE:
+            return ev.OVERDUE, {"due_at": iso(self.due_at), **common}
+        if name == dl.INTAKE_OVERDUE:
+            return ev.INTAKE_OVERDUE, {"submitted_at": iso(self.submitted_at), **common}
+        if name == dl.SUPPLEMENT_OVERDUE:
             requested = self.clock.entries[-1].at if self.clock is not None else None
-            self._emit(ev.SUPPLEMENT_OVERDUE, now, requested_at=iso(requested),
-                       supplement_period=self.supplement_period.as_dict() if self.supplement_period else None,
-                       **common)
-        else:
-            # The step, its unit and the officer holding it are recorded as responsible for the lateness.
-            step = self.steps[int(name.split(":", 1)[1])]
-            self._emit(ev.STEP_OVERDUE, now, step=_step_brief(step), unit=step.unit, officer=step.assignee,
-                       **common)
+            return ev.SUPPLEMENT_OVERDUE, {
+                "requested_at": iso(requested),
+                "supplement_period": self.supplement_period.as_dict() if self.supplement_period else None, **common}
+        # The step, its unit and the officer holding it are recorded as responsible for the lateness.
+        step = self.steps[int(name.split(":", 1)[1])]
+        return ev.STEP_OVERDUE, {"step": _step_brief(step), "unit": step.unit, "officer": step.assignee, **common}
 
     # --- questions --------------------------------------------------------------------------
     @property

@@ -98,3 +98,22 @@ def test_the_digest_lists_a_units_dossiers():
     assert subject == "[Tổng hợp ngày 30/3/2026] Sở Tư pháp: 1 hồ sơ quá hạn, 0 hồ sơ sắp đến hạn"
     assert "- A-1 (LLTP), hạn 09 giờ 00 phút, ngày 27 tháng 3 năm 2026" in body and "- (không có)" in body
     assert local_time(None) == ""
+
+
+def test_deadlines_reached_by_an_action_that_pauses_the_clock_still_render():
+    """An officer asking for the fee after the due time records the lateness first; the pause leaves no due
+    time, so the flag events carry the due times as they stood when the deadlines were reached."""
+    from tests.unit.dossiers import PROCESSOR, received
+
+    dossier = received()  # due Mon 30 Mar 2026 09:00, first step due Thu 26 Mar
+    dossier.act(Action.ASSIGN, PROCESSOR, vn(2026, 3, 16, 10), CALENDAR, {})
+    dossier.take_events()
+    dossier.act(Action.REQUEST_PAYMENT, PROCESSOR, vn(2026, 4, 14, 9), CALENDAR, {})
+    flags = [e for e in dossier.take_events() if e.type in (ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE)]
+    assert sorted(e.type for e in flags) == sorted([ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE])
+    assert dossier.due_at is None  # paused
+    for event in flags:
+        template = event.type.removeprefix("dossier.")
+        subject, body = render(template, context_from_event(event, lambda unit: unit))
+        assert subject and body
+    assert {e.type: e.data.get("due_at") for e in flags}[ev.OVERDUE] == "2026-03-30T02:00:00Z"
