@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from chalice import Blueprint
@@ -12,7 +12,7 @@ from ..domain.status import Status
 from ..services import actions, intake, queries
 from ..services.bootstrap import deps
 from ..services.ports import DossierQuery
-from .params import DOSSIER_CODE, dossier_code
+from .params import DOSSIER_CODE, dossier_code, local_date
 from .routing import Call, route
 
 bp = Blueprint(__name__)
@@ -108,11 +108,6 @@ def act(call: Call, code: str) -> dict[str, Any]:
 def _local_midnight(value: str | None, field: str, plus_days: int) -> datetime | None:
     if value is None:
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput("invalid date", [FieldProblem(field, "a date like 2026-03-16")]) from exc
-    if not 2000 <= day.year <= 2100:
-        raise InvalidInput("invalid date", [FieldProblem(field, "a date from 2000 to 2100")])
+    day = local_date(value, field)
     calendar = deps().catalogue.national_calendar()
     return datetime.combine(day + timedelta(days=plus_days), time(0), calendar.zone)

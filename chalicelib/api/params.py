@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ..domain.codes import is_dossier_code, is_procedure_code
 from ..domain.errors import FieldProblem, InvalidInput
 
@@ -28,3 +30,14 @@ def procedure_code(code: str) -> str:
     if len(code) > MAX_PROCEDURE_CODE or not is_procedure_code(code):
         raise InvalidInput("invalid procedure code", [FieldProblem("code", "expected a code like 1.001612")])
     return code
+
+
+def local_date(value: str, field: str) -> date:
+    """A date parameter (a local day, 2026-03-16) within the years the calendar covers."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput("invalid date", [FieldProblem(field, "a date like 2026-03-16")]) from exc
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput("invalid date", [FieldProblem(field, "a date from 2000 to 2100")])
+    return day

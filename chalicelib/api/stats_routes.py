@@ -11,6 +11,7 @@ from ..domain.access import check_may_list
 from ..domain.errors import FieldProblem, InvalidInput
 from ..services import reports
 from ..services.bootstrap import deps
+from .params import local_date
 from .routing import Call, route
 
 bp = Blueprint(__name__)
@@ -34,10 +35,4 @@ def report06(call: Call) -> dict[str, Any]:
 def _day(value: str | None, field: str) -> date:
     if value is None:
         raise InvalidInput("missing date", [FieldProblem(field, "required: a date like 2026-03-16")])
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput("invalid date", [FieldProblem(field, "a date like 2026-03-16")]) from exc
-    if not 2000 <= day.year <= 2100:
-        raise InvalidInput("invalid date", [FieldProblem(field, "a date from 2000 to 2100")])
-    return day
+    return local_date(value, field)
