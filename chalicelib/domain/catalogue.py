@@ -96,24 +96,22 @@ class UnitTree:
 
     def ancestors(self, unit_id: str) -> list[str]:
         """Parents from the nearest up to the root."""
-        out: list[str] = []
-        current = self.units.get(unit_id)
-        while current is not None and current.parent:
-            if current.parent in out or current.parent == unit_id:
-                raise InvalidInput("invalid unit", [FieldProblem("parent", f"cycle through {unit_id}")])
-            out.append(current.parent)
-            current = self.units.get(current.parent)
-        return out
+        return self._chain(unit_id, "parent")
 
     def successors(self, unit_id: str) -> list[str]:
         """The units that took over from `unit_id`, nearest first (a successor may itself be abolished)."""
+        return self._chain(unit_id, "successor")
+
+    def _chain(self, unit_id: str, link: str) -> list[str]:
+        """The units reached by following `link` (parent or successor) from `unit_id`, refusing a cycle."""
         out: list[str] = []
         current = self.units.get(unit_id)
-        while current is not None and current.successor:
-            if current.successor in out or current.successor == unit_id:
-                raise InvalidInput("invalid unit", [FieldProblem("successor", f"cycle through {unit_id}")])
-            out.append(current.successor)
-            current = self.units.get(current.successor)
+        while current is not None and getattr(current, link):
+            nxt = getattr(current, link)
+            if nxt in out or nxt == unit_id:
+                raise InvalidInput("invalid unit", [FieldProblem(link, f"cycle through {unit_id}")])
+            out.append(nxt)
+            current = self.units.get(nxt)
         return out
 
     def is_within(self, unit_id: str, ancestor_id: str) -> bool:
