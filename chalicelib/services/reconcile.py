@@ -4,7 +4,10 @@ The audit path, not the report path: it reads every dossier and its control shee
 the counters were made from, and applies the rules of services/statistics.py to what the dossier records:
 - its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
   guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
-  dossier), request_supplement (and its `violation`), apologize (with a new appointment; rescheduled);
+  dossier), request_supplement (and its `violation`; the first one makes the dossier late for Decision 766:
+  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved early or on time,
+  overdue_supplement_late from the later of that day and the overdue interval's start),
+  apologize (with a new appointment; rescheduled);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
   just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
   ends on the day the dossier ended.
@@ -33,7 +36,8 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
     snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
     book = Booking()
     receiving, competent = dossier.receiving_unit, dossier.competent_unit
-    received, resolved, ended = False, False, None
+    received, resolved, ended, supplement_late = False, False, None, False
+    supplement_late_day: date | None = None
     for line in history:
         day, action, details = local_day(line.at), line.action, line.details
         if action in ("receive", "accept"):
@@ -49,17 +53,27 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
                 book.add(snap, competent, day, "resolved")
             if outcome:
                 book.add(snap, competent, day, str(outcome))
+            if outcome in ("early", "on_time") and supplement_late:
+                book.add(snap, competent, day, "resolved_supplement_late")
             resolved, ended = True, day
             book.add(snap, competent, day, "open", -1)
+            if supplement_late:
+                book.add(snap, competent, day, "open_supplement_late", -1)
         elif action in _ENDS:
             book.add(snap, competent, day, _ENDS[action])
             if received and not resolved:
                 ended = day
                 book.add(snap, competent, day, "open", -1)
+                if supplement_late:
+                    book.add(snap, competent, day, "open_supplement_late", -1)
         elif action == "request_supplement":
             book.add(snap, competent, day, "supplement_requests")
             if details.get("violation"):
                 book.add(snap, competent, day, "supplement_violations")
+                if not supplement_late:  # the first request outside the law: Decision 766 counts it late
+                    supplement_late, supplement_late_day = True, day
+                    book.add(snap, competent, day, "supplement_late")
+                    book.add(snap, competent, day, "open_supplement_late")
         elif action == "apologize" and details.get("appointment_changed"):
             book.add(snap, competent, day, "apologies")
             if dossier.rescheduled:
@@ -69,6 +83,10 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
         book.add(snap, competent, local_day(watched), "overdue")
         if ended is not None:
             book.add(snap, competent, ended, "overdue", -1)
+        if supplement_late_day is not None:  # both overdue and supplement-late: from the later of the two days
+            book.add(snap, competent, max(local_day(watched), supplement_late_day), "overdue_supplement_late")
+            if ended is not None:
+                book.add(snap, competent, ended, "overdue_supplement_late", -1)
     return {key: dict(row) for key, row in book.increments.items()}
 
 

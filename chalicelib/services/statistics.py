@@ -56,6 +56,12 @@ COLUMNS: tuple[str, ...] = (
     "refused", "withdrawn", "stopped", "not_accepted", "guided",
     "supplement_requests", "supplement_violations", "apologies", "rescheduled",
     "open", "overdue",
+    # Decision 766's rule on supplements (services/quality.py): a dossier with a supplement request outside the
+    # law counts late. supplement_late: the day of its first such request; resolved_supplement_late: resolved
+    # early or on time that day all the same; deltas: open_supplement_late, +1 on that first request, -1 when
+    # the clock ends; overdue_supplement_late, the open dossiers both overdue and supplement-late, so that
+    # neither is subtracted twice from those within their deadline.
+    "supplement_late", "resolved_supplement_late", "open_supplement_late", "overdue_supplement_late",
 )
 
 TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
@@ -132,6 +138,8 @@ def booking(event: DomainEvent) -> Booking:
         if outcome in ("early", "on_time", "late"):
             book.add(snap, competent, day, "resolved")
             book.add(snap, competent, day, str(outcome))
+            if outcome != "late" and _supplement_late(snap):
+                book.add(snap, competent, day, "resolved_supplement_late")
         elif outcome == "refused":
             book.add(snap, competent, day, "refused")
         _end(book, snap, competent, day)
@@ -151,6 +159,13 @@ def booking(event: DomainEvent) -> Booking:
         book.add(snap, competent, day, "supplement_requests")
         if int(snap.get("supplement_violations") or 0) >= 1:
             book.add(snap, competent, day, "supplement_violations")
+        if _violations(snap) == 1:
+            # The dossier's first unlawful request (every request after one is unlawful too, so the count is 1
+            # exactly once): from now on Decision 766 counts it late.
+            book.add(snap, competent, day, "supplement_late")
+            book.add(snap, competent, day, "open_supplement_late")
+            if snap.get("overdue"):  # already overdue (flagged now or before): both from today
+                book.add(snap, competent, day, "overdue_supplement_late")
     elif event.type == ev.APOLOGY_ISSUED:
         # An apology (form 04); rescheduled when it gave a new appointment (allowed once).
         book.add(snap, competent, day, "apologies")
@@ -158,15 +173,36 @@ def booking(event: DomainEvent) -> Booking:
             book.add(snap, competent, day, "rescheduled")
     elif event.type == ev.OVERDUE:
         watched = data.get("watched_at") or data.get("due_at")
-        book.add(snap, competent, local_day(watched) if watched else day, "overdue")
+        watched_day = local_day(watched) if watched else day
+        book.add(snap, competent, watched_day, "overdue")
         book.flags_overdue = True
+        # Supplement-late before the due time passed: both from the day watched. The one case left to the
+        # request's own event: the first unlawful request made after the due time, which records the flag in
+        # the same change (the snapshot then shows that request pending and the only violation).
+        first_violation_now = snap.get("status") == "supplement_requested" and _violations(snap) == 1
+        if _supplement_late(snap) and not first_violation_now:
+            book.add(snap, competent, watched_day, "overdue_supplement_late")
     return book
 
 
 def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> None:
     """The clock ended on `day`: no longer in progress, nor overdue if it was."""
     book.add(snap, unit, day, "open", -1)
+    if _supplement_late(snap):
+        book.add(snap, unit, day, "open_supplement_late", -1)
+        if snap.get("overdue"):
+            book.add(snap, unit, day, "overdue_supplement_late", -1)
     book.ends = keys(snap, unit, day)
+
+
+def _violations(snap: dict[str, Any]) -> int:
+    return int(snap.get("supplement_violations") or 0)
+
+
+def _supplement_late(snap: dict[str, Any]) -> bool:
+    """Decision 766 counts late a dossier whose supplements were asked outside the law (a second request, or a
+    first one after the window: Decree 61/2018 Art 15, 19(4)), whatever its clock says."""
+    return _violations(snap) >= 1
 
 
 def on_event(deps: Deps, event: DomainEvent) -> None:

@@ -75,8 +75,8 @@ def test_supplement_requests_and_those_outside_the_law():
     assert rows(lawful)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {"supplement_requests": 1}
     second = statistics.booking(event("dossier.status_changed", at(17, 2), action="request_supplement",
                                       dossier={"supplement_violations": 1}))
-    assert rows(second)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {"supplement_requests": 1,
-                                                               "supplement_violations": 1}
+    assert rows(second)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {
+        "supplement_requests": 1, "supplement_violations": 1, "supplement_late": 1, "open_supplement_late": 1}
     other = statistics.booking(event("dossier.status_changed", at(17, 2), action="assign"))
     assert rows(other) == {}
 
@@ -94,3 +94,44 @@ def test_apologies_rescheduled_and_overdue_on_the_local_date_of_the_instant_watc
 def test_local_day_is_vietnam_time():
     assert statistics.local_day("2026-03-16T16:59:59Z") == date(2026, 3, 16)
     assert statistics.local_day("2026-03-16T17:00:00Z") == date(2026, 3, 17)
+
+
+# Decision 766's supplement rule (services/quality.py): the columns that let the index count a dossier late.
+COMP_DAY = f"{COMPETENT}#2026-03"
+
+
+def test_only_the_first_unlawful_request_makes_the_dossier_supplement_late():
+    third = statistics.booking(event("dossier.status_changed", at(18, 2), action="request_supplement",
+                                     dossier={"supplement_violations": 2}))
+    assert rows(third)[(COMP_DAY, "2026-03-18#all")] == {"supplement_requests": 1, "supplement_violations": 1}
+
+
+def test_a_dossier_resolved_in_time_after_an_unlawful_request_is_counted_apart_and_leaves_the_open_ones():
+    late_snap = {"supplement_violations": 1}
+    on_time = statistics.booking(event("dossier.resolved", at(20, 3), outcome="on_time", dossier=late_snap))
+    assert rows(on_time)[(COMP_DAY, "2026-03-20#all")] == {
+        "resolved": 1, "on_time": 1, "resolved_supplement_late": 1, "open": -1, "open_supplement_late": -1}
+    late = statistics.booking(event("dossier.resolved", at(20, 3), outcome="late",
+                                    dossier={**late_snap, "overdue": True}))
+    assert rows(late)[(COMP_DAY, "2026-03-20#all")] == {
+        "resolved": 1, "late": 1, "open": -1, "open_supplement_late": -1, "overdue_supplement_late": -1}
+    withdrawn = statistics.booking(event("dossier.closed", at(20, 3), outcome="withdrawn", dossier=late_snap))
+    assert rows(withdrawn)[(COMP_DAY, "2026-03-20#all")] == {"withdrawn": 1, "open": -1, "open_supplement_late": -1}
+
+
+def test_overdue_and_supplement_late_start_together_on_the_later_of_the_two_days():
+    # The unlawful request came first (the 18th); the due time passed on the 20th: from the day watched.
+    overdue = statistics.booking(event("dossier.overdue", at(23, 1), watched_at="2026-03-20T10:00:00Z",
+                                       dossier={"supplement_violations": 1, "status": "in_progress",
+                                                "overdue": True}))
+    assert rows(overdue)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
+    # The unlawful request came after the due time: its own event starts both, on its day; the flag recorded in
+    # the same change (the request pending, the only violation) adds only the overdue.
+    request = statistics.booking(event("dossier.status_changed", at(24, 2), action="request_supplement",
+                                       dossier={"supplement_violations": 1, "status": "supplement_requested",
+                                                "overdue": True}))
+    assert rows(request)[(COMP_DAY, "2026-03-24#all")]["overdue_supplement_late"] == 1
+    same_change = statistics.booking(event("dossier.overdue", at(24, 2), watched_at="2026-03-20T10:00:00Z",
+                                           dossier={"supplement_violations": 1, "status": "supplement_requested",
+                                                    "overdue": True}))
+    assert rows(same_change)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1}

@@ -354,6 +354,10 @@ class StatsModel(Model):
     rescheduled = NumberAttribute(null=True)
     open = NumberAttribute(null=True)  # a delta: +1 when the clock starts, -1 when it ends
     overdue = NumberAttribute(null=True)  # a delta: +1 on the due date passed, -1 when the dossier ends
+    supplement_late = NumberAttribute(null=True)  # Decision 766: first unlawful supplement request
+    resolved_supplement_late = NumberAttribute(null=True)
+    open_supplement_late = NumberAttribute(null=True)  # a delta, like open
+    overdue_supplement_late = NumberAttribute(null=True)  # a delta: open, overdue and supplement-late
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
