@@ -65,6 +65,13 @@ class Settings:
     email_sender: str = ""  # SES verified sender, required with notifier "aws"
     sms_enabled: bool = False
     clock: MovedClock | None = None  # local mode only: the clock starts elsewhere and/or runs faster
+    # The ranking of units (services/quality.py, docs/statistics.md): the fewest dossiers a unit is ranked on,
+    # the floors of the bands excellent, good, fair, average (scores on 100), each indicator's points, and the
+    # unit levels whose ranking anyone may read without a token.
+    ranking_min_dossiers: int = 10
+    ranking_bands: tuple[float, float, float, float] = (90.0, 80.0, 65.0, 50.0)
+    quality_points: tuple[tuple[str, float], ...] = (("on_time", 20.0), ("online", 22.0))
+    ranking_public_levels: tuple[str, ...] = ("province", "department", "commune")
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -134,6 +141,10 @@ def load(env: Mapping[str, str]) -> Settings:
                                           "arn:aws:states:<region>:<account>:stateMachine:<name>"),
         **_notifier(env),  # notifier, email_sender, sms_enabled
         clock=_moved_clock(env, auth_mode),
+        ranking_min_dossiers=_number(env, "MOTCUA_RANKING_MIN_DOSSIERS", int, 10, 1, 1_000_000),
+        ranking_bands=_bands(env.get("MOTCUA_RANKING_BANDS", "")),
+        quality_points=_points(env.get("MOTCUA_QUALITY_POINTS", "")),
+        ranking_public_levels=_levels(env.get("MOTCUA_RANKING_PUBLIC_LEVELS")),
     )
 
 
@@ -226,6 +237,55 @@ def _moved_clock(env: Mapping[str, str], auth_mode: str) -> MovedClock | None:
     speed = _number(env, "MOTCUA_CLOCK_SPEED", float, 1.0, 0.001, _MAX_CLOCK_SPEED)
     anchor = _number(env, "MOTCUA_CLOCK_ANCHOR", float, time.time(), 0.0, 4102444800.0)
     return MovedClock(start.astimezone(UTC), speed, anchor)
+
+
+def _bands(raw: str) -> tuple[float, float, float, float]:
+    """MOTCUA_RANKING_BANDS: the lowest score of excellent, good, fair and average, e.g. 90,80,65,50."""
+    if not raw.strip():
+        return (90.0, 80.0, 65.0, 50.0)
+    try:
+        floors = tuple(float(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four numbers like 90,80,65,50") from exc
+    if len(floors) != 4 or not all(0 <= f <= 100 for f in floors) \
+            or any(a <= b for a, b in zip(floors, floors[1:], strict=False)):
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four scores from 100 down to 0, strictly "
+                            "decreasing (the floors of excellent, good, fair, average), like 90,80,65,50")
+    return (floors[0], floors[1], floors[2], floors[3])
+
+
+def _points(raw: str) -> tuple[tuple[str, float], ...]:
+    """MOTCUA_QUALITY_POINTS: each computed Decision 766 indicator's points, e.g. on_time=20,online=22."""
+    if not raw.strip():
+        return (("on_time", 20.0), ("online", 22.0))
+    out: dict[str, float] = {}
+    for part in raw.split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in ("on_time", "online") or name in out:
+            raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: {name!r} is not an indicator (on_time, online) "
+                                "or is given twice")
+        try:
+            out[name] = float(value)
+        except ValueError as exc:
+            raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: {name} needs a number, like {name}=20") from exc
+        if not 0 <= out[name] <= 100:
+            raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: {name} points from 0 to 100")
+    if not any(out.values()):
+        raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: at least one indicator needs points")
+    return tuple(sorted(out.items()))
+
+
+def _levels(raw: str | None) -> tuple[str, ...]:
+    """MOTCUA_RANKING_PUBLIC_LEVELS: unit levels (as the catalogue names them) whose ranking needs no token;
+    empty: every ranking needs one."""
+    if raw is None:
+        return ("province", "department", "commune")
+    levels = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for level in levels:
+        if not re.fullmatch(r"[a-z_]{1,32}", level):
+            raise SettingsError(f"MOTCUA_RANKING_PUBLIC_LEVELS: {level!r} is not a unit level like commune")
+    return levels
 
 
 def schemas_dir() -> Path:
