@@ -112,6 +112,60 @@ def _report06_row() -> JSON:
                  **figures["properties"]}, ("key", "name", *figures["required"]), "One row of report 06")
 
 
+def _quality_components() -> JSON:
+    """Decision 766 indicators, the ranking and the inactive units (services/quality.py, docs/statistics.md)."""
+    count = {"type": "integer", "minimum": 0}
+    share = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+    score = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+             "description": "points earned over the points of the indicators with a value, on 100; null when none"}
+    bands = ["excellent", "good", "fair", "average", "weak"]
+    figures = ("received", "received_online", "resolved", "finished_in_time", "resolved_supplement_late",
+               "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
+               "processed")
+    indicators = _obj({
+        "on_time": {**share, "description": "(finished early or on time + open within deadline, less those with a "
+                                            "supplement asked outside the law) / (finished + open at the end); "
+                                            "null when none"},
+        "online": {**share, "description": "online received / received; null when nothing was received"}},
+        ("on_time", "online"), "Decision 766 indicators the system computes")
+    unit_row = {"unit": STRING, "name": STRING,
+                "dossiers": {**count, "description": "processed: finished in the period + open at its end"},
+                "received": count, "score": score, "indicators": _ref("QualityIndicators")}
+    return {
+        "QualityIndicators": indicators,
+        "QualityAssessment": _obj({
+            "unit": STRING, "name": STRING, "from": DAY, "to": DAY, "indicators": _ref("QualityIndicators"),
+            "score": score, "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING,
+            "dossiers": count,
+            "figures": _obj({name: count for name in figures}, figures, "the counts the indicators are made of")},
+            ("unit", "name", "from", "to", "indicators", "score", "band", "band_label", "dossiers", "figures"),
+            "Decision 766 indicators of a unit's subtree for a period, from the daily counters"),
+        "RankedUnit": _obj({"rank": {"type": "integer", "minimum": 1}, **unit_row,
+                            "band": {"type": "string", "enum": bands}, "band_label": STRING},
+                           ("rank", *unit_row, "band", "band_label")),
+        "UnrankedUnit": _obj({**unit_row, "reason": STRING}, (*unit_row, "reason"),
+                             "A unit listed apart: too few dossiers to be ranked on"),
+        "Ranking": _obj({
+            "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
+            "points": _obj({"on_time": {"type": "number"}, "online": {"type": "number"}}, (),
+                           "each indicator's points (MOTCUA_QUALITY_POINTS)"),
+            "bands": _obj({b: {"type": "number"} for b in bands[:4]}, bands[:4],
+                          "the lowest score of each band (MOTCUA_RANKING_BANDS); below average: weak"),
+            "tie_rule": STRING, "ranked_total": {**count, "description": "units ranked, whoever asks"},
+            "ranked": _array(_ref("RankedUnit"), "best first"),
+            "apart": _array(_ref("UnrankedUnit"), "fewer than min_dossiers dossiers: not ranked")},
+            ("level", "within", "from", "to", "min_dossiers", "points", "bands", "tie_rule", "ranked_total",
+             "ranked", "apart"),
+            "The units of a level ranked by score (the ranking map's colours are the bands)"),
+        "InactiveUnits": _obj({
+            "unit": STRING, "from": DAY, "to": DAY,
+            "items": _array(_obj({"unit": STRING, "name": STRING, "level": STRING, "parent": MAYBE_STRING},
+                                 ("unit", "name", "level", "parent")))},
+            ("unit", "from", "to", "items"),
+            "Units in operation during the period for which no dossier was counted"),
+    }
+
+
 def _intake_part(name: str) -> JSON:
     """What the dossier stores as it was received: described by the intake request schema itself."""
     part = dict(schemas.load("dossier-intake")["properties"][name])
@@ -376,6 +430,7 @@ def _components() -> JSON:
             "Received and not accepted / guided count at the receiving unit; everything else at the competent "
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
+        **_quality_components(),
         "DuePreview": _obj({
             "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
             "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},
@@ -421,6 +476,7 @@ _ERROR_TEXT = {400: "Invalid input", 401: "Missing or invalid token", 403: "Outs
 _REQUEST_ID = {"X-Request-Id": {"description": "The request id, also in error bodies: quote it when reporting",
                                 "required": True, "schema": {"type": "string"}}}
 _RESPONSE_OF = {"openapi": "OpenApiDocument"}  # the document's own route declares no schema name
+_OPTIONAL_AUTH = {"ranking"}  # public for some levels, a token for the others (api/quality_routes.py)
 
 
 @lru_cache(maxsize=1)
@@ -491,6 +547,8 @@ def _operation(op: Operation) -> JSON:
     out["responses"] = responses
     if op.auth:
         out["security"] = [{"bearer": []}]
+    elif op.operation_id in _OPTIONAL_AUTH:
+        out["security"] = [{}, {"bearer": []}]
     return out
 
 

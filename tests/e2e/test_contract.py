@@ -24,7 +24,7 @@ from chalicelib.api.openapi import QUERY_TYPES, document
 from chalicelib.services.bootstrap import override
 from chalicelib.services.forms import schema_problems
 from scripts import local_keys
-from tests.units import CENTRE, JUSTICE, LAND
+from tests.units import CENTRE, JUSTICE, LAND, PROVINCE
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.e2e
@@ -189,6 +189,19 @@ def life(r: Recorder) -> None:
     r.call("report06", "GET", report, desk)
     r.call("report06", "GET", "/v1/stats/report06?from=2026-03-31&to=2026-03-01", desk)
     r.call("report06", "GET", f"{report}&unit={JUSTICE}", r.auth(LAND, "desk"))
+
+    # Decision 766 over the same counters: a unit's indicators, the public ranking of a level (and a level
+    # unknown), the inactive units of the province; another unit's desk, and no token.
+    period = "from=2026-03-01&to=2026-03-31"
+    r.call("quality_of_unit", "GET", f"/v1/stats/quality?unit={JUSTICE}&{period}", r.auth(JUSTICE, "leader"))
+    r.call("quality_of_unit", "GET", f"/v1/stats/quality?unit={JUSTICE}&{period}", r.auth(LAND, "desk"))
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=department&{period}")
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=centre&{period}")  # not public: a token is needed
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=centre&{period}", r.auth(CENTRE, "leader"))
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=county&{period}")
+    r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(PROVINCE, "leader"))
+    r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(LAND, "leader"))
+    r.call("inactive_units", "GET", f"/v1/stats/inactive?{period}")
 
 
 def count_tour_events(r: Recorder) -> None:

@@ -1,0 +1,173 @@
+"""Decision 766 indicators per unit, the ranking of the units of a level, and the units not using the system:
+all read from the daily counters of services/statistics.py, never from dossiers (docs/statistics.md).
+
+A unit's figures roll up its subtree, as report 06 does. Each unit's own counter items are read once per call:
+one Query per month it has counters in, up to the month of `to` (the point-in-time figures sum the deltas of
+every earlier day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..config import settings
+from ..domain import quality_index as qi
+from ..domain.catalogue import Unit, UnitTree
+from ..domain.errors import FieldProblem, InvalidInput
+from .reports import check_period
+
+if TYPE_CHECKING:
+    from .bootstrap import Deps
+
+# Counted over the days of the period; the deltas are summed over every day up to its end.
+FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late")
+DELTAS = {"open": "in_progress", "overdue": "overdue", "open_supplement_late": "open_supplement_late",
+          "overdue_supplement_late": "overdue_supplement_late"}
+TIE_RULE = ("equal scores (two decimals) share a rank and the next rank skips as many places (1, 2, 2, 4); "
+            "within a tie, more dossiers first, then the unit id")
+
+
+class Counters:
+    """One call's reader: each unit's own sums read once, subtrees added up from them."""
+
+    def __init__(self, deps: Deps, from_day: date, to_day: date):
+        self._deps, self._first, self._last = deps, from_day.isoformat(), to_day.isoformat()
+        self._own: dict[str, tuple[dict[str, int], bool]] = {}
+
+    def own(self, unit: str) -> tuple[dict[str, int], bool]:
+        """The unit's own sums, and whether any dossier event was counted for it on a day of the period."""
+        if unit not in self._own:
+            sums: dict[str, int] = {}
+            active = False
+            for month in sorted(m for m in self._deps.stats.months(unit) if m <= self._last[:7]):
+                for row in self._deps.stats.read(unit, month, f"{month}-01", min(f"{month}-31", self._last)):
+                    if row["group"] == "all":
+                        active = _add(sums, row, row["day"] >= self._first) or active
+            self._own[unit] = (sums, active)
+        return self._own[unit]
+
+    def figures(self, units: Iterable[str]) -> qi.Figures:
+        total: dict[str, int] = {}
+        for unit in units:
+            for name, n in self.own(unit)[0].items():
+                total[name] = total.get(name, 0) + n
+        return qi.Figures.from_counts(total)
+
+
+def _add(into: dict[str, int], row: dict[str, Any], in_period: bool) -> bool:
+    """Add one day's item; answers whether it counted anything on a day of the period."""
+    for column, name in DELTAS.items():
+        into[name] = into.get(name, 0) + int(row.get(column) or 0)
+    if not in_period:
+        return False
+    for column in FLOWS:
+        into[column] = into.get(column, 0) + int(row.get(column) or 0)
+    return any(v for k, v in row.items() if k not in ("day", "group"))
+
+
+def unit_quality(deps: Deps, unit: str, from_day: date, to_day: date) -> dict[str, Any]:
+    """The Decision 766 indicators of `unit` and its subtree for the local days [from_day, to_day]."""
+    check_period(from_day, to_day)
+    tree = deps.catalogue.tree()
+    deps.catalogue.unit(unit, "unit")
+    f = Counters(deps, from_day, to_day).figures(tree.subtree(unit))
+    return {"unit": unit, "name": tree.units[unit].name, "from": from_day.isoformat(), "to": to_day.isoformat(),
+            **_assessment(f), "figures": _figures(f)}
+
+
+def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | None = None,
+            visible: Callable[[str], bool] | None = None) -> dict[str, Any]:
+    """The units of `level` (in `within`'s subtree, if given) that exist during the period, ranked by score.
+
+    Ranks are computed over every unit of the level, so a unit's rank is the same whoever asks; `visible`
+    (a caller who needs a token) keeps only the units they may see."""
+    check_period(from_day, to_day)
+    tree = deps.catalogue.tree()
+    units = _units_of(tree, level, within, from_day, to_day)
+    s = settings()
+    counters = Counters(deps, from_day, to_day)
+    figures = {u.id: counters.figures(tree.subtree(u.id)) for u in units}
+    points = dict(s.quality_points)
+    entries = [qi.Entry(uid, f.processed, qi.score(qi.indicators(f), points)) for uid, f in figures.items()]
+    ranked, apart = qi.rank(entries, s.ranking_min_dossiers)
+    show = visible or (lambda _: True)
+
+    def row(entry: qi.Entry) -> dict[str, Any]:
+        f = figures[entry.unit]
+        return {"unit": entry.unit, "name": tree.units[entry.unit].name, "dossiers": entry.dossiers,
+                "received": f.received, "score": entry.score, "indicators": qi.indicators(f)}
+
+    def rated(place: int, entry: qi.Entry) -> dict[str, Any]:
+        name = qi.band(entry.score or 0.0, s.ranking_bands)
+        return {"rank": place, **row(entry), "band": name, "band_label": qi.BAND_LABELS[name]}
+
+    def aside(entry: qi.Entry) -> dict[str, Any]:
+        reason = "no dossier processed" if entry.score is None else f"fewer than {s.ranking_min_dossiers} dossiers"
+        return {**row(entry), "reason": reason}
+
+    return {
+        "level": level, "within": within, "from": from_day.isoformat(), "to": to_day.isoformat(),
+        "min_dossiers": s.ranking_min_dossiers, "points": points,
+        "bands": dict(zip(qi.BANDS[:4], s.ranking_bands, strict=True)), "tie_rule": TIE_RULE,
+        "ranked_total": len(ranked),
+        "ranked": [rated(place, e) for place, e in ranked if show(e.unit)],
+        "apart": [aside(e) for e in apart if show(e.unit)],
+    }
+
+
+def inactive(deps: Deps, unit: str, from_day: date, to_day: date) -> dict[str, Any]:
+    """The units of `unit`'s subtree in operation on some day of the period for which no dossier event was
+    counted on any of its days: nothing received at their desk, nothing received, resolved, closed or acted on
+    as the competent unit. Units abolished before the period (or created after it) are left out."""
+    check_period(from_day, to_day)
+    tree = deps.catalogue.tree()
+    deps.catalogue.unit(unit, "unit")
+    counters = Counters(deps, from_day, to_day)
+    idle = [tree.units[u] for u in sorted(tree.subtree(unit))
+            if _exists(tree.units[u], from_day, to_day) and not counters.own(u)[1]]
+    return {"unit": unit, "from": from_day.isoformat(), "to": to_day.isoformat(),
+            "items": [{"unit": u.id, "name": u.name, "level": u.level, "parent": u.parent} for u in idle]}
+
+
+def levels(tree: UnitTree) -> list[str]:
+    return sorted({u.level for u in tree.units.values()})
+
+
+def check_scope(tree: UnitTree, level: str, within: str | None) -> None:
+    """A level the catalogue has (units carry it as data: domain/catalogue.py) and a unit it knows."""
+    known = levels(tree)
+    if level not in known:
+        raise InvalidInput("unknown level", [FieldProblem("level", f"one of {', '.join(known)}")])
+    if within is not None and tree.get(within) is None:
+        raise InvalidInput("unknown unit", [FieldProblem("unit", f"no unit {within!r} in the catalogue")])
+
+
+def _units_of(tree: UnitTree, level: str, within: str | None, from_day: date, to_day: date) -> list[Unit]:
+    check_scope(tree, level, within)
+    scope = set(tree.subtree(within)) if within else set(tree.units)
+    return [u for u in tree.units.values() if u.level == level and u.id in scope and _exists(u, from_day, to_day)]
+
+
+def _exists(unit: Unit, from_day: date, to_day: date) -> bool:
+    """In operation on at least one day of the period (domain/catalogue.py: valid_from, valid_to)."""
+    return (unit.valid_from is None or unit.valid_from <= to_day) and (unit.valid_to is None
+                                                                        or unit.valid_to >= from_day)
+
+
+def _assessment(f: qi.Figures) -> dict[str, Any]:
+    s = settings()
+    values = qi.indicators(f)
+    score = qi.score(values, dict(s.quality_points))
+    name = qi.band(score, s.ranking_bands) if score is not None else None
+    return {"indicators": values, "score": score, "band": name,
+            "band_label": qi.BAND_LABELS[name] if name else None, "dossiers": f.processed}
+
+
+def _figures(f: qi.Figures) -> dict[str, int]:
+    return {"received": f.received, "received_online": f.received_online, "resolved": f.resolved,
+            "finished_in_time": f.finished_in_time, "resolved_supplement_late": f.resolved_supplement_late,
+            "in_progress": f.in_progress, "overdue": f.overdue, "open_supplement_late": f.open_supplement_late,
+            "overdue_supplement_late": f.overdue_supplement_late, "open_in_time": f.open_in_time,
+            "processed": f.processed}

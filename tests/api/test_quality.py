@@ -1,0 +1,234 @@
+"""GET /v1/stats/quality, /v1/stats/ranking and /v1/stats/inactive over real lifecycles on DynamoDB Local.
+
+A province of its own (T98, so that other tests' dossiers do not move its figures) with four departments and a
+commune, and a district abolished before the period. Dossiers received Mon 6 Apr 2026 09:00 (10 working days:
+due Mon 20 Apr 09:00), driven through the real use cases and counted by the statistics consumer:
+- A and D alike: three direct dossiers resolved early, one online accepted and still open within its deadline at
+  the end of April: on-time share (3 + 1) / 4 = 1, online share 1/4; score (20 * 1 + 22 * 0.25) / 42 = 60.71;
+- B: one resolved early; one resolved early after a second supplement request (Decision 766: late); one open
+  and flagged overdue by the sweep; one asked to pay after its due time passed without any sweep (the action
+  records the lateness first): paused, still overdue. On-time share 1 / 4; online 0; score 5 / 42 = 11.90;
+- C: one resolved early, under the minimum sample (3 in these tests): listed apart;
+- the commune: nothing.
+"""
+
+import json
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.adapters.calendar_data import national_settings
+from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
+from chalicelib.adapters.dynamodb.models import OutboxModel
+from chalicelib.config import settings
+from chalicelib.domain.catalogue import COMPETENT_UNIT, Procedure, Step, Unit
+from chalicelib.domain.dossier import Actor
+from chalicelib.domain.events import DomainEvent
+from chalicelib.services import bootstrap, statistics
+from chalicelib.services.actions import perform_action
+from chalicelib.services.catalogue import Catalogue
+from chalicelib.services.deadlines import wake
+from chalicelib.services.intake import receive_dossier
+from tests.api.helpers import CRIMINAL_RECORD, get
+from tests.unit.calendars import vn
+from tests.unit.demo import procedure
+
+PROVINCE, DISTRICT, COMMUNE = "000.00.00.T98", "000.20.30.T98", "000.21.30.T98"
+A, B, C, D = "000.00.11.T98", "000.00.12.T98", "000.00.13.T98", "000.00.14.T98"
+CODE = "1.999766"
+PERIOD = "from=2026-04-06&to=2026-04-30"
+
+
+def actors(unit: str) -> tuple[Actor, Actor, Actor]:
+    return (Actor(f"desk.{unit}", unit, frozenset({"desk"})), Actor(f"cv.{unit}", unit, frozenset({"processor"})),
+            Actor(f"ld.{unit}", unit, frozenset({"leader"})))
+
+
+@pytest.fixture(scope="module")
+def province(auth_module_env):
+    repo = CatalogueRepository()
+    for unit in (
+        Unit(PROVINCE, "Tỉnh thử nghiệm chỉ số", "province"),
+        Unit(A, "Sở A", "department", PROVINCE), Unit(B, "Sở B", "department", PROVINCE),
+        Unit(C, "Sở C", "department", PROVINCE), Unit(D, "Sở D", "department", PROVINCE),
+        Unit(COMMUNE, "Xã thử nghiệm chỉ số", "commune", PROVINCE, valid_from=date(2025, 7, 1)),
+        Unit(DISTRICT, "Huyện thử nghiệm chỉ số (chấm dứt hoạt động từ 01/7/2025)", "district", PROVINCE,
+             successor=COMMUNE, valid_to=date(2025, 6, 30)),
+    ):
+        repo.put_unit(unit)
+    base = procedure("2.001417")
+    steps = tuple(Step(s.name, COMPETENT_UNIT, s.role, s.budget) for s in base.steps)
+    repo.publish(Procedure.from_dict({**base.as_dict(), "code": CODE, "competent_units": [A, B, C, D],
+                                      "steps": [s.as_dict() for s in steps]}))
+    bootstrap.override(catalogue=Catalogue(repo, national_settings))
+    try:
+        codes = _lives()
+        _count(codes)
+        with Client(app, stage_name="local") as client:
+            yield client
+    finally:
+        bootstrap.override()
+
+
+@pytest.fixture(scope="module")
+def auth_module_env():
+    """A minimum sample of 3 dossiers for these tests (MOTCUA_RANKING_MIN_DOSSIERS, read at start)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOTCUA_RANKING_MIN_DOSSIERS", "3")
+    settings.cache_clear()
+    yield
+    mp.undo()
+    settings.cache_clear()
+
+
+def _receive(unit: str, channel: str = "direct") -> str:
+    desk = actors(unit)[0]
+    body = {**CRIMINAL_RECORD, "procedure_code": CODE, "competent_unit": unit, "channel": channel}
+    code = receive_dossier(replace(bootstrap.deps(), now=lambda: vn(2026, 4, 6, 9)), desk, body)["code"]
+    if channel == "online":
+        _act(code, desk, "accept", vn(2026, 4, 6, 9, 30))
+    return str(code)
+
+
+def _act(code: str, actor: Actor, action: str, at, **extra: Any) -> None:
+    d = bootstrap.deps()
+    perform_action(replace(d, now=lambda: at), actor, code,
+                   {"action": action, "version": d.dossiers.get(code, consistent=True).version, **extra})
+
+
+def _resolve(code: str, unit: str, day: int) -> None:
+    _, officer, leader = actors(unit)
+    _act(code, officer, "assign", vn(2026, 4, day, 9))
+    _act(code, officer, "complete_step", vn(2026, 4, day, 10))
+    _act(code, leader, "resolve", vn(2026, 4, day, 11), result={"summary": "Phiếu LLTP"})
+
+
+def _lives() -> list[str]:
+    codes = []
+    for unit in (A, D):
+        direct = [_receive(unit) for _ in range(3)]
+        for code in direct:
+            _resolve(code, unit, 8)
+        codes += [*direct, _receive(unit, "online")]
+    desk, officer, leader = actors(B)
+    b1, b2, b3, b4 = (_receive(B) for _ in range(4))
+    _resolve(b1, B, 8)
+    _act(b2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản sao CCCD"])
+    _act(b2, desk, "receive_supplement", vn(2026, 4, 8, 9))
+    _act(b2, leader, "request_supplement", vn(2026, 4, 9, 9), missing_items=["Bản chính CCCD"],
+         reason="Bổ sung lần hai")
+    _act(b2, desk, "receive_supplement", vn(2026, 4, 10, 9))
+    _resolve(b2, B, 13)
+    wake(replace(bootstrap.deps(), now=lambda: vn(2026, 4, 21, 9)), b3)
+    _act(b4, officer, "assign", vn(2026, 4, 7, 9))
+    _act(b4, officer, "request_payment", vn(2026, 4, 22, 10), amount=200000)
+    c1 = _receive(C)
+    _resolve(c1, C, 8)
+    return [*codes, b1, b2, b3, b4, c1]
+
+
+def _count(codes: list[str]) -> None:
+    """The statistics consumer on these dossiers' events, in order (as tests/api/test_report06.py does)."""
+    for code in codes:
+        for item in OutboxModel.query(code, consistent_read=True):
+            event = DomainEvent.from_dict(item.event)
+            if event.type in statistics.TYPES:
+                statistics.on_event(bootstrap.deps(), event)
+
+
+def test_the_indicators_of_a_unit_follow_decision_766(province, auth):
+    status, body = get(province, f"/v1/stats/quality?unit={B}&{PERIOD}", auth(B, "leader"))
+    assert status == 200, body
+    assert body["figures"] == {
+        "received": 4, "received_online": 0, "resolved": 2, "finished_in_time": 1, "resolved_supplement_late": 1,
+        "in_progress": 2, "overdue": 2, "open_supplement_late": 0, "overdue_supplement_late": 0, "open_in_time": 0,
+        "processed": 4}
+    assert body["indicators"] == {"on_time": 0.25, "online": 0.0}
+    assert body["score"] == 11.9 and body["band"] == "weak" and body["band_label"] == "Yếu"
+    status, body = get(province, f"/v1/stats/quality?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
+    assert body["dossiers"] == 13 and body["figures"]["received_online"] == 2
+    assert body["indicators"]["on_time"] == round((6 + 2 + 1 + 1) / 13, 4)
+
+
+def test_a_dossier_paused_after_its_due_time_stays_overdue_in_report06_and_the_index(province, auth):
+    status, body = get(province, f"/v1/stats/report06?unit={B}&{PERIOD}", auth(B, "leader"))
+    assert status == 200
+    assert body["total"]["in_progress"] == {"total": 2, "within_deadline": 0, "overdue": 2}
+    # Still so a month later: the pause does not end the lateness.
+    status, body = get(province, f"/v1/stats/quality?unit={B}&from=2026-05-01&to=2026-05-31", auth(B, "leader"))
+    assert body["figures"]["in_progress"] == 2 and body["figures"]["overdue"] == 2
+    assert body["indicators"]["on_time"] == 0.0
+
+
+def test_the_ranking_of_a_level_shares_ranks_on_ties_and_lists_the_small_sample_apart(province):
+    status, body = get(province, f"/v1/stats/ranking?level=department&unit={PROVINCE}&{PERIOD}")
+    assert status == 200, body
+    assert [(r["rank"], r["unit"], r["score"], r["band"], r["dossiers"]) for r in body["ranked"]] == [
+        (1, A, 60.71, "average", 4), (1, D, 60.71, "average", 4), (3, B, 11.9, "weak", 4)]
+    assert [(r["unit"], r["dossiers"], r["reason"]) for r in body["apart"]] == [
+        (C, 1, "fewer than 3 dossiers")]
+    assert body["min_dossiers"] == 3 and body["ranked_total"] == 3 and "share a rank" in body["tie_rule"]
+    assert body["bands"] == {"excellent": 90.0, "good": 80.0, "fair": 65.0, "average": 50.0}
+    status, body = get(province, f"/v1/stats/ranking?level=commune&unit={PROVINCE}&{PERIOD}")
+    assert body["ranked"] == [] and [(r["unit"], r["score"], r["reason"]) for r in body["apart"]] == [
+        (COMMUNE, None, "no dossier processed")]
+
+
+def test_an_abolished_unit_is_neither_ranked_nor_inactive(province, auth):
+    status, body = get(province, f"/v1/stats/ranking?level=district&unit={PROVINCE}&{PERIOD}",
+                       auth(PROVINCE, "leader"))
+    assert status == 200 and body["ranked"] == [] and body["apart"] == []
+    status, body = get(province, f"/v1/stats/inactive?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
+    assert status == 200, body
+    assert [(u["unit"], u["level"]) for u in body["items"]] == [(PROVINCE, "province"), (COMMUNE, "commune")]
+    # Before the reform the district existed and did nothing; the commune did not exist yet.
+    status, body = get(province, f"/v1/stats/inactive?unit={PROVINCE}&from=2025-06-01&to=2025-06-30",
+                       auth(PROVINCE, "leader"))
+    assert {u["unit"] for u in body["items"]} == {PROVINCE, A, B, C, D, DISTRICT}
+
+
+def test_inactive_units_are_a_leaders_subtree_only(province, auth):
+    assert get(province, f"/v1/stats/inactive?{PERIOD}")[0] == 401
+    assert get(province, f"/v1/stats/inactive?unit={PROVINCE}&{PERIOD}", auth(A, "leader"))[0] == 403
+    status, body = get(province, f"/v1/stats/inactive?{PERIOD}", auth(A, "leader"))  # the caller's own unit
+    assert status == 200 and body["unit"] == A and body["items"] == []
+
+
+def test_a_level_not_published_needs_a_token_and_shows_the_units_the_caller_covers(province, auth, monkeypatch):
+    monkeypatch.setenv("MOTCUA_RANKING_PUBLIC_LEVELS", "province")
+    settings.cache_clear()
+    try:
+        query = f"/v1/stats/ranking?level=department&unit={PROVINCE}&{PERIOD}"
+        assert get(province, query)[0] == 401
+        status, body = get(province, query, auth(A, "leader"))
+        assert status == 200 and [r["unit"] for r in body["ranked"]] == [A] and body["ranked_total"] == 3
+        assert body["apart"] == []
+        status, body = get(province, query, auth(PROVINCE, "leader"))
+        assert [r["unit"] for r in body["ranked"]] == [A, D, B] and [r["unit"] for r in body["apart"]] == [C]
+        status, body = get(province, f"/v1/stats/ranking?level=province&unit={PROVINCE}&{PERIOD}")
+        assert status == 200  # the province level stays public
+    finally:
+        monkeypatch.delenv("MOTCUA_RANKING_PUBLIC_LEVELS")
+        settings.cache_clear()
+
+
+@pytest.mark.parametrize("query, field", [
+    ("level=county&from=2026-04-01&to=2026-04-30", "level"),
+    ("level=Department&from=2026-04-01&to=2026-04-30", "level"),
+    ("level=department&from=2026-04-30&to=2026-04-01", "to"),
+    ("level=department&from=2025-01-01&to=2026-04-30", "to"),
+    ("level=department&from=2026-02-30&to=2026-04-30", "from"),
+    ("level=department&to=2026-04-30", "from"),
+    ("from=2026-04-01&to=2026-04-30", "level"),
+    ("level=department&unit=999.99.99.X00&from=2026-04-01&to=2026-04-30", "unit"),
+    ("level=department&from=2026-04-01&to=2026-04-30&sort=name", "sort"),
+])
+def test_a_bad_level_period_or_unit_is_a_400_naming_the_field(province, query, field):
+    response = province.http.get(f"/v1/stats/ranking?{query}")
+    assert response.status_code == 400, response.body
+    details = json.loads(response.body)["error"]["details"]
+    assert any(d["field"] == field or field in d["reason"] for d in details), details  # unknown: named in reason
