@@ -123,8 +123,8 @@ def _quality_components() -> JSON:
                "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
                "processed")
     indicators = _obj({
-        "on_time": {**share, "description": "(finished early or on time + open within deadline, less those with a "
-                                            "supplement asked outside the law) / (finished + open at the end); "
+        "on_time": {**share, "description": "(finished early or on time + open within deadline, less those asked "
+                                            "for supplements more than once) / (finished + open at the end); "
                                             "null when none"},
         "online": {**share, "description": "online received / received; null when nothing was received"}},
         ("on_time", "online"), "Decision 766 indicators the system computes")

@@ -665,7 +665,7 @@ class Dossier:
             "received_at": iso(self.received_at), "appointment_at": iso(self.appointment_at),
             "due_at": iso(self.due_at), "resolved_at": iso(self.resolved_at), "outcome": self.final_outcome,
             "rescheduled": self.rescheduled, "supplement_violations": self.supplement_violations,
-            "overdue": dl.OVERDUE in self.flags,
+            "supplement_requests": self.supplement_requests, "overdue": dl.OVERDUE in self.flags,
         }
 
     def _emit(self, kind: str, at: datetime, **data: Any) -> None:

@@ -9,8 +9,8 @@ so it computes two indicators (docs/statistics.md lists the others and the data 
 - `on_time`: the progress-and-results share, the dossiers finished early or on time plus those still open within
   their deadline, over the dossiers processed (finished plus still open) in the period. The applicant's time is
   not counted because the clock pauses while a supplement or a payment is awaited (domain/clock.py: the due time
-  moves by the paused working time); a dossier whose supplements were requested outside the law (more than once,
-  or after the window: Decree 61/2018 Art 15, 19(4)) counts late whatever its clock says.
+  moves by the paused working time); a dossier asked for supplements more than once counts late whatever its
+  clock says (the law allows one request, Decree 61/2018 Art 15(2)(a)).
 - `online`: online dossiers received over all dossiers received.
 
 Each indicator carries points (its group's, by default: the group is represented by the one indicator the system
@@ -40,10 +40,10 @@ class Figures:
     early: int = 0
     on_time: int = 0
     late: int = 0
-    resolved_supplement_late: int = 0  # of early + on_time: supplements asked outside the law
+    resolved_supplement_late: int = 0  # of early + on_time: supplements asked more than once
     in_progress: int = 0  # open at the end of the period
     overdue: int = 0  # of in_progress: due time passed
-    open_supplement_late: int = 0  # of in_progress: supplements asked outside the law
+    open_supplement_late: int = 0  # of in_progress: supplements asked more than once
     overdue_supplement_late: int = 0  # of in_progress: both overdue and supplement-late
 
     @classmethod

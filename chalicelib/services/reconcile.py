@@ -4,7 +4,7 @@ The audit path, not the report path: it reads every dossier and its control shee
 the counters were made from, and applies the rules of services/statistics.py to what the dossier records:
 - its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
   guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
-  dossier), request_supplement (and its `violation`; the first one makes the dossier late for Decision 766:
+  dossier), request_supplement (and its `violation`; the second one makes the dossier late for Decision 766:
   supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved early or on time,
   overdue_supplement_late from the later of that day and the overdue interval's start),
   apologize (with a new appointment; rescheduled);
@@ -70,10 +70,10 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
             book.add(snap, competent, day, "supplement_requests")
             if details.get("violation"):
                 book.add(snap, competent, day, "supplement_violations")
-                if not supplement_late:  # the first request outside the law: Decision 766 counts it late
-                    supplement_late, supplement_late_day = True, day
-                    book.add(snap, competent, day, "supplement_late")
-                    book.add(snap, competent, day, "open_supplement_late")
+            if details.get("request_number") == 2:  # asked more than once: Decision 766 counts it late
+                supplement_late, supplement_late_day = True, day
+                book.add(snap, competent, day, "supplement_late")
+                book.add(snap, competent, day, "open_supplement_late")
         elif action == "apologize" and details.get("appointment_changed"):
             book.add(snap, competent, day, "apologies")
             if dossier.rescheduled:

@@ -56,9 +56,9 @@ COLUMNS: tuple[str, ...] = (
     "refused", "withdrawn", "stopped", "not_accepted", "guided",
     "supplement_requests", "supplement_violations", "apologies", "rescheduled",
     "open", "overdue",
-    # Decision 766's rule on supplements (services/quality.py): a dossier with a supplement request outside the
-    # law counts late. supplement_late: the day of its first such request; resolved_supplement_late: resolved
-    # early or on time that day all the same; deltas: open_supplement_late, +1 on that first request, -1 when
+    # Decision 766's rule on supplements (services/quality.py): a dossier asked for supplements more than once
+    # counts late. supplement_late: the day of its second request; resolved_supplement_late: resolved early or
+    # on time that day all the same; deltas: open_supplement_late, +1 on that second request, -1 when
     # the clock ends; overdue_supplement_late, the open dossiers both overdue and supplement-late, so that
     # neither is subtracted twice from those within their deadline.
     "supplement_late", "resolved_supplement_late", "open_supplement_late", "overdue_supplement_late",
@@ -159,9 +159,8 @@ def booking(event: DomainEvent) -> Booking:
         book.add(snap, competent, day, "supplement_requests")
         if int(snap.get("supplement_violations") or 0) >= 1:
             book.add(snap, competent, day, "supplement_violations")
-        if _violations(snap) == 1:
-            # The dossier's first unlawful request (every request after one is unlawful too, so the count is 1
-            # exactly once): from now on Decision 766 counts it late.
+        if _requests(snap) == 2:
+            # The dossier's second request (the count is 2 exactly once): from now on Decision 766 counts it late.
             book.add(snap, competent, day, "supplement_late")
             book.add(snap, competent, day, "open_supplement_late")
             if snap.get("overdue"):  # already overdue (flagged now or before): both from today
@@ -177,10 +176,11 @@ def booking(event: DomainEvent) -> Booking:
         book.add(snap, competent, watched_day, "overdue")
         book.flags_overdue = True
         # Supplement-late before the due time passed: both from the day watched. The one case left to the
-        # request's own event: the first unlawful request made after the due time, which records the flag in
-        # the same change (the snapshot then shows that request pending and the only violation).
-        first_violation_now = snap.get("status") == "supplement_requested" and _violations(snap) == 1
-        if _supplement_late(snap) and not first_violation_now:
+        # request's own event: the second request made after the due time, which records the flag in the same
+        # change (the snapshot then shows that request pending, and two requests). A paused clock watches no due
+        # time, so no flag is recorded while an earlier request is pending.
+        second_request_now = snap.get("status") == "supplement_requested" and _requests(snap) == 2
+        if _supplement_late(snap) and not second_request_now:
             book.add(snap, competent, watched_day, "overdue_supplement_late")
     return book
 
@@ -195,14 +195,14 @@ def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> No
     book.ends = keys(snap, unit, day)
 
 
-def _violations(snap: dict[str, Any]) -> int:
-    return int(snap.get("supplement_violations") or 0)
+def _requests(snap: dict[str, Any]) -> int:
+    return int(snap.get("supplement_requests") or 0)
 
 
 def _supplement_late(snap: dict[str, Any]) -> bool:
-    """Decision 766 counts late a dossier whose supplements were asked outside the law (a second request, or a
-    first one after the window: Decree 61/2018 Art 15, 19(4)), whatever its clock says."""
-    return _violations(snap) >= 1
+    """Decision 766 counts late a dossier asked for supplements more than once, whatever its clock says (the
+    law allows one request: Decree 61/2018 Art 15(2)(a))."""
+    return _requests(snap) >= 2
 
 
 def on_event(deps: Deps, event: DomainEvent) -> None:

@@ -75,8 +75,8 @@ def test_supplement_requests_and_those_outside_the_law():
     assert rows(lawful)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {"supplement_requests": 1}
     second = statistics.booking(event("dossier.status_changed", at(17, 2), action="request_supplement",
                                       dossier={"supplement_violations": 1}))
-    assert rows(second)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {
-        "supplement_requests": 1, "supplement_violations": 1, "supplement_late": 1, "open_supplement_late": 1}
+    assert rows(second)[(f"{COMPETENT}#2026-03", "2026-03-17#all")] == {"supplement_requests": 1,
+                                                               "supplement_violations": 1}
     other = statistics.booking(event("dossier.status_changed", at(17, 2), action="assign"))
     assert rows(other) == {}
 
@@ -100,14 +100,22 @@ def test_local_day_is_vietnam_time():
 COMP_DAY = f"{COMPETENT}#2026-03"
 
 
-def test_only_the_first_unlawful_request_makes_the_dossier_supplement_late():
+def test_the_second_request_and_only_it_makes_the_dossier_supplement_late():
+    second = statistics.booking(event("dossier.status_changed", at(17, 2), action="request_supplement",
+                                      dossier={"supplement_violations": 1, "supplement_requests": 2}))
+    assert rows(second)[(COMP_DAY, "2026-03-17#all")] == {
+        "supplement_requests": 1, "supplement_violations": 1, "supplement_late": 1, "open_supplement_late": 1}
+    # A single request after the window breaks Decree 61 but is the applicant's time for Decision 766.
+    outside = statistics.booking(event("dossier.status_changed", at(17, 2), action="request_supplement",
+                                       dossier={"supplement_violations": 1, "supplement_requests": 1}))
+    assert "supplement_late" not in rows(outside)[(COMP_DAY, "2026-03-17#all")]
     third = statistics.booking(event("dossier.status_changed", at(18, 2), action="request_supplement",
-                                     dossier={"supplement_violations": 2}))
+                                     dossier={"supplement_violations": 2, "supplement_requests": 3}))
     assert rows(third)[(COMP_DAY, "2026-03-18#all")] == {"supplement_requests": 1, "supplement_violations": 1}
 
 
-def test_a_dossier_resolved_in_time_after_an_unlawful_request_is_counted_apart_and_leaves_the_open_ones():
-    late_snap = {"supplement_violations": 1}
+def test_a_dossier_resolved_in_time_after_a_second_request_is_counted_apart_and_leaves_the_open_ones():
+    late_snap = {"supplement_violations": 1, "supplement_requests": 2}
     on_time = statistics.booking(event("dossier.resolved", at(20, 3), outcome="on_time", dossier=late_snap))
     assert rows(on_time)[(COMP_DAY, "2026-03-20#all")] == {
         "resolved": 1, "on_time": 1, "resolved_supplement_late": 1, "open": -1, "open_supplement_late": -1}
@@ -120,18 +128,20 @@ def test_a_dossier_resolved_in_time_after_an_unlawful_request_is_counted_apart_a
 
 
 def test_overdue_and_supplement_late_start_together_on_the_later_of_the_two_days():
-    # The unlawful request came first (the 18th); the due time passed on the 20th: from the day watched.
+    # The second request came first (the 18th); the due time passed on the 20th: from the day watched.
+    twice = {"supplement_violations": 1, "supplement_requests": 2, "overdue": True}
     overdue = statistics.booking(event("dossier.overdue", at(23, 1), watched_at="2026-03-20T10:00:00Z",
-                                       dossier={"supplement_violations": 1, "status": "in_progress",
-                                                "overdue": True}))
+                                       dossier={**twice, "status": "in_progress"}))
     assert rows(overdue)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
-    # The unlawful request came after the due time: its own event starts both, on its day; the flag recorded in
-    # the same change (the request pending, the only violation) adds only the overdue.
+    # The second request came after the due time: its own event starts both, on its day; the flag recorded in
+    # the same change (that request pending, two requests) adds only the overdue.
     request = statistics.booking(event("dossier.status_changed", at(24, 2), action="request_supplement",
-                                       dossier={"supplement_violations": 1, "status": "supplement_requested",
-                                                "overdue": True}))
+                                       dossier={**twice, "status": "supplement_requested"}))
     assert rows(request)[(COMP_DAY, "2026-03-24#all")]["overdue_supplement_late"] == 1
     same_change = statistics.booking(event("dossier.overdue", at(24, 2), watched_at="2026-03-20T10:00:00Z",
-                                           dossier={"supplement_violations": 1, "status": "supplement_requested",
-                                                    "overdue": True}))
+                                           dossier={**twice, "status": "supplement_requested"}))
     assert rows(same_change)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1}
+    # A third request after the due time, the second one long before: the flag's day.
+    third = statistics.booking(event("dossier.overdue", at(24, 2), watched_at="2026-03-20T10:00:00Z",
+                                     dossier={**twice, "supplement_requests": 3, "status": "supplement_requested"}))
+    assert rows(third)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}

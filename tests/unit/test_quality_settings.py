@@ -1,0 +1,36 @@
+"""The ranking's settings (config.py): defaults, and a bad value refused at start naming the variable."""
+
+import pytest
+
+from chalicelib.config import SettingsError, load
+
+
+def test_defaults_are_the_documented_ones():
+    s = load({})
+    assert s.ranking_min_dossiers == 10 and s.ranking_bands == (90.0, 80.0, 65.0, 50.0)
+    assert dict(s.quality_points) == {"on_time": 20.0, "online": 22.0}
+    assert s.ranking_public_levels == ("province", "department", "commune")
+
+
+def test_values_are_read():
+    s = load({"MOTCUA_RANKING_MIN_DOSSIERS": "30", "MOTCUA_RANKING_BANDS": "95, 85, 70, 50.5",
+              "MOTCUA_QUALITY_POINTS": "on_time=20", "MOTCUA_RANKING_PUBLIC_LEVELS": "province, commune"})
+    assert s.ranking_min_dossiers == 30 and s.ranking_bands == (95.0, 85.0, 70.0, 50.5)
+    assert dict(s.quality_points) == {"on_time": 20.0}
+    assert s.ranking_public_levels == ("province", "commune")
+    assert load({"MOTCUA_RANKING_PUBLIC_LEVELS": ""}).ranking_public_levels == ()  # every level needs a token
+
+
+@pytest.mark.parametrize("name, value", [
+    ("MOTCUA_RANKING_MIN_DOSSIERS", "0"), ("MOTCUA_RANKING_MIN_DOSSIERS", "ten"),
+    ("MOTCUA_RANKING_BANDS", "90,80,65"), ("MOTCUA_RANKING_BANDS", "80,90,65,50"),
+    ("MOTCUA_RANKING_BANDS", "90,80,80,50"), ("MOTCUA_RANKING_BANDS", "120,80,65,50"),
+    ("MOTCUA_RANKING_BANDS", "a,b,c,d"),
+    ("MOTCUA_QUALITY_POINTS", "speed=5"), ("MOTCUA_QUALITY_POINTS", "on_time=x"),
+    ("MOTCUA_QUALITY_POINTS", "on_time=20,on_time=10"), ("MOTCUA_QUALITY_POINTS", "on_time=0,online=0"),
+    ("MOTCUA_QUALITY_POINTS", "online=-1"),
+    ("MOTCUA_RANKING_PUBLIC_LEVELS", "province,Commune"), ("MOTCUA_RANKING_PUBLIC_LEVELS", "x" * 40),
+])
+def test_a_bad_value_is_refused_naming_the_variable(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load({name: value})
