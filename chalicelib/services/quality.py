@@ -9,7 +9,6 @@ every earlier day).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +40,8 @@ class Counters:
     def prefetch(self, units: Iterable[str]) -> None:
         """Read these units' counters PARALLEL_READS at a time: a ranking reads every unit of a level, and each
         read is a network round trip (botocore clients are thread-safe; the first read makes the client here)."""
+        from concurrent.futures import ThreadPoolExecutor  # only the statistics routes need it: not at cold start
+
         todo = [u for u in dict.fromkeys(units) if u not in self._own]
         if not todo:
             return

@@ -8,7 +8,9 @@ due Mon 20 Apr 09:00), driven through the real use cases and counted by the stat
 - B: one resolved early; one resolved early after a second supplement request (Decision 766: late); one open
   and flagged overdue by the sweep; one asked to pay after its due time passed without any sweep (the action
   records the lateness first): paused, still overdue. On-time share 1 / 4; online 0; score 5 / 42 = 11.90;
-- C: one resolved early, under the minimum sample (3 in these tests): listed apart;
+- C: one resolved early; one asked for a supplement (restarting the limit: due Wed 22 Apr), then asked again after
+  that due time (the action records the lateness first): paused, overdue and counted late for its two requests.
+  Under the minimum sample (3 in these tests): listed apart;
 - the commune: nothing.
 """
 
@@ -126,9 +128,14 @@ def _lives() -> list[str]:
     wake(replace(bootstrap.deps(), now=lambda: vn(2026, 4, 21, 9)), b3)
     _act(b4, officer, "assign", vn(2026, 4, 7, 9))
     _act(b4, officer, "request_payment", vn(2026, 4, 22, 10), amount=200000)
-    c1 = _receive(C)
+    c1, c2 = _receive(C), _receive(C)
     _resolve(c1, C, 8)
-    return [*codes, b1, b2, b3, b4, c1]
+    desk, officer, leader = actors(C)
+    _act(c2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản sao CCCD"])
+    _act(c2, desk, "receive_supplement", vn(2026, 4, 8, 9))
+    _act(c2, leader, "request_supplement", vn(2026, 4, 24, 9), missing_items=["Bản chính CCCD"],
+         reason="Bổ sung lần hai")
+    return [*codes, b1, b2, b3, b4, c1, c2]
 
 
 def _count(codes: list[str]) -> None:
@@ -150,14 +157,28 @@ def test_the_indicators_of_a_unit_follow_decision_766(province, auth):
     assert body["indicators"] == {"on_time": 0.25, "online": 0.0}
     assert body["score"] == 11.9 and body["band"] == "weak" and body["band_label"] == "Yếu"
     status, body = get(province, f"/v1/stats/quality?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
-    assert body["dossiers"] == 13 and body["figures"]["received_online"] == 2
-    assert body["indicators"]["on_time"] == round((6 + 2 + 1 + 1) / 13, 4)
+    assert body["dossiers"] == 14 and body["figures"]["received_online"] == 2
+    assert body["indicators"]["on_time"] == round((6 + 2 + 1 + 1) / 14, 4)
+
+
+def test_a_dossier_both_overdue_and_asked_twice_is_subtracted_once(province, auth):
+    status, body = get(province, f"/v1/stats/quality?unit={C}&{PERIOD}", auth(C, "leader"))
+    assert body["figures"] == {
+        "received": 2, "received_online": 0, "resolved": 1, "finished_in_time": 1, "resolved_supplement_late": 0,
+        "in_progress": 1, "overdue": 1, "open_supplement_late": 1, "overdue_supplement_late": 1, "open_in_time": 0,
+        "processed": 2}
+    assert body["indicators"]["on_time"] == 0.5
+    # Before the second request it was neither: in time, and within its deadline.
+    status, body = get(province, f"/v1/stats/quality?unit={C}&from=2026-04-06&to=2026-04-21", auth(C, "leader"))
+    assert body["figures"]["open_in_time"] == 1 and body["indicators"]["on_time"] == 1.0
 
 
 def test_a_dossier_paused_after_its_due_time_stays_overdue_in_report06_and_the_index(province, auth):
     status, body = get(province, f"/v1/stats/report06?unit={B}&{PERIOD}", auth(B, "leader"))
     assert status == 200
     assert body["total"]["in_progress"] == {"total": 2, "within_deadline": 0, "overdue": 2}
+    status, body = get(province, f"/v1/stats/report06?unit={C}&{PERIOD}", auth(C, "leader"))  # a supplement
+    assert body["total"]["in_progress"] == {"total": 1, "within_deadline": 0, "overdue": 1}
     # Still so a month later: the pause does not end the lateness.
     status, body = get(province, f"/v1/stats/quality?unit={B}&from=2026-05-01&to=2026-05-31", auth(B, "leader"))
     assert body["figures"]["in_progress"] == 2 and body["figures"]["overdue"] == 2
@@ -170,7 +191,7 @@ def test_the_ranking_of_a_level_shares_ranks_on_ties_and_lists_the_small_sample_
     assert [(r["rank"], r["unit"], r["score"], r["band"], r["dossiers"]) for r in body["ranked"]] == [
         (1, A, 60.71, "average", 4), (1, D, 60.71, "average", 4), (3, B, 11.9, "weak", 4)]
     assert [(r["unit"], r["dossiers"], r["reason"]) for r in body["apart"]] == [
-        (C, 1, "fewer than 3 dossiers")]
+        (C, 2, "fewer than 3 dossiers")]
     assert body["min_dossiers"] == 3 and body["ranked_total"] == 3 and "share a rank" in body["tie_rule"]
     assert body["bands"] == {"excellent": 90.0, "good": 80.0, "fair": 65.0, "average": 50.0}
     status, body = get(province, f"/v1/stats/ranking?level=commune&unit={PROVINCE}&{PERIOD}")
