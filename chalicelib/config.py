@@ -6,6 +6,7 @@ so a misconfigured container fails at start with one clear line in the log inste
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -65,6 +66,8 @@ class Settings:
     email_sender: str = ""  # SES verified sender, required with notifier "aws"
     sms_enabled: bool = False
     clock: MovedClock | None = None  # local mode only: the clock starts elsewhere and/or runs faster
+    # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
+    inbound_sources: str = ""
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -134,6 +137,7 @@ def load(env: Mapping[str, str]) -> Settings:
                                           "arn:aws:states:<region>:<account>:stateMachine:<name>"),
         **_notifier(env),  # notifier, email_sender, sms_enabled
         clock=_moved_clock(env, auth_mode),
+        inbound_sources=_inbound_sources(env),
     )
 
 
@@ -226,6 +230,30 @@ def _moved_clock(env: Mapping[str, str], auth_mode: str) -> MovedClock | None:
     speed = _number(env, "MOTCUA_CLOCK_SPEED", float, 1.0, 0.001, _MAX_CLOCK_SPEED)
     anchor = _number(env, "MOTCUA_CLOCK_ANCHOR", float, time.time(), 0.0, 4102444800.0)
     return MovedClock(start.astimezone(UTC), speed, anchor)
+
+
+_SSM_PARAMETER = re.compile(r"^ssm:(/[A-Za-z0-9_.-]+)+$")
+
+
+def _inbound_sources(env: Mapping[str, str]) -> str:
+    """MOTCUA_INBOUND_SOURCES: a JSON file (checked here, at start) or an SSM SecureString parameter (its name
+    checked here; its content when the first message arrives, as reading it needs the network)."""
+    raw = env.get("MOTCUA_INBOUND_SOURCES", "").strip()
+    if not raw or raw.startswith("ssm:"):
+        if raw and not _SSM_PARAMETER.match(raw):
+            raise SettingsError(f"MOTCUA_INBOUND_SOURCES={raw!r}: expected ssm:/<parameter path>, e.g. "
+                                "ssm:/motcua/prod/inbound-sources")
+        return raw
+    from .domain.inbound import SourceConfigError, parse_sources
+
+    try:
+        parse_sources(json.loads(Path(raw).read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise SettingsError(f"MOTCUA_INBOUND_SOURCES={raw!r}: cannot read the file ({exc.strerror})") from exc
+    except (ValueError, RecursionError) as exc:  # SourceConfigError is a ValueError: it names the entry
+        reason = str(exc) if isinstance(exc, SourceConfigError) else "not a JSON document"
+        raise SettingsError(f"MOTCUA_INBOUND_SOURCES={raw!r}: {reason}") from exc
+    return raw
 
 
 def schemas_dir() -> Path:
