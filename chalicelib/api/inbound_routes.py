@@ -41,4 +41,6 @@ def receive_message(call: Call, source: str) -> tuple[int, dict[str, Any]]:
 def list_rejected_inbound(call: Call) -> dict[str, Any]:
     actor = call.actor()
     q = call.query()
+    if "source" not in q:  # required, checked here: the query schema's typed-parameter test gives one at a time
+        raise InvalidInput("name the source", [FieldProblem("source", "is required")])
     return inbound.list_rejected(deps(), actor, q["source"], int(q.get("limit", 50)), q.get("cursor"))
