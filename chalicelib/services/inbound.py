@@ -24,7 +24,6 @@ from functools import lru_cache
 from typing import Any
 
 from ..config import schemas_dir
-from ..domain.clock import iso
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import DomainError, FieldProblem, Forbidden, InvalidInput, NotFound
 from ..domain.inbound import (
@@ -309,7 +308,7 @@ def _keep(deps: Deps, source: Source, message_id: str, message_type: str | None,
     """Keep a rejected message for the admin: why, and the start of its body. Signature headers and secrets are
     never kept. A failure to keep it never changes the answer the sender gets."""
     kept = raw[:MAX_KEPT_BODY_BYTES].decode("utf-8", errors="replace")
-    rejected = {"id": uuid.uuid4().hex, "at": iso(deps.now()), "source": source.id, "message_id": message_id or None,
+    rejected = {"id": uuid.uuid4().hex, "at": local(deps.now()), "source": source.id, "message_id": message_id or None,
                 "type": message_type, "signed": signed, "error": _error(exc), "body": kept,
                 "body_bytes": len(raw), "body_truncated": len(raw) > MAX_KEPT_BODY_BYTES}
     try:
