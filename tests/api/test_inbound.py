@@ -437,3 +437,24 @@ def test_the_rejected_list_is_for_admins_paged_newest_first(client, auth):
     status, error = get(client, "/v1/inbound/rejected", admin)
     assert status == 400 and error["error"]["details"][0]["field"] == "source"
     assert client.http.get("/v1/inbound/rejected?source=cong-tinh").status_code == 401
+
+
+def test_round_trips_of_a_submission_a_resend_and_a_payment_notice(client, auth, frozen_now, calls):
+    """What one message costs (docs/performance.md): the outcome read, then the intake's own writes in one
+    transaction with the outcome; a resend is one read; a payment notice reads the dossier and its history."""
+    send(client, "dvcqg", NATIONAL, submission())  # warm the catalogue cache
+    calls.clear()
+    status, answer, headers = send(client, "dvcqg", NATIONAL, submission())
+    assert status == 200
+    submitted = dict(calls)
+    assert submitted["TransactWriteItems"] == 1 and submitted["put:inbound"] == 1
+    assert submitted["GetItem"] == 1 and submitted["UpdateItem"] == 1  # the outcome read; the daily sequence
+    calls.clear()
+    body_again = send(client, "dvcqg", NATIONAL, None, headers["webhook-id"],
+                      raw=json.dumps(answer).encode())  # another body under the same id: refused on one read
+    assert body_again[0] == 422 and calls["GetItem"] == 1 and calls["TransactWriteItems"] == 0
+    code = waiting_for_payment(client, auth, frozen_now)["code"]
+    calls.clear()
+    assert send(client, "vnpay", GATEWAY, payment(code, 200000))[0] == 200
+    assert calls["TransactWriteItems"] == 1 and calls["put:inbound"] == 1 and calls["Query"] == 1
+    assert calls["GetItem"] == 3  # the outcome, the dossier, the dossier again as the action use case reads it
