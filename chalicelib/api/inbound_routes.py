@@ -26,7 +26,7 @@ _READ = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type")
        tag="inbound", body="inbound-message", response="InboundAnswer", errors=(400, 401, 403, 404, 409, 413, 415, 422),
        path_params={"source": SOURCE})
 def receive_message(call: Call, source: str) -> tuple[int, dict[str, Any]]:
-    if not SOURCE_ID.match(source):
+    if not SOURCE_ID.fullmatch(source):
         raise InvalidInput("invalid source", [FieldProblem("source", "lowercase letters, digits and '-'")])
     raw = call.request.raw_body or b""
     if isinstance(raw, str):

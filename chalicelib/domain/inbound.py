@@ -90,7 +90,7 @@ def _source(entry: Any, where: str) -> Source:
     if unknown:
         raise SourceConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     source_id = entry.get("id")
-    if not isinstance(source_id, str) or not SOURCE_ID.match(source_id):
+    if not isinstance(source_id, str) or not SOURCE_ID.fullmatch(source_id):
         raise SourceConfigError(f"{where}.id: lowercase letters, digits and '-', 1 to 63 characters")
     if source_id in RESERVED_IDS:
         raise SourceConfigError(f"{where}.id: {source_id!r} names a route of its own (/v1/inbound/{source_id})")
@@ -102,11 +102,11 @@ def _source(entry: Any, where: str) -> Source:
         check_secret(secret, f"{where}.secrets[{j}]")
     units = _list(entry.get("units"), f"{where}.units", 1, 100)
     for j, unit in enumerate(units):
-        if not (len(unit) <= 35 and UNIT_ID.match(unit)):
+        if not (len(unit) <= 35 and UNIT_ID.fullmatch(unit)):
             raise SourceConfigError(f"{where}.units[{j}]: expected a unit id like 000.00.24.H56")
     procedures = _list(entry.get("procedures", []), f"{where}.procedures", 0, 1000)
     for j, code in enumerate(procedures):
-        if not PROCEDURE_CODE.match(code):
+        if not PROCEDURE_CODE.fullmatch(code):
             raise SourceConfigError(f"{where}.procedures[{j}]: expected a procedure code like 1.001612")
     name = entry.get("name", "")
     if not isinstance(name, str) or len(name) > 200:

@@ -40,7 +40,10 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any],
     now = deps.now()
     calendars = unit_calendars(deps, deps.catalogue.procedure(dossier.procedure_code, dossier.procedure_version))
     entry = dossier.act(action, actor, now, calendars, request, watch=deps.watch)
-    deps.dossiers.save(dossier, entry, expected, message=message(dossier) if message else None)
+    if message is None:
+        deps.dossiers.save(dossier, entry, expected)
+    else:  # an inbound message's outcome, written with the change (services/inbound.py)
+        deps.dossiers.save(dossier, entry, expected, message=message(dossier))
     logger().info("dossier action", extra={
         "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,
         "officer": actor.subject, "unit": actor.unit, "step": entry.step_index, "step_met": entry.step_met})

@@ -83,7 +83,12 @@ def receive_message(deps: Deps, source_id: str, raw: bytes, headers: Mapping[str
     key, digest = message_key(source.id, message_id), body_hash(raw)
     earlier = deps.inbound.outcome(key)
     if earlier is not None:
-        return _again(earlier, digest, source, message_id)
+        try:
+            return _again(earlier, digest, source, message_id)
+        except DomainError as exc:
+            if exc.code == "idempotency_key_reused":  # a new refusal (a resent one was kept the first time)
+                _keep(deps, source, message_id, None, raw, exc, signed=True)
+            raise
     message_type: str | None = None
     try:
         message = _parse(raw, headers.get("content-type"))
@@ -127,7 +132,7 @@ def _check_envelope(raw: bytes, headers: Mapping[str, str | None], max_body_byte
     if missing:
         raise DomainError("the message is not signed", [FieldProblem(name, "missing header") for name in missing],
                           "unauthorized")
-    if not MESSAGE_ID.match(headers.get("webhook-id") or ""):
+    if not MESSAGE_ID.fullmatch(headers.get("webhook-id") or ""):
         raise InvalidInput("invalid webhook-id", [FieldProblem(
             "webhook-id", "1 to 128 letters, digits and . _ : - (the sender's unique message id)")])
 

@@ -53,7 +53,10 @@ def receive_dossier(
     # 413 before a number is drawn: the item as it would be stored, with the widest code a day can have.
     deps.dossiers.check_fits(*build(999_999_999))
     dossier, entry = build(deps.dossiers.next_sequence(sequence_name(receiving.id, local_day)))
-    deps.dossiers.add(dossier, entry, claim=claim, message=message(dossier) if message else None)
+    if message is None:
+        deps.dossiers.add(dossier, entry, claim=claim)
+    else:  # an inbound message's outcome, written with the dossier (services/inbound.py)
+        deps.dossiers.add(dossier, entry, claim=claim, message=message(dossier))
     logger().info("dossier received", extra={
         "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
         "status": dossier.status, "due_at": dossier.due_at.isoformat() if dossier.due_at else None})

@@ -142,6 +142,13 @@ def test_the_same_message_id_with_another_body_is_refused_and_kept(client, auth)
     status, error, _ = send(client, "dvcqg", NATIONAL, submission(), headers["webhook-id"])
     assert status == 422 and error["error"]["code"] == "idempotency_key_reused"
     assert error["error"]["details"][0]["field"] == "webhook-id"
+    kept = [r for r in rejected(client, auth, "dvcqg") if r["message_id"] == headers["webhook-id"]]
+    assert [r["error"]["code"] for r in kept] == ["idempotency_key_reused"]
+
+
+def test_a_message_id_with_a_trailing_line_break_is_refused(client):
+    status, error, _ = send(client, "dvcqg", NATIONAL, submission(), message_id="msg_1\n")
+    assert status in (400, 401) and "webhook-id" in json.dumps(error)
 
 
 def test_concurrent_deliveries_of_one_message_create_one_dossier(client, auth, frozen_now):
