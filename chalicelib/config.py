@@ -6,6 +6,7 @@ so a misconfigured container fails at start with one clear line in the log inste
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -72,6 +73,8 @@ class Settings:
     ranking_bands: tuple[float, float, float, float] = (90.0, 80.0, 65.0, 50.0)
     quality_points: tuple[tuple[str, float], ...] = (("on_time", 20.0), ("online", 22.0))
     ranking_public_levels: tuple[str, ...] = ("province", "department", "commune")
+    # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
+    inbound_sources: str = ""
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -145,6 +148,7 @@ def load(env: Mapping[str, str]) -> Settings:
         ranking_bands=_bands(env.get("MOTCUA_RANKING_BANDS", "")),
         quality_points=_points(env.get("MOTCUA_QUALITY_POINTS", "")),
         ranking_public_levels=_levels(env.get("MOTCUA_RANKING_PUBLIC_LEVELS")),
+        inbound_sources=_inbound_sources(env),
     )
 
 
@@ -286,6 +290,28 @@ def _levels(raw: str | None) -> tuple[str, ...]:
         if not re.fullmatch(r"[a-z_]{1,32}", level):
             raise SettingsError(f"MOTCUA_RANKING_PUBLIC_LEVELS: {level!r} is not a unit level like commune")
     return levels
+_SSM_PARAMETER = re.compile(r"^ssm:(/[A-Za-z0-9_.-]+)+$")
+
+
+def _inbound_sources(env: Mapping[str, str]) -> str:
+    """MOTCUA_INBOUND_SOURCES: a JSON file (checked here, at start) or an SSM SecureString parameter (its name
+    checked here; its content when the first message arrives, as reading it needs the network)."""
+    raw = env.get("MOTCUA_INBOUND_SOURCES", "").strip()
+    if not raw or raw.startswith("ssm:"):
+        if raw and not _SSM_PARAMETER.match(raw):
+            raise SettingsError(f"MOTCUA_INBOUND_SOURCES={raw!r}: expected ssm:/<parameter path>, e.g. "
+                                "ssm:/motcua/prod/inbound-sources")
+        return raw
+    from .domain.inbound import SourceConfigError, parse_sources
+
+    try:
+        parse_sources(json.loads(Path(raw).read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise SettingsError(f"MOTCUA_INBOUND_SOURCES={raw!r}: cannot read the file ({exc.strerror})") from exc
+    except (ValueError, RecursionError) as exc:  # SourceConfigError is a ValueError: it names the entry
+        reason = str(exc) if isinstance(exc, SourceConfigError) else "not a JSON document"
+        raise SettingsError(f"MOTCUA_INBOUND_SOURCES={raw!r}: {reason}") from exc
+    return raw
 
 
 def schemas_dir() -> Path:

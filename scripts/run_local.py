@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts import dynamodb_local, local_keys  # noqa: E402
+from scripts import dynamodb_local, local_inbound, local_keys  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
@@ -41,6 +41,7 @@ def main() -> None:
     os.environ.update(dynamodb_local.local_environment(DB_PORT, "motcua-local"))
     os.environ["MOTCUA_AUTH_MODE"] = "local"
     os.environ["MOTCUA_LOCAL_JWKS"] = str(local_keys.ensure_keys())
+    os.environ.setdefault("MOTCUA_INBOUND_SOURCES", str(local_inbound.ensure_sources()))  # docs/inbound.md
     # The moved clock shows CLOCK_START from this instant, in every process of the stack (the API, the jobs, the
     # seeding), all of which read the same anchor.
     os.environ["MOTCUA_CLOCK_ANCHOR"] = repr(time.time())

@@ -154,6 +154,9 @@ def policy(stage: str) -> dict[str, Any]:
              "Resource": table_arns(prefix)},
             {"Sid": "StageConsumerQueues", "Effect": "Allow", "Action": SQS_CONSUMER_ACTIONS,
              "Resource": [f"arn:aws:sqs:*:*:{name}" for name in consumer_queue_names(prefix)]},
+            # MOTCUA_INBOUND_SOURCES=ssm:/<prefix>/inbound-sources (docs/inbound.md): the stage's own parameter only.
+            {"Sid": "StageInboundSources", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+             "Resource": f"arn:aws:ssm:*:*:parameter/{prefix}/inbound-sources"},
         ],
     }
 

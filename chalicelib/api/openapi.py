@@ -449,10 +449,46 @@ def _components() -> JSON:
              "make_up_working_days", "confirmed")),
         "Health": _obj({"status": {"type": "string", "enum": ["ok"]}, "service": STRING, "time": INSTANT},
                        ("status", "service", "time")),
+        **_inbound_components(),
         "OpenApiDocument": _obj({"openapi": STRING, "info": _obj({"title": STRING, "version": STRING},
                                                                   ("title", "version"), open_ended=True),
                                  "paths": _obj({}, open_ended=True), "components": _obj({}, open_ended=True)},
                                 ("openapi", "info", "paths", "components"), "This document", open_ended=True),
+    }
+
+
+def _inbound_components() -> JSON:
+    """Inbound messages (docs/inbound.md): what each type's `data` holds, the answer, the rejected list."""
+    import json
+
+    from ..config import schemas_dir
+
+    def data(name: str) -> JSON:
+        return _strip(json.loads((schemas_dir() / "inbound" / f"{name}.json").read_text(encoding="utf-8")))
+
+    error = _obj({"code": STRING, "message": STRING,
+                  "details": _array(_obj({"field": STRING, "reason": STRING}, ("field", "reason"))),
+                  "allowed_actions": _array(STRING)}, ("code", "message", "details"))
+    return {
+        "InboundDossierSubmitted": data("dossier.submitted"), "InboundPaymentConfirmed": data("payment.confirmed"),
+        "InboundAnswer": _obj({
+            "source": STRING, "message_id": STRING, "type": {"enum": ["dossier.submitted", "payment.confirmed"]},
+            "reference": {**STRING, "description": "the portal's reference or the gateway's transaction reference"},
+            "dossier_code": STRING, "status": {"enum": STATUSES},
+            "national_status": {**INTEGER, "minimum": 1, "maximum": 10}, "due_at": MAYBE_INSTANT},
+            ("source", "message_id", "type", "reference", "dossier_code", "status", "national_status", "due_at"),
+            "The dossier the message created or changed, as it stood then; a resent message (same webhook-id and "
+            "body) gets this same answer again"),
+        "RejectedInbound": _obj({
+            "id": STRING, "at": INSTANT, "source": STRING, "message_id": MAYBE_STRING, "type": MAYBE_STRING,
+            "signed": {**BOOLEAN, "description": "false: refused before or at the signature check"},
+            "error": error, "body": {**STRING, "description": "the first 4096 bytes of the body as received"},
+            "body_bytes": INTEGER, "body_truncated": BOOLEAN},
+            ("id", "at", "source", "message_id", "type", "signed", "error", "body", "body_bytes", "body_truncated"),
+            "A message refused with a 4xx, kept 90 days for an admin"),
+        "RejectedInboundPage": _obj({"source": STRING, "items": _array(_ref("RejectedInbound")),
+                                     "next_cursor": MAYBE_STRING}, ("source", "items", "next_cursor"),
+                                    "A source's rejected messages, newest first"),
     }
 
 
@@ -463,6 +499,7 @@ QUERY_TYPES: dict[tuple[str, str], JSON] = {
     ("dossier-list-query", "overdue"): {"type": "boolean"},
     ("dossier-list-query", "step_overdue"): {"type": "boolean"},
     ("unit-notifications-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    ("inbound-rejected-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("calendar-due-query", "days"): {"type": "number", "exclusiveMinimum": 0, "maximum": 999,
                                      "description": "working days, up to two decimals; give days or hours"},
     ("calendar-due-query", "hours"): {"type": "number", "exclusiveMinimum": 0, "maximum": 9999,
@@ -516,6 +553,12 @@ def _operation(op: Operation) -> JSON:
     if op.operation_id == "receive":
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+    if op.operation_id == "receive_message":  # Standard Webhooks: the signature is the authentication
+        params += [{"name": name, "in": "header", "required": True, "schema": {"type": "string"},
+                    "description": text} for name, text in (
+            ("webhook-id", "the sender's unique message id: 1 to 128 of A-Z a-z 0-9 . _ : -"),
+            ("webhook-timestamp", "seconds since the epoch; within 5 minutes of the server's time"),
+            ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated"))]
     if params:
         out["parameters"] = params
     if op.body:

@@ -12,6 +12,7 @@ from ..domain.errors import NotFound, StaleVersion
 from ..domain.lifecycle import Action
 from ..observability import logger
 from .bootstrap import Deps
+from .ports import MessageRecord
 from .queries import unit_names
 from .views import (
     apology_view,
@@ -23,7 +24,10 @@ from .views import (
 )
 
 
-def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any]) -> dict[str, Any]:
+def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any],
+                   message: Callable[[Dossier], MessageRecord] | None = None) -> dict[str, Any]:
+    """Apply `request` (action, version and its fields); with `message`, the outcome of the inbound message
+    that asked for it is recorded in the dossier's own transaction."""
     dossier = deps.dossiers.get(code, consistent=True)
     if dossier is None:
         raise NotFound(f"no dossier {code}")
@@ -36,7 +40,10 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any])
     now = deps.now()
     calendars = unit_calendars(deps, deps.catalogue.procedure(dossier.procedure_code, dossier.procedure_version))
     entry = dossier.act(action, actor, now, calendars, request, watch=deps.watch)
-    deps.dossiers.save(dossier, entry, expected)
+    if message is None:
+        deps.dossiers.save(dossier, entry, expected)
+    else:  # an inbound message's outcome, written with the change (services/inbound.py)
+        deps.dossiers.save(dossier, entry, expected, message=message(dossier))
     logger().info("dossier action", extra={
         "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,
         "officer": actor.subject, "unit": actor.unit, "step": entry.step_index, "step_met": entry.step_met})

@@ -13,6 +13,7 @@ from .catalogue import Catalogue
 from .ports import (
     DossierStore,
     EventPublisher,
+    InboundStore,
     NotificationStore,
     OutboxStore,
     ProcessedEvents,
@@ -22,6 +23,7 @@ from .ports import (
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
     from ..adapters.tokens import TokenVerifier
+    from ..domain.inbound import Source
     from .notifications import Notifier
 
 
@@ -79,6 +81,19 @@ def _notifications() -> NotificationStore:
     return NotificationRepository()
 
 
+# Inbound messages (services/inbound.py): their outcomes and rejections, and the configured sources.
+def _inbound() -> InboundStore:
+    from ..adapters.dynamodb.inbound import InboundRepository
+
+    return InboundRepository()
+
+
+def _inbound_sources() -> dict[str, Source]:
+    from ..adapters.inbound_sources import configured_sources
+
+    return configured_sources()
+
+
 # Notifications (services/notifications.py), deadline settings and the clock: from config.settings().
 def _notifier() -> Notifier:
     from ..adapters.notifiers import AwsNotifier, LocalNotifier
@@ -116,6 +131,8 @@ class Deps:
     notifications: NotificationStore = field(default_factory=_notifications)
     notifier: Notifier = field(default_factory=_notifier)
     stats: StatsStore = field(default_factory=_stats)
+    inbound: InboundStore = field(default_factory=_inbound)
+    inbound_sources: Callable[[], dict[str, Source]] = _inbound_sources  # read on the first message, then kept
 
 
 @lru_cache(maxsize=1)

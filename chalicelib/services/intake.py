@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..domain.codes import dossier_code, sequence_name
@@ -11,14 +12,17 @@ from ..observability import logger
 from .actions import unit_calendars
 from .bootstrap import Deps
 from .forms import validate_form
+from .ports import MessageRecord
 from .queries import unit_names
 from .views import dossier_view, intake_forms
 
 
 def receive_dossier(
-    deps: Deps, actor: Actor, request: dict[str, Any], claim: tuple[str, str] | None = None
+    deps: Deps, actor: Actor, request: dict[str, Any], claim: tuple[str, str] | None = None,
+    message: Callable[[Dossier], MessageRecord] | None = None,
 ) -> dict[str, Any]:
-    """Check the form against the procedure's schema, draw a code, store dossier and first history line."""
+    """Check the form against the procedure's schema, draw a code, store dossier and first history line
+    (with `message`, the outcome of the inbound message that submitted it, in the same transaction)."""
     if "desk" not in actor.roles:
         raise Forbidden("receiving a dossier needs the desk role")
     catalogue = deps.catalogue
@@ -49,7 +53,10 @@ def receive_dossier(
     # 413 before a number is drawn: the item as it would be stored, with the widest code a day can have.
     deps.dossiers.check_fits(*build(999_999_999))
     dossier, entry = build(deps.dossiers.next_sequence(sequence_name(receiving.id, local_day)))
-    deps.dossiers.add(dossier, entry, claim=claim)
+    if message is None:
+        deps.dossiers.add(dossier, entry, claim=claim)
+    else:  # an inbound message's outcome, written with the dossier (services/inbound.py)
+        deps.dossiers.add(dossier, entry, claim=claim, message=message(dossier))
     logger().info("dossier received", extra={
         "code": dossier.code, "procedure": procedure.code, "channel": dossier.channel, "unit": receiving.id,
         "status": dossier.status, "due_at": dossier.due_at.isoformat() if dossier.due_at else None})

@@ -39,15 +39,32 @@ class ItemTooLarge(DomainError):
                          "payload_too_large")
 
 
+@dataclass(frozen=True)
+class MessageRecord:
+    """The outcome of an inbound message (services/inbound.py), recorded once under `key` (`<source>#<message
+    id>`): the body it answered (its hash), the HTTP status and the answer, replayed to a resent message."""
+
+    key: str
+    body_hash: str
+    status: int
+    answer: dict[str, Any]
+
+
+class MessageSeen(Exception):
+    """The message's outcome was recorded first by another delivery of it: read it and answer with it."""
+
+
 class DossierStore(Protocol):
     def get(self, code: str, consistent: bool = False) -> Dossier | None: ...
     def history(self, code: str) -> list[HistoryEntry]: ...
     def search(self, query: DossierQuery, now: datetime) -> tuple[list[dict[str, Any]], str | None]: ...
     def next_sequence(self, name: str) -> int: ...
-    def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None) -> None:
+    def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None,
+            message: MessageRecord | None = None) -> None:
         """Store a new dossier, its first history line and its events (`dossier.take_events()`, as outbox
         items) in one transaction; with `claim` (an Idempotency-Key's id and payload hash), also record in it
-        that this key created the dossier. Raises ItemTooLarge."""
+        that this key created the dossier; with `message`, the inbound message's outcome (MessageSeen if it
+        was recorded already, and nothing is written). Raises ItemTooLarge."""
         ...
 
     def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
@@ -55,10 +72,11 @@ class DossierStore(Protocol):
         stored."""
         ...
 
-    def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int) -> None:
+    def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int,
+             message: MessageRecord | None = None) -> None:
         """Store the changed dossier, its history line (None: a change that writes none, e.g. a deadline flag)
         and its events in one transaction, only if the stored version is still `expected_version`
-        (StaleVersion otherwise, and nothing is written)."""
+        (StaleVersion otherwise, and nothing is written); with `message`, as in `add`."""
         ...
 
     def late_steps(self, unit: str, officer: str | None, limit: int,
@@ -196,4 +214,27 @@ class TimerScheduler(Protocol):
 
     def stop(self, code: str, generation: int) -> None:
         """Stop that generation's timer; a timer that never started or already ended is not an error."""
+        ...
+
+
+class InboundStore(Protocol):
+    """Inbound messages' outcomes (the same records `DossierStore.add/save` write with a dossier) and the rejected
+    messages kept for an admin (services/inbound.py)."""
+
+    def outcome(self, key: str) -> MessageRecord | None:
+        """The recorded outcome of the message `key` (a consistent read), or None."""
+        ...
+
+    def record(self, message: MessageRecord) -> None:
+        """Record an outcome that changed no dossier (a rejection); MessageSeen if one was recorded first."""
+        ...
+
+    def keep_rejected(self, source: str, rejected: dict[str, Any]) -> None:
+        """Keep a rejected message for the admin list (`rejected["at"]`, ISO, orders it; `rejected["id"]` is
+        unique)."""
+        ...
+
+    def rejected(self, source: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a source's rejected messages, newest first, read with one Query; the next page's cursor
+        (signed for this source's list) or None. InvalidInput naming `cursor` for a cursor of another list."""
         ...

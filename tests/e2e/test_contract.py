@@ -189,6 +189,58 @@ def life(r: Recorder) -> None:
     r.call("report06", "GET", report, desk)
     r.call("report06", "GET", "/v1/stats/report06?from=2026-03-31&to=2026-03-01", desk)
     r.call("report06", "GET", f"{report}&unit={JUSTICE}", r.auth(LAND, "desk"))
+    inbound_tour(r)
+
+
+def inbound_tour(r: Recorder) -> None:
+    """Signed inbound messages: a portal's submission (and its resend), a gateway's payment notice, refusals, the
+    admin's list of what was refused."""
+    import base64
+    from dataclasses import replace
+
+    from standardwebhooks import Webhook
+
+    from chalicelib.domain.inbound import parse_sources
+    from chalicelib.services import bootstrap
+
+    portal, gateway = ("whsec_" + base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+    sources = parse_sources({"sources": [
+        {"id": "dvcqg", "kind": "national_portal", "secrets": [portal], "units": [CENTRE]},
+        {"id": "vnpay", "kind": "payment_gateway", "secrets": [gateway], "units": [CENTRE]}]})
+    bootstrap._override = replace(bootstrap.deps(), inbound_sources=lambda: sources)
+
+    def send(source: str, secret: str, message: dict[str, Any], message_id: str) -> tuple[int, Any]:
+        body = json.dumps(message, ensure_ascii=False)
+        at = datetime.now(UTC)
+        headers = {"webhook-id": message_id, "webhook-timestamp": str(int(at.timestamp())),
+                   "webhook-signature": Webhook(secret).sign(message_id, at, body), "content-type": "application/json"}
+        return r.call("receive_message", "POST", f"/v1/inbound/{source}", headers, message)
+
+    submitted = {"type": "dossier.submitted", "data": {
+        "reference": "DVC-2026-000123", "procedure_code": "2.001417", "receiving_unit": CENTRE,
+        "competent_unit": JUSTICE, **{k: CRIMINAL_RECORD[k] for k in ("applicant", "form", "documents")}}}
+    send("dvcqg", portal, submitted, "msg_tour_1")
+    send("dvcqg", portal, submitted, "msg_tour_1")  # resent: the first answer again
+    send("vnpay", gateway, submitted, "msg_tour_2")  # a gateway may not submit: 422
+    send("dvcqg", gateway, submitted, "msg_tour_3")  # another source's secret: 401
+    send("nobody", portal, submitted, "msg_tour_4")  # 404
+    send("dvcqg", portal, {"type": "dossier.submitted", "data": {}}, "msg_tour_5")  # 400
+    paid = r.receive(CRIMINAL_RECORD)["code"]
+    r.act(paid, JUSTICE, "processor", {"action": "assign"})
+    r.act(paid, JUSTICE, "processor", {"action": "request_payment", "amount": 200000})
+    notice = {"type": "payment.confirmed", "data": {"dossier_code": paid, "amount": 200000, "currency": "VND",
+                                                    "transaction_reference": "VNP-0001",
+                                                    "paid_at": "2026-03-16T10:00:00+07:00"}}
+    send("vnpay", gateway, {**notice, "data": {**notice["data"], "amount": 1}}, "msg_tour_6")  # wrong amount: 422
+    send("vnpay", gateway, notice, "msg_tour_7")
+    admin = r.auth(CENTRE, "admin")
+    _, page = r.call("list_rejected_inbound", "GET", "/v1/inbound/rejected?source=dvcqg&limit=1", admin)
+    r.call("list_rejected_inbound", "GET", f"/v1/inbound/rejected?source=dvcqg&cursor={page['next_cursor']}", admin)
+    r.call("list_rejected_inbound", "GET", "/v1/inbound/rejected?source=vnpay", desk_of(r))
+
+
+def desk_of(r: Recorder) -> dict[str, str]:
+    return r.auth(CENTRE, "desk", sub="tn.lan")
 
     # Decision 766 over the same counters: a unit's indicators, the public ranking of a level (and a level
     # unknown), the inactive units of the province; another unit's desk, and no token.
@@ -275,7 +327,8 @@ def test_every_response_object_is_described_with_typed_fields():
         for method, op in methods.items():
             for status, response in op["responses"].items():
                 walk(response["content"]["application/json"]["schema"], f"{method} {path} {status}")
-    request_bodies = {schemas.component_name(n) for n in ("dossier-intake", "dossier-action")}
+    request_bodies = {schemas.component_name(n) for n in ("dossier-intake", "dossier-action", "inbound-message")}
+    request_bodies |= {"InboundDossierSubmitted", "InboundPaymentConfirmed"}  # `data` of inbound-message
     for name, schema in doc["components"]["schemas"].items():
         if name not in request_bodies:  # request bodies: their `form` is the procedure's own schema
             walk(schema, name)

@@ -16,14 +16,16 @@ from ...domain.clock import iso
 from ...domain.dossier import Dossier, HistoryEntry
 from ...domain.errors import FieldProblem, StaleVersion
 from ...domain.events import STEP_OVERDUE, DomainEvent
-from ...services.ports import DossierQuery, ItemTooLarge
+from ...services.ports import DossierQuery, ItemTooLarge, MessageRecord, MessageSeen
 from ..idempotency import IdempotencyConflict
 from . import cursors
+from .inbound import outcome_item
 from .models import (
     CounterModel,
     DossierModel,
     HistoryModel,
     IdempotencyModel,
+    InboundModel,
     LateStepModel,
     OutboxModel,
     shard_of,
@@ -137,18 +139,20 @@ class DossierRepository:
         counter.update(actions=[CounterModel.value.add(1)])
         return int(counter.value)
 
-    def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None) -> None:
-        self._write(dossier, entry, DossierModel.code.does_not_exist(), claim, INTAKE_ITEM_BYTES)
+    def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None,
+            message: MessageRecord | None = None) -> None:
+        self._write(dossier, entry, DossierModel.code.does_not_exist(), claim, INTAKE_ITEM_BYTES, message)
 
-    def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int) -> None:
-        self._write(dossier, entry, DossierModel.version == expected_version, None, MAX_ITEM_BYTES)
+    def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int,
+             message: MessageRecord | None = None) -> None:
+        self._write(dossier, entry, DossierModel.version == expected_version, None, MAX_ITEM_BYTES, message)
 
     def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
         _check_size([_to_model(dossier), HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()),
                      *(outbox_item(e) for e in dossier.pending_events)], INTAKE_ITEM_BYTES)
 
     def _write(self, dossier: Dossier, entry: HistoryEntry | None, condition: Condition,
-               claim: tuple[str, str] | None, limit: int) -> None:
+               claim: tuple[str, str] | None, limit: int, message: MessageRecord | None = None) -> None:
         # The events ride in the dossier's own transaction: they exist exactly when the change does. So does
         # each late step a `dossier.step_overdue` event records, listed under the step's unit from then on.
         taken = dossier.take_events()
@@ -156,6 +160,7 @@ class DossierRepository:
         item = _to_model(dossier)
         late = [_late_step(e, item.summary) for e in taken if e.type == STEP_OVERDUE]
         history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()) if entry is not None else None
+        recorded = outcome_item(message) if message is not None else None
         _check_size([item, *([history] if history else []), *events, *late], limit)
         try:
             with TransactWrite(connection=self._conn()) as transaction:
@@ -165,6 +170,8 @@ class DossierRepository:
                 if claim is not None:
                     transaction.save(IdempotencyModel(claim[0], code=dossier.code, payload_hash=claim[1]),
                                      condition=IdempotencyModel.id.does_not_exist())
+                if recorded is not None:  # an inbound message's outcome: exactly when its effect is written
+                    transaction.save(recorded, condition=InboundModel.pk.does_not_exist())
                 for event in events:
                     transaction.save(event, condition=OutboxModel.seq.does_not_exist())
                 for step in late:
@@ -172,6 +179,9 @@ class DossierRepository:
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
             at = 1 + (history is not None)  # the claim's place in the transaction
+            seen_at = at + (claim is not None)  # the inbound message's place
+            if recorded is not None and len(reasons) > seen_at and reasons[seen_at] == "ConditionalCheckFailed":
+                raise MessageSeen(message.key if message else "") from exc  # another delivery was first
             if claim is not None and len(reasons) > at and reasons[at] == "ConditionalCheckFailed":
                 # Another attempt with the same key won the race; its answer is the dossier it wrote.
                 raise IdempotencyConflict("a request with this Idempotency-Key is still being processed",

@@ -364,9 +364,26 @@ class StatsModel(Model):
     ended = Utf8JSONAttribute(null=True)  # its clock ended: the [pk, sk] items of that day
 
 
+class InboundModel(Model):
+    """Signed inbound messages (services/inbound.py): each message's outcome under `message#<source>#<message id>`
+    (sk `outcome`), written once, in the dossier's own transaction when the message changed one; and the rejected
+    messages an admin lists, under `rejected#<source>` (sk `<received at>#<id>`), newest last."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-inbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    body_hash = UnicodeAttribute(null=True)  # an outcome: the sha256 of the body it answered
+    status = NumberAttribute(null=True)  # an outcome: the HTTP status answered
+    data = Utf8JSONAttribute()  # an outcome: the answer (or error); a rejection: what the admin sees
+    expires = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
                                        OutboxModel, ProcessedModel, NotificationModel, LateStepModel,
-                                       StatsModel)
+                                       StatsModel, InboundModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {
