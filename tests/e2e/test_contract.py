@@ -189,7 +189,24 @@ def life(r: Recorder) -> None:
     r.call("report06", "GET", report, desk)
     r.call("report06", "GET", "/v1/stats/report06?from=2026-03-31&to=2026-03-01", desk)
     r.call("report06", "GET", f"{report}&unit={JUSTICE}", r.auth(LAND, "desk"))
+    quality_tour(r)
     inbound_tour(r)
+
+
+def quality_tour(r: Recorder) -> None:
+    # Decision 766 over the same counters: a unit's indicators, the public ranking of a level (and a level
+    # unknown), the inactive units of the province; another unit's desk, and no token.
+    period = "from=2026-03-01&to=2026-03-31"
+    r.call("quality_of_unit", "GET", f"/v1/stats/quality?unit={JUSTICE}&{period}", r.auth(JUSTICE, "leader"))
+    r.call("quality_of_unit", "GET", f"/v1/stats/quality?unit={JUSTICE}&{period}", r.auth(LAND, "desk"))
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=department&{period}")
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=centre&{period}")  # not public: a token is needed
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=centre&{period}", r.auth(CENTRE, "leader"))
+    r.call("ranking", "GET", f"/v1/stats/ranking?level=county&{period}")
+    r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(PROVINCE, "leader"))
+    r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(LAND, "leader"))
+    r.call("inactive_units", "GET", f"/v1/stats/inactive?{period}")
+
 
 
 def inbound_tour(r: Recorder) -> None:
@@ -241,19 +258,6 @@ def inbound_tour(r: Recorder) -> None:
 
 def desk_of(r: Recorder) -> dict[str, str]:
     return r.auth(CENTRE, "desk", sub="tn.lan")
-
-    # Decision 766 over the same counters: a unit's indicators, the public ranking of a level (and a level
-    # unknown), the inactive units of the province; another unit's desk, and no token.
-    period = "from=2026-03-01&to=2026-03-31"
-    r.call("quality_of_unit", "GET", f"/v1/stats/quality?unit={JUSTICE}&{period}", r.auth(JUSTICE, "leader"))
-    r.call("quality_of_unit", "GET", f"/v1/stats/quality?unit={JUSTICE}&{period}", r.auth(LAND, "desk"))
-    r.call("ranking", "GET", f"/v1/stats/ranking?level=department&{period}")
-    r.call("ranking", "GET", f"/v1/stats/ranking?level=centre&{period}")  # not public: a token is needed
-    r.call("ranking", "GET", f"/v1/stats/ranking?level=centre&{period}", r.auth(CENTRE, "leader"))
-    r.call("ranking", "GET", f"/v1/stats/ranking?level=county&{period}")
-    r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(PROVINCE, "leader"))
-    r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(LAND, "leader"))
-    r.call("inactive_units", "GET", f"/v1/stats/inactive?{period}")
 
 
 def count_tour_events(r: Recorder) -> None:
