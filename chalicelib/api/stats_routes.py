@@ -3,6 +3,7 @@ Circular 01/2018/TT-VPCP) from its dossiers; each as JSON, CSV or XLSX (api/file
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any
@@ -60,13 +61,27 @@ def get_tracking_book(call: Call, id: str) -> dict[str, Any] | FileBody:
         raise InvalidInput("invalid unit id", [FieldProblem("id", "expected a unit id like 000.00.11.H56")])
     book = tracking_book.tracking_book(deps(), actor, id, _day(q.get("from"), "from"), _day(q.get("to"), "to"))
     if fmt == "json":
-        return book
+        return _fits(book, len(json.dumps(book, ensure_ascii=False).encode("utf-8")))
     from ..services import tracking_book_files as files
 
     name = f"so-theo-doi-ho-so_{id}_{book['from']}_{book['to']}.{fmt}"
     if fmt == "csv":
-        return FileBody(files.to_csv(book), f"{CSV}; charset=utf-8", name)
-    return FileBody(files.to_xlsx(book), XLSX, name)
+        text = files.to_csv(book)
+        return _fits(FileBody(text, f"{CSV}; charset=utf-8", name), len(text.encode("utf-8")))
+    content = files.to_xlsx(book)
+    return _fits(FileBody(content, XLSX, name), (len(content) + 2) // 3 * 4)  # sent base64-encoded
+
+
+# Lambda answers at most 6 MB (API Gateway would turn more into a bare 502): a book of long names and addresses
+# near the row cap could pass it as JSON. Refused with a 400 that says what to ask instead.
+MAX_ANSWER_BYTES = 5_500_000
+
+
+def _fits(answer: Any, size: int) -> Any:
+    if size > MAX_ANSWER_BYTES:
+        raise InvalidInput("the book is too large to send", [FieldProblem(
+            "to", f"{size} bytes is more than {MAX_ANSWER_BYTES}: ask for a shorter period (or format=xlsx)")])
+    return answer
 
 
 _UNIT_ID = re.compile(r"^[0-9A-Z]+(\.[0-9A-Z]+)*$")

@@ -205,3 +205,14 @@ def test_a_book_over_the_row_cap_is_a_400_asking_for_a_shorter_period(week, auth
     response = get(client, BOOK, auth(CENTRE, "desk"))
     assert response.status_code == 400
     assert json.loads(response.body)["error"]["details"][0]["field"] == "to"
+
+
+@pytest.mark.parametrize("fmt, accept", [("json", None), ("csv", None), ("xlsx", XLSX)])
+def test_a_book_too_large_for_a_lambda_answer_is_a_400_not_a_bare_502(week, auth, monkeypatch, fmt, accept):
+    from chalicelib.api import stats_routes
+
+    client, _ = week
+    monkeypatch.setattr(stats_routes, "MAX_ANSWER_BYTES", 500)
+    response = get(client, f"{BOOK}&format={fmt}", {**auth(CENTRE, "desk"), **({"Accept": accept} if accept else {})})
+    assert response.status_code == 400, response.body
+    assert json.loads(response.body)["error"]["details"][0]["field"] == "to"

@@ -9,8 +9,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ def life(r: Recorder) -> None:
     r.call("get_tracking_book", "GET", book, {**desk, "Accept": XLSX})
     r.call("get_tracking_book", "GET", f"/v1/units/{CENTRE}/tracking-book?from=2026-03-01", desk)
     r.call("get_tracking_book", "GET", book, r.auth(LAND, "desk"))
-    r.call("get_tracking_book", "GET", f"/v1/units/000.00.98.H56/tracking-book?from=2026-03-01&to=2026-03-31", desk)
+    r.call("get_tracking_book", "GET", "/v1/units/000.00.98.H56/tracking-book?from=2026-03-01&to=2026-03-31", desk)
 
 
 def count_tour_events(r: Recorder) -> None:
