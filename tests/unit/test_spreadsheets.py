@@ -139,3 +139,15 @@ def test_the_file_name_has_an_ascii_fallback_and_the_exact_name():
                       "filename*=UTF-8''S%E1%BB%95%20theo%20d%C3%B5i_000.00.24.H56_2026.xlsx")
     assert ascii_name("\"; evil=\r\n.xlsx") == "evil-.xlsx"
     assert ascii_name("..") == "file"
+
+
+def test_an_empty_report_and_an_empty_book_still_have_their_headers_and_the_totals_row():
+    empty = {**REPORT, "rows": [], "total": figures(0, None)}
+    ws = load_workbook(io.BytesIO(report06_files.to_xlsx(empty, names, "Trung tâm")))["Biểu 06"]
+    assert [c.value for c in next(ws.iter_rows(min_row=9))][:4] == ["Tổng cộng", None, None, 0]
+    assert len(csv_rows := list(csv.reader(io.StringIO(report06_files.to_csv(empty, names)[1:])))) == 2
+    assert csv_rows[1][1] == "Tổng cộng"
+    book = {**BOOK, "rows": [], "count": 0}
+    ws = load_workbook(io.BytesIO(tracking_book_files.to_xlsx(book)))["Sổ theo dõi hồ sơ"]
+    assert ws.max_row == 7 and ws["A6"].value == "STT"
+    assert tracking_book_files.to_csv(book).count("\r\n") == 1

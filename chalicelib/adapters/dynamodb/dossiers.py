@@ -66,8 +66,9 @@ class DossierRepository:
         unprocessed (throttling, the 16 MB answer limit) is asked again with a growing pause, a bounded number
         of times: PynamoDB's own batch_get would retry it forever."""
         found: list[Dossier] = []
-        for start in range(0, len(codes), BATCH_GET_KEYS):
-            pending: Any = [{"code": {"S": code}} for code in dict.fromkeys(codes[start:start + BATCH_GET_KEYS])]
+        unique = list(dict.fromkeys(codes))  # a key twice in one BatchGetItem is a ValidationException
+        for start in range(0, len(unique), BATCH_GET_KEYS):
+            pending: Any = [{"code": {"S": code}} for code in unique[start:start + BATCH_GET_KEYS]]
             for attempt in range(BATCH_GET_ATTEMPTS):
                 if not pending:
                     break
