@@ -1,6 +1,7 @@
 """Figures of the files: a desk's tracking book of N dossiers (MOTCUA_BENCH_EXPORT_N, default 2000, at most the
 book's cap of 5000) read from DynamoDB Local and laid out as JSON, CSV and XLSX; report 06 of 300 rows as CSV and
-XLSX. Each: its time (best of three), its DynamoDB calls and read capacity, its size.
+XLSX. Each: its time (best of three), its DynamoDB calls and read capacity, its size; the book's peak memory
+(Python allocations while it is read and laid out as XLSX, traced on one more run).
 
 Bounded: one DynamoDB Local on a free loopback port, stopped at the end; the N dossiers are received through the
 intake use case over a month at the centre. Written to .local/bench.json under "exports" (scripts/bench.py's file)
@@ -81,6 +82,12 @@ def measure() -> dict[str, Any]:
     admin = Actor("admin.bench", CENTRE, frozenset({"admin"}))
     read_ms, book, calls, rcu = best_of_three(lambda: tracking_book.tracking_book(deps(), admin, CENTRE, FIRST, LAST))
     out: dict[str, Any] = {"n": book["count"], "read": {"ms": round(read_ms), "calls": calls, "rcu": round(rcu, 1)}}
+    import tracemalloc
+
+    tracemalloc.start()  # one more run, untimed: the most memory the book and its XLSX held at once
+    tracking_book_files.to_xlsx(tracking_book.tracking_book(deps(), admin, CENTRE, FIRST, LAST))
+    out["peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    tracemalloc.stop()
     for name, render in (("json", lambda: json.dumps(book, ensure_ascii=False).encode()),
                          ("csv", lambda: tracking_book_files.to_csv(book).encode()),
                          ("xlsx", lambda: tracking_book_files.to_xlsx(book))):
