@@ -401,7 +401,7 @@ def _components() -> JSON:
         "UnitTrackingBookRow": _tracking_book_row(),
         "UnitTrackingBook": _obj({
             "unit": STRING, "unit_name": STRING, "from": DAY, "to": DAY,
-            "count": {"type": "integer", "minimum": 0, "maximum": 5000},
+            "count": {"type": "integer", "minimum": 0, "description": "lines in the book (at most 5000)"},
             "rows": _array(_ref("UnitTrackingBookRow"), "oldest first, by when the desk took the dossier in")},
             ("unit", "unit_name", "from", "to", "count", "rows"),
             "The tracking book (sổ theo dõi hồ sơ, form 06 of Circular 01/2018/TT-VPCP) of a unit's desk for a "
