@@ -25,3 +25,7 @@ app = Chalice(app_name="motcua", configure_logs=False)
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
                event_handlers, quality_routes, inbound_routes):
     app.register_blueprint(module.bp)
+
+# XLSX answers (report 06, the tracking book) reach the client as bytes only when its Accept names a binary type
+# registered here (chalicelib/api/files.py); CSV is text and needs none.
+app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -164,6 +164,26 @@ def _quality_components() -> JSON:
             ("unit", "from", "to", "items"),
             "Units in operation during the period for which no dossier was counted"),
     }
+def _tracking_book_row() -> JSON:
+    named = _obj({"code": STRING, "name": STRING}, ("code", "name"))
+    return _obj({
+        "number": {"type": "integer", "minimum": 1, "description": "STT: the line's number in the book"},
+        "code": STRING, "procedure": named,
+        "applicant": _obj({"name": MAYBE_STRING, "address": MAYBE_STRING, "phone": MAYBE_STRING},
+                          ("name", "address", "phone")),
+        "competent_unit": _obj({"id": STRING, "name": STRING}, ("id", "name"), "cơ quan chủ trì giải quyết"),
+        "channel": {"type": "string", "enum": ["direct", "postal", "online"]},
+        "taken_in_at": {**INSTANT, "description": "when the desk took it in: received, refused or guided at "
+                                                  "intake, or submitted online and not yet accepted"},
+        "received_at": MAYBE_INSTANT, "appointment_at": MAYBE_INSTANT,
+        "transferred_at": {**MAYBE_INSTANT, "description": "sent on to the agency that resolves it: the start "
+                                                          "of its first step at another unit"},
+        "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT, **STATUS_FIELDS, "outcome": OUTCOME,
+        "overdue": BOOLEAN, "rescheduled": BOOLEAN,
+        "note": {"type": "string", "description": "the remark printed in the book (ghi chú), in Vietnamese"}},
+        ("number", "code", "procedure", "applicant", "competent_unit", "channel", "taken_in_at", "received_at",
+         "appointment_at", "transferred_at", "resolved_at", "returned_at", "status", "national_code", "label",
+         "outcome", "overdue", "rescheduled", "note"), "One line of the tracking book")
 
 
 def _intake_part(name: str) -> JSON:
@@ -431,6 +451,14 @@ def _components() -> JSON:
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
         **_quality_components(),
+        "UnitTrackingBookRow": _tracking_book_row(),
+        "UnitTrackingBook": _obj({
+            "unit": STRING, "unit_name": STRING, "from": DAY, "to": DAY,
+            "count": {"type": "integer", "minimum": 0, "description": "lines in the book (at most 5000)"},
+            "rows": _array(_ref("UnitTrackingBookRow"), "oldest first, by when the desk took the dossier in")},
+            ("unit", "unit_name", "from", "to", "count", "rows"),
+            "The tracking book (sổ theo dõi hồ sơ, form 06 of Circular 01/2018/TT-VPCP) of a unit's desk for a "
+            "period: every dossier it received, refused (form 03) or guided (form 02)"),
         "DuePreview": _obj({
             "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
             "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},
@@ -508,10 +536,14 @@ QUERY_TYPES: dict[tuple[str, str], JSON] = {
 
 _ERROR_TEXT = {400: "Invalid input", 401: "Missing or invalid token", 403: "Outside the caller's scope",
                404: "Not found", 409: "Version conflict or request in progress", 413: "Body too large",
-               415: "Body is not JSON", 422: "Action not allowed in this state",
+               406: "A file format asked for without the Accept header it needs", 415: "Body is not JSON",
+               422: "Action not allowed in this state",
                503: "A dependency did not answer in time: retry after Retry-After seconds"}
 _REQUEST_ID = {"X-Request-Id": {"description": "The request id, also in error bodies: quote it when reporting",
                                 "required": True, "schema": {"type": "string"}}}
+_ATTACHMENT = {"Content-Disposition": {
+    "description": "files only: attachment; filename=\"<ASCII name>\"; filename*=UTF-8''<the exact name>",
+    "required": False, "schema": {"type": "string"}}}
 _RESPONSE_OF = {"openapi": "OpenApiDocument"}  # the document's own route declares no schema name
 _OPTIONAL_AUTH = {"ranking"}  # public for some levels, a token for the others (api/quality_routes.py)
 
@@ -578,6 +610,11 @@ def _operation(op: Operation) -> JSON:
         links["act"]["requestBody"] = {"action": "withdraw", "reason": "Công dân rút hồ sơ",
                                        "version": "$response.body#/version"}
         responses[str(op.success)]["links"] = links
+    for media_type in op.files:  # the same answer as a file (routing.FileBody): format=, or the Accept header
+        text = media_type.startswith("text/")
+        responses[str(op.success)]["content"][media_type] = {
+            "schema": {"type": "string"} if text else {"type": "string", "format": "binary"}}
+        responses[str(op.success)]["headers"] = {**_REQUEST_ID, **_ATTACHMENT}
     codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
                                                              else set())
     if op.operation_id not in ("health", "openapi"):

@@ -35,6 +35,7 @@ STATUS_BY_CODE = {
     "in_progress": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
+    "not_acceptable": 406,
     "unavailable": 503,
     "action_not_allowed": 422,
     "idempotency_key_reused": 422,
@@ -62,6 +63,17 @@ class Operation:
     response: str | None = None
     errors: tuple[int, ...] = ()
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: tuple[str, ...] = ()  # media types the success answer may also come in (FileBody), besides JSON
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """What a handler returns to answer with a file instead of JSON: the same request id, CORS and error
+    handling apply; `filename` is offered in Content-Disposition (ASCII, plus RFC 5987 `filename*`)."""
+
+    content: bytes | str
+    media_type: str  # e.g. "text/csv; charset=utf-8"
+    filename: str
 
 
 OPERATIONS: list[Operation] = []
@@ -156,6 +168,8 @@ def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Calla
             try:
                 _check_path(path_args)
                 result = handler(Call(request, operation, bp.lambda_context), **path_args)
+                if isinstance(result, FileBody):
+                    return file_response(result, request, rid)
                 status, body = result if isinstance(result, tuple) else (operation.success, result)
                 return json_response(status, body, request, rid)
             except DomainError as exc:
@@ -235,7 +249,7 @@ def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str,
             "Access-Control-Max-Age": "600",
         })
     else:
-        headers["Access-Control-Expose-Headers"] = "X-Request-Id,Retry-After"
+        headers["Access-Control-Expose-Headers"] = "X-Request-Id,Retry-After,Content-Disposition"
     return headers
 
 
@@ -254,6 +268,17 @@ def json_response(status: int, body: Any, request: Request | None, request_id: s
     if status == 503:
         headers["Retry-After"] = str(settings().retry_after_seconds)
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+
+
+def file_response(file: FileBody, request: Request | None, request_id: str) -> Response:
+    from .files import content_disposition
+
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": file.media_type, "Content-Disposition": content_disposition(file.filename),
+        # Reports and tracking books hold personal data: no shared cache keeps them, no browser sniffs them.
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **_cors_headers(request),
+        "X-Request-Id": request_id}
+    return Response(body=file.content, status_code=200, headers=headers)
 
 
 def error_response(exc: DomainError, request: Request | None, request_id: str | None = None) -> Response:

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -20,6 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from app import app
 from chalicelib.api import schemas
+from chalicelib.api.files import XLSX
 from chalicelib.api.openapi import QUERY_TYPES, document
 from chalicelib.services.bootstrap import override
 from chalicelib.services.forms import schema_problems
@@ -50,6 +52,11 @@ def strict(schema: Any) -> Any:
     return schema
 
 
+@dataclass(frozen=True)
+class FileAnswer:
+    media_type: str
+
+
 class Recorder:
     """Calls the app in-process and keeps (operation, status, body) of every answer."""
 
@@ -61,6 +68,10 @@ class Recorder:
              body: Any = None) -> tuple[int, Any]:
         raw = json.dumps(body) if body is not None else b""
         response = self.client.http.request(method, path, headers=headers or {}, body=raw)
+        media_type = response.headers.get("Content-Type", "application/json").split(";", 1)[0]
+        if media_type != "application/json":  # a file (report 06, the tracking book): its media type is checked
+            self.seen.append((operation, response.status_code, FileAnswer(media_type)))
+            return response.status_code, None
         data = json.loads(response.body) if response.body else None
         self.seen.append((operation, response.status_code, data))
         return response.status_code, data
@@ -189,8 +200,22 @@ def life(r: Recorder) -> None:
     r.call("report06", "GET", report, desk)
     r.call("report06", "GET", "/v1/stats/report06?from=2026-03-31&to=2026-03-01", desk)
     r.call("report06", "GET", f"{report}&unit={JUSTICE}", r.auth(LAND, "desk"))
+    exports_tour(r, report, desk)
     quality_tour(r)
     inbound_tour(r)
+
+def exports_tour(r: Recorder, report: str, desk: dict[str, str]) -> None:
+    # The same report as files; an XLSX asked for without its Accept (406); the desk's tracking book likewise.
+    r.call("report06", "GET", f"{report}&unit={JUSTICE}&format=csv", r.auth(JUSTICE, "leader"))
+    r.call("report06", "GET", f"{report}&unit={JUSTICE}", {**r.auth(JUSTICE, "leader"), "Accept": XLSX})
+    r.call("report06", "GET", f"{report}&format=xlsx", desk)
+    book = f"/v1/units/{CENTRE}/tracking-book?from=2026-03-01&to=2026-03-31"
+    r.call("get_tracking_book", "GET", book, desk)
+    r.call("get_tracking_book", "GET", f"{book}&format=csv", desk)
+    r.call("get_tracking_book", "GET", book, {**desk, "Accept": XLSX})
+    r.call("get_tracking_book", "GET", f"/v1/units/{CENTRE}/tracking-book?from=2026-03-01", desk)
+    r.call("get_tracking_book", "GET", book, r.auth(LAND, "desk"))
+    r.call("get_tracking_book", "GET", "/v1/units/000.00.98.H56/tracking-book?from=2026-03-01&to=2026-03-31", desk)
 
 
 def quality_tour(r: Recorder) -> None:
@@ -206,7 +231,6 @@ def quality_tour(r: Recorder) -> None:
     r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(PROVINCE, "leader"))
     r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(LAND, "leader"))
     r.call("inactive_units", "GET", f"/v1/stats/inactive?{period}")
-
 
 
 def inbound_tour(r: Recorder) -> None:
@@ -274,6 +298,14 @@ def count_tour_events(r: Recorder) -> None:
                 statistics.on_event(deps(), event)
 
 
+def documented_content(operation: str, status: int) -> set[str]:
+    for methods in document()["paths"].values():
+        for op in methods.values():
+            if op["operationId"] == operation:
+                return set(op["responses"].get(str(status), {}).get("content", {}))
+    return set()
+
+
 def response_schema(operation: str, status: int) -> dict[str, Any]:
     doc = document()
     for methods in doc["paths"].values():
@@ -289,6 +321,10 @@ def response_schema(operation: str, status: int) -> dict[str, Any]:
 def test_every_answer_matches_its_documented_schema_and_fields(answers):
     problems = []
     for operation, status, body in answers:
+        if isinstance(body, FileAnswer):
+            if body.media_type not in documented_content(operation, status):
+                problems.append(f"{operation} {status}: {body.media_type} is not documented")
+            continue
         validator = Draft202012Validator(response_schema(operation, status), format_checker=FormatChecker())
         for error in validator.iter_errors(body):
             while error.context:  # inside a nullable reference (anyOf): name the field that failed

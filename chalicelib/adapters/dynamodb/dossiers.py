@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +39,14 @@ MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's limit for one item
 # A new dossier leaves room for what processing adds to it (clock ledger, step assignments): ~40 KB.
 INTAKE_ITEM_BYTES = 360 * 1024
 WAKE_SHARDS = 4
+BATCH_GET_KEYS = 100  # DynamoDB's limit for one BatchGetItem
+BATCH_GET_ATTEMPTS = 5
+
+
+class BatchIncomplete(Exception):
+    """DynamoDB kept leaving keys unprocessed (throttling): the API answers 503, retry later."""
+
+    cause_response_code = "ProvisionedThroughputExceededException"  # what routing._unavailable recognises
 
 
 class DossierRepository:
@@ -52,6 +62,28 @@ class DossierRepository:
         except DossierModel.DoesNotExist:
             return None
         return Dossier.from_dict(item.body)
+
+    def get_many(self, codes: Sequence[str]) -> list[Dossier]:
+        """BatchGetItem, 100 keys a call (DynamoDB's limit), only the stored dossier itself. What DynamoDB leaves
+        unprocessed (throttling, the 16 MB answer limit) is asked again with a growing pause, a bounded number
+        of times: PynamoDB's own batch_get would retry it forever."""
+        found: list[Dossier] = []
+        unique = list(dict.fromkeys(codes))  # a key twice in one BatchGetItem is a ValidationException
+        for start in range(0, len(unique), BATCH_GET_KEYS):
+            pending: Any = [{"code": {"S": code}} for code in unique[start:start + BATCH_GET_KEYS]]
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if not pending:
+                    break
+                if attempt:
+                    time.sleep(min(0.05 * 2 ** attempt, 1.0))
+                answer = DossierModel._get_connection().batch_get_item(pending, attributes_to_get=["body"])
+                table = DossierModel.Meta.table_name
+                found.extend(Dossier.from_dict(DossierModel.from_raw_data(raw).body)
+                             for raw in answer.get("Responses", {}).get(table, []))
+                pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            if pending:
+                raise BatchIncomplete(f"{len(pending)} dossiers were left unprocessed by DynamoDB")
+        return found
 
     def history(self, code: str) -> list[HistoryEntry]:
         return [HistoryEntry.from_dict(h.entry) for h in HistoryModel.query(code, scan_index_forward=True)]
