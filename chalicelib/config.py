@@ -65,6 +65,7 @@ class Settings:
     email_sender: str = ""  # SES verified sender, required with notifier "aws"
     sms_enabled: bool = False
     clock: MovedClock | None = None  # local mode only: the clock starts elsewhere and/or runs faster
+    webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -134,6 +135,7 @@ def load(env: Mapping[str, str]) -> Settings:
                                           "arn:aws:states:<region>:<account>:stateMachine:<name>"),
         **_notifier(env),  # notifier, email_sender, sms_enabled
         clock=_moved_clock(env, auth_mode),
+        webhooks_local=auth_mode == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from . import schemas
+from . import schemas, webhook_openapi
 from .routing import OPERATIONS, Operation
 
 JSON = dict[str, Any]
@@ -376,6 +376,7 @@ def _components() -> JSON:
             "Received and not accepted / guided count at the receiving unit; everything else at the competent "
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
+        **webhook_openapi.components(),
         "DuePreview": _obj({
             "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
             "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},
@@ -408,6 +409,8 @@ QUERY_TYPES: dict[tuple[str, str], JSON] = {
     ("dossier-list-query", "overdue"): {"type": "boolean"},
     ("dossier-list-query", "step_overdue"): {"type": "boolean"},
     ("unit-notifications-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    ("webhook-list-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    ("webhook-deliveries-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("calendar-due-query", "days"): {"type": "number", "exclusiveMinimum": 0, "maximum": 999,
                                      "description": "working days, up to two decimals; give days or hours"},
     ("calendar-due-query", "hours"): {"type": "number", "exclusiveMinimum": 0, "maximum": 9999,

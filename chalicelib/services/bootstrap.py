@@ -18,6 +18,7 @@ from .ports import (
     ProcessedEvents,
     StatsStore,
     TimerScheduler,
+    WebhookPorts,
 )
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
@@ -102,6 +103,18 @@ def _clock() -> Callable[[], datetime]:
     return settings().clock or utc_now
 
 
+def _webhooks() -> WebhookPorts:
+    """Targets must be public https (checked again at each delivery) except in the local stack."""
+    import random
+
+    from ..adapters.dynamodb.webhooks import WebhookRepository
+    from ..adapters.http_sender import HttpSender
+    from ..config import settings
+
+    local = settings().webhooks_local
+    return WebhookPorts(WebhookRepository(), HttpSender(public_only=not local), local, random.random)
+
+
 @dataclass(frozen=True)
 class Deps:
     dossiers: DossierStore
@@ -116,6 +129,7 @@ class Deps:
     notifications: NotificationStore = field(default_factory=_notifications)
     notifier: Notifier = field(default_factory=_notifier)
     stats: StatsStore = field(default_factory=_stats)
+    webhooks: WebhookPorts = field(default_factory=_webhooks)
 
 
 @lru_cache(maxsize=1)
