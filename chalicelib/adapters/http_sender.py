@@ -9,10 +9,12 @@ redirect by itself, so a 3xx is just a failed attempt.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -58,6 +60,11 @@ class HttpSender:
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
         sock = self._connect(host, port)
+        # Each wait is bounded by the read timeout; the watchdog bounds them all together, so a receiver that
+        # drips its answer a byte at a time cannot hold a worker longer than the read timeout after connecting.
+        watchdog = threading.Timer(self._read_timeout, _cut, (sock,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             if https:
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
@@ -70,6 +77,7 @@ class HttpSender:
             response.read(self._max_answer)
             return response.status
         finally:
+            watchdog.cancel()
             sock.close()
 
     def _connect(self, host: str, port: int) -> socket.socket:
@@ -95,6 +103,11 @@ class HttpSender:
             sock.settimeout(self._read_timeout)
             return sock
         raise last or OSError(f"no address for {host}")
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _ms(started: float) -> int:
