@@ -62,7 +62,8 @@ class HttpSender:
         sock = self._connect(host, port)
         # Each wait is bounded by the read timeout; the watchdog bounds them all together, so a receiver that
         # drips its answer a byte at a time cannot hold a worker longer than the read timeout after connecting.
-        watchdog = threading.Timer(self._read_timeout, _cut, (sock,))
+        fired = threading.Event()
+        watchdog = threading.Timer(self._read_timeout, _cut, (sock, fired))
         watchdog.daemon = True
         watchdog.start()
         try:
@@ -76,6 +77,10 @@ class HttpSender:
             response = connection.getresponse()
             response.read(self._max_answer)
             return response.status
+        except (OSError, http.client.HTTPException) as exc:
+            if fired.is_set():  # the watchdog closed the connection: say why
+                raise TimeoutError from exc
+            raise
         finally:
             watchdog.cancel()
             sock.close()
@@ -105,7 +110,8 @@ class HttpSender:
         raise last or OSError(f"no address for {host}")
 
 
-def _cut(sock: socket.socket) -> None:
+def _cut(sock: socket.socket, fired: threading.Event) -> None:
+    fired.set()
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
 

@@ -74,7 +74,7 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_read_timeout(dripping):
     started = time.monotonic()
     result = HttpSender(public_only=False, read_timeout=1.0).post(dripping, {}, b"{}")
     assert time.monotonic() - started < 2.0
-    assert result.status is None and result.error
+    assert result.status is None and (result.error or "").startswith("timeout")
 
 
 def test_redirects_are_not_followed(redirecting):
