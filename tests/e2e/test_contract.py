@@ -220,6 +220,7 @@ def webhooks_tour(r: Recorder, code: str) -> None:
         r.call("ping_webhook", "POST", f"{path}/ping", admin)
         webhook_delivery.sweep(deps())
         _, page = r.call("list_webhook_deliveries", "GET", f"{path}/deliveries?limit=1", admin)
+        assert page["next_cursor"], page  # the event's delivery and the ping's: a second page
         r.call("list_webhook_deliveries", "GET", f"{path}/deliveries?limit=1&cursor={page['next_cursor']}", admin)
         r.call("list_webhook_deliveries", "GET", f"{path}/deliveries?status=lost", admin)  # 400
         r.call("redeliver_webhook_delivery", "POST", f"{path}/deliveries/{page['items'][0]['id']}/redeliver", admin)
