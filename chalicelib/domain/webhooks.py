@@ -55,7 +55,8 @@ def check_target(url: Any, local: bool) -> str:
         port = parts.port
     except ValueError as exc:
         raise _bad(f"not a URL: {exc}") from exc
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    # A trailing dot names the same host ("localhost." is localhost): judge the name without it.
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower().rstrip(".")
     if scheme not in ("http", "https"):
         raise _bad("https:// is required")
     if "@" in parts.netloc or parts.username is not None:
@@ -92,7 +93,7 @@ def check_public_host(host: str) -> None:
         if not is_public_address(address):
             raise _bad(f"{host} is not a public address (private, loopback, link-local or reserved)")
         return
-    labels = host.rstrip(".").split(".")
+    labels = host.split(".")
     if host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or len(labels) < 2:
         raise _bad(f"{host} is not a public host name")
     if not all(_LABEL.match(label) for label in labels):

@@ -120,6 +120,8 @@ def test_public_https_targets_are_accepted_in_aws(url):
     ("https://metadata.google.internal/x", "public host"),
     ("https://printer.local/x", "public host"),
     ("https://intranet/x", "public host"),
+    ("https://localhost./x", "public host"),
+    ("https://printer.local./x", "public host"),
     ("https://2130706433/x", "public host"),  # 127.0.0.1 as one number
     ("https://0x7f.1/x", "notation"),
     ("https://127.1/x", "notation"),
