@@ -138,7 +138,8 @@ Get a token for an officer, e.g. the desk of the provincial public-service centr
 {time_line}
 The relay hands domain events to the consumers (timers, notifications) every {RELAY_INTERVAL_SECONDS:g} s, the
 deadline sweep runs every {_sweep_interval(clock):g} s and the digest at {DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops
-everything.
+everything. Webhook deliveries due are sent every {WEBHOOK_INTERVAL_SECONDS:g} s (an admin token, ROLES=admin, manages
+/v1/webhooks; http:// to 127.0.0.1 is accepted here only).
 """, flush=True)
 
 
