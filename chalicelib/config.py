@@ -75,6 +75,7 @@ class Settings:
     ranking_public_levels: tuple[str, ...] = ("province", "department", "commune")
     # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
     inbound_sources: str = ""
+    webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -149,6 +150,7 @@ def load(env: Mapping[str, str]) -> Settings:
         quality_points=_points(env.get("MOTCUA_QUALITY_POINTS", "")),
         ranking_public_levels=_levels(env.get("MOTCUA_RANKING_PUBLIC_LEVELS")),
         inbound_sources=_inbound_sources(env),
+        webhooks_local=auth_mode == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
     )
 
 

@@ -28,6 +28,7 @@ from scripts import dynamodb_local, local_inbound, local_keys  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
+WEBHOOK_INTERVAL_SECONDS = 2.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
 RELAY_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "2"))
 DIGEST_HOUR = 7  # Asia/Ho_Chi_Minh, as the daily schedule on AWS
@@ -138,7 +139,8 @@ Get a token for an officer, e.g. the desk of the provincial public-service centr
 {time_line}
 The relay hands domain events to the consumers (timers, notifications) every {RELAY_INTERVAL_SECONDS:g} s, the
 deadline sweep runs every {_sweep_interval(clock):g} s and the digest at {DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops
-everything.
+everything. Webhook deliveries due are sent every {WEBHOOK_INTERVAL_SECONDS:g} s (an admin token, ROLES=admin, manages
+/v1/webhooks; http:// to 127.0.0.1 is accepted here only).
 """, flush=True)
 
 
@@ -172,7 +174,8 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
             return invoke
 
         jobs = [_Job("relay", RELAY_INTERVAL_SECONDS, lambda: relay(deps())),
-                _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep"))]
+                _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep")),
+                _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep"))]
         digest = scheduled("deadline_digest")
         digest_day = _digest_day(deps().now())
         while api.poll() is None:
@@ -200,7 +203,7 @@ def _run_job(name: str, run: Callable[[], dict[str, Any]], interval: float | Non
         retry = f"next try in {interval:g} s" if interval is not None else "next try tomorrow"
         print(f"{name} failed ({type(exc).__name__}); {retry}", file=sys.stderr, flush=True)
         return
-    done = report.get("published") or report.get("woken") or report.get("units")
+    done = report.get("published") or report.get("woken") or report.get("units") or report.get("due")
     if done:  # what acted, one line: the rest of the time the jobs stay quiet
         print(f"{name}: {', '.join(f'{k} {v}' for k, v in report.items() if v and k != 'at')}", flush=True)
 

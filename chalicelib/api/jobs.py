@@ -2,6 +2,7 @@
 
 - `overdue_sweep`, every 5 minutes: the safety net behind the Step Functions timers; wakes every dossier whose
   next watched instant has passed (due soon, overdue, a step overdue, the intake and supplement deadlines).
+- `webhook_sweep`, every minute: webhook deliveries whose next attempt is due (services/webhook_delivery.py).
 - `deadline_digest`, daily at 07:00 Asia/Ho_Chi_Minh (00:00 UTC): each unit's leader is told its overdue and
   due-soon dossiers.
 """
@@ -24,6 +25,13 @@ def overdue_sweep(event: Any) -> dict[str, Any]:
     from ..services.deadlines import sweep
 
     return _run("overdue_sweep", "overdue sweep", sweep, event)
+
+
+@bp.schedule("rate(1 minute)", name="webhook_sweep")
+def webhook_sweep(event: Any) -> dict[str, Any]:
+    from ..services.webhook_delivery import sweep
+
+    return _run("webhook_sweep", "webhook sweep", sweep, event)
 
 
 # Vietnam has no daylight saving time: 07:00 Asia/Ho_Chi_Minh is always 00:00 UTC.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from . import schemas
+from . import schemas, webhook_openapi
 from .routing import OPERATIONS, Operation
 
 JSON = dict[str, Any]
@@ -459,6 +459,7 @@ def _components() -> JSON:
             ("unit", "unit_name", "from", "to", "count", "rows"),
             "The tracking book (sổ theo dõi hồ sơ, form 06 of Circular 01/2018/TT-VPCP) of a unit's desk for a "
             "period: every dossier it received, refused (form 03) or guided (form 02)"),
+        **webhook_openapi.components(),
         "DuePreview": _obj({
             "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
             "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},
@@ -528,6 +529,8 @@ QUERY_TYPES: dict[tuple[str, str], JSON] = {
     ("dossier-list-query", "step_overdue"): {"type": "boolean"},
     ("unit-notifications-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("inbound-rejected-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    ("webhook-list-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    ("webhook-deliveries-query", "limit"): {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     ("calendar-due-query", "days"): {"type": "number", "exclusiveMinimum": 0, "maximum": 999,
                                      "description": "working days, up to two decimals; give days or hours"},
     ("calendar-due-query", "hours"): {"type": "number", "exclusiveMinimum": 0, "maximum": 9999,

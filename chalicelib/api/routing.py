@@ -244,7 +244,7 @@ def _cors_headers(request: Request | None, preflight: bool = False) -> dict[str,
     headers: dict[str, str | list[str]] = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     if preflight:
         headers.update({
-            "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+            "Access-Control-Allow-Methods": "GET,POST,PATCH,DELETE,OPTIONS",
             "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
             "Access-Control-Max-Age": "600",
         })

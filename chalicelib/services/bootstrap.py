@@ -19,6 +19,7 @@ from .ports import (
     ProcessedEvents,
     StatsStore,
     TimerScheduler,
+    WebhookPorts,
 )
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
@@ -117,6 +118,18 @@ def _clock() -> Callable[[], datetime]:
     return settings().clock or utc_now
 
 
+def _webhooks() -> WebhookPorts:
+    """Targets must be public https (checked again at each delivery) except in the local stack."""
+    import random
+
+    from ..adapters.dynamodb.webhooks import WebhookRepository
+    from ..adapters.http_sender import HttpSender
+    from ..config import settings
+
+    local = settings().webhooks_local
+    return WebhookPorts(WebhookRepository(), HttpSender(public_only=not local), local, random.random)
+
+
 @dataclass(frozen=True)
 class Deps:
     dossiers: DossierStore
@@ -133,6 +146,7 @@ class Deps:
     stats: StatsStore = field(default_factory=_stats)
     inbound: InboundStore = field(default_factory=_inbound)
     inbound_sources: Callable[[], dict[str, Source]] = _inbound_sources  # read on the first message, then kept
+    webhooks: WebhookPorts = field(default_factory=_webhooks)
 
 
 @lru_cache(maxsize=1)

@@ -51,6 +51,7 @@ _CONSUMERS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("deadline_timers", _WATCH_CHANGES, "timers"),
     ("notifications", _NOTIFIED, "notifications"),
     ("statistics", _COUNTED, "statistics"),
+    ("webhooks", frozenset(ev.EVENT_TYPES), "webhooks"),  # every type: subscriptions choose (services/webhooks.py)
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -243,3 +243,41 @@ class InboundStore(Protocol):
         """One page of a source's rejected messages, newest first, read with one Query; the next page's cursor
         (signed for this source's list) or None. InvalidInput naming `cursor` for a cursor of another list."""
         ...
+# Outbound webhooks (services/webhooks.py, services/webhook_delivery.py).
+class WebhookStore(Protocol):
+    """Subscriptions (data, secrets, version) and deliveries (dicts as services/webhook_delivery.py builds)."""
+
+    def create(self, data: dict[str, Any], secrets: list[dict[str, Any]]) -> None: ...
+    def get(self, webhook_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], int] | None: ...
+    def update(self, data: dict[str, Any], secrets: list[dict[str, Any]], expected_version: int) -> int: ...
+    def delete(self, webhook_id: str) -> bool: ...
+    def page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]: ...
+    def active(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]: ...
+    def add_delivery(self, delivery: dict[str, Any]) -> bool: ...
+    def save_delivery(self, delivery: dict[str, Any], expected: dict[str, Any]) -> bool: ...
+    def delivery(self, delivery_id: str) -> dict[str, Any] | None: ...
+    def deliveries_page(self, webhook_id: str, status: str | None, limit: int,
+                        cursor: str | None) -> tuple[list[dict[str, Any]], str | None]: ...
+    def due(self, now: datetime, limit: int) -> list[str]: ...
+    def failed_ids(self, webhook_id: str, limit: int) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: int | None  # the receiver's HTTP status; None when there was no answer
+    error: str | None  # why there was no usable answer (timeout, refused, TLS, a non-public address)
+    duration_ms: int
+
+
+class WebhookSender(Protocol):
+    def post(self, url: str, headers: dict[str, str], body: bytes) -> SendResult:
+        """One bounded POST, no redirect followed; never raises for what the receiver does."""
+        ...
+
+
+@dataclass(frozen=True)
+class WebhookPorts:
+    store: WebhookStore
+    sender: WebhookSender
+    local: bool  # the local stack: targets may be http on loopback
+    draw: Callable[[], float]  # the backoff's jitter, in [0, 1)

@@ -203,6 +203,8 @@ def life(r: Recorder) -> None:
     exports_tour(r, report, desk)
     quality_tour(r)
     inbound_tour(r)
+    webhooks_tour(r, refused)
+
 
 def exports_tour(r: Recorder, report: str, desk: dict[str, str]) -> None:
     # The same report as files; an XLSX asked for without its Accept (406); the desk's tracking book likewise.
@@ -282,6 +284,44 @@ def inbound_tour(r: Recorder) -> None:
 
 def desk_of(r: Recorder) -> dict[str, str]:
     return r.auth(CENTRE, "desk", sub="tn.lan")
+
+
+def webhooks_tour(r: Recorder, code: str) -> None:
+    """Every webhook route: a subscription to a receiver on loopback, its deliveries (one event, a ping),
+    redelivery, rotation, and the errors."""
+    from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import webhook_delivery, webhooks
+    from chalicelib.services.bootstrap import deps
+    from tests.api.test_webhooks import Receiver
+
+    admin, receiver = r.auth(CENTRE, "admin"), Receiver()
+    try:
+        _, hook = r.call("create_webhook", "POST", "/v1/webhooks", admin,
+                         {"url": receiver.url, "event_types": ["dossier.received"], "description": "Cổng tỉnh"})
+        r.call("create_webhook", "POST", "/v1/webhooks", admin, {"url": "ftp://hooks.example.vn"})  # 400
+        r.call("create_webhook", "POST", "/v1/webhooks", r.auth(CENTRE, "leader"), {"url": receiver.url})  # 403
+        path = f"/v1/webhooks/{hook['id']}"
+        r.call("list_webhooks", "GET", "/v1/webhooks?limit=1", admin)
+        r.call("get_webhook", "GET", path, admin)
+        r.call("get_webhook", "GET", f"/v1/webhooks/wh_{'0' * 32}", admin)  # 404
+        _, hook = r.call("update_webhook", "PATCH", path, admin, {"version": hook["version"], "unit": None})
+        r.call("update_webhook", "PATCH", path, admin, {"version": 1, "active": False})  # 409
+        _, hook = r.call("rotate_webhook_secret", "POST", f"{path}/rotate-secret", admin,
+                         {"version": hook["version"], "grace_hours": 1})
+        for item in OutboxModel.query(code, consistent_read=True):
+            webhooks.on_event(deps(), DomainEvent.from_dict(item.event))
+        r.call("ping_webhook", "POST", f"{path}/ping", admin)
+        webhook_delivery.sweep(deps())
+        _, page = r.call("list_webhook_deliveries", "GET", f"{path}/deliveries?limit=1", admin)
+        assert page["next_cursor"], page  # the event's delivery and the ping's: a second page
+        r.call("list_webhook_deliveries", "GET", f"{path}/deliveries?limit=1&cursor={page['next_cursor']}", admin)
+        r.call("list_webhook_deliveries", "GET", f"{path}/deliveries?status=lost", admin)  # 400
+        r.call("redeliver_webhook_delivery", "POST", f"{path}/deliveries/{page['items'][0]['id']}/redeliver", admin)
+        r.call("redeliver_failed_webhook_deliveries", "POST", f"{path}/redeliver-failed", admin)
+        r.call("delete_webhook", "DELETE", path, admin)
+    finally:
+        receiver.stop()
 
 
 def count_tour_events(r: Recorder) -> None:

@@ -380,10 +380,82 @@ class InboundModel(Model):
     data = Utf8JSONAttribute()  # an outcome: the answer (or error); a rejection: what the admin sees
     expires = TTLAttribute()
 
+class WebhookModel(Model):
+    """Outbound webhook subscriptions (services/webhooks.py). One partition holds them all: they are few (one
+    per receiving system), and each event's consumer reads them in one Query."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-webhooks"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)  # always "webhook"
+    id = UnicodeAttribute(range_key=True)
+    version = NumberAttribute()
+    data = Utf8JSONAttribute()  # url, event_types, unit, active, description, disabled, times, who
+    secrets = Utf8JSONAttribute()  # [{secret, created_at, expires_at}]: never listed, returned once
+
+
+class DeliveriesByWebhook(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-webhook"
+        projection = AllProjection()
+
+    webhook_id = UnicodeAttribute(hash_key=True)
+    listed_sk = UnicodeAttribute(range_key=True)
+
+
+class DeliveriesDue(GlobalSecondaryIndex):
+    """Sparse: only pending deliveries carry `due_shard`, keyed by their next attempt: the sweep reads what is
+    due and nothing else."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class DeliveriesFailed(GlobalSecondaryIndex):
+    """Sparse: only failed deliveries carry `failed_webhook` (their subscription): redeliver-all reads them."""
+
+    class Meta:
+        index_name = "failed"
+        projection = KeysOnlyProjection()
+
+    failed_webhook = UnicodeAttribute(hash_key=True)
+    listed_sk = UnicodeAttribute(range_key=True)
+
+
+class WebhookDeliveryModel(Model):
+    """One delivery of one event to one subscription (id derived from both: recording it twice is one
+    delivery), with every attempt."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-webhook-deliveries"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute()
+    listed_sk = UnicodeAttribute()  # <created_at>#<id>: newest first in a subscription's list
+    status = UnicodeAttribute()  # pending, delivered, failed
+    attempt_count = NumberAttribute()
+    next_at = UnicodeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)  # <next_at>#<id>
+    failed_webhook = UnicodeAttribute(null=True)
+    data = Utf8JSONAttribute()  # event id and type, created_at, window end, last error, attempts
+    payload = Utf8JSONAttribute()  # exactly what is signed and sent
+    expires = TTLAttribute(null=True)  # set once delivered or failed
+
+    by_webhook = DeliveriesByWebhook()
+    due = DeliveriesDue()
+    failed = DeliveriesFailed()
+
 
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
                                        OutboxModel, ProcessedModel, NotificationModel, LateStepModel,
-                                       StatsModel, InboundModel)
+                                       StatsModel, InboundModel, WebhookModel, WebhookDeliveryModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {
