@@ -94,3 +94,27 @@ def test_apologies_rescheduled_and_overdue_on_the_local_date_of_the_instant_watc
 def test_local_day_is_vietnam_time():
     assert statistics.local_day("2026-03-16T16:59:59Z") == date(2026, 3, 16)
     assert statistics.local_day("2026-03-16T17:00:00Z") == date(2026, 3, 17)
+
+
+def test_a_report_reads_daily_items_only_for_the_months_its_period_covers_in_part():
+    from chalicelib.services.reports import partial_months
+
+    assert partial_months(date(2026, 3, 1), date(2026, 3, 31)) == []
+    assert partial_months(date(2026, 1, 1), date(2026, 12, 31)) == []
+    assert partial_months(date(2026, 2, 1), date(2026, 2, 28)) == []
+    assert partial_months(date(2026, 3, 1), date(2026, 3, 15)) == [("2026-03", "2026-03-15")]
+    assert partial_months(date(2026, 3, 10), date(2026, 3, 31)) == [("2026-03", "2026-03-31")]
+    assert partial_months(date(2026, 3, 10), date(2026, 5, 20)) == [("2026-03", "2026-03-31"),
+                                                                    ("2026-05", "2026-05-20")]
+    assert partial_months(date(2026, 3, 1), date(2026, 5, 20)) == [("2026-05", "2026-05-20")]
+    assert partial_months(date(2024, 2, 10), date(2024, 2, 29)) == [("2024-02", "2024-02-29")]
+
+
+def test_the_monthly_roll_ups_are_the_sums_of_the_days_by_unit_month_and_group():
+    increments = {("U#2026-03", "2026-03-02#all"): {"open": 1, "received": 1},
+                  ("U#2026-03", "2026-03-30#all"): {"open": -1},
+                  ("U#2026-03", "2026-03-30#field#F1"): {"open": -1},
+                  ("U#2026-04", "2026-04-01#all"): {"overdue": 1}}
+    assert statistics.rollups(increments) == {("rollup#U", "2026-03#all"): {"open": 0, "received": 1},
+                                              ("rollup#U", "2026-03#field#F1"): {"open": -1},
+                                              ("rollup#U", "2026-04#all"): {"overdue": 1}}

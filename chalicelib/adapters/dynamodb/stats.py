@@ -1,4 +1,5 @@
-"""Report 06's counters on the stats table: one event's increments and its guard in one transaction."""
+"""Report 06's counters on the stats table: one event's increments, their monthly roll-ups and its guard in one
+transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ...domain.events import DomainEvent
+from ...services.statistics import rollup_key, rollups
 from .models import StatsModel
 
 if TYPE_CHECKING:
@@ -48,6 +50,10 @@ class StatsRepository:
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
+                for (pk, sk), row in sorted(rollups(increments).items()):
+                    actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
+                    if actions:
+                        transaction.update(StatsModel(pk, sk), actions=actions)
                 for unit, months in sorted(booking.months().items()):
                     transaction.update(StatsModel(f"unit#{unit}", "months"), actions=[StatsModel.months.add(months)])
                 if life_update is not None:
@@ -78,9 +84,22 @@ class StatsRepository:
         out = []
         for item in StatsModel.query(f"{unit}#{month}", StatsModel.sk.between(f"{first_day}#", f"{last_day}#~")):
             day, _, group = item.sk.partition("#")
-            columns = {k: int(v) for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS) and v}
-            out.append({"day": day, "group": group, **columns})
+            out.append({"day": day, "group": group, **_columns(item)})
         return out
+
+
+    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+        """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive), one Query of its roll-up partition:
+        each with its `month` and `group` and its non-zero columns."""
+        out = []
+        for item in StatsModel.query(rollup_key(unit), StatsModel.sk <= f"{last_month}#~"):
+            month, _, group = item.sk.partition("#")
+            out.append({"month": month, "group": group, **_columns(item)})
+        return out
+
+
+def _columns(item: StatsModel) -> dict[str, int]:
+    return {k: int(v) for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS) and v}
 
 
 def _add(increments: dict[Key, dict[str, int]], keys: list[Any], column: str, n: int) -> None:
