@@ -153,7 +153,11 @@ def months_within(counts: Counts, from_day: date, to_day: date) -> Counts:
 def reconcile(deps: Deps, codes: Iterable[str], from_day: date, to_day: date) -> dict[str, Any]:
     """Recompute every counter of [from_day, to_day], and the monthly roll-ups of the months it touches, from the
     dossiers `codes` (all of them: a Scan) and compare with the stored ones, for every unit either side names."""
-    counted = recount_all(deps, codes)
+    return compare(deps, recount_all(deps, codes), from_day, to_day)
+
+
+def compare(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[str, Any]:
+    """`reconcile` on counters already recomputed from every dossier."""
     expected = within(counted, from_day, to_day)
     expected_rollups = months_within(rollups(counted), from_day, to_day)
     units = {pk.rpartition("#")[0] for pk, _ in expected} | set(deps.catalogue.tree().units)
@@ -163,3 +167,33 @@ def reconcile(deps: Deps, codes: Iterable[str], from_day: date, to_day: date) ->
     return {"from": from_day.isoformat(), "to": to_day.isoformat(),
             "items": len(set(expected) | set(actual)) + len(set(expected_rollups) | set(actual_rollups)),
             "differences": differences(expected, actual) + differences(expected_rollups, actual_rollups)}
+
+
+class RecountedStats:
+    """The counters recomputed from the dossiers, read as the report reads the stored ones (services.ports
+    StatsStore, read side): report 06 straight from the dossiers, to set beside the one from the counters."""
+
+    def __init__(self, counted: Counts) -> None:
+        self._days: dict[str, list[tuple[str, str, dict[str, int]]]] = {}
+        for (pk, sk), row in counted.items():
+            day, _, group = sk.partition("#")
+            self._days.setdefault(pk, []).append((day, group, row))
+        self._rollups: dict[str, list[tuple[str, str, dict[str, int]]]] = {}
+        for (pk, sk), row in rollups(counted).items():
+            month, _, group = sk.partition("#")
+            self._rollups.setdefault(pk, []).append((month, group, row))
+
+    def apply(self, event: Any, booking: Booking) -> bool:
+        raise TypeError("recomputed counters are read-only: events are applied to the stored ones")
+
+    def months(self, unit: str) -> set[str]:
+        return {month for month, _, _ in self._rollups.get(rollup_key(unit), [])}
+
+    def read(self, unit: str, month: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return [{"day": day, "group": group, **{c: n for c, n in row.items() if n}}
+                for day, group, row in sorted(self._days.get(f"{unit}#{month}", []))
+                if first_day <= day <= last_day]
+
+    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+        return [{"month": month, "group": group, **{c: n for c, n in row.items() if n}}
+                for month, group, row in sorted(self._rollups.get(rollup_key(unit), [])) if month <= last_month]

@@ -185,5 +185,16 @@ def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> No
     book.ends = keys(snap, unit, day)
 
 
+def overdue_closing(book: Booking, flagged: bool, ended: list[Any] | None) -> list[Any]:
+    """The items that get `overdue` -1 when `book` is applied to a dossier whose life says `flagged` (an earlier
+    event started the overdue interval) and `ended` (the items of its end day, if an earlier event ended it): the
+    second of the two facts closes the interval, whichever order they come in (module docstring)."""
+    if book.flags_overdue:
+        return list(ended or [])
+    if book.ends is not None and flagged:
+        return list(book.ends)
+    return []
+
+
 def on_event(deps: Deps, event: DomainEvent) -> None:
     deps.stats.apply(event, booking(event))

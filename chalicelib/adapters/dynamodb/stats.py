@@ -9,7 +9,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ...domain.events import DomainEvent
-from ...services.statistics import rollup_key, rollups
+from ...services.statistics import overdue_closing, rollup_key, rollups
 from .models import StatsModel
 
 if TYPE_CHECKING:
@@ -32,15 +32,12 @@ class StatsRepository:
         increments: dict[Key, dict[str, int]] = {k: dict(v) for k, v in booking.increments.items()}
         life = self._life(event.code) if booking.flags_overdue or booking.ends is not None else None
         life_update: tuple[list[Any], Any] | None = None
-        if booking.flags_overdue:
-            ended = (life or {}).get("ended")  # delivered after the end: the interval closes at once
-            _add(increments, ended or [], "overdue", -1)
+        ended, flagged = (life or {}).get("ended"), bool((life or {}).get("flagged"))
+        _add(increments, overdue_closing(booking, flagged, ended), "overdue", -1)
+        if booking.flags_overdue:  # delivered after the end: the interval closed at once (above)
             life_update = ([StatsModel.flagged.set(1)],
                            StatsModel.ended.exists() if ended is not None else StatsModel.ended.does_not_exist())
         elif booking.ends is not None:
-            flagged = bool((life or {}).get("flagged"))
-            if flagged:
-                _add(increments, booking.ends, "overdue", -1)
             life_update = ([StatsModel.ended.set([list(k) for k in booking.ends])],
                            StatsModel.flagged.exists() if flagged else StatsModel.flagged.does_not_exist())
         try:
