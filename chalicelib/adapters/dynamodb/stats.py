@@ -84,7 +84,6 @@ class StatsRepository:
             out.append({"day": day, "group": group, **_columns(item)})
         return out
 
-
     def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
         """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive), one Query of its roll-up partition:
         each with its `month` and `group` and its non-zero columns."""
