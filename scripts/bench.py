@@ -18,6 +18,10 @@
   price: the domain dossier is driven through its life while its timers are walked over the ASL (a timer starts
   at each watch generation, loops Task -> Wait at each wake, is stopped when the generation changes, and stops
   itself when nothing is left), the same rules tests/integration/test_stepfunctions.py checks with moto.
+- report06: report 06 of the province root over a year of 200,000 dossiers and 60 units
+  (MOTCUA_BENCH_REPORT06_DOSSIERS, _UNITS), from the counters beside its recomputation from the dossiers in the
+  same run: latency, read capacity and their ratios (scripts/bench_report06.py; a child process with its own
+  DynamoDB Local on disk).
 
 Bounded: N operations each (MOTCUA_BENCH_N, default 200), one DynamoDB Local on a free loopback port, stopped at
 the end. The table is printed, and the figures written to .local/bench.json under the keys "core", "capacity",
@@ -167,6 +171,11 @@ def main() -> None:
     swept = sweep_in_child()
     report_sweep(swept)
     save({"sweep": swept})
+    from scripts import bench_report06
+
+    reported = bench_report06.in_child()
+    bench_report06.report(reported)
+    save({"report06": reported})
 
 
 INTAKE_BODY = {
@@ -668,5 +677,9 @@ def report_sweep(result: dict[str, Any]) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--sweep"]:
         print(json.dumps(sweep_bench()))
+    elif sys.argv[1:2] == ["--report06"]:
+        from scripts import bench_report06
+
+        print(json.dumps(bench_report06.main(sys.argv[3] if sys.argv[2:3] == ["--endpoint"] else None)))
     else:
         main()

@@ -176,6 +176,11 @@ class StatsStore(Protocol):
         `{"day", "group", <column>: n, ...}` with its non-zero columns."""
         ...
 
+    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+        """The unit's monthly roll-ups (each the sum of its daily items of that month and group) up to
+        `last_month` (YYYY-MM, inclusive), in one Query, each `{"month", "group", <column>: n, ...}`."""
+        ...
+
 
 class Undeliverable(Exception):
     """A notification that can never be delivered as addressed (a landline given for SMS, an address SES

@@ -11,6 +11,8 @@ the counters were made from, and applies the rules of services/statistics.py to 
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
   just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
   ends on the day the dossier ended.
+Each unit's monthly roll-ups are checked too: a month's roll-up must equal the sum of the recomputed days of that
+whole month (every month the period touches).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
 from ..domain.deadlines import AFTER_DUE, OVERDUE
-from .statistics import COLUMNS, Booking, Key, local_day
+from .statistics import COLUMNS, Booking, Key, local_day, rollup_key, rollups
 
 if TYPE_CHECKING:
     from ..domain.dossier import Dossier, HistoryEntry
@@ -147,11 +149,69 @@ def differences(expected: Counts, actual: Counts) -> list[str]:
     return out
 
 
+def stored_rollups(deps: Deps, units: Iterable[str], from_day: date, to_day: date) -> Counts:
+    """The monthly roll-ups the statistics consumer wrote for these units, for the months [from_day, to_day]
+    touches."""
+    out: Counts = {}
+    first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
+    for unit in units:
+        for row in deps.stats.rollups(unit, last):
+            if row["month"] >= first:
+                out[(rollup_key(unit), f"{row['month']}#{row['group']}")] = {
+                    c: int(row[c]) for c in COLUMNS if row.get(c)}
+    return out
+
+
+def months_within(counts: Counts, from_day: date, to_day: date) -> Counts:
+    """The roll-ups of the months [from_day, to_day] touches, whole."""
+    first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
+    return {k: v for k, v in counts.items() if first <= k[1][:7] <= last}
+
+
 def reconcile(deps: Deps, codes: Iterable[str], from_day: date, to_day: date) -> dict[str, Any]:
-    """Recompute every counter of [from_day, to_day] from the dossiers `codes` (all of them: a Scan) and compare
-    with the stored ones, for every unit either side names."""
-    expected = within(recount_all(deps, codes), from_day, to_day)
+    """Recompute every counter of [from_day, to_day], and the monthly roll-ups of the months it touches, from the
+    dossiers `codes` (all of them: a Scan) and compare with the stored ones, for every unit either side names."""
+    return compare(deps, recount_all(deps, codes), from_day, to_day)
+
+
+def compare(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[str, Any]:
+    """`reconcile` on counters already recomputed from every dossier."""
+    expected = within(counted, from_day, to_day)
+    expected_rollups = months_within(rollups(counted), from_day, to_day)
     units = {pk.rpartition("#")[0] for pk, _ in expected} | set(deps.catalogue.tree().units)
+    units |= {pk.removeprefix(rollup_key("")) for pk, _ in expected_rollups}
     actual = stored(deps, sorted(units), from_day, to_day)
-    return {"from": from_day.isoformat(), "to": to_day.isoformat(), "items": len(set(expected) | set(actual)),
-            "differences": differences(expected, actual)}
+    actual_rollups = stored_rollups(deps, sorted(units), from_day, to_day)
+    return {"from": from_day.isoformat(), "to": to_day.isoformat(),
+            "items": len(set(expected) | set(actual)) + len(set(expected_rollups) | set(actual_rollups)),
+            "differences": differences(expected, actual) + differences(expected_rollups, actual_rollups)}
+
+
+class RecountedStats:
+    """The counters recomputed from the dossiers, read as the report reads the stored ones (services.ports
+    StatsStore, read side): report 06 straight from the dossiers, to set beside the one from the counters."""
+
+    def __init__(self, counted: Counts) -> None:
+        self._days: dict[str, list[tuple[str, str, dict[str, int]]]] = {}
+        for (pk, sk), row in counted.items():
+            day, _, group = sk.partition("#")
+            self._days.setdefault(pk, []).append((day, group, row))
+        self._rollups: dict[str, list[tuple[str, str, dict[str, int]]]] = {}
+        for (pk, sk), row in rollups(counted).items():
+            month, _, group = sk.partition("#")
+            self._rollups.setdefault(pk, []).append((month, group, row))
+
+    def apply(self, event: Any, booking: Booking) -> bool:
+        raise TypeError("recomputed counters are read-only: events are applied to the stored ones")
+
+    def months(self, unit: str) -> set[str]:
+        return {month for month, _, _ in self._rollups.get(rollup_key(unit), [])}
+
+    def read(self, unit: str, month: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return [{"day": day, "group": group, **{c: n for c, n in row.items() if n}}
+                for day, group, row in sorted(self._days.get(f"{unit}#{month}", []))
+                if first_day <= day <= last_day]
+
+    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+        return [{"month": month, "group": group, **{c: n for c, n in row.items() if n}}
+                for month, group, row in sorted(self._rollups.get(rollup_key(unit), [])) if month <= last_month]

@@ -1,15 +1,19 @@
 """Report 06 (Circular 01/2020/TT-VPCP, form 06: the one-stop shop's results of receiving and resolving
 dossiers) from the daily counters of services/statistics.py: never a dossier.
 
-A unit's report covers its subtree (services/catalogue.py's unit tree), each unit's own counters read once:
-one Query per unit and month from the first month the unit has counters in (its `months` set) to the month of
-`to`. The flow columns sum the days of [from, to]; the point-in-time ones (carried over, in progress, overdue)
+A unit's report covers its subtree (services/catalogue.py's unit tree), each unit's own counters read with:
+- one Query of its monthly roll-ups up to the month of `to` (`StatsStore.rollups`): the months before `from`'s
+  month give the point-in-time figures' starting values, and the months wholly inside [from, to] give their flows;
+- one Query of daily items for each month the period covers only in part (at most two: `from`'s, from its first
+  day, and `to`'s), so that days before `from` in its month count towards carried over and nothing else.
+What a report reads grows with units x months (about 12 a year), not with the days since the unit began, nor with
+dossiers. The flow columns sum the days of [from, to]; the point-in-time ones (carried over, in progress, overdue)
 sum the deltas of every day counted up to a day, so they are right for any past period.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import FieldProblem, InvalidInput
@@ -35,7 +39,7 @@ def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str)
     deps.catalogue.unit(unit, "unit")
     sums: dict[str, dict[str, int]] = {}
     for uid in sorted(tree.subtree(unit)):
-        for row in _rows(deps, uid, to_day):
+        for row in _rows(deps, uid, from_day, to_day):
             key = _group_key(uid, row["group"], group_by)
             if key is not None:
                 _accumulate(sums.setdefault(key, {}), row, from_day.isoformat())
@@ -56,13 +60,31 @@ def check_period(from_day: date, to_day: date) -> None:
         raise InvalidInput("period too long", [FieldProblem("to", f"at most {MAX_DAYS} days after from")])
 
 
-def _rows(deps: Deps, unit: str, to_day: date) -> list[dict[str, Any]]:
-    """Every counter item of the unit up to `to_day`: the months it has counters in, each read once."""
-    last_month = to_day.isoformat()[:7]
-    out: list[dict[str, Any]] = []
-    for month in sorted(m for m in deps.stats.months(unit) if m <= last_month):
-        out.extend(deps.stats.read(unit, month, f"{month}-01", min(f"{month}-31", to_day.isoformat())))
+def _rows(deps: Deps, unit: str, from_day: date, to_day: date) -> list[dict[str, Any]]:
+    """The unit's counters up to `to_day`, each with the `day` it counts from: a month's roll-up as its first day,
+    so that one wholly inside the period is in it and one before `from`'s month only moves the deltas."""
+    partial = dict(partial_months(from_day, to_day))
+    out = [{**row, "day": f"{row['month']}-01"} for row in deps.stats.rollups(unit, to_day.isoformat()[:7])
+           if row["month"] not in partial]
+    for month, last_day in partial.items():
+        out.extend(deps.stats.read(unit, month, f"{month}-01", last_day))
     return out
+
+
+def partial_months(from_day: date, to_day: date) -> list[tuple[str, str]]:
+    """The months of [from_day, to_day] it does not cover whole, each with the last day to read (ISO): `from`'s
+    unless it is a 1st and its month ends by `to`, and `to`'s unless it is its month's last day."""
+    out: list[tuple[str, str]] = []
+    first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
+    if from_day.day != 1 or (first == last and not _month_end(to_day)):
+        out.append((first, to_day.isoformat() if first == last else f"{first}-31"))
+    if last != first and not _month_end(to_day):
+        out.append((last, to_day.isoformat()))
+    return out
+
+
+def _month_end(day: date) -> bool:
+    return (day + timedelta(days=1)).day == 1
 
 
 def _group_key(unit: str, group: str, group_by: str) -> str | None:

@@ -66,6 +66,12 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
     assert counters(unit, "2026-03-18") == {"overdue": 2}
     assert counters(unit, "2026-03-20") == {"resolved": 3, "early": 1, "late": 2, "open": -3, "overdue": -2}
     assert STORE.months(unit) == {"2026-03"}
+    # The month's roll-ups, written in the same transactions, are the sums of its days (and nothing more).
+    rolled = {(r["month"], r["group"]): {k: v for k, v in r.items() if k not in ("month", "group")}
+              for r in STORE.rollups(unit, "2026-12")}
+    month = {"received": 3, "received_direct": 3, "resolved": 3, "early": 1, "late": 2}  # open, overdue: 0
+    assert rolled == {("2026-03", "all"): month, ("2026-03", "procedure#P1"): month}
+    assert STORE.rollups(unit, "2026-02") == []
 
 
 def test_a_real_lifecycle_through_the_relay_counts_at_the_desk_and_the_competent_unit_once():

@@ -1,7 +1,8 @@
 """Property: whatever a dossier's life (online or paper, refused or guided at the desk, supplements lawful and
 not, payments, an apology with a new appointment, deadlines flagged by the sweep, resolved, refused, withdrawn,
 stopped, across days and weekends), the counters the statistics consumer writes through the relay equal what
-services/reconcile.py recomputes from the dossier and its control sheet."""
+services/reconcile.py recomputes from the dossier and its control sheet, and so do the monthly roll-ups written
+in the same transactions (each the sum of its month's days)."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -90,6 +91,7 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     drain(deps)
     first, last = start.date() - timedelta(days=1), start.date() + timedelta(days=60)
     before = reconcile.stored(deps, UNITS, first, last)
+    rolled_before = reconcile.stored_rollups(deps, UNITS, first, last)
     body = {**CRIMINAL_RECORD, "channel": channel}
     if channel != "online" and decision == "refuse":
         body["intake"] = {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}
@@ -115,3 +117,6 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     dossier = deps.dossiers.get(code, consistent=True)
     expected = reconcile.recount(dossier, deps.dossiers.history(code))
     assert reconcile.differences(expected, actual) == [], (code, [h.action for h in deps.dossiers.history(code)])
+    rolled = reconcile.merge(dict(reconcile.stored_rollups(deps, UNITS, first, last)), rolled_before, -1)
+    rolled = {k: v for k, v in rolled.items() if any(v.values())}
+    assert reconcile.differences(reconcile.rollups(expected), rolled) == [], code

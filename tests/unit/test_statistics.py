@@ -145,3 +145,25 @@ def test_overdue_and_supplement_late_start_together_on_the_later_of_the_two_days
     third = statistics.booking(event("dossier.overdue", at(24, 2), watched_at="2026-03-20T10:00:00Z",
                                      dossier={**twice, "supplement_requests": 3, "status": "supplement_requested"}))
     assert rows(third)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
+def test_a_report_reads_daily_items_only_for_the_months_its_period_covers_in_part():
+    from chalicelib.services.reports import partial_months
+
+    assert partial_months(date(2026, 3, 1), date(2026, 3, 31)) == []
+    assert partial_months(date(2026, 1, 1), date(2026, 12, 31)) == []
+    assert partial_months(date(2026, 2, 1), date(2026, 2, 28)) == []
+    assert partial_months(date(2026, 3, 1), date(2026, 3, 15)) == [("2026-03", "2026-03-15")]
+    assert partial_months(date(2026, 3, 10), date(2026, 3, 31)) == [("2026-03", "2026-03-31")]
+    assert partial_months(date(2026, 3, 10), date(2026, 5, 20)) == [("2026-03", "2026-03-31"),
+                                                                    ("2026-05", "2026-05-20")]
+    assert partial_months(date(2026, 3, 1), date(2026, 5, 20)) == [("2026-05", "2026-05-20")]
+    assert partial_months(date(2024, 2, 10), date(2024, 2, 29)) == [("2024-02", "2024-02-29")]
+
+
+def test_the_monthly_roll_ups_are_the_sums_of_the_days_by_unit_month_and_group():
+    increments = {("U#2026-03", "2026-03-02#all"): {"open": 1, "received": 1},
+                  ("U#2026-03", "2026-03-30#all"): {"open": -1},
+                  ("U#2026-03", "2026-03-30#field#F1"): {"open": -1},
+                  ("U#2026-04", "2026-04-01#all"): {"overdue": 1}}
+    assert statistics.rollups(increments) == {("rollup#U", "2026-03#all"): {"open": 0, "received": 1},
+                                              ("rollup#U", "2026-03#field#F1"): {"open": -1},
+                                              ("rollup#U", "2026-04#all"): {"overdue": 1}}

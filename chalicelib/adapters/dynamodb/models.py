@@ -326,8 +326,9 @@ class NotificationModel(Model):
 class StatsModel(Model):
     """Report 06's daily counters (services/statistics.py): hash `<unit>#<local month>`, range
     `<local date>#all`, `...#field#<code>` or `...#procedure#<code>`. The same table holds a guard item per applied
-    event (`event#<id>`, `guard`), each unit's months with counters (`unit#<unit>`, `months`) and what the overdue
-    interval of a dossier needs (`dossier#<code>`, `life`: `flagged`, `ended`)."""
+    event (`event#<id>`, `guard`), each unit's months with counters (`unit#<unit>`, `months`), each unit's monthly
+    roll-ups of the same counters (`rollup#<unit>`, `<local month>#<group>`) and what the overdue interval of a
+    dossier needs (`dossier#<code>`, `life`: `flagged`, `ended`)."""
 
     class Meta(_Connection):
         table_name = f"{_PREFIX}-stats"

@@ -1,4 +1,5 @@
-"""Report 06's counters on the stats table: one event's increments and its guard in one transaction."""
+"""Report 06's counters on the stats table: one event's increments, their monthly roll-ups and its guard in one
+transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ...domain.events import DomainEvent
+from ...services.statistics import overdue_closing, rollup_key, rollups
 from .models import StatsModel
 
 if TYPE_CHECKING:
@@ -30,21 +32,22 @@ class StatsRepository:
         increments: dict[Key, dict[str, int]] = {k: dict(v) for k, v in booking.increments.items()}
         life = self._life(event.code) if booking.flags_overdue or booking.ends is not None else None
         life_update: tuple[list[Any], Any] | None = None
-        if booking.flags_overdue:
-            ended = (life or {}).get("ended")  # delivered after the end: the interval closes at once
-            _add(increments, ended or [], "overdue", -1)
+        ended, flagged = (life or {}).get("ended"), bool((life or {}).get("flagged"))
+        _add(increments, overdue_closing(booking, flagged, ended), "overdue", -1)
+        if booking.flags_overdue:  # delivered after the end: the interval closed at once (above)
             life_update = ([StatsModel.flagged.set(1)],
                            StatsModel.ended.exists() if ended is not None else StatsModel.ended.does_not_exist())
         elif booking.ends is not None:
-            flagged = bool((life or {}).get("flagged"))
-            if flagged:
-                _add(increments, booking.ends, "overdue", -1)
             life_update = ([StatsModel.ended.set([list(k) for k in booking.ends])],
                            StatsModel.flagged.exists() if flagged else StatsModel.flagged.does_not_exist())
         try:
             with TransactWrite(connection=StatsModel._get_connection().connection) as transaction:
                 transaction.save(StatsModel(f"event#{event.id}", "guard"), condition=StatsModel.pk.does_not_exist())
                 for (pk, sk), row in increments.items():
+                    actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
+                    if actions:
+                        transaction.update(StatsModel(pk, sk), actions=actions)
+                for (pk, sk), row in sorted(rollups(increments).items()):
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
@@ -78,9 +81,21 @@ class StatsRepository:
         out = []
         for item in StatsModel.query(f"{unit}#{month}", StatsModel.sk.between(f"{first_day}#", f"{last_day}#~")):
             day, _, group = item.sk.partition("#")
-            columns = {k: int(v) for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS) and v}
-            out.append({"day": day, "group": group, **columns})
+            out.append({"day": day, "group": group, **_columns(item)})
         return out
+
+    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+        """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive), one Query of its roll-up partition:
+        each with its `month` and `group` and its non-zero columns."""
+        out = []
+        for item in StatsModel.query(rollup_key(unit), StatsModel.sk <= f"{last_month}#~"):
+            month, _, group = item.sk.partition("#")
+            out.append({"month": month, "group": group, **_columns(item)})
+        return out
+
+
+def _columns(item: StatsModel) -> dict[str, int]:
+    return {k: int(v) for k, v in item.attribute_values.items() if k not in ("pk", "sk", *FACTS) and v}
 
 
 def _add(increments: dict[Key, dict[str, int]], keys: list[Any], column: str, n: int) -> None:
