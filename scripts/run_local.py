@@ -42,11 +42,12 @@ def main() -> None:
     os.environ.update(dynamodb_local.local_environment(DB_PORT, "motcua-local"))
     os.environ["MOTCUA_AUTH_MODE"] = "local"
     os.environ["MOTCUA_LOCAL_JWKS"] = str(local_keys.ensure_keys())
-    os.environ.setdefault("MOTCUA_INBOUND_SOURCES", str(local_inbound.ensure_sources()))  # docs/inbound.md
     # The moved clock shows CLOCK_START from this instant, in every process of the stack (the API, the jobs, the
     # seeding), all of which read the same anchor.
     os.environ["MOTCUA_CLOCK_ANCHOR"] = repr(time.time())
     clock = _clock_settings(os.environ)
+    # After the settings are checked: nothing is written under .local for a stack refused at start.
+    os.environ.setdefault("MOTCUA_INBOUND_SOURCES", str(local_inbound.ensure_sources()))  # docs/inbound.md
     for signum in STOP_SIGNALS:  # before any child exists: from here on, every stop goes through `finally`
         signal.signal(signum, _stop_requested)
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
