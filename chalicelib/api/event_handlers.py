@@ -25,7 +25,7 @@ bp = Blueprint(__name__)
 # infra/events.yaml. A new consumer (counters, webhooks, the portal sync) adds a row here and a queue there, then
 # runs `make templates` (route 1's infra/queues.yaml and the stage policies follow; tests/e2e/test_route1.py).
 QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications",
-                          "statistics": "statistics"}
+                          "statistics": "statistics", "portal_sync": "portal-sync"}
 BATCH_SIZE = 10  # a failed event makes its batch come back; dispatch skips the events already applied
 
 
@@ -103,3 +103,8 @@ def notifications_consumer(event: Any) -> dict[str, Any]:
 @bp.on_sqs_message(queue=queue_name("statistics"), batch_size=BATCH_SIZE, name="statistics_consumer")
 def statistics_consumer(event: Any) -> dict[str, Any]:
     return consume("statistics", event)
+
+
+@bp.on_sqs_message(queue=queue_name("portal_sync"), batch_size=BATCH_SIZE, name="portal_sync_consumer")
+def portal_sync_consumer(event: Any) -> dict[str, Any]:
+    return consume("portal_sync", event)

@@ -2,6 +2,8 @@
 
 - `overdue_sweep`, every 5 minutes: the safety net behind the Step Functions timers; wakes every dossier whose
   next watched instant has passed (due soon, overdue, a step overdue, the intake and supplement deadlines).
+- `portal_sync_push`, every minute: pushes the dossiers whose changes the national portal has not acknowledged
+  (services/portal_sync.py), when MOTCUA_PORTAL_URL is set.
 - `deadline_digest`, daily at 07:00 Asia/Ho_Chi_Minh (00:00 UTC): each unit's leader is told its overdue and
   due-soon dossiers.
 """
@@ -32,6 +34,16 @@ def deadline_digest(event: Any) -> dict[str, Any]:
     from ..services.deadlines import digest
 
     return _run("deadline_digest", "deadline digest", digest, event)
+
+
+@bp.schedule("rate(1 minute)", name="portal_sync_push")
+def portal_sync_push(event: Any) -> dict[str, Any]:
+    from ..config import settings
+    from ..services.portal_sync import push
+
+    if not settings().portal.base_url:  # not configured: changes stay recorded, pending, visible
+        return {"due": 0, "configured": 0}
+    return _run("portal_sync_push", "portal sync", push, event)
 
 
 def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any) -> dict[str, Any]:

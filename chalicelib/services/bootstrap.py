@@ -15,8 +15,10 @@ from .ports import (
     EventPublisher,
     NotificationStore,
     OutboxStore,
+    PortalClient,
     ProcessedEvents,
     StatsStore,
+    SyncStore,
     TimerScheduler,
 )
 
@@ -79,6 +81,19 @@ def _notifications() -> NotificationStore:
     return NotificationRepository()
 
 
+def _sync() -> SyncStore:
+    from ..adapters.dynamodb.sync import SyncRepository
+
+    return SyncRepository()
+
+
+def _portal() -> PortalClient:
+    from ..adapters.portal_client import HttpPortalClient
+    from ..config import settings
+
+    return HttpPortalClient(settings().portal)
+
+
 # Notifications (services/notifications.py), deadline settings and the clock: from config.settings().
 def _notifier() -> Notifier:
     from ..adapters.notifiers import AwsNotifier, LocalNotifier
@@ -116,6 +131,8 @@ class Deps:
     notifications: NotificationStore = field(default_factory=_notifications)
     notifier: Notifier = field(default_factory=_notifier)
     stats: StatsStore = field(default_factory=_stats)
+    sync: SyncStore = field(default_factory=_sync)  # the national portal sync's states and items
+    portal: PortalClient = field(default_factory=_portal)  # the national portal's services
 
 
 @lru_cache(maxsize=1)

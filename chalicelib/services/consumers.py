@@ -51,6 +51,7 @@ _CONSUMERS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("deadline_timers", _WATCH_CHANGES, "timers"),
     ("notifications", _NOTIFIED, "notifications"),
     ("statistics", _COUNTED, "statistics"),
+    ("portal_sync", frozenset(ev.EVENT_TYPES), "portal_sync"),  # every event: seqs stay contiguous (a skip)
 )
 
 
