@@ -11,6 +11,7 @@ from chalicelib.api import (
     meta_routes,
     public_routes,
     stats_routes,
+    sync_routes,
 )
 from chalicelib.config import settings
 
@@ -21,5 +22,5 @@ settings()
 app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
-               event_handlers):
+               event_handlers, sync_routes):
     app.register_blueprint(module.bp)

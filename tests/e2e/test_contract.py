@@ -190,6 +190,16 @@ def life(r: Recorder) -> None:
     r.call("report06", "GET", "/v1/stats/report06?from=2026-03-31&to=2026-03-01", desk)
     r.call("report06", "GET", f"{report}&unit={JUSTICE}", r.auth(LAND, "desk"))
 
+    # The national portal sync: the tour's events recorded as the consumer does (nothing pushed: pending).
+    record_tour_sync(r)
+    r.call("sync_status", "GET", f"/v1/sync/status?unit={JUSTICE}", r.auth(JUSTICE, "leader"))
+    r.call("sync_status", "GET", "/v1/sync/status", desk)
+    r.call("sync_status", "GET", "/v1/sync/status?unit=x", desk)
+    r.call("sync_status", "GET", f"/v1/sync/status?unit={JUSTICE}", r.auth(LAND, "desk"))
+    r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", desk)
+    r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", r.auth(LAND, "desk"))
+    r.call("dossier_sync", "GET", f"/v1/dossiers/{CENTRE}-260101-9999/sync", desk)
+
 
 def count_tour_events(r: Recorder) -> None:
     from chalicelib.adapters.dynamodb.models import OutboxModel
@@ -203,6 +213,18 @@ def count_tour_events(r: Recorder) -> None:
             event = DomainEvent.from_dict(item.event)
             if event.type in statistics.TYPES:
                 statistics.on_event(deps(), event)
+
+
+def record_tour_sync(r: Recorder) -> None:
+    from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import portal_sync
+    from chalicelib.services.bootstrap import deps
+
+    codes = {body["code"] for operation, status, body in r.seen if operation == "receive" and status == 201}
+    for code in sorted(codes):
+        for item in OutboxModel.query(code, consistent_read=True):
+            portal_sync.record(deps(), DomainEvent.from_dict(item.event))
 
 
 def response_schema(operation: str, status: int) -> dict[str, Any]:
