@@ -101,7 +101,7 @@ def test_a_landline_for_sms_is_recorded_undeliverable_and_not_retried_while_the_
     landline = {**CRIMINAL_RECORD["applicant"], "email": "an.nguyen@example.vn", "phone": "02438123456"}
     with Client(app, stage_name="local") as client:
         code, event = _apology_events(client, auth, frozen_now, landline, 6)
-    assert dispatch(deps(), event) == ["notifications", "statistics", "portal_sync"]  # nothing raised: the event is applied
+    assert dispatch(deps(), event) == ["notifications", "statistics", "portal_sync"]  # applied: nothing raised
     records = {n["channel"]: n for n in deps().notifications.for_dossier(code)}
     assert records["email"]["status"] == "recorded"
     assert records["sms"]["status"] == "undeliverable" and "not a Vietnamese mobile" in records["sms"]["error"]
