@@ -43,10 +43,11 @@ def portal_sync_push(event: Any) -> dict[str, Any]:
 
     if not settings().portal.base_url:  # not configured: changes stay recorded, pending, visible
         return {"due": 0, "configured": 0}
-    return _run("portal_sync_push", "portal sync", push, event)
+    return _run("portal_sync_push", "portal sync", push, event, quiet_when=lambda report: not report.get("due"))
 
 
-def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any) -> dict[str, Any]:
+def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any,
+         quiet_when: Callable[[dict[str, Any]], bool] = lambda report: False) -> dict[str, Any]:
     from ..observability import bind_request, logger
     from ..services.bootstrap import deps
 
@@ -58,5 +59,6 @@ def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: An
         logger().exception(f"{label} failed", extra={"job": job})
         raise
     # One structured line per run: a metric filter or dashboard reads its counts.
-    logger().info(label, extra={"job": job, **report})
+    if not quiet_when(report):
+        logger().info(label, extra={"job": job, **report})
     return report
