@@ -159,7 +159,8 @@ class SyncState:
     pending_since: str | None = None  # when the oldest change not yet acknowledged was recorded
     gap_since: str | None = None  # when the worker found next_seq missing while later items were recorded
     last_error: str | None = None
-    lease_until: str | None = None  # a worker is pushing this dossier until then
+    lease_until: str | None = None  # a worker is pushing this dossier until then ...
+    lease_owner: str | None = None  # ... this one: a worker that finds another owner after a conflict stops
     synced_at: str | None = None
 
     @property
@@ -191,8 +192,8 @@ class SyncState:
             out = replace(out, next_at=iso(now))
         return out
 
-    def lease(self, now: datetime, seconds: float) -> SyncState:
-        return replace(self, lease_until=iso(now + timedelta(seconds=seconds)))
+    def lease(self, now: datetime, seconds: float, owner: str) -> SyncState:
+        return replace(self, lease_until=iso(now + timedelta(seconds=seconds)), lease_owner=owner)
 
     def acknowledged(self, seq: int, now: datetime, pushed: bool, lease_seconds: float) -> SyncState:
         out = replace(self, next_seq=seq + 1, attempts=0, failing=False, last_error=None, gap_since=None,
@@ -203,21 +204,21 @@ class SyncState:
         attempts = self.attempts + 1
         wait = backoff_seconds(attempts, base, cap)
         return replace(self, attempts=attempts, failing=attempts >= failing_after, last_error=error[:500],
-                       next_at=iso(now + timedelta(seconds=wait)), lease_until=None)
+                       next_at=iso(now + timedelta(seconds=wait)), lease_until=None, lease_owner=None)
 
     def waiting_for_gap(self, now: datetime, grace: float) -> SyncState:
         since = parse_iso(self.gap_since) if self.gap_since else now
         return replace(self, gap_since=iso(since), next_at=iso(max(now, since + timedelta(seconds=grace))),
-                       lease_until=None)
+                       lease_until=None, lease_owner=None)
 
     def gap_unresolved(self, now: datetime, cap: float) -> SyncState:
         return replace(self, failing=True, last_error=f"event {self.code}/{self.next_seq} is missing: later "
                        "changes are held until it is recorded", next_at=iso(now + timedelta(seconds=cap)),
-                       lease_until=None)
+                       lease_until=None, lease_owner=None)
 
     def finished(self, now: datetime) -> SyncState:
         return replace(self, pending_since=None, synced_at=iso(now), next_at=None, gap_since=None, failing=False,
-                       attempts=0, last_error=None, lease_until=None)
+                       attempts=0, last_error=None, lease_until=None, lease_owner=None)
 
     def released(self) -> SyncState:
-        return replace(self, lease_until=None)
+        return replace(self, lease_until=None, lease_owner=None)

@@ -18,6 +18,7 @@ Two halves (docs/portal-sync.md):
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -84,10 +85,17 @@ def push(deps: Deps, settings: PortalSettings | None = None, limit: int = 200, r
     return {k: counts[k] for k in ("due", "pushed", "skipped", "synced", "failed", "held", "busy")}
 
 
+class _LeaseLost(Exception):
+    """Another worker holds the dossier now (this one stalled past its lease): it stops without writing."""
+
+
 def _push_one(deps: Deps, code: str, s: PortalSettings, deadline: float) -> Counter[str]:
     out: Counter[str] = Counter()
     try:
         _Pusher(deps, code, s, deadline, out).run()
+    except _LeaseLost:
+        logger().warning("portal sync: lease lost to another worker", extra={"code": code})
+        out["busy"] += 1
     except Exception:  # one dossier's trouble (its lease lapses) must not stop the others
         logger().exception("portal sync: dossier not pushed", extra={"code": code})
         out["failed"] += 1
@@ -100,6 +108,7 @@ class _Pusher:
     def __init__(self, deps: Deps, code: str, s: PortalSettings, deadline: float, out: Counter[str]):
         self.deps, self.code, self.s, self.deadline, self.out = deps, code, s, deadline, out
         self.applicant: dict[str, Any] | None = None
+        self.owner = uuid.uuid4().hex
 
     def run(self) -> None:
         now = self.deps.now()
@@ -112,7 +121,7 @@ class _Pusher:
         if state.next_at is not None and parse_iso(state.next_at) > now:
             return  # the index lags the table: not due yet
         try:
-            state = self.deps.sync.save(state, state.lease(now, LEASE_SECONDS))
+            state = self.deps.sync.save(state, state.lease(now, LEASE_SECONDS, self.owner))
         except SyncConflict:
             self.out["busy"] += 1
             return
@@ -213,7 +222,12 @@ class _Pusher:
         raise SyncConflict(f"{self.code}: the sync state kept changing")
 
     def _reread(self, state: SyncState) -> SyncState:
-        return self.deps.sync.state(self.code) or state
+        """The state after a concurrent write: the consumer's (it keeps the lease), or another worker's that took
+        a lapsed lease (then this one must not write what it believed)."""
+        fresh = self.deps.sync.state(self.code)
+        if fresh is None or fresh.lease_owner != self.owner:
+            raise _LeaseLost(self.code)
+        return fresh
 
 
 # --- what the routes show ---------------------------------------------------------------------------------------

@@ -237,3 +237,36 @@ def test_an_unreachable_or_refusing_portal_is_not_an_acknowledgement(fake):
     wrong_token = settings_for(fake, token="not-the-token")
     portal_sync.push(deps_for(wrong_token), wrong_token, codes=[code])
     assert "HTTP 401" in (deps.sync.state(code).last_error or "")  # type: ignore[union-attr]
+
+
+def test_a_lapsed_lease_is_taken_over_and_a_worker_that_lost_its_lease_writes_nothing(fake):
+    s = settings_for(fake)
+    deps = deps_for(s)
+    u = unit()
+    code = f"{u}-001"
+    for event in life(code, u)[:4]:
+        portal_sync.record(deps, event)
+    state = deps.sync.state(code)
+    assert state is not None
+    # A worker that died holding the dossier: its lease lapsed a second ago.
+    deps.sync.save(state, state.lease(deps.now() - timedelta(seconds=61), 60, "dead-worker"))
+    assert portal_sync.push(deps, s, codes=[code])["synced"] == 1
+
+    code = f"{u}-002"
+    for event in life(code, u)[:4]:
+        portal_sync.record(deps, event)
+
+    class Stalling(HttpPortalClient):
+        """Sends, then stalls past its lease: another worker takes the dossier over before it writes."""
+
+        def send(self, service, body, key):
+            answer = super().send(service, body, key)
+            current = deps.sync.state(code)
+            assert current is not None
+            deps.sync.save(current, current.lease(deps.now(), 60, "other-worker"))
+            return answer
+
+    stalled = local_deps(portal=Stalling(s))
+    assert portal_sync.push(stalled, s, codes=[code])["busy"] == 1
+    state = deps.sync.state(code)
+    assert state is not None and state.next_seq == 1 and state.lease_owner == "other-worker"  # nothing written

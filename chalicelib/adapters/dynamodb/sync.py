@@ -123,7 +123,7 @@ class SyncRepository:
         for kind in ("pending", "failing"):
             key = f"{unit}#{kind}"
             out[kind] = SyncModel.sync_pending.count(key)
-            oldest = next(iter(SyncModel.sync_pending.query(key, limit=1)), None)
+            oldest = next(iter(SyncModel.sync_pending.query(key, limit=1)), None) if out[kind] else None
             out[f"oldest_{kind}"] = _oldest(oldest.pending_sk) if oldest is not None else None
         return out
 
