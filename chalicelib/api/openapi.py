@@ -423,7 +423,8 @@ def _sync_components() -> JSON:
             "seq": INTEGER, "pushed": {**BOOLEAN, "description": "false: the event is nothing to the portal"},
             "service": _nullable({"type": "string", "enum": ["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]}),
             "national_code": MAYBE_INTEGER, "note": MAYBE_STRING, "recorded_at": MAYBE_INSTANT,
-            "acked_at": MAYBE_INSTANT},
+            "acked_at": {**MAYBE_INSTANT, "description": "when the portal acknowledged it; null until then, and "
+                                                          "for an event that is nothing to the portal"}},
             ("seq", "pushed", "service", "national_code", "note", "recorded_at", "acked_at")),
         "DossierSync": _obj({
             "code": STRING, "status": {"enum": ["synced", "pending", "failing", "unknown"]},

@@ -135,20 +135,33 @@ class _Pusher:
                 if go_on:
                     continue
                 return
-            for item in items:
-                if int(item["seq"]) != state.next_seq or time.monotonic() >= self.deadline:
+            state, rest = self._skip(state, items)
+            for item in rest:
+                if item.get("change") is None or int(item["seq"]) != state.next_seq:
+                    break  # a skip after a change, or a gap: the next read starts there
+                if time.monotonic() >= self.deadline:
                     break
                 pushed = self._push(state, item)
                 if pushed is None:
                     return
                 state = pushed
 
+    def _skip(self, state: SyncState, items: list[dict[str, Any]]) -> tuple[SyncState, list[dict[str, Any]]]:
+        """Pass over the consecutive skips at the head of `items` (events that are nothing to the portal) with one
+        write of the state; answer it and the items after them. Skipped items are not rewritten: `next_seq` says
+        they are handled."""
+        n = 0
+        while n < len(items) and items[n].get("change") is None and int(items[n]["seq"]) == state.next_seq + n:
+            n += 1
+        if not n:
+            return state, items
+        last = int(items[n - 1]["seq"])
+        self.out["skipped"] += n
+        return self._write(state, lambda st: st.acknowledged(last, self.deps.now(), False, LEASE_SECONDS)), items[n:]
+
     def _push(self, state: SyncState, item: dict[str, Any]) -> SyncState | None:
-        """Push one item (a skip needs no call); the state after it, or None when the portal did not take it."""
-        change = item.get("change")
-        if change is None:
-            self.out["skipped"] += 1
-            return self._acknowledge(state, item, False, None)
+        """Push one change; the state after it, or None when the portal did not take it."""
+        change = item["change"]
         if not state.announced and self.applicant is None:
             dossier = self.deps.dossiers.get(self.code)
             self.applicant = dict(dossier.applicant) if dossier is not None else {}

@@ -80,7 +80,8 @@ def test_a_dossier_life_reaches_the_portal_and_shows_synced(client, auth, fake):
     answer, view = get(client, f"/v1/dossiers/{code}/sync", auth(CENTRE, "desk"))
     assert answer == 200 and view["status"] == "synced" and view["announced"] and view["pushed"] == 3
     assert [i["national_code"] for i in view["items"] if i["pushed"]] == [7, 4, 2]  # newest first
-    assert all(i["acked_at"] for i in view["items"])
+    assert all(i["acked_at"] for i in view["items"] if i["pushed"])
+    assert all(i["acked_at"] is None and i["service"] is None for i in view["items"] if not i["pushed"])
     after = row(status(client, auth), CENTRE)
     assert after["synced"] == before["synced"] + 1 and after["pending"] == before["pending"]
 
