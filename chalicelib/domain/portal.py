@@ -49,8 +49,8 @@ class PortalMappingError(ValueError):
 
 
 def change_of(event: DomainEvent) -> dict[str, Any] | None:
-    """What the portal must hear of `event`, or None: only status changes and reschedulings reach the portal
-    (due-soon warnings, steps, notices are the province's own business)."""
+    """What the portal must hear of `event`, or None: only status changes, reschedulings and a dossier's first
+    event reach the portal (due-soon warnings, steps, notices are the province's own business)."""
     if event.type == ev.STATUS_CHANGED:
         status = Status(str(event.data["to_status"]))
         carried = event.data.get("national_code")
@@ -61,6 +61,11 @@ def change_of(event: DomainEvent) -> dict[str, Any] | None:
     if event.type == ev.APPOINTMENT_CHANGED and event.data.get("reason") == "apology":
         status = Status(str(event.data["dossier"]["status"]))
         return _change(event, status, note=RESCHEDULED_NOTE, new_appointment_at=event.data.get("appointment_at"))
+    if event.seq == 1:
+        # A dossier's first event is always a status change in motcua's own flows; one brought by an import may
+        # not be, and the portal must still hear of the dossier, at the status its snapshot shows.
+        status = Status(str(event.data["dossier"]["status"]))
+        return _change(event, status, note=status.label, new_appointment_at=None)
     return None
 
 

@@ -71,7 +71,7 @@ def test_only_status_changes_and_a_rescheduling_reach_the_portal():
         if kind == ev.STATUS_CHANGED:
             continue
         data = {"reason": "payment_confirmed", "appointment_at": "2026-04-01T02:00:00Z", "dossier": snapshot()}
-        assert portal.change_of(DomainEvent(kind, "X-1", 3, 3, AT, data)) is None, kind
+        assert portal.change_of(DomainEvent(kind, "X-1", 3, 3, AT, data)) is None, kind  # not a first event
     rescheduled = DomainEvent(ev.APPOINTMENT_CHANGED, "X-1", 4, 4, AT, {
         "officer": "ld.cuong", "officer_unit": "000.00.11.H56", "reason": "apology",
         "previous_appointment_at": "2026-03-30T02:00:00Z", "appointment_at": "2026-04-03T02:00:00Z",
@@ -80,6 +80,15 @@ def test_only_status_changes_and_a_rescheduling_reach_the_portal():
     assert change is not None and change["national_code"] == 4
     update = portal.progress_update(change)
     assert update["NgayHenTraMoi"] == "20260403090000" and update["NoiDungXuLy"] == portal.RESCHEDULED_NOTE
+
+
+def test_a_dossier_whose_first_event_is_not_a_status_change_still_reaches_the_portal():
+    imported = DomainEvent(ev.RETURNED, "X-1", 1, 1, datetime(2021, 5, 4, 3, tzinfo=UTC),
+                           {"officer": "desk.cu", "officer_unit": "000.00.24.H56", "dossier": snapshot("returned")})
+    change = portal.change_of(imported)
+    assert change is not None and change["national_code"] == 10
+    assert portal.dossier_sync(change, {"name": "Lê Thị Hoa"})["ThoiDiem"] == "20210504100000"
+    assert portal.change_of(replace(imported, seq=2)) is None
 
 
 def test_the_dossier_sync_carries_what_the_portal_needs_and_no_contact_details():
