@@ -126,8 +126,10 @@ class FakePortal:
         batch, self._held = sorted(self._held, key=lambda h: -h.arrived), []
         previous: _Held | None = None
         for held in batch:
-            held.go.set() if previous is None else threading.Thread(
-                target=_after, args=(previous, held), daemon=True).start()
+            if previous is None:
+                held.go.set()
+            else:
+                threading.Thread(target=_after, args=(previous, held), daemon=True).start()
             previous = held
 
     def _wait_turn(self, held: _Held) -> None:

@@ -111,6 +111,8 @@ class _Pusher:
         self.owner = uuid.uuid4().hex
 
     def run(self) -> None:
+        if time.monotonic() >= self.deadline:
+            return  # the run is out of time before this dossier's turn: it stays due for the next run
         now = self.deps.now()
         state = self.deps.sync.state(self.code)
         if state is None or state.status == SYNCED:

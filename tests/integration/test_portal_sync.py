@@ -270,3 +270,15 @@ def test_a_lapsed_lease_is_taken_over_and_a_worker_that_lost_its_lease_writes_no
     assert portal_sync.push(stalled, s, codes=[code])["busy"] == 1
     state = deps.sync.state(code)
     assert state is not None and state.next_seq == 1 and state.lease_owner == "other-worker"  # nothing written
+
+
+def test_a_run_out_of_time_leaves_its_dossiers_due_and_unleased(fake):
+    s = settings_for(fake)
+    deps = deps_for(s)
+    u = unit()
+    code = f"{u}-001"
+    portal_sync.record(deps, life(code, u)[0])
+    before = deps.sync.state(code)
+    assert portal_sync.push(deps, s, codes=[code], run_seconds=0)["pushed"] == 0
+    assert deps.sync.state(code) == before and fake.attempts == []
+    push_until_synced(deps, s, [code])
