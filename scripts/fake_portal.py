@@ -54,6 +54,7 @@ class FakePortal:
         self._lock = threading.Lock()
         self._held: list[_Held] = []
         self._arrivals = 0
+        self.reordered = 0  # batches of two or more requests answered latest first
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-portal", daemon=True)
@@ -124,6 +125,8 @@ class FakePortal:
     def _release_locked(self) -> None:
         """Answer the held batch, latest arrival first, each after the one before it has answered."""
         batch, self._held = sorted(self._held, key=lambda h: -h.arrived), []
+        if len(batch) > 1:
+            self.reordered += 1
         previous: _Held | None = None
         for held in batch:
             if previous is None:

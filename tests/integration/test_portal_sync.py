@@ -126,6 +126,7 @@ def test_every_change_reaches_the_portal_in_seq_order_under_failures_slowness_an
     push_until_synced(deps, s, codes)
     assert_in_order(fake, codes)
     assert len(fake.attempts) > len(fake.acknowledged)  # some were refused or timed out, and were retried
+    assert fake.reordered > 0  # and acknowledgements did come back out of order
     figures = deps.sync.unit_figures(u)
     assert (figures["known"], figures["pending"], figures["failing"]) == (12, 0, 0)
 
