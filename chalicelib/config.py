@@ -11,7 +11,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -76,6 +76,7 @@ class Settings:
     # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
     inbound_sources: str = ""
     webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
+    portal: PortalSettings = field(default_factory=lambda: PortalSettings())  # the national portal sync
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -95,6 +96,21 @@ class MovedClock:
     def __call__(self) -> datetime:
         elapsed = (time.time() - self.anchor) * self.speed
         return (self.start + timedelta(seconds=elapsed)).astimezone(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """Where and how the national portal sync pushes (docs/portal-sync.md). Every wait is bounded."""
+
+    base_url: str = ""  # "": nothing is pushed (changes are recorded and wait, visible as pending)
+    token: str = ""  # sent as a bearer token
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    concurrency: int = 8  # dossiers pushed at once (each dossier one change at a time)
+    failing_after: int = 5  # failed tries of one change before its dossier shows as failing
+    backoff_base: float = 5.0  # seconds before the 1st retry, doubled each time ...
+    backoff_cap: float = 900.0  # ... up to this
+    gap_seconds: float = 60.0  # how long a missing change is awaited from its queue before the outbox is read
 
 
 @lru_cache(maxsize=1)
@@ -151,6 +167,33 @@ def load(env: Mapping[str, str]) -> Settings:
         ranking_public_levels=_levels(env.get("MOTCUA_RANKING_PUBLIC_LEVELS")),
         inbound_sources=_inbound_sources(env),
         webhooks_local=auth_mode == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
+        portal=_portal(env, auth_mode),
+    )
+
+
+_PORTAL_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+
+
+def _portal(env: Mapping[str, str], auth_mode: str) -> PortalSettings:
+    """MOTCUA_PORTAL_URL (https; http only to loopback in the local stack), MOTCUA_PORTAL_TOKEN and the limits."""
+    url = env.get("MOTCUA_PORTAL_URL", "").strip().rstrip("/")
+    if url:
+        if not _PORTAL_URL.match(url):
+            raise SettingsError(f"MOTCUA_PORTAL_URL={url!r}: expected a URL like https://dichvucong.gov.vn/api")
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:[0-9]+)?(/|$)", url)
+        local = auth_mode == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME")
+        if not url.startswith("https://") and not (loopback and local):
+            raise SettingsError(f"MOTCUA_PORTAL_URL={url!r}: https:// only (http://127.0.0.1 in the local stack)")
+    return PortalSettings(
+        base_url=url,
+        token=env.get("MOTCUA_PORTAL_TOKEN", ""),
+        connect_timeout=_number(env, "MOTCUA_PORTAL_CONNECT_TIMEOUT", float, 2.0, 0.1, 10.0),
+        read_timeout=_number(env, "MOTCUA_PORTAL_READ_TIMEOUT", float, 5.0, 0.1, 30.0),
+        concurrency=_number(env, "MOTCUA_PORTAL_CONCURRENCY", int, 8, 1, 64),
+        failing_after=_number(env, "MOTCUA_PORTAL_FAILING_AFTER", int, 5, 1, 100),
+        backoff_base=_number(env, "MOTCUA_PORTAL_BACKOFF_BASE", float, 5.0, 0.0, 3600.0),
+        backoff_cap=_number(env, "MOTCUA_PORTAL_BACKOFF_CAP", float, 900.0, 0.0, 86400.0),
+        gap_seconds=_number(env, "MOTCUA_PORTAL_GAP_SECONDS", float, 60.0, 0.0, 86400.0),
     )
 
 

@@ -31,6 +31,7 @@ DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
 WEBHOOK_INTERVAL_SECONDS = 2.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
 RELAY_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "2"))
+PORTAL_SYNC_INTERVAL_SECONDS = 5.0  # the national portal sync's worker (AWS: every minute)
 DIGEST_HOUR = 7  # Asia/Ho_Chi_Minh, as the daily schedule on AWS
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR", str(ROOT / ".local")))  # the database files and its log
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -52,6 +53,7 @@ def main() -> None:
         signal.signal(signum, _stop_requested)
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
+    fake_portal = _start_fake_portal()
     try:
         database = dynamodb_local.start(DB_PORT, db_path=LOCAL_DIR / "dynamodb", log_path=LOCAL_DIR / "dynamodb.log",
                                         started=lambda p: _started(children, p, "DynamoDB Local"))
@@ -76,7 +78,21 @@ def main() -> None:
             signal.signal(signum, signal.SIG_IGN)
         for child in reversed(children):
             dynamodb_local.stop(child)  # the child's whole process group
+        if fake_portal is not None:
+            fake_portal.stop()
         print("stopped the API and DynamoDB Local", flush=True)
+
+
+def _start_fake_portal() -> Any:
+    """Unless MOTCUA_PORTAL_URL names a portal, a fake one on a free loopback port (scripts/fake_portal.py), so
+    that dossiers sync: its GET /received lists what it acknowledged. A thread of this process: it stops with it."""
+    if os.environ.get("MOTCUA_PORTAL_URL", "").strip():
+        return None
+    from scripts.fake_portal import FakePortal
+
+    portal = FakePortal().__enter__()
+    os.environ["MOTCUA_PORTAL_URL"] = portal.url
+    return portal
 
 
 def _stop_requested(signum: int, frame: object) -> None:
@@ -138,10 +154,13 @@ Get a token for an officer, e.g. the desk of the provincial public-service centr
     make token UNIT=000.00.24.H56 ROLES=desk
     make token UNIT=000.00.11.H56 ROLES=processor,leader SUB=cv.binh
 {time_line}
-The relay hands domain events to the consumers (timers, notifications) every {RELAY_INTERVAL_SECONDS:g} s, the
-deadline sweep runs every {_sweep_interval(clock):g} s and the digest at {DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops
-everything. Webhook deliveries due are sent every {WEBHOOK_INTERVAL_SECONDS:g} s (an admin token, ROLES=admin, manages
-/v1/webhooks; http:// to 127.0.0.1 is accepted here only).
+The relay hands domain events to the consumers (timers, notifications, counters, webhooks, portal sync) every
+{RELAY_INTERVAL_SECONDS:g} s, the deadline sweep runs every {_sweep_interval(clock):g} s and the digest at \
+{DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops everything. Webhook deliveries due are sent every \
+{WEBHOOK_INTERVAL_SECONDS:g} s (an admin token, ROLES=admin, manages /v1/webhooks; http:// to 127.0.0.1 is accepted
+here only).
+The national portal sync pushes every {PORTAL_SYNC_INTERVAL_SECONDS:g} s to {os.environ.get("MOTCUA_PORTAL_URL")}
+(a fake one unless MOTCUA_PORTAL_URL is set: GET /received there lists what it took).
 """, flush=True)
 
 
@@ -176,7 +195,8 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
 
         jobs = [_Job("relay", RELAY_INTERVAL_SECONDS, lambda: relay(deps())),
                 _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep")),
-                _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep"))]
+                _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep")),
+                _Job("portal sync", PORTAL_SYNC_INTERVAL_SECONDS, scheduled("portal_sync_push"))]
         digest = scheduled("deadline_digest")
         digest_day = _digest_day(deps().now())
         while api.poll() is None:
@@ -204,7 +224,8 @@ def _run_job(name: str, run: Callable[[], dict[str, Any]], interval: float | Non
         retry = f"next try in {interval:g} s" if interval is not None else "next try tomorrow"
         print(f"{name} failed ({type(exc).__name__}); {retry}", file=sys.stderr, flush=True)
         return
-    done = report.get("published") or report.get("woken") or report.get("units") or report.get("due")
+    done = (report.get("published") or report.get("woken") or report.get("units") or report.get("due")
+            or report.get("pushed"))
     if done:  # what acted, one line: the rest of the time the jobs stay quiet
         print(f"{name}: {', '.join(f'{k} {v}' for k, v in report.items() if v and k != 'at')}", flush=True)
 

@@ -25,7 +25,7 @@ bp = Blueprint(__name__)
 # infra/events.yaml. A new consumer (counters, webhooks, the portal sync) adds a row here and a queue there, then
 # runs `make templates` (route 1's infra/queues.yaml and the stage policies follow; tests/e2e/test_route1.py).
 QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications",
-                          "statistics": "statistics", "webhooks": "webhooks"}
+                          "statistics": "statistics", "webhooks": "webhooks", "portal_sync": "portal-sync"}
 BATCH_SIZE = 10  # a failed event makes its batch come back; dispatch skips the events already applied
 
 
@@ -109,3 +109,6 @@ def statistics_consumer(event: Any) -> dict[str, Any]:
 def webhooks_consumer(event: Any) -> dict[str, Any]:
     return consume("webhooks", event)
 
+@bp.on_sqs_message(queue=queue_name("portal_sync"), batch_size=BATCH_SIZE, name="portal_sync_consumer")
+def portal_sync_consumer(event: Any) -> dict[str, Any]:
+    return consume("portal_sync", event)

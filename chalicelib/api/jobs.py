@@ -3,6 +3,8 @@
 - `overdue_sweep`, every 5 minutes: the safety net behind the Step Functions timers; wakes every dossier whose
   next watched instant has passed (due soon, overdue, a step overdue, the intake and supplement deadlines).
 - `webhook_sweep`, every minute: webhook deliveries whose next attempt is due (services/webhook_delivery.py).
+- `portal_sync_push`, every minute: pushes the dossiers whose changes the national portal has not acknowledged
+  (services/portal_sync.py), when MOTCUA_PORTAL_URL is set.
 - `deadline_digest`, daily at 07:00 Asia/Ho_Chi_Minh (00:00 UTC): each unit's leader is told its overdue and
   due-soon dossiers.
 """
@@ -42,7 +44,18 @@ def deadline_digest(event: Any) -> dict[str, Any]:
     return _run("deadline_digest", "deadline digest", digest, event)
 
 
-def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any) -> dict[str, Any]:
+@bp.schedule("rate(1 minute)", name="portal_sync_push")
+def portal_sync_push(event: Any) -> dict[str, Any]:
+    from ..config import settings
+    from ..services.portal_sync import push
+
+    if not settings().portal.base_url:  # not configured: changes stay recorded, pending, visible
+        return {"due": 0, "configured": 0}
+    return _run("portal_sync_push", "portal sync", push, event, quiet_when=lambda report: not report.get("due"))
+
+
+def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any,
+         quiet_when: Callable[[dict[str, Any]], bool] = lambda report: False) -> dict[str, Any]:
     from ..observability import bind_request, logger
     from ..services.bootstrap import deps
 
@@ -54,5 +67,6 @@ def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: An
         logger().exception(f"{label} failed", extra={"job": job})
         raise
     # One structured line per run: a metric filter or dashboard reads its counts.
-    logger().info(label, extra={"job": job, **report})
+    if not quiet_when(report):
+        logger().info(label, extra={"job": job, **report})
     return report

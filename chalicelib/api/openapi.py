@@ -451,6 +451,7 @@ def _components() -> JSON:
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
         **_quality_components(),
+        **_sync_components(),
         "UnitTrackingBookRow": _tracking_book_row(),
         "UnitTrackingBook": _obj({
             "unit": STRING, "unit_name": STRING, "from": DAY, "to": DAY,
@@ -518,6 +519,42 @@ def _inbound_components() -> JSON:
         "RejectedInboundPage": _obj({"source": STRING, "items": _array(_ref("RejectedInbound")),
                                      "next_cursor": MAYBE_STRING}, ("source", "items", "next_cursor"),
                                     "A source's rejected messages, newest first"),
+    }
+
+
+def _sync_components() -> JSON:
+    """The national portal sync (services/portal_sync.py, docs/portal-sync.md)."""
+    oldest = _nullable(_ref("SyncOldest"))
+    figures = {"synced": INTEGER, "pending": INTEGER, "failing": INTEGER, "oldest_pending": oldest}
+    return {
+        "SyncOldest": _obj({"code": STRING, "since": INSTANT}, ("code", "since"),
+                           "the dossier whose oldest change not yet acknowledged was recorded first, and when"),
+        "SyncUnit": _obj({"unit": STRING, "name": STRING, **figures},
+                         ("unit", "name", "synced", "pending", "failing", "oldest_pending")),
+        "SyncStatus": _obj({"unit": STRING, **figures, "units": _array(_ref("SyncUnit"), "units of the subtree "
+                                                                         "with dossiers in the sync, by id")},
+                           ("unit", "synced", "pending", "failing", "oldest_pending", "units"),
+                           "The national portal sync of a unit's subtree, from each unit's counter and the sparse "
+                           "index of dossiers not yet synced. Pending: changes waiting to be pushed or retried; "
+                           "failing: retried `failing_after` times or more without acknowledgement, or held by a "
+                           "missing change; synced: every change acknowledged. A dossier counts at its receiving "
+                           "unit."),
+        "DossierSyncItem": _obj({
+            "seq": INTEGER, "pushed": {**BOOLEAN, "description": "false: the event is nothing to the portal"},
+            "service": _nullable({"type": "string", "enum": ["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]}),
+            "national_code": MAYBE_INTEGER, "note": MAYBE_STRING, "recorded_at": MAYBE_INSTANT,
+            "acked_at": {**MAYBE_INSTANT, "description": "when the portal acknowledged it; null until then, and "
+                                                          "for an event that is nothing to the portal"}},
+            ("seq", "pushed", "service", "national_code", "note", "recorded_at", "acked_at")),
+        "DossierSync": _obj({
+            "code": STRING, "status": {"enum": ["synced", "pending", "failing", "unknown"]},
+            "announced": {**BOOLEAN, "description": "the portal acknowledged the dossier sync (DongBoHoSoMC)"},
+            "pushed": INTEGER, "recorded": INTEGER, "next_seq": INTEGER, "attempts": INTEGER,
+            "last_error": MAYBE_STRING, "pending_since": MAYBE_INSTANT, "next_attempt_at": MAYBE_INSTANT,
+            "synced_at": MAYBE_INSTANT, "items": _array(_ref("DossierSyncItem"), "the latest, newest first")},
+            ("code", "status", "announced", "pushed", "recorded", "next_seq", "attempts", "last_error",
+             "pending_since", "next_attempt_at", "synced_at", "items"),
+            "A dossier's national portal sync: one item per domain event, pushed strictly in seq order"),
     }
 
 

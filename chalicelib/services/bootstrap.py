@@ -16,8 +16,10 @@ from .ports import (
     InboundStore,
     NotificationStore,
     OutboxStore,
+    PortalClient,
     ProcessedEvents,
     StatsStore,
+    SyncStore,
     TimerScheduler,
     WebhookPorts,
 )
@@ -93,6 +95,17 @@ def _inbound_sources() -> dict[str, Source]:
     from ..adapters.inbound_sources import configured_sources
 
     return configured_sources()
+def _sync() -> SyncStore:
+    from ..adapters.dynamodb.sync import SyncRepository
+
+    return SyncRepository()
+
+
+def _portal() -> PortalClient:
+    from ..adapters.portal_client import HttpPortalClient
+    from ..config import settings
+
+    return HttpPortalClient(settings().portal)
 
 
 # Notifications (services/notifications.py), deadline settings and the clock: from config.settings().
@@ -147,6 +160,8 @@ class Deps:
     inbound: InboundStore = field(default_factory=_inbound)
     inbound_sources: Callable[[], dict[str, Source]] = _inbound_sources  # read on the first message, then kept
     webhooks: WebhookPorts = field(default_factory=_webhooks)
+    sync: SyncStore = field(default_factory=_sync)  # the national portal sync's states and items
+    portal: PortalClient = field(default_factory=_portal)  # the national portal's services
 
 
 @lru_cache(maxsize=1)

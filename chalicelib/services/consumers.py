@@ -52,6 +52,7 @@ _CONSUMERS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("notifications", _NOTIFIED, "notifications"),
     ("statistics", _COUNTED, "statistics"),
     ("webhooks", frozenset(ev.EVENT_TYPES), "webhooks"),  # every type: subscriptions choose (services/webhooks.py)
+    ("portal_sync", frozenset(ev.EVENT_TYPES), "portal_sync"),  # every event: seqs stay contiguous (a skip)
 )
 
 

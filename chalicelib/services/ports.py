@@ -14,6 +14,7 @@ from ..domain.events import DomainEvent
 from ..domain.status import Status
 
 if TYPE_CHECKING:
+    from ..domain.portal import SyncState
     from .statistics import Booking
 
 
@@ -286,3 +287,47 @@ class WebhookPorts:
     sender: WebhookSender
     local: bool  # the local stack: targets may be http on loopback
     draw: Callable[[], float]  # the backoff's jitter, in [0, 1)
+class SyncConflict(Exception):
+    """A dossier's sync state changed since it was read: read it again and re-apply the change."""
+
+
+class SyncStore(Protocol):
+    """The national portal sync (services/portal_sync.py): per dossier a `SyncState` and its items, seq 1, 2, ..."""
+
+    def state(self, code: str) -> SyncState | None: ...
+
+    def record(self, seq: int, change: dict[str, Any] | None, before: SyncState | None, after: SyncState,
+               now: datetime) -> bool:
+        """Write item `seq` and the state `after` in one transaction, only if the item is new (False otherwise)
+        and the state still `before`'s revision (SyncConflict otherwise); a new dossier counts in its unit."""
+        ...
+
+    def save(self, before: SyncState, after: SyncState) -> SyncState:
+        """Store `after` if the state is still `before`'s revision (SyncConflict otherwise)."""
+        ...
+
+    def acknowledge(self, item: dict[str, Any], before: SyncState, after: SyncState, now: datetime,
+                    answer: dict[str, Any] | None) -> SyncState:
+        """Mark the item handled and store `after`, together (SyncConflict as `save`)."""
+        ...
+
+    def items(self, code: str, from_seq: int, limit: int) -> list[dict[str, Any]]: ...
+
+    def recent(self, code: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def due(self, now: datetime, limit: int) -> list[str]: ...
+
+    def unit_figures(self, unit: str) -> dict[str, Any]: ...
+
+    def outbox_event(self, code: str, seq: int) -> DomainEvent | None: ...
+
+
+class PortalClient(Protocol):
+    """The national portal's services (DongBoHoSoMC, CapNhatTienDoHoSoMC): raises PortalError unless the
+    portal acknowledged the payload, within bounded waits."""
+
+    def send(self, service: str, body: dict[str, Any], key: str) -> dict[str, Any]: ...
+
+
+class PortalError(Exception):
+    """The portal did not acknowledge: unreachable, too slow, an error status or a refusal in its answer."""

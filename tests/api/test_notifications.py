@@ -121,7 +121,7 @@ def test_a_failed_send_is_recorded_and_retried_with_its_event_without_a_second_r
         assert sorted((n["channel"], n["status"], n["attempts"]) for n in records) == [
             ("email", "failed", 1), ("sms", "sent", 1)]
         assert "SES did not answer" in next(n for n in records if n["channel"] == "email")["error"]
-        assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks"]
+        assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks", "portal_sync"]
         records = deps().notifications.for_dossier(code)
         assert sorted((n["channel"], n["status"], n["attempts"]) for n in records) == [
             ("email", "sent", 2), ("sms", "sent", 1)]

@@ -101,7 +101,8 @@ def test_a_landline_for_sms_is_recorded_undeliverable_and_not_retried_while_the_
     landline = {**CRIMINAL_RECORD["applicant"], "email": "an.nguyen@example.vn", "phone": "02438123456"}
     with Client(app, stage_name="local") as client:
         code, event = _apology_events(client, auth, frozen_now, landline, 6)
-    assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks"]  # nothing raised: applied
+    # Nothing raised: applied.
+    assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks", "portal_sync"]
     records = {n["channel"]: n for n in deps().notifications.for_dossier(code)}
     assert records["email"]["status"] == "recorded"
     assert records["sms"]["status"] == "undeliverable" and "not a Vietnamese mobile" in records["sms"]["error"]
@@ -159,7 +160,7 @@ def test_throttling_and_5xx_are_transient_the_event_is_retried_then_sent(auth, f
         assert {n["channel"]: n["status"] for n in deps().notifications.for_dossier(code)} == {
             "email": "failed", "sms": "sent"}
         bootstrap.override(notifier=_Refusing(None, None))
-        assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks"]
+        assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks", "portal_sync"]
         assert {n["channel"]: n["status"] for n in deps().notifications.for_dossier(code)} == {
             "email": "sent", "sms": "sent"}
     finally:

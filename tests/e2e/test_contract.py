@@ -205,6 +205,16 @@ def life(r: Recorder) -> None:
     inbound_tour(r)
     webhooks_tour(r, refused)
 
+    # The national portal sync: the tour's events recorded as the consumer does (nothing pushed: pending).
+    record_tour_sync(r)
+    r.call("sync_status", "GET", f"/v1/sync/status?unit={JUSTICE}", r.auth(JUSTICE, "leader"))
+    r.call("sync_status", "GET", "/v1/sync/status", desk)
+    r.call("sync_status", "GET", "/v1/sync/status?unit=x", desk)
+    r.call("sync_status", "GET", f"/v1/sync/status?unit={JUSTICE}", r.auth(LAND, "desk"))
+    r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", desk)
+    r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", r.auth(LAND, "desk"))
+    r.call("dossier_sync", "GET", f"/v1/dossiers/{CENTRE}-260101-9999/sync", desk)
+
 
 def exports_tour(r: Recorder, report: str, desk: dict[str, str]) -> None:
     # The same report as files; an XLSX asked for without its Accept (406); the desk's tracking book likewise.
@@ -344,6 +354,18 @@ def documented_content(operation: str, status: int) -> set[str]:
             if op["operationId"] == operation:
                 return set(op["responses"].get(str(status), {}).get("content", {}))
     return set()
+
+
+def record_tour_sync(r: Recorder) -> None:
+    from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import portal_sync
+    from chalicelib.services.bootstrap import deps
+
+    codes = {body["code"] for operation, status, body in r.seen if operation == "receive" and status == 201}
+    for code in sorted(codes):
+        for item in OutboxModel.query(code, consistent_read=True):
+            portal_sync.record(deps(), DomainEvent.from_dict(item.event))
 
 
 def response_schema(operation: str, status: int) -> dict[str, Any]:

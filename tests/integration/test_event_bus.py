@@ -88,6 +88,7 @@ def test_each_event_type_reaches_exactly_the_queues_of_its_consumers(aws):
         # Its dead-letter queue receives nothing from the bus: only SQS moves failed messages there.
         dead = resources[queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert drain(urls[dead]) == []
-    # The webhooks consumer takes every type (each subscription chooses its own); no consumer names an unknown one.
+    # The webhooks consumer takes every type (each subscription chooses its own), and so does the portal sync (each
+    # is an item of its dossier's sequence); no consumer names an unknown one.
     wanted = set().union(*(c.types for c in registry()))
     assert wanted == set(EVENT_TYPES)

@@ -454,9 +454,55 @@ class WebhookDeliveryModel(Model):
     failed = DeliveriesFailed()
 
 
+class SyncDue(GlobalSecondaryIndex):
+    """Sparse: a dossier with changes not yet acknowledged by the national portal, by when to try next."""
+
+    class Meta:
+        index_name = "sync-due"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)  # <next attempt, ISO>#<code>
+
+
+class SyncPendingByUnit(GlobalSecondaryIndex):
+    """Sparse: a dossier not yet synced, under `<unit>#pending` or `<unit>#failing`, oldest first."""
+
+    class Meta:
+        index_name = "sync-pending"
+        projection = KeysOnlyProjection()
+
+    pending_unit = UnicodeAttribute(hash_key=True)
+    pending_sk = UnicodeAttribute(range_key=True)  # <pending since, ISO>#<code>
+
+
+class SyncModel(Model):
+    """The national portal sync (services/portal_sync.py): per dossier (`dossier#<code>`) its state (`state`)
+    and one item per event (`item#<seq, 9 digits>`), what to push or a skip; per unit (`unit#<unit>`, `known`)
+    how many dossiers it has in the sync."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-portal-sync"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = Utf8JSONAttribute(null=True)  # the state's fields, or the item's change
+    rev = NumberAttribute(null=True)  # the state's revision: every write of it is conditioned on the one read
+    known = NumberAttribute(null=True)  # the unit's counter
+    due_shard = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    pending_unit = UnicodeAttribute(null=True)
+    pending_sk = UnicodeAttribute(null=True)
+
+    sync_due = SyncDue()
+    sync_pending = SyncPendingByUnit()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
                                        OutboxModel, ProcessedModel, NotificationModel, LateStepModel,
-                                       StatsModel, InboundModel, WebhookModel, WebhookDeliveryModel)
+                                       StatsModel, InboundModel, WebhookModel, WebhookDeliveryModel,
+                                       SyncModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {
