@@ -29,7 +29,10 @@ class Sums:
 
     before: dict[str, int] = field(default_factory=dict)  # every column over the days counted before `from`
     during: dict[str, int] = field(default_factory=dict)  # every column over the days of [from, to]
-    counted: bool = False  # an item of the period (a day, or a month wholly inside) has a non-zero column
+    # An item of the period (a day, or a month wholly inside it) has a non-zero column: a dossier event was counted
+    # then. A month's sums cannot cancel out to hide one: flows only go up, and a delta's -1 comes on the day the
+    # clock ends, with that day's resolved, refused, withdrawn or stopped.
+    counted: bool = False
 
     def flow(self, column: str) -> int:
         return self.during.get(column, 0)
