@@ -1,9 +1,9 @@
 """Decision 766 indicators per unit, the ranking of the units of a level, and the units not using the system:
 all read from the daily counters of services/statistics.py, never from dossiers (docs/statistics.md).
 
-A unit's figures roll up its subtree, as report 06 does. Each unit's own counter items are read once per call:
-one Query per month it has counters in, up to the month of `to` (the point-in-time figures sum the deltas of
-every earlier day).
+A unit's figures roll up its subtree, as report 06 does. Each unit's own `all` counters are read once per call,
+the way report 06 reads them (services/period_sums.py): one Query of its monthly roll-ups up to the month of `to`,
+and one Query of daily items per month the period covers in part (at most two).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..config import settings
 from ..domain import quality_index as qi
 from ..domain.catalogue import Unit, UnitTree
 from ..domain.errors import FieldProblem, InvalidInput
+from .period_sums import unit_sums
 from .reports import check_period
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class Counters:
     """One call's reader: each unit's own sums read once, subtrees added up from them."""
 
     def __init__(self, deps: Deps, from_day: date, to_day: date):
-        self._deps, self._first, self._last = deps, from_day.isoformat(), to_day.isoformat()
+        self._deps, self._from, self._to = deps, from_day, to_day
         self._own: dict[str, tuple[dict[str, int], bool]] = {}
 
     def prefetch(self, units: Iterable[str]) -> None:
@@ -57,13 +58,12 @@ class Counters:
         return self._own[unit]
 
     def _read(self, unit: str) -> tuple[dict[str, int], bool]:
-        sums: dict[str, int] = {}
-        active = False
-        for month in sorted(m for m in self._deps.stats.months(unit) if m <= self._last[:7]):
-            for row in self._deps.stats.read(unit, month, f"{month}-01", min(f"{month}-31", self._last)):
-                if row["group"] == "all":
-                    active = _add(sums, row, row["day"] >= self._first) or active
-        return sums, active
+        counted = unit_sums(self._deps, unit, self._from, self._to).get("all")
+        if counted is None:
+            return {}, False
+        sums = {column: counted.flow(column) for column in FLOWS}
+        sums.update({name: counted.at_end(column) for column, name in DELTAS.items()})
+        return sums, counted.counted
 
     def figures(self, units: Iterable[str]) -> qi.Figures:
         total: dict[str, int] = {}
@@ -71,17 +71,6 @@ class Counters:
             for name, n in self.own(unit)[0].items():
                 total[name] = total.get(name, 0) + n
         return qi.Figures.from_counts(total)
-
-
-def _add(into: dict[str, int], row: dict[str, Any], in_period: bool) -> bool:
-    """Add one day's item; answers whether it counted anything on a day of the period."""
-    for column, name in DELTAS.items():
-        into[name] = into.get(name, 0) + int(row.get(column) or 0)
-    if not in_period:
-        return False
-    for column in FLOWS:
-        into[column] = into.get(column, 0) + int(row.get(column) or 0)
-    return any(v for k, v in row.items() if k not in ("day", "group"))
 
 
 def unit_quality(deps: Deps, unit: str, from_day: date, to_day: date) -> dict[str, Any]:

@@ -1,22 +1,20 @@
 """Report 06 (Circular 01/2020/TT-VPCP, form 06: the one-stop shop's results of receiving and resolving
 dossiers) from the daily counters of services/statistics.py: never a dossier.
 
-A unit's report covers its subtree (services/catalogue.py's unit tree), each unit's own counters read with:
-- one Query of its monthly roll-ups up to the month of `to` (`StatsStore.rollups`): the months before `from`'s
-  month give the point-in-time figures' starting values, and the months wholly inside [from, to] give their flows;
-- one Query of daily items for each month the period covers only in part (at most two: `from`'s, from its first
-  day, and `to`'s), so that days before `from` in its month count towards carried over and nothing else.
-What a report reads grows with units x months (about 12 a year), not with the days since the unit began, nor with
+A unit's report covers its subtree (services/catalogue.py's unit tree), each unit's own counters read by
+services/period_sums.py (its monthly roll-ups, and the daily items of the months the period covers in part): what
+a report reads grows with units x months (about 12 a year), not with the days since the unit began, nor with
 dossiers. The flow columns sum the days of [from, to]; the point-in-time ones (carried over, in progress, overdue)
 sum the deltas of every day counted up to a day, so they are right for any past period.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import FieldProblem, InvalidInput
+from .period_sums import Sums, unit_sums
 
 if TYPE_CHECKING:
     from .bootstrap import Deps
@@ -39,10 +37,10 @@ def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str)
     deps.catalogue.unit(unit, "unit")
     sums: dict[str, dict[str, int]] = {}
     for uid in sorted(tree.subtree(unit)):
-        for row in _rows(deps, uid, from_day, to_day):
-            key = _group_key(uid, row["group"], group_by)
+        for group, own in unit_sums(deps, uid, from_day, to_day).items():
+            key = _group_key(uid, group, group_by)
             if key is not None:
-                _accumulate(sums.setdefault(key, {}), row, from_day.isoformat())
+                _accumulate(sums.setdefault(key, {}), own)
     names = {u: tree.units[u].name for u in tree.units} if group_by == "unit" else {}
     rows = [{"key": key, "name": names.get(key), **_columns(sums[key])} for key in sorted(sums)]
     total: dict[str, int] = {}
@@ -60,33 +58,6 @@ def check_period(from_day: date, to_day: date) -> None:
         raise InvalidInput("period too long", [FieldProblem("to", f"at most {MAX_DAYS} days after from")])
 
 
-def _rows(deps: Deps, unit: str, from_day: date, to_day: date) -> list[dict[str, Any]]:
-    """The unit's counters up to `to_day`, each with the `day` it counts from: a month's roll-up as its first day,
-    so that one wholly inside the period is in it and one before `from`'s month only moves the deltas."""
-    partial = dict(partial_months(from_day, to_day))
-    out = [{**row, "day": f"{row['month']}-01"} for row in deps.stats.rollups(unit, to_day.isoformat()[:7])
-           if row["month"] not in partial]
-    for month, last_day in partial.items():
-        out.extend(deps.stats.read(unit, month, f"{month}-01", last_day))
-    return out
-
-
-def partial_months(from_day: date, to_day: date) -> list[tuple[str, str]]:
-    """The months of [from_day, to_day] it does not cover whole, each with the last day to read (ISO): `from`'s
-    unless it is a 1st and its month ends by `to`, and `to`'s unless it is its month's last day."""
-    out: list[tuple[str, str]] = []
-    first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
-    if from_day.day != 1 or (first == last and not _month_end(to_day)):
-        out.append((first, to_day.isoformat() if first == last else f"{first}-31"))
-    if last != first and not _month_end(to_day):
-        out.append((last, to_day.isoformat()))
-    return out
-
-
-def _month_end(day: date) -> bool:
-    return (day + timedelta(days=1)).day == 1
-
-
 def _group_key(unit: str, group: str, group_by: str) -> str | None:
     """Which row an item adds to: the unit's own total (`all`), or its field's or procedure's item. Each
     dossier is in exactly one item of each kind, so no dossier counts twice in a row or in the total."""
@@ -96,16 +67,14 @@ def _group_key(unit: str, group: str, group_by: str) -> str | None:
     return code if kind == group_by else None
 
 
-def _accumulate(into: dict[str, int], row: dict[str, Any], first_day: str) -> None:
-    in_period = row["day"] >= first_day
+def _accumulate(into: dict[str, int], counted: Sums) -> None:
     for column in FLOWS:
-        if in_period and row.get(column):
-            into[column] = into.get(column, 0) + int(row[column])
-    for column in ("open", "overdue"):
-        if row.get(column):
-            into[column] = into.get(column, 0) + int(row[column])  # up to `to`: at the end of the period
-            if not in_period and column == "open":
-                into["carried_over"] = into.get("carried_over", 0) + int(row[column])
+        if counted.flow(column):
+            into[column] = into.get(column, 0) + counted.flow(column)
+    for column in ("open", "overdue"):  # at the end of the period
+        into[column] = into.get(column, 0) + counted.at_end(column)
+    # Received before `from` and still in progress at its start.
+    into["carried_over"] = into.get("carried_over", 0) + counted.at_start("open")
 
 
 def _columns(c: dict[str, int]) -> dict[str, Any]:

@@ -146,7 +146,7 @@ def test_overdue_and_supplement_late_start_together_on_the_later_of_the_two_days
                                      dossier={**twice, "supplement_requests": 3, "status": "supplement_requested"}))
     assert rows(third)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
 def test_a_report_reads_daily_items_only_for_the_months_its_period_covers_in_part():
-    from chalicelib.services.reports import partial_months
+    from chalicelib.services.period_sums import partial_months
 
     assert partial_months(date(2026, 3, 1), date(2026, 3, 31)) == []
     assert partial_months(date(2026, 1, 1), date(2026, 12, 31)) == []
