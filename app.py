@@ -7,6 +7,7 @@ from chalicelib.api import (
     catalogue_routes,
     dossier_routes,
     event_handlers,
+    import_routes,
     jobs,
     meta_routes,
     public_routes,
@@ -21,5 +22,5 @@ settings()
 app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
-               event_handlers):
+               event_handlers, import_routes):
     app.register_blueprint(module.bp)

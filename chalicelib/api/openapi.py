@@ -376,6 +376,18 @@ def _components() -> JSON:
             "Received and not accepted / guided count at the receiving unit; everything else at the competent "
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
+        "ImportResult": _obj({
+            "read": INTEGER, "imported": INTEGER, "duplicates": INTEGER, "rejected": INTEGER,
+            "balanced": {"type": "boolean", "description": "read = imported + duplicates + rejected"},
+            "source": STRING,
+            "rows": _array(_obj({
+                "index": INTEGER, "code": MAYBE_STRING,
+                "outcome": {"enum": ["imported", "duplicate", "rejected"]},
+                "problems": _array(_obj({"field": STRING, "reason": STRING}, ("field", "reason")),
+                                   "why a rejected row was refused, each naming rows[<index>].<field>")},
+                ("index", "code", "outcome", "problems")), "one per row, in the order sent")},
+            ("read", "imported", "duplicates", "rejected", "balanced", "source", "rows"),
+            "What a batch import did (docs/import.md)"),
         "DuePreview": _obj({
             "received_at": INSTANT, "clock_start": INSTANT, "due_at": INSTANT, "limit": _ref("TimeLimit"),
             "calendar_id": STRING, "calendar_version": STRING, "confirmed": CONFIRMED},

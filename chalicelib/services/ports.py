@@ -75,6 +75,20 @@ class DossierStore(Protocol):
         most `limit`. Reads only what is due (a sparse index), not every open dossier."""
         ...
 
+    # Bulk import of an old system's dossiers (services/importer.py).
+    def existing(self, codes: list[str]) -> set[str]:
+        """Which of `codes` are stored (keys only, batched)."""
+        ...
+
+    def add_imported(self, dossier: Dossier, history: list[HistoryEntry]) -> bool:
+        """Store an imported dossier, all its history lines and its events in one transaction if its code is
+        new: True when written, False when the code was already stored (nothing written). Raises ItemTooLarge."""
+        ...
+
+    def raise_sequence(self, name: str, at_least: int) -> None:
+        """Make the daily sequence counter `name` at least `at_least` (never lower it)."""
+        ...
+
 
 class CatalogueStore(Protocol):
     def units(self) -> list[Unit]: ...

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -184,6 +184,47 @@ class DossierRepository:
                     current.version if current else None,
                 ) from exc
             raise
+
+    # --- bulk import (services/importer.py) -----------------------------------------------------
+    def existing(self, codes: list[str]) -> set[str]:
+        """Which of `codes` are stored: BatchGetItem of the keys alone (0.5 RCU each), so a file imported again
+        skips its rows without a failed transaction per row."""
+        found: set[str] = set()
+        for start in range(0, len(codes), 100):
+            found.update(item.code for item in DossierModel.batch_get(
+                codes[start:start + 100], attributes_to_get=["code"]))
+        return found
+
+    def add_imported(self, dossier: Dossier, history: list[HistoryEntry]) -> bool:
+        """Store an imported dossier, its control sheet and its events in one transaction, only if no dossier
+        has its code: True when written, False when the code was already there (nothing written)."""
+        taken = dossier.take_events()
+        items: list[Model] = [_to_model(dossier), *(HistoryModel(dossier.code, e.seq, entry=e.as_dict())
+                                                    for e in history), *(outbox_item(e) for e in taken)]
+        _check_size(items, INTAKE_ITEM_BYTES)
+        try:
+            with TransactWrite(connection=self._conn()) as transaction:
+                transaction.save(items[0], condition=DossierModel.code.does_not_exist())
+                for item in items[1:]:
+                    transaction.save(item)  # new keys of a new code: the dossier's condition guards them all
+        except TransactWriteError as exc:
+            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            if "TransactionConflict" in reasons and self.get(dossier.code, consistent=True) is not None:
+                return False  # the same code in a row written at this very moment (a duplicate within the file)
+            raise
+        return True
+
+    def raise_sequence(self, name: str, at_least: int) -> None:
+        """Make the daily counter `name` at least `at_least`, so the live intake never draws a number an imported
+        code already holds (a conditional update: a counter already higher is left alone)."""
+        try:
+            CounterModel(name).update(actions=[CounterModel.value.set(at_least)],
+                                      condition=CounterModel.value.does_not_exist() | (CounterModel.value < at_least))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def _conn(self) -> Connection:
         if self._connection is None:
