@@ -171,7 +171,7 @@ def _applicant(value: Any, problems: list[FieldProblem]) -> dict[str, str]:
             problems.append(FieldProblem(f"applicant.{key}", f"unknown (expected: {', '.join(APPLICANT_FIELDS)})"))
     for key in APPLICANT_FIELDS:
         item = value.get(key)
-        if item is None or item == "":
+        if item is None or (isinstance(item, str) and not item.strip()):
             continue
         reason = text_problem(item.strip(), 200) if isinstance(item, str) else "a string"
         if reason:
@@ -179,7 +179,8 @@ def _applicant(value: Any, problems: list[FieldProblem]) -> dict[str, str]:
         else:
             out[key] = item.strip()
     if "name" not in out:
-        problems.append(FieldProblem("applicant.name", "required"))
+        if not any(p.field == "applicant.name" for p in problems):
+            problems.append(FieldProblem("applicant.name", "required"))
     elif not any(c.isalpha() for c in out["name"]):
         problems.append(FieldProblem("applicant.name", "needs a letter"))
     return out
