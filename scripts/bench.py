@@ -18,10 +18,13 @@
   price: the domain dossier is driven through its life while its timers are walked over the ASL (a timer starts
   at each watch generation, loops Task -> Wait at each wake, is stopped when the generation changes, and stops
   itself when nothing is left), the same rules tests/integration/test_stepfunctions.py checks with moto.
+- import: `make import`'s work on 100,000 generated rows (MOTCUA_BENCH_IMPORT_ROWS; generated first, not timed)
+  in a child process with its own DynamoDB Local on disk: rows per second, and the write and read capacity per row
+  of a 1,000-row file imported by one thread, then of the same file again (all duplicates).
 
 Bounded: N operations each (MOTCUA_BENCH_N, default 200), one DynamoDB Local on a free loopback port, stopped at
 the end. The table is printed, and the figures written to .local/bench.json under the keys "core", "capacity",
-"cold_start", "sweep" and "timer_transitions" (other benches add their own keys to the same file). Figures are
+"cold_start", "sweep", "timer_transitions" and "import" (other benches add their own keys to the same file). Figures are
 recorded in docs/performance.md.
 """
 
@@ -167,6 +170,9 @@ def main() -> None:
     swept = sweep_in_child()
     report_sweep(swept)
     save({"sweep": swept})
+    imported = import_in_child()
+    report_import(imported)
+    save({"import": imported})
 
 
 INTAKE_BODY = {
@@ -665,8 +671,97 @@ def report_sweep(result: dict[str, Any]) -> None:
     print(f"  ratio scan/sweep: {result['ratio_rcu']:,.0f}x the read capacity, {result['ratio_time']:,.1f}x the time")
 
 
+# --- import: an old system's export brought over (services/importer.py) -------------------------------------
+IMPORT_ROWS = int(os.environ.get("MOTCUA_BENCH_IMPORT_ROWS", "100000"))
+IMPORT_WORKERS = int(os.environ.get("MOTCUA_BENCH_IMPORT_WORKERS", "8"))
+IMPORT_CAPACITY_ROWS = 1000
+
+
+def import_in_child(rows: int = IMPORT_ROWS) -> dict[str, Any]:
+    """Run `import_bench` in a fresh process with its own DynamoDB Local on disk; answer its JSON."""
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--import", str(rows)],
+                         capture_output=True, text=True, timeout=7200, env={**os.environ, "TZ": "UTC"})
+    if out.returncode != 0:
+        raise RuntimeError(f"import bench failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def import_bench(rows: int, workers: int = IMPORT_WORKERS) -> dict[str, Any]:
+    """`rows` generated rows (scripts/make_import_sample.py, no bad ones; generated first, not timed) imported as
+    `make import` does; then the capacity of a smaller file imported by one thread (every call's consumed capacity
+    summed), and of the same file again (all duplicates)."""
+    import shutil
+    import tempfile
+
+    data_dir = Path(tempfile.mkdtemp(prefix="motcua-import-"))
+    port = dynamodb_local.free_port()
+    database = dynamodb_local.start(port, db_path=data_dir)
+    try:
+        os.environ.update({**dynamodb_local.local_environment(port, PREFIX), "MOTCUA_AUTH_MODE": "local",
+                           "MOTCUA_LOCAL_JWKS": str(ROOT / ".local" / "keys" / "jwks.json")})
+        from scripts.import_dossiers import BATCH_TIMEOUTS, import_file
+
+        for name, value in BATCH_TIMEOUTS.items():
+            os.environ.setdefault(name, value)
+        silence_service_logs()
+        install_hooks()
+        from scripts.seed import load_catalogue
+
+        load_catalogue()
+        from chalicelib.services.bootstrap import deps
+        from scripts.make_import_sample import Generator, write
+
+        def generate(path: Path, count: int, seed: int, mark: str) -> None:
+            def marked() -> Any:
+                for row in Generator(seed).rows(count, 0):
+                    unit, day, seq = row["code"].rsplit("-", 2)
+                    yield {**row, "code": f"{unit}-{day}-{mark}{seq}"}
+            write(path, marked())
+
+        big, small = data_dir / "export.csv", data_dir / "capacity.csv"
+        generating = time.perf_counter()
+        generate(big, rows, 1, "1")
+        generate(small, min(IMPORT_CAPACITY_ROWS, rows), 2, "2")
+        generate_s = time.perf_counter() - generating
+        started = time.perf_counter()
+        tally, _ = import_file(deps(), big, "bench", workers=workers, chunk=50, progress=False)
+        seconds = time.perf_counter() - started
+        assert tally.balanced and tally.rejected == 0, tally
+
+        def capacity() -> dict[str, Any]:
+            Capacity.reset()
+            Capacity.recording = True
+            try:
+                counted, _ = import_file(deps(), small, "bench", workers=1, chunk=50, progress=False)
+            finally:
+                Capacity.recording = False
+            n = counted.read
+            return {"rows": n, "imported": counted.imported, "duplicates": counted.duplicates,
+                    "wcu_per_row": Capacity.write / n, "rcu_per_row": Capacity.read / n,
+                    "by_target": {k: v / n for k, v in sorted(Capacity.by_target.items())}}
+
+        first, again = capacity(), capacity()
+        return {"rows": tally.read, "imported": tally.imported, "duplicates": tally.duplicates, "workers": workers,
+                "generate_seconds": generate_s, "seconds": seconds, "rows_per_s": tally.read / seconds,
+                "capacity_new": first, "capacity_again": again}
+    finally:
+        dynamodb_local.stop(database)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def report_import(result: dict[str, Any]) -> None:
+    new, again = result["capacity_new"], result["capacity_again"]
+    print(f"\nimport of {result['rows']:,} generated rows ({result['workers']} threads): "
+          f"{result['seconds']:.1f} s, {result['rows_per_s']:,.0f} rows/s")
+    print(f"  new rows:       {new['wcu_per_row']:6.1f} WCU {new['rcu_per_row']:5.2f} RCU per row")
+    print(f"  the same again: {again['wcu_per_row']:6.1f} WCU {again['rcu_per_row']:5.2f} RCU per row "
+          "(all duplicates)")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--sweep"]:
         print(json.dumps(sweep_bench()))
+    elif sys.argv[1:2] == ["--import"]:
+        print(json.dumps(import_bench(int(sys.argv[2]) if len(sys.argv) > 2 else IMPORT_ROWS)))
     else:
         main()

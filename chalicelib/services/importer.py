@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from ..domain.codes import DOSSIER_CODE, sequence_name
-from ..domain.errors import DomainError, FieldProblem, InvalidInput, NotFound
+from ..domain.errors import FieldProblem, InvalidInput, NotFound
 from ..domain.importing import (
     FIELDS,
     LOCAL_ZONE,
@@ -140,16 +140,15 @@ class Importer:
             built[row.code] = (result, imported)
         stored = self.deps.dossiers.existing(list(built)) if built else set()
         self._raise_sequences([code for code in built if code not in stored])
+        fresh: list[tuple[RowResult, Any]] = []
         for code, (result, imported) in built.items():
             if code in stored:
                 result.outcome = DUPLICATE
-                continue
-            try:
-                written = self.deps.dossiers.add_imported(imported.dossier, imported.history)
-            except DomainError as exc:  # too large to store
-                result.problems = exc.details or [FieldProblem("row", exc.message)]
-                continue
-            result.outcome = IMPORTED if written else DUPLICATE
+            else:
+                fresh.append((result, imported))
+        written = self.deps.dossiers.add_imported_many([(i.dossier, i.history) for _, i in fresh]) if fresh else []
+        for (result, _), done in zip(fresh, written, strict=True):
+            result.outcome = IMPORTED if done else DUPLICATE
         return results
 
     def _build(self, row: ImportRow) -> Any:

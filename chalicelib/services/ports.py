@@ -80,9 +80,10 @@ class DossierStore(Protocol):
         """Which of `codes` are stored (keys only, batched)."""
         ...
 
-    def add_imported(self, dossier: Dossier, history: list[HistoryEntry]) -> bool:
-        """Store an imported dossier, all its history lines and its events in one transaction if its code is
-        new: True when written, False when the code was already stored (nothing written). Raises ItemTooLarge."""
+    def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
+        """Store imported dossiers, each with all its history lines and events (`take_events()`), in as few
+        transactions as possible, each dossier all or nothing and only if its code is new; in order, whether each
+        was written (False: the code was already stored, nothing written). Raises ItemTooLarge."""
         ...
 
     def raise_sequence(self, name: str, at_least: int) -> None:

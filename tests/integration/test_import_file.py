@@ -115,3 +115,25 @@ def test_an_imported_code_of_today_moves_the_live_intakes_counter_past_it():
     assert results[0].outcome == "imported", results[0].problems
     counter = CounterModel.get(sequence_name(HAC_THANH, day), consistent_read=True)
     assert int(counter.value) >= int(f"{RUN}950")
+
+
+def test_a_packed_transaction_with_a_code_already_stored_writes_the_others_and_only_them(tmp_path):
+    """What a race between two imports of one code looks like to the later one (its batch read saw nothing)."""
+    base = deps()
+    runner = Importer(base, "MotCua-2019")
+    path = tmp_path / "race.ndjson"
+    rows = generated(path, 6, seed=43, bad=0)
+    rows = [{**r, "code": r["code"][:-4] + "7" + r["code"][-4:]} for r in rows]  # codes of this test alone
+
+    def built(row):
+        from chalicelib.domain.importing import parse_row
+
+        imported = runner._build(parse_row(row, runner.now))
+        return imported.dossier, imported.history
+
+    assert base.dossiers.add_imported_many([built(rows[1])]) == [True]
+    assert base.dossiers.add_imported_many([built(r) for r in rows]) == [True, False, True, True, True, True]
+    assert len(stored({r["code"] for r in rows})) == 6
+    first_events = len(list(OutboxModel.query(rows[1]["code"], consistent_read=True)))
+    assert base.dossiers.add_imported_many([built(rows[1])]) == [False]
+    assert len(list(OutboxModel.query(rows[1]["code"], consistent_read=True))) == first_events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's limit for one item
 # A new dossier leaves room for what processing adds to it (clock ledger, step assignments): ~40 KB.
 INTAKE_ITEM_BYTES = 360 * 1024
 WAKE_SHARDS = 4
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+CONFLICT_ATTEMPTS = 3
 
 
 class DossierRepository:
@@ -195,26 +198,70 @@ class DossierRepository:
                 codes[start:start + 100], attributes_to_get=["code"]))
         return found
 
-    def add_imported(self, dossier: Dossier, history: list[HistoryEntry]) -> bool:
-        """Store an imported dossier, its control sheet and its events in one transaction, only if no dossier
-        has its code: True when written, False when the code was already there (nothing written)."""
-        taken = dossier.take_events()
-        items: list[Model] = [_to_model(dossier), *(HistoryModel(dossier.code, e.seq, entry=e.as_dict())
-                                                    for e in history), *(outbox_item(e) for e in taken)]
-        _check_size(items, INTAKE_ITEM_BYTES)
+    def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
+        """Store imported dossiers, each with all its history lines and events, only if no dossier has its code,
+        packed into as few transactions as DynamoDB allows (100 items): each dossier all or nothing, guarded by its
+        own condition. A transaction cancelled because some codes exist is tried again without them; answers, in
+        order, whether each dossier was written (False: its code was already stored, nothing written)."""
+        groups: list[list[Model]] = []
+        for dossier, history in batch:
+            taken = dossier.take_events()
+            items: list[Model] = [_to_model(dossier), *(HistoryModel(dossier.code, e.seq, entry=e.as_dict())
+                                                        for e in history), *(outbox_item(e) for e in taken)]
+            _check_size(items, INTAKE_ITEM_BYTES)
+            groups.append(items)
+        written = [False] * len(groups)
+        pending = list(range(len(groups)))
+        while pending:
+            packed: list[int] = []
+            size = 0
+            for index in pending:
+                if packed and size + len(groups[index]) > MAX_TRANSACTION_ITEMS:
+                    break
+                packed.append(index)
+                size += len(groups[index])
+            pending = pending[len(packed):]
+            existing = self._write_groups([groups[i] for i in packed])
+            if existing:  # nothing of this transaction was written: again without the codes already stored
+                pending = [index for position, index in enumerate(packed) if position not in existing] + pending
+            else:
+                for index in packed:
+                    written[index] = True
+        return written
+
+    def _write_groups(self, groups: list[list[Model]]) -> set[int]:
+        """Write the groups in one transaction: answers the positions of the groups whose code already exists
+        (then nothing was written), or an empty set when everything was. A conflict with another transaction
+        (the same code written at this moment by another thread or import) is tried again, a bounded number of
+        times, until the condition tells."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return self._transact_groups(groups)
+            except TransactWriteError as exc:
+                reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return set()
+
+    def _transact_groups(self, groups: list[list[Model]]) -> set[int]:
         try:
             with TransactWrite(connection=self._conn()) as transaction:
-                transaction.save(items[0], condition=DossierModel.code.does_not_exist())
-                for item in items[1:]:
-                    transaction.save(item)  # new keys of a new code: the dossier's condition guards them all
+                for items in groups:
+                    transaction.save(items[0], condition=DossierModel.code.does_not_exist())
+                    for item in items[1:]:
+                        transaction.save(item)
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            if "TransactionConflict" in reasons and self.get(dossier.code, consistent=True) is not None:
-                return False  # the same code in a row written at this very moment (a duplicate within the file)
-            raise
-        return True
+            existing, start = set(), 0
+            for position, items in enumerate(groups):
+                if len(reasons) > start and reasons[start] == "ConditionalCheckFailed":
+                    existing.add(position)
+                start += len(items)
+            if not existing:
+                raise
+            return existing
+        return set()
 
     def raise_sequence(self, name: str, at_least: int) -> None:
         """Make the daily counter `name` at least `at_least`, so the live intake never draws a number an imported
