@@ -47,18 +47,28 @@ def main(argv: list[str]) -> int:
                                                            "motcua-local"))
     for name, value in BATCH_TIMEOUTS.items():
         os.environ.setdefault(name, value)
+    from chalicelib.services import importer
     from chalicelib.services.bootstrap import deps
 
     started = time.monotonic()
-    tally, rejects = import_file(deps(), args.file, args.source or args.file.name, args.workers, args.chunk)
+    try:
+        tally, rejects = import_file(deps(), args.file, args.source or args.file.name, args.workers, args.chunk)
+    except importer.FatalInput as exc:
+        print(f"import: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # DynamoDB unreachable past the retries, a disk error...: stop, say how to go on
+        print(f"import: stopped by {type(exc).__name__}: {exc}\nwhat was written is complete dossier by dossier; "
+              "run the same file again to go on (the dossiers already stored are skipped as duplicates)",
+              file=sys.stderr)
+        return 2
     print_reconciliation(args.file, tally, rejects, time.monotonic() - started)
     return 0 if tally.balanced else 1
 
 
 def import_file(deps: Any, path: Path, source: str, workers: int = 8, chunk: int = 50,
                 progress: bool = True) -> tuple[Any, Path | None]:
-    """Import `path`; returns the tally and the rejects file (None when no row was rejected). Raises SystemExit(2)
-    for a file that cannot be imported at all."""
+    """Import `path`; returns the tally and the rejects file (None when no row was rejected). Raises
+    importer.FatalInput for a file that cannot be imported at all (nothing is written then)."""
     from tqdm import tqdm
 
     from chalicelib.domain.importing import RowRejected
@@ -71,7 +81,7 @@ def import_file(deps: Any, path: Path, source: str, workers: int = 8, chunk: int
     try:
         run = importer.Importer(deps, source, workers, chunk)
     except RowRejected as exc:
-        raise SystemExit(f"import: {importer.reasons(exc.problems)}") from exc
+        raise importer.FatalInput(importer.reasons(exc.problems)) from exc
     with path.open(encoding="utf-8-sig", newline="") as stream, \
             tqdm(total=max(total, 0), unit="rows", file=sys.stderr, disable=not progress,
                  smoothing=0.1, mininterval=0.5) as bar:
@@ -86,9 +96,6 @@ def import_file(deps: Any, path: Path, source: str, workers: int = 8, chunk: int
                     writer.write(result)
 
             tally = run.run(rows, done)
-        except importer.FatalInput as exc:
-            print(f"import: {path}: {exc}", file=sys.stderr)
-            raise SystemExit(2) from exc
         finally:
             writer.close()
     return tally, (rejects_path if writer.count else None)

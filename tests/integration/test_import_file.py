@@ -137,3 +137,17 @@ def test_a_packed_transaction_with_a_code_already_stored_writes_the_others_and_o
     first_events = len(list(OutboxModel.query(rows[1]["code"], consistent_read=True)))
     assert base.dossiers.add_imported_many([built(rows[1])]) == [False]
     assert len(list(OutboxModel.query(rows[1]["code"], consistent_read=True))) == first_events
+
+
+def test_the_command_exits_0_when_it_balances_and_2_when_the_file_cannot_be_imported(tmp_path, capsys):
+    from scripts.import_dossiers import main
+
+    good = tmp_path / "good.csv"
+    generated(good, 5, seed=44, bad=0)
+    assert main([str(good), "--source", "MotCua-2019", "--workers", "2"]) == 0
+    assert ": balanced" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,procedure_code\n000.21.30.H56-240101-0001,1.004873\n", encoding="utf-8")
+    assert main([str(bad)]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main([str(tmp_path / "none.csv")]) == 2
