@@ -149,3 +149,30 @@ def test_a_batch_is_bounded(auth_module):
                             {"source": "x", "rows": [ROWS[0]] * 501})
     assert status in (400, 413), body
     assert json.dumps(body).count("rows") >= 1
+
+
+def test_an_open_imported_dossier_goes_on_in_motcua(auth_module):
+    """Imported in progress, its deadlines watched; officers carry it on to its result like any other."""
+    from datetime import timedelta
+
+    from chalicelib.services.bootstrap import deps
+
+    now = deps().now()
+    received = (now - timedelta(hours=2)).isoformat(timespec="seconds")
+    row = {"code": f"{DONG_SON}-240101-{RUN}77", "procedure_code": "1.004873", "unit_code": DONG_SON,
+           "channel": "direct", "applicant": {"name": "Bùi Thị Mai"}, "received_at": received,
+           "due_at": (now + timedelta(days=4)).isoformat(timespec="seconds"),
+           "history": [{"status": "received", "at": received}, {"status": "in_progress", "at": received}]}
+    with Client(app, stage_name="local") as client:
+        status, body = post(client, "/v1/imports", auth_module(PROVINCE, "admin"), {"source": "x", "rows": [row]})
+        assert status == 200 and body["imported"] == 1, body
+        code_ = row["code"]
+        status, dossier = get(client, f"/v1/dossiers/{code_}", auth_module(DONG_SON, "processor"))
+        assert status == 200 and dossier["status"] == "in_progress", dossier
+        for unit_role, action, extra in (("processor", "assign", {}), ("processor", "complete_step", {}),
+                                          ("leader", "resolve", {"result": {"summary": "Giấy khai sinh"}})):
+            status, dossier = get(client, f"/v1/dossiers/{code_}", auth_module(DONG_SON, unit_role))
+            status, dossier = post(client, f"/v1/dossiers/{code_}/actions", auth_module(DONG_SON, unit_role),
+                                   {"action": action, "version": dossier["version"], **extra})
+            assert status == 200, (action, dossier)
+        assert dossier["status"] == "resolved" and dossier["outcome"] in ("early", "on_time")
