@@ -6,7 +6,6 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..services import importer
 from ..services.bootstrap import deps
 from .routing import Call, route
 
@@ -18,5 +17,7 @@ bp = Blueprint(__name__)
                "rejected with its reasons",
        tag="imports", body="import-batch", auth=True, response="ImportResult", errors=(400, 401, 403, 413, 415))
 def import_batch(call: Call) -> dict[str, Any]:
+    from ..services import importer  # on the first import only: other requests never load it
+
     actor = call.actor()
     return importer.import_batch(deps(), actor, call.body())

@@ -233,6 +233,12 @@ def _components() -> JSON:
                                      "retired_generation": INTEGER}, ("flag", "watched_at", "recorded_at")),
                                "warnings retired because their instant moved"),
         "apology": _nullable(_ref("ApologyRecord")),
+        "imported": _obj({"source": STRING, "original_code": STRING, "original_receiving_unit": MAYBE_STRING,
+                          "original_competent_unit": MAYBE_STRING, "imported_at": INSTANT},
+                         ("source", "original_code", "original_receiving_unit", "original_competent_unit",
+                          "imported_at"),
+                         "only on a dossier brought over from an old one-stop system (docs/import.md): the system, "
+                         "and the unit codes it had before an abolished unit was mapped to its successor"),
     }
     dossier = _obj(dossier_fields, (
         "code", "version", "status", "national_code", "label", "allowed_actions", "procedure", "channel",

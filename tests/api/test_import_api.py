@@ -117,6 +117,9 @@ def test_imported_dossiers_are_listed_and_looked_up_publicly(imported, auth_modu
     assert {code(1), code(2), code(3)} <= {item["code"] for item in page["items"]}
     status, public = get(client, f"/v1/public/dossiers/{code(1)}")
     assert status == 200 and public["status"] == "returned", public
+    status, dossier = get(client, f"/v1/dossiers/{code(2)}", auth_module(DONG_SON, "desk"))
+    assert status == 200 and dossier["imported"]["source"] == "MotCua-2019", dossier
+    assert dossier["outcome"] == "late" and dossier["due_at"] == "2023-05-19T09:00:00+07:00"
     status, history = get(client, f"/v1/dossiers/{code(2)}/history", auth_module(DONG_SON, "desk"))
     assert status == 200 and [h["action"] for h in history["entries"]][-2:] == ["resolve", "return_result"], history
 
