@@ -133,7 +133,8 @@ class _Rejects:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as stream:
+    # A file that is not UTF-8 is refused by the reader, with the reason; the header is only the rejects' columns.
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
         return [h.strip() for h in next(csv.reader(stream), [])]
 
 

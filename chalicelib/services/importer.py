@@ -14,6 +14,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
@@ -208,6 +209,11 @@ class FatalInput(Exception):
 
 def read_ndjson(stream: IO[str]) -> Iterator[Read]:
     """One JSON object per line; blank lines are skipped (not rows)."""
+    with _utf8("NDJSON"):
+        yield from _ndjson(stream)
+
+
+def _ndjson(stream: IO[str]) -> Iterator[Read]:
     for number, line in enumerate(_lines(stream), start=1):
         if line is None:
             yield number, None, None, [FieldProblem("line", f"longer than {MAX_LINE_BYTES} bytes")]
@@ -244,6 +250,22 @@ def _lines(stream: IO[str]) -> Iterator[str | None]:
 def read_csv(stream: IO[str]) -> Iterator[Read]:
     """A header line naming the columns (CSV_COLUMNS, any order; `history` a JSON array); each later record one
     row, its line number the line it starts on."""
+    with _utf8("CSV"):
+        yield from _csv(stream)
+
+
+@contextmanager
+def _utf8(kind: str) -> Iterator[None]:
+    """Old systems often export in Windows-1258 or TCVN3: say so rather than fail with a decoding trace."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise FatalInput(f"the {kind} file is not UTF-8 ({exc.reason} at byte {exc.start} of a block): convert it "
+                         "first, e.g. iconv -f CP1258 -t UTF-8; the rows before it were handled, run the converted "
+                         "file again (they are skipped as duplicates)") from exc
+
+
+def _csv(stream: IO[str]) -> Iterator[Read]:
     reader = csv.reader(stream)
     try:
         header = [h.strip() for h in next(reader)]

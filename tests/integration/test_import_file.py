@@ -151,3 +151,13 @@ def test_the_command_exits_0_when_it_balances_and_2_when_the_file_cannot_be_impo
     assert main([str(bad)]) == 2
     assert "missing" in capsys.readouterr().err
     assert main([str(tmp_path / "none.csv")]) == 2
+
+
+def test_a_file_not_in_utf8_stops_with_a_message_saying_so(tmp_path, capsys):
+    from scripts.import_dossiers import main
+
+    legacy = tmp_path / "cp1258.csv"
+    legacy.write_bytes(b"code,procedure_code,unit_code,channel,applicant_name,history\n"
+                       + "000.21.30.H56-240101-0001,1.004873,000.21.30.H56,direct,Tr\xe2\xf2n,[]\n".encode("latin-1"))
+    assert main([str(legacy)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
