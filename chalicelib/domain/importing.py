@@ -399,9 +399,19 @@ class _Builder:
         self.entries.append(HistoryEntry(
             seq=d.history_count, action=action, label=_label(action), from_status=before, to_status=d.status,
             at=line.at, officer=self.officer, officer_unit=d.receiving_unit, step_index=None, step_name=None,
-            step_unit=None, step_due_at=None, step_met=None, note=line.note, details={"imported": True},
+            step_unit=None, step_due_at=None, step_met=None, note=line.note, details=self._details(action),
             from_unit=from_unit, to_unit=d.handling_unit))
         self._events(line, action, before)
+
+    def _details(self, action: str) -> dict[str, Any]:
+        """What a live line of the same action records and readers of the control sheet use (the outcome of a
+        result or an end: services/reconcile.py recounts report 06 from it)."""
+        d = self.d
+        if action in ("resolve", "refuse"):
+            return {"imported": True, "result": d.result, "outcome": d.final_outcome}
+        if action in ("withdraw", "stop"):
+            return {"imported": True, "outcome": d.final_outcome}
+        return {"imported": True}
 
     def _change(self, line: HistoryLine, action: str, before: Status | None) -> None:
         d, at, target = self.d, line.at, line.status
