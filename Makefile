@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test token bench templates lint install java clean-local reconcile
+.PHONY: run test token bench templates lint install java clean-local reconcile import
 
 install: $(PY_STAMP) $(NODE_STAMP) java
 
@@ -46,6 +46,12 @@ templates: $(PY_STAMP)
 reconcile: $(PY_STAMP)
 	@test -n "$(FROM)" -a -n "$(TO)" || (echo "usage: make reconcile FROM=2026-03-01 TO=2026-03-31" >&2; exit 2)
 	$(PY) scripts/reconcile_stats.py $(FROM) $(TO)
+
+# An old system's dossiers from CSV or NDJSON (docs/import.md), into the local stack unless the environment says
+# otherwise; rejected rows go to FILE.rejects.csv/.ndjson; exits non-zero unless read = imported + duplicates + rejected.
+import: $(PY_STAMP)
+	@test -n "$(FILE)" || (echo "usage: make import FILE=demo/import/sample-old-system.csv [SOURCE=name]" >&2; exit 2)
+	$(PY) scripts/import_dossiers.py "$(FILE)" $(if $(SOURCE),--source "$(SOURCE)")
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ from chalicelib.api import (
     catalogue_routes,
     dossier_routes,
     event_handlers,
+    import_routes,
     inbound_routes,
     jobs,
     meta_routes,
@@ -25,7 +26,7 @@ settings()
 app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
-               event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes):
+               event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes, import_routes):
     app.register_blueprint(module.bp)
 
 # XLSX answers (report 06, the tracking book) reach the client as bytes only when its Accept names a binary type

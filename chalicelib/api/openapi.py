@@ -307,6 +307,12 @@ def _components() -> JSON:
                                      "retired_generation": INTEGER}, ("flag", "watched_at", "recorded_at")),
                                "warnings retired because their instant moved"),
         "apology": _nullable(_ref("ApologyRecord")),
+        "imported": _obj({"source": STRING, "original_code": STRING, "original_receiving_unit": MAYBE_STRING,
+                          "original_competent_unit": MAYBE_STRING, "imported_at": INSTANT},
+                         ("source", "original_code", "original_receiving_unit", "original_competent_unit",
+                          "imported_at"),
+                         "only on a dossier brought over from an old one-stop system (docs/import.md): the system, "
+                         "and the unit codes it had before an abolished unit was mapped to its successor"),
     }
     dossier = _obj(dossier_fields, (
         "code", "version", "status", "national_code", "label", "allowed_actions", "procedure", "channel",
@@ -452,6 +458,18 @@ def _components() -> JSON:
         "Report06Figures": _report06_figures(),
         **_quality_components(),
         **_sync_components(),
+        "ImportResult": _obj({
+            "read": INTEGER, "imported": INTEGER, "duplicates": INTEGER, "rejected": INTEGER,
+            "balanced": {"type": "boolean", "description": "read = imported + duplicates + rejected"},
+            "source": STRING,
+            "rows": _array(_obj({
+                "index": INTEGER, "code": MAYBE_STRING,
+                "outcome": {"enum": ["imported", "duplicate", "rejected"]},
+                "problems": _array(_obj({"field": STRING, "reason": STRING}, ("field", "reason")),
+                                   "why a rejected row was refused, each naming rows[<index>].<field>")},
+                ("index", "code", "outcome", "problems")), "one per row, in the order sent")},
+            ("read", "imported", "duplicates", "rejected", "balanced", "source", "rows"),
+            "What a batch import did (docs/import.md)"),
         "UnitTrackingBookRow": _tracking_book_row(),
         "UnitTrackingBook": _obj({
             "unit": STRING, "unit_name": STRING, "from": DAY, "to": DAY,

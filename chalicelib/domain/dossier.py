@@ -223,6 +223,9 @@ class Dossier:
     # Flags retired when the instant they were recorded for moved (a pause, a restart, the apology's new date),
     # oldest first: {flag, watched_at, recorded_at, retired_at (the generation that retired it)}.
     flag_history: list[dict[str, Any]] = field(default_factory=list)
+    # Brought over from an old one-stop system (domain/importing.py): {source, original_code, original units,
+    # imported_at}. None for dossiers received here.
+    imported: dict[str, Any] | None = None
     # Events of the change being made, not yet written: the repository takes them with the dossier.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -666,6 +669,8 @@ class Dossier:
             "due_at": iso(self.due_at), "resolved_at": iso(self.resolved_at), "outcome": self.final_outcome,
             "rescheduled": self.rescheduled, "supplement_violations": self.supplement_violations,
             "supplement_requests": self.supplement_requests, "overdue": dl.OVERDUE in self.flags,
+            # Only on imported dossiers: consumers that care (the portal sync, webhooks) see where it came from.
+            **({"imported": self.imported} if self.imported is not None else {}),
         }
 
     def _emit(self, kind: str, at: datetime, **data: Any) -> None:
@@ -917,6 +922,7 @@ class Dossier:
             "watch": self.watch,
             "watch_generation": self.watch_generation,
             "flag_history": self.flag_history,
+            **({"imported": self.imported} if self.imported is not None else {}),
         }
 
     @classmethod
@@ -948,7 +954,7 @@ class Dossier:
             rescheduled=bool(d.get("rescheduled", False)), apology=d.get("apology"),
             event_count=int(d.get("event_count", 0)), flags=dict(d.get("flags") or {}),
             watch=dict(d.get("watch") or {}), watch_generation=int(d.get("watch_generation", 0)),
-            flag_history=list(d.get("flag_history") or []),
+            flag_history=list(d.get("flag_history") or []), imported=d.get("imported"),
         )
 
 

@@ -56,12 +56,19 @@ class Notifier(Protocol):
 
 def on_event(deps: Deps, event: DomainEvent) -> None:
     template = _TEMPLATES.get(event.type)
-    if template is None:
+    if template is None or _before_import(event):
         return
     dossier = deps.dossiers.get(event.code)
     notifications = build(deps, event, template, dossier)
     if notifications:
         deliver(deps, notifications, deps.notifications.for_dossier(event.code))
+
+
+def _before_import(event: DomainEvent) -> bool:
+    """An imported dossier's events replay its past (domain/importing.py): nobody is told of a deadline reached
+    years ago. What happens to it after the import is notified like any dossier's."""
+    imported_at = ((event.data.get("dossier") or {}).get("imported") or {}).get("imported_at")
+    return bool(imported_at) and iso(event.at) is not None and str(iso(event.at)) < str(imported_at)
 
 
 def build(deps: Deps, event: DomainEvent, template: str, dossier: Dossier | None) -> list[dict[str, Any]]:

@@ -99,6 +99,21 @@ class DossierStore(Protocol):
         most `limit`. Reads only what is due (a sparse index), not every open dossier."""
         ...
 
+    # Bulk import of an old system's dossiers (services/importer.py).
+    def existing(self, codes: list[str]) -> set[str]:
+        """Which of `codes` are stored (keys only, batched)."""
+        ...
+
+    def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
+        """Store imported dossiers, each with all its history lines and events (`take_events()`), in as few
+        transactions as possible, each dossier all or nothing and only if its code is new; in order, whether each
+        was written (False: the code was already stored, nothing written). Raises ItemTooLarge."""
+        ...
+
+    def raise_sequence(self, name: str, at_least: int) -> None:
+        """Make the daily sequence counter `name` at least `at_least` (never lower it)."""
+        ...
+
 
 class CatalogueStore(Protocol):
     def units(self) -> list[Unit]: ...

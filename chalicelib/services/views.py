@@ -100,6 +100,9 @@ def dossier_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> 
         "resolved_at": local(dossier.resolved_at),
         "returned_at": local(dossier.returned_at),
         **deadline_view(dossier),
+        # Only on a dossier brought over from an old system (docs/import.md).
+        **({"imported": {**dossier.imported, "imported_at": local(dossier.imported.get("imported_at"))}}
+           if dossier.imported else {}),
     }
 
 

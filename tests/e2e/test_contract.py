@@ -214,6 +214,28 @@ def life(r: Recorder) -> None:
     r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", desk)
     r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", r.auth(LAND, "desk"))
     r.call("dossier_sync", "GET", f"/v1/dossiers/{CENTRE}-260101-9999/sync", desk)
+    import_tour(r)
+
+
+def import_tour(r: Recorder) -> None:
+    """An old system's dossier imported (with a rejected row and a malformed batch), then read like any other."""
+    import random
+
+    code = f"000.20.30.H56-250610-{random.randrange(10**6, 10**7)}"  # the abolished district's: mapped
+    history = [{"status": "received", "at": "2025-06-10 09:00"}, {"status": "in_progress", "at": "2025-06-10 10:00"},
+               {"status": "resolved", "at": "2025-06-11 10:00"}, {"status": "returned", "at": "2025-06-12 09:00"}]
+    row = {"code": code, "procedure_code": "1.004873", "unit_code": "000.20.30.H56", "channel": "direct",
+           "applicant": {"name": "Lê Văn Hải"}, "received_at": "2025-06-10 09:00", "due_at": "2025-06-13 09:00",
+           "finished_at": "2025-06-11 10:00", "history": history}
+    admin = r.auth("000.00.00.H56", "admin")
+    status, _ = r.call("import_batch", "POST", "/v1/imports", admin,
+                       {"source": "MotCua-2019", "rows": [row, {**row, "procedure_code": "9.999999"}]})
+    assert status == 200
+    r.call("import_batch", "POST", "/v1/imports", admin, {"source": "MotCua-2019", "rows": [{**row, "channel": 1}]})
+    r.call("import_batch", "POST", "/v1/imports", r.auth(CENTRE, "desk"), {"source": "x", "rows": [row]})
+    r.call("lookup", "GET", f"/v1/public/dossiers/{code}")
+    r.call("get_dossier", "GET", f"/v1/dossiers/{code}", admin)
+    r.call("get_history", "GET", f"/v1/dossiers/{code}/history", admin)
 
 
 def exports_tour(r: Recorder, report: str, desk: dict[str, str]) -> None:

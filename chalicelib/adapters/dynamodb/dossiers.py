@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -47,6 +47,8 @@ class BatchIncomplete(Exception):
     """DynamoDB kept leaving keys unprocessed (throttling): the API answers 503, retry later."""
 
     cause_response_code = "ProvisionedThroughputExceededException"  # what routing._unavailable recognises
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+CONFLICT_ATTEMPTS = 3
 
 
 class DossierRepository:
@@ -226,6 +228,91 @@ class DossierRepository:
                     current.version if current else None,
                 ) from exc
             raise
+
+    # --- bulk import (services/importer.py) -----------------------------------------------------
+    def existing(self, codes: list[str]) -> set[str]:
+        """Which of `codes` are stored: BatchGetItem of the keys alone (0.5 RCU each), so a file imported again
+        skips its rows without a failed transaction per row."""
+        found: set[str] = set()
+        for start in range(0, len(codes), 100):
+            found.update(item.code for item in DossierModel.batch_get(
+                codes[start:start + 100], attributes_to_get=["code"]))
+        return found
+
+    def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
+        """Store imported dossiers, each with all its history lines and events, only if no dossier has its code,
+        packed into as few transactions as DynamoDB allows (100 items): each dossier all or nothing, guarded by its
+        own condition. A transaction cancelled because some codes exist is tried again without them; answers, in
+        order, whether each dossier was written (False: its code was already stored, nothing written)."""
+        groups: list[list[Model]] = []
+        for dossier, history in batch:
+            taken = dossier.take_events()
+            items: list[Model] = [_to_model(dossier), *(HistoryModel(dossier.code, e.seq, entry=e.as_dict())
+                                                        for e in history), *(outbox_item(e) for e in taken)]
+            _check_size(items, INTAKE_ITEM_BYTES)
+            groups.append(items)
+        written = [False] * len(groups)
+        pending = list(range(len(groups)))
+        while pending:
+            packed: list[int] = []
+            size = 0
+            for index in pending:
+                if packed and size + len(groups[index]) > MAX_TRANSACTION_ITEMS:
+                    break
+                packed.append(index)
+                size += len(groups[index])
+            pending = pending[len(packed):]
+            existing = self._write_groups([groups[i] for i in packed])
+            if existing:  # nothing of this transaction was written: again without the codes already stored
+                pending = [index for position, index in enumerate(packed) if position not in existing] + pending
+            else:
+                for index in packed:
+                    written[index] = True
+        return written
+
+    def _write_groups(self, groups: list[list[Model]]) -> set[int]:
+        """Write the groups in one transaction: answers the positions of the groups whose code already exists
+        (then nothing was written), or an empty set when everything was. A conflict with another transaction
+        (the same code written at this moment by another thread or import) is tried again, a bounded number of
+        times, until the condition tells."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return self._transact_groups(groups)
+            except TransactWriteError as exc:
+                reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return set()
+
+    def _transact_groups(self, groups: list[list[Model]]) -> set[int]:
+        try:
+            with TransactWrite(connection=self._conn()) as transaction:
+                for items in groups:
+                    transaction.save(items[0], condition=DossierModel.code.does_not_exist())
+                    for item in items[1:]:
+                        transaction.save(item)
+        except TransactWriteError as exc:
+            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            existing, start = set(), 0
+            for position, items in enumerate(groups):
+                if len(reasons) > start and reasons[start] == "ConditionalCheckFailed":
+                    existing.add(position)
+                start += len(items)
+            if not existing:
+                raise
+            return existing
+        return set()
+
+    def raise_sequence(self, name: str, at_least: int) -> None:
+        """Make the daily counter `name` at least `at_least`, so the live intake never draws a number an imported
+        code already holds (a conditional update: a counter already higher is left alone)."""
+        try:
+            CounterModel(name).update(actions=[CounterModel.value.set(at_least)],
+                                      condition=CounterModel.value.does_not_exist() | (CounterModel.value < at_least))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def _conn(self) -> Connection:
         if self._connection is None:

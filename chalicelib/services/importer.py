@@ -1,0 +1,339 @@
+"""Importing an old one-stop system's dossiers: rows checked, built and written in bulk (docs/import.md).
+
+The rows come from a stream (`read_csv`, `read_ndjson`: one row at a time, never the whole file) and are handled in
+chunks by a bounded pool of threads. Per chunk: every row is checked and built (domain/importing.py); one
+BatchGetItem finds the codes already stored (a file imported again costs reads only); each new dossier is written
+with its control sheet and its events in one transaction conditioned on its code not existing (atomic: a row is
+all written or not at all, and two imports racing write it once). Every row ends as exactly one of imported,
+duplicate or rejected, so rows read = imported + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from ..domain.codes import DOSSIER_CODE, sequence_name
+from ..domain.errors import FieldProblem, InvalidInput, NotFound
+from ..domain.importing import (
+    FIELDS,
+    LOCAL_ZONE,
+    MAX_SOURCE,
+    ImportRow,
+    RowRejected,
+    build_imported,
+    parse_row,
+    text_problem,
+)
+from .bootstrap import Deps
+
+IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
+CSV_COLUMNS = ("code", "procedure_code", "unit_code", "competent_unit_code", "channel", "applicant_name",
+               "applicant_id_number", "applicant_phone", "applicant_email", "received_at", "due_at", "finished_at",
+               "history")
+REQUIRED_CSV = ("code", "procedure_code", "unit_code", "channel", "applicant_name", "history")
+MAX_LINE_BYTES = 64 * 1024  # one exported dossier; a longer line is rejected, not read into memory whole
+
+
+@dataclass
+class RowResult:
+    line: int  # 1-based line of the file (the CSV header is line 1), or the index of an API row
+    outcome: str  # imported | duplicate | rejected
+    code: str | None = None
+    problems: list[FieldProblem] = field(default_factory=list)
+    raw: Any = None  # the row as read, for the rejects file
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "code": self.code, "outcome": self.outcome,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+@dataclass
+class Tally:
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+    def add(self, result: RowResult) -> None:
+        self.read += 1
+        if result.outcome == IMPORTED:
+            self.imported += 1
+        elif result.outcome == DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.rejected += 1
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.imported + self.duplicates + self.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "imported": self.imported, "duplicates": self.duplicates,
+                "rejected": self.rejected, "balanced": self.balanced}
+
+
+# A row as read: its line and either its fields (NDJSON shape) or why it could not even be read.
+Read = tuple[int, Any, dict[str, Any] | None, list[FieldProblem]]
+
+
+def check_source(source: str) -> str:
+    """The name of the old system (recorded on every imported dossier)."""
+    value = source.strip()
+    reason = text_problem(value, MAX_SOURCE) or (None if value else "required")
+    if reason:
+        raise RowRejected([FieldProblem("source", reason)])
+    return value
+
+
+class Importer:
+    def __init__(self, deps: Deps, source: str, workers: int = 8, chunk: int = 50) -> None:
+        self.deps, self.source = deps, check_source(source)
+        self.workers, self.chunk = max(1, workers), max(1, chunk)
+        self.now = deps.now()
+        self._today = self.now.astimezone(LOCAL_ZONE).date()
+
+    def run(self, rows: Iterable[Read], on_done: Callable[[RowResult], None]) -> Tally:
+        """Import `rows` with at most `workers` chunks in flight (memory stays bounded whatever the file's
+        size); `on_done` sees every row's result, in completion order, on the calling thread."""
+        tally = Tally()
+        in_flight: set[Future[list[RowResult]]] = set()
+
+        def settle(done: Iterable[Future[list[RowResult]]]) -> None:
+            for future in done:
+                for result in future.result():
+                    tally.add(result)
+                    on_done(result)
+
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="import") as pool:
+            for batch in _chunks(rows, self.chunk):
+                if len(in_flight) >= self.workers * 2:
+                    done, in_flight = _wait_some(in_flight)
+                    settle(done)
+                in_flight.add(pool.submit(self.import_chunk, batch))
+            settle(wait(in_flight).done)
+        return tally
+
+    def import_chunk(self, batch: list[Read]) -> list[RowResult]:
+        results: list[RowResult] = []
+        built: dict[str, tuple[RowResult, Any]] = {}
+        for line, raw, fields, problems in batch:
+            result = RowResult(line, REJECTED, raw=raw, problems=list(problems))
+            results.append(result)
+            if fields is None:
+                continue
+            try:
+                row = parse_row(fields, self.now)
+                result.code = row.code
+                imported = self._build(row)
+            except RowRejected as exc:
+                result.problems = exc.problems
+                continue
+            if row.code in built:
+                result.outcome = DUPLICATE  # the same code twice in the file: the first one is imported
+                continue
+            built[row.code] = (result, imported)
+        stored = self.deps.dossiers.existing(list(built)) if built else set()
+        self._raise_sequences([code for code in built if code not in stored])
+        fresh: list[tuple[RowResult, Any]] = []
+        for code, (result, imported) in built.items():
+            if code in stored:
+                result.outcome = DUPLICATE
+            else:
+                fresh.append((result, imported))
+        written = self.deps.dossiers.add_imported_many([(i.dossier, i.history) for _, i in fresh]) if fresh else []
+        for (result, _), done in zip(fresh, written, strict=True):
+            result.outcome = IMPORTED if done else DUPLICATE
+        return results
+
+    def _build(self, row: ImportRow) -> Any:
+        catalogue = self.deps.catalogue
+        try:
+            procedure = catalogue.procedure(row.procedure_code)
+        except NotFound as exc:
+            raise RowRejected([FieldProblem("procedure_code", f"no procedure {row.procedure_code} in the "
+                                                              "catalogue")]) from exc
+        return build_imported(row, procedure=procedure, tree=catalogue.tree(),
+                              calendar=lambda unit: catalogue.calendar_for(unit, procedure), source=self.source,
+                              now=self.now, watch=self.deps.watch)
+
+    def _raise_sequences(self, codes: list[str]) -> None:
+        """An imported code of today or later in the format motcua draws (a unit still receiving, the old system
+        running in parallel on the switch-over day): the live intake's counter goes past its number."""
+        highest: dict[str, int] = {}
+        tree = self.deps.catalogue.tree()
+        for code in codes:
+            match = DOSSIER_CODE.match(code)
+            if match is None:
+                continue
+            unit = tree.get(match.group("unit"))
+            try:
+                day = datetime.strptime(match.group("day"), "%y%m%d").date()
+            except ValueError:
+                continue
+            if unit is None or day < self._today or not unit.active_on(self._today):
+                continue
+            name = sequence_name(unit.id, day)
+            highest[name] = max(highest.get(name, 0), int(match.group("seq")))
+        for name, value in highest.items():
+            self.deps.dossiers.raise_sequence(name, value)
+
+
+def _wait_some(in_flight: set[Future[list[RowResult]]]) -> tuple[set[Future[list[RowResult]]],
+                                                                  set[Future[list[RowResult]]]]:
+    done, pending = wait(in_flight, return_when=FIRST_COMPLETED)
+    return set(done), set(pending)
+
+
+def _chunks(rows: Iterable[Read], size: int) -> Iterator[list[Read]]:
+    batch: list[Read] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- readers -----------------------------------------------------------------------------------------
+class FatalInput(Exception):
+    """The file as a whole cannot be imported (no header, missing columns): nothing is read."""
+
+
+def read_ndjson(stream: IO[str]) -> Iterator[Read]:
+    """One JSON object per line; blank lines are skipped (not rows)."""
+    with _utf8("NDJSON"):
+        yield from _ndjson(stream)
+
+
+def _ndjson(stream: IO[str]) -> Iterator[Read]:
+    for number, line in enumerate(_lines(stream), start=1):
+        if line is None:
+            yield number, None, None, [FieldProblem("line", f"longer than {MAX_LINE_BYTES} bytes")]
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            yield number, line.rstrip("\n"), None, [FieldProblem("line", "not a JSON object")]
+            continue
+        if not isinstance(value, dict):
+            yield number, value, None, [FieldProblem("line", "not a JSON object")]
+            continue
+        yield number, value, value, []
+
+
+def _lines(stream: IO[str]) -> Iterator[str | None]:
+    """The stream's lines, each read with a bound: an over-long line is consumed and reported as None."""
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+            while True:
+                rest = stream.readline(MAX_LINE_BYTES)
+                if not rest or rest.endswith("\n"):
+                    break
+            yield None
+            continue
+        yield line
+
+
+def read_csv(stream: IO[str]) -> Iterator[Read]:
+    """A header line naming the columns (CSV_COLUMNS, any order; `history` a JSON array); each later record one
+    row, its line number the line it starts on."""
+    with _utf8("CSV"):
+        yield from _csv(stream)
+
+
+@contextmanager
+def _utf8(kind: str) -> Iterator[None]:
+    """Old systems often export in Windows-1258 or TCVN3: say so rather than fail with a decoding trace."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise FatalInput(f"the {kind} file is not UTF-8 ({exc.reason} at byte {exc.start} of a block): convert it "
+                         "first, e.g. iconv -f CP1258 -t UTF-8; the rows before it were handled, run the converted "
+                         "file again (they are skipped as duplicates)") from exc
+
+
+def _csv(stream: IO[str]) -> Iterator[Read]:
+    reader = csv.reader(stream)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        raise FatalInput("the file is empty: a header line is expected") from exc
+    except csv.Error as exc:
+        raise FatalInput(f"the header line cannot be read: {exc}") from exc
+    missing = [c for c in REQUIRED_CSV if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        raise FatalInput(f"CSV header: missing {missing or 'nothing'}, unknown {unknown or 'nothing'} "
+                         f"(columns: {', '.join(CSV_COLUMNS)})")
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, None, None, [FieldProblem("line", f"not a CSV record: {exc}")]
+            continue
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        raw = dict(zip(header, record, strict=False))
+        if len(record) != len(header):
+            yield start, raw, None, [FieldProblem("line", f"{len(record)} fields, the header has {len(header)}")]
+            continue
+        fields, problems = csv_fields(raw)
+        yield start, raw, fields, problems
+
+
+def csv_fields(raw: dict[str, str]) -> tuple[dict[str, Any] | None, list[FieldProblem]]:
+    """A CSV record in the NDJSON shape: the applicant's columns gathered, the history's JSON parsed."""
+    fields: dict[str, Any] = {k: v for k, v in raw.items() if not k.startswith("applicant_") and k != "history"}
+    fields["applicant"] = {k.removeprefix("applicant_"): v for k, v in raw.items() if k.startswith("applicant_")}
+    try:
+        fields["history"] = json.loads(raw.get("history") or "null")
+    except (ValueError, RecursionError):
+        return None, [FieldProblem("history", "not a JSON array of {status, at, note}")]
+    return fields, []
+
+
+def reasons(problems: list[FieldProblem]) -> str:
+    return "; ".join(f"{p.field}: {p.reason}" for p in problems)
+
+
+def fields_of(row: dict[str, Any]) -> dict[str, Any]:
+    """An API row as the domain reads it (only the documented fields are passed on)."""
+    return {k: v for k, v in row.items() if k in FIELDS}
+
+
+# --- the admin endpoint ------------------------------------------------------------------------------
+def import_batch(deps: Deps, actor: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/imports: a small batch (the request schema bounds it to 500 rows) imported as the file would be;
+    every row's outcome, with its problems named `rows[<index>].<field>`."""
+    from ..domain.errors import Forbidden
+
+    if "admin" not in actor.roles:
+        raise Forbidden("importing dossiers needs the admin role")
+    try:
+        run = Importer(deps, str(body["source"]), workers=4, chunk=50)
+    except RowRejected as exc:
+        raise InvalidInput("invalid source", exc.problems) from exc
+    results: list[RowResult] = []
+    rows: Iterator[Read] = ((i, row, fields_of(row), []) for i, row in enumerate(body["rows"]))
+    tally = run.run(rows, results.append)
+    results.sort(key=lambda r: r.line)
+    return {**tally.as_dict(), "source": run.source, "rows": [{
+        "index": r.line, "code": r.code, "outcome": r.outcome,
+        "problems": [{"field": f"rows[{r.line}].{p.field}", "reason": p.reason} for p in r.problems]}
+        for r in results]}
