@@ -29,8 +29,11 @@ bp = Blueprint(__name__)
 QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications",
                           "statistics": "statistics", "webhooks": "webhooks"}
 BATCH_SIZE = 10  # a failed event makes its batch come back; dispatch skips the events already applied
-# The webhook delivery queue (not a consumer: the code sends to it, services/webhook_delivery.py).
+# The webhook delivery queue (not a consumer: the code sends to it, services/webhook_delivery.py), and how many
+# of its functions run at once: a burst of events never turns into a storm of requests at receivers (nor of
+# writes to the deliveries' table); the messages wait in the queue instead.
 DELIVERY_QUEUE = "webhook-deliveries"
+DELIVERY_CONCURRENCY = 20
 
 
 def queue_name(consumer: str) -> str:
@@ -115,7 +118,8 @@ def webhooks_consumer(event: Any) -> dict[str, Any]:
 
 
 
-@bp.on_sqs_message(queue=f"{settings().table_prefix}-{DELIVERY_QUEUE}", batch_size=1, name="webhook_delivery")
+@bp.on_sqs_message(queue=f"{settings().table_prefix}-{DELIVERY_QUEUE}", batch_size=1, name="webhook_delivery",
+                   maximum_concurrency=DELIVERY_CONCURRENCY)
 def webhook_delivery(event: Any) -> dict[str, Any]:
     """One message, one attempt (at most ~7 s: a batch of dead receivers would hold the others back). A crash
     (the database unreachable, a malformed message) raises: SQS makes the message visible again, and after

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from chalicelib.api.event_handlers import DELIVERY_CONCURRENCY
 from chalicelib.services.consumers import registry
 from chalicelib.services.deadlines import DIGEST_BUDGET_SECONDS
 from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, WEBHOOK_DELIVERY_QUEUE, outputs, stages
@@ -251,6 +252,7 @@ def test_webhook_delivery_queue_its_dead_letter_queue_handler_and_senders(packag
     function = resources["WebhookDelivery"]
     [source] = function["Properties"]["Events"].values()
     assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": DELIVERY_CONCURRENCY}
     assert sub(source["Properties"]["Queue"], prefix).rsplit(":", 1)[1] == f"{prefix}-{WEBHOOK_DELIVERY_QUEUE}"
     # The mapping waits for the queue: the function's environment names it (a Ref is a dependency).
     assert function["Properties"]["Environment"]["Variables"]["MOTCUA_WEBHOOK_QUEUE_URL"] == {"Ref": logical}
