@@ -26,6 +26,8 @@ NOTIFIERS = ("local", "aws")
 # EventBridge bus names (or a bus ARN) and Step Functions state machine ARNs, as AWS spells them.
 _BUS = re.compile(r"^(arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/)?[A-Za-z0-9._/-]{1,256}$")
 _STATE_MACHINE = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$")
+# An SQS queue URL as CloudFormation's Ref of a queue gives it (the webhook delivery queue).
+_QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[0-9]{12}/[A-Za-z0-9_-]{1,80}$")
 _ADDRESS = r"[^<>@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
 _EMAIL = re.compile(rf"^({_ADDRESS}|[^<>@]+ <{_ADDRESS}>)$")  # motcua@x.gov.vn or 'Name <motcua@x.gov.vn>'
 _MAX_CLOCK_SPEED = 100_000.0
@@ -76,6 +78,7 @@ class Settings:
     # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
     inbound_sources: str = ""
     webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
+    webhook_queue_url: str = ""  # "": the webhook sweep alone sends deliveries; else the SQS delivery queue
     portal: PortalSettings = field(default_factory=lambda: PortalSettings())  # the national portal sync
 
     def table(self, name: str) -> str:
@@ -167,6 +170,8 @@ def load(env: Mapping[str, str]) -> Settings:
         ranking_public_levels=_levels(env.get("MOTCUA_RANKING_PUBLIC_LEVELS")),
         inbound_sources=_inbound_sources(env),
         webhooks_local=auth_mode == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
+        webhook_queue_url=_matching(env, "MOTCUA_WEBHOOK_QUEUE_URL", _QUEUE_URL,
+                                    "https://sqs.<region>.amazonaws.com/<account>/<queue name>"),
         portal=_portal(env, auth_mode),
     )
 

@@ -1,4 +1,5 @@
-"""The functions AWS runs for domain events: the relay, one SQS consumer per queue, the dossier timer's task.
+"""The functions AWS runs for domain events: the relay, one SQS consumer per queue, the dossier timer's task,
+and the webhook delivery queue's function.
 
 On AWS (infra/events.yaml): the relay (every minute) publishes the outbox to the stage's EventBridge bus; a rule
 per consumer routes the event types it wants to its own SQS queue (with a dead-letter queue); each queue's
@@ -7,7 +8,8 @@ invokes `deadline_timer`. `chalice local` runs none of these: scripts/run_local.
 
 Route 1 (`chalice deploy` after infra/tables.yaml and infra/queues.yaml, docs/deploy.md) has no bus: without
 MOTCUA_EVENT_BUS the relay runs the consumers in its own process (services.bootstrap: the LocalPublisher), and the
-queues, which exist so that Lambda accepts the SQS mappings below, receive nothing.
+queues, which exist so that Lambda accepts the SQS mappings below, receive nothing. Nor does the webhook delivery
+queue there: without MOTCUA_WEBHOOK_QUEUE_URL the webhook sweep sends every delivery.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ bp = Blueprint(__name__)
 QUEUES: dict[str, str] = {"deadline_timers": "deadline-timers", "notifications": "notifications",
                           "statistics": "statistics", "webhooks": "webhooks", "portal_sync": "portal-sync"}
 BATCH_SIZE = 10  # a failed event makes its batch come back; dispatch skips the events already applied
+# The webhook delivery queue (not a consumer: the code sends to it, services/webhook_delivery.py), and how many
+# of its functions run at once: a burst of events never turns into a storm of requests at receivers (nor of
+# writes to the deliveries' table); the messages wait in the queue instead.
+DELIVERY_QUEUE = "webhook-deliveries"
+DELIVERY_CONCURRENCY = 20
 
 
 def queue_name(consumer: str) -> str:
@@ -109,6 +116,30 @@ def statistics_consumer(event: Any) -> dict[str, Any]:
 def webhooks_consumer(event: Any) -> dict[str, Any]:
     return consume("webhooks", event)
 
+
 @bp.on_sqs_message(queue=queue_name("portal_sync"), batch_size=BATCH_SIZE, name="portal_sync_consumer")
 def portal_sync_consumer(event: Any) -> dict[str, Any]:
     return consume("portal_sync", event)
+
+@bp.on_sqs_message(queue=f"{settings().table_prefix}-{DELIVERY_QUEUE}", batch_size=1, name="webhook_delivery",
+                   maximum_concurrency=DELIVERY_CONCURRENCY)
+def webhook_delivery(event: Any) -> dict[str, Any]:
+    """One message, one attempt (at most ~7 s: a batch of dead receivers would hold the others back). A crash
+    (the database unreachable, a malformed message) raises: SQS makes the message visible again, and after
+    the queue's maxReceiveCount moves it to the dead-letter queue; the delivery keeps its next attempt, so
+    the webhook sweep still sends it."""
+    from ..observability import bind_request, logger
+    from ..services.bootstrap import deps
+    from ..services.webhook_delivery import handle_message
+
+    bind_request(None, getattr(event, "context", None))
+    outcomes: dict[str, int] = {}
+    for record in event:
+        try:
+            outcome = handle_message(deps(), record.body)
+        except Exception:
+            logger().exception("webhook delivery message failed", extra={"job": "webhook_delivery"})
+            raise
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    logger().info("webhook delivery", extra={"job": "webhook_delivery", **outcomes})
+    return outcomes

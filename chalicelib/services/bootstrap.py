@@ -140,7 +140,12 @@ def _webhooks() -> WebhookPorts:
     from ..config import settings
 
     local = settings().webhooks_local
-    return WebhookPorts(WebhookRepository(), HttpSender(public_only=not local), local, random.random)
+    queue = None
+    if settings().webhook_queue_url:  # AWS (route 2): the delivery queue; else the sweep alone sends
+        from ..adapters.sqs_queue import SqsDeliveryQueue
+
+        queue = SqsDeliveryQueue(settings().webhook_queue_url)
+    return WebhookPorts(WebhookRepository(), HttpSender(public_only=not local), local, random.random, queue)
 
 
 @dataclass(frozen=True)

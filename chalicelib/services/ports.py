@@ -296,12 +296,22 @@ class WebhookSender(Protocol):
         ...
 
 
+class DeliveryQueue(Protocol):
+    """The webhook delivery queue (SQS on AWS): each message names a delivery and the attempt it is for."""
+
+    def send(self, messages: Sequence[tuple[str, int, int]]) -> int:
+        """Send (delivery id, attempt count, delay in seconds) messages, in order; answer how many were sent
+        (those after a failure are not: the sweep finds them). Never raises for what the queue does."""
+        ...
+
+
 @dataclass(frozen=True)
 class WebhookPorts:
     store: WebhookStore
     sender: WebhookSender
     local: bool  # the local stack: targets may be http on loopback
     draw: Callable[[], float]  # the backoff's jitter, in [0, 1)
+    queue: DeliveryQueue | None = None  # None (locally, route 1): the sweep alone sends deliveries
 class SyncConflict(Exception):
     """A dossier's sync state changed since it was read: read it again and re-apply the change."""
 

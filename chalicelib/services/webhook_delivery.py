@@ -1,21 +1,29 @@
 """Delivering webhooks: each attempt bounded and recorded, retried with backoff and full jitter for 3 days.
 
-Why a sweep over a sparse index, not SQS delays: SQS delays a message at most 900 s (a visibility timeout
-stretches a retry to 12 h at most), while a delivery is retried for 3 days; re-enqueueing with capped delays would
-take up to ~300 hops per delivery and still need a `not_before` check. Instead a pending delivery carries its next
-attempt in the sparse `due` index of its table; `sweep` (the `webhook_sweep` schedule, every minute on AWS; the
-local job runner locally) reads what is due and attempts it, several receivers at a time, within a time budget.
-The events themselves reach the `webhooks` consumer through its own SQS queue and dead-letter queue (as every
-consumer does), and the consumer only records deliveries: no request, relay or consumer ever waits on a receiver.
+A pending delivery carries its next attempt (`next_at`, in the sparse `due` index of its table): that is the
+truth about when it is tried, whatever carries it there.
+- On AWS (route 2) the delivery queue does (SQS `webhook-deliveries`, with its dead-letter queue): the consumer
+  and the admin's redeliveries put a message naming the delivery and its attempt count; `handle_message` (the
+  `webhook_delivery` function) runs `attempt`, which after a retryable failure sends the next message with
+  DelaySeconds = min(wait, 900). SQS delays 15 minutes at most and retries run for 3 days, so a message that
+  arrives before `next_at` is sent again for the rest of the wait (capped at 900 s): a 6-hour wait is 24 hops.
+  A message for an attempt already made (a duplicate, or one the sweep overtook) is dropped, so duplicates die
+  at the next attempt. A handler that crashes leaves its message to SQS's retries, then to the dead-letter queue.
+- `sweep` (the `webhook_sweep` schedule, every minute; the local job runner locally) attempts what is due. With
+  a queue it takes only deliveries overdue by SWEEP_GRACE_SECONDS: those whose message was lost (never sent,
+  or dead-lettered). Without one (locally, route 1) it sends every delivery, as soon as it is due.
+No request, relay or consumer ever waits on a receiver.
 
 An attempt first claims the delivery (its next attempt moved LEASE_SECONDS ahead, on condition nobody else did),
-then sends, then records the result on condition the claim still holds: overlapping sweeps or a redelivery never
-make two attempts of one. A worker that dies after claiming leaves the delivery due again when its lease ends.
+then sends, then records the result on condition the claim still holds: overlapping sweeps, queue messages or a
+redelivery never make two attempts of one. A worker that dies after claiming leaves the delivery due again when
+its lease ends.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +42,10 @@ SWEEP_LIMIT = 100  # per shard and run; the next run takes the rest
 SWEEP_WORKERS = 16  # receivers tried at once: a run of dead receivers costs ~(due / 16) x 7 s
 SWEEP_BUDGET_SECONDS = 80.0  # no attempt starts later (the function has 120 s: .chalice/config.json)
 REDELIVER_LIMIT = 500  # failed deliveries one redeliver-all call resets
+# With a delivery queue, the sweep leaves a delivery to its message this long past its next attempt: SQS delays
+# to the second and Lambda polls continuously, so a message this late was lost.
+SWEEP_GRACE_SECONDS = 300
+MAX_QUEUE_DELAY = 900  # SQS's limit on DelaySeconds
 
 
 def sign(delivery_id: str, at: datetime, body: str, secrets: list[str]) -> dict[str, str]:
@@ -50,7 +62,8 @@ def sign(delivery_id: str, at: datetime, body: str, secrets: list[str]) -> dict[
 
 def attempt(deps: Deps, delivery_id: str) -> str:
     """Try a pending, due delivery once; answer what happened: delivered, retry, failed, gone, or skipped
-    (not pending, not due, or taken by another worker)."""
+    (not pending, not due, or taken by another worker). After a retry, with a delivery queue, the message of the
+    next attempt is sent."""
     store = deps.webhooks.store
     delivery = store.delivery(delivery_id)
     now = deps.now()
@@ -87,8 +100,36 @@ def attempt(deps: Deps, delivery_id: str) -> str:
     if later is None:
         _finish(deps, done, now, "failed", f"gave up after {rules.RETRY_WINDOW.days} days: {outcome.error}", held)
         return "failed"
-    store.save_delivery({**done, "next_at": iso(later), "updated_at": iso(now)}, held)
+    if store.save_delivery({**done, "next_at": iso(later), "updated_at": iso(now)}, held):
+        webhooks.enqueue(deps, [(delivery_id, done["attempt_count"], _delay(later, now))])
     return "retry"
+
+
+def _delay(at: datetime, now: datetime) -> int:
+    """Seconds from `now` to `at`, rounded up (never early), capped at what SQS delays."""
+    return max(0, min(MAX_QUEUE_DELAY, math.ceil((at - now).total_seconds())))
+
+
+def handle_message(deps: Deps, body: str) -> str:
+    """One delivery queue message: attempt the delivery it names if due, else send it again for the rest of the
+    wait (at most 900 s). Answers dropped (no such pending delivery, or the attempt it was for was made),
+    requeued, or `attempt`'s outcome. A malformed message raises: SQS retries it, then dead-letters it."""
+    try:
+        message = json.loads(body)
+        delivery_id, attempt_count = message["delivery"], message["attempt"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"not a webhook delivery message: {body[:200]!r}") from exc
+    if not isinstance(delivery_id, str) or not isinstance(attempt_count, int) or isinstance(attempt_count, bool):
+        raise ValueError(f"not a webhook delivery message: {body[:200]!r}")
+    delivery = deps.webhooks.store.delivery(delivery_id)
+    if delivery is None or delivery["status"] != "pending" or delivery["attempt_count"] != attempt_count:
+        return "dropped"
+    now = deps.now()
+    next_at = parse_iso(delivery["next_at"])
+    if next_at > now:
+        webhooks.enqueue(deps, [(delivery_id, attempt_count, _delay(next_at, now))])
+        return "requeued"
+    return attempt(deps, delivery_id)
 
 
 def _finish(deps: Deps, delivery: dict[str, Any], now: datetime, status: str, error: str | None,
@@ -124,7 +165,8 @@ def sweep(deps: Deps, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> dict[str,
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    ids = deps.webhooks.store.due(deps.now(), SWEEP_LIMIT)
+    grace = SWEEP_GRACE_SECONDS if deps.webhooks.queue is not None else 0
+    ids = deps.webhooks.store.due(deps.now() - timedelta(seconds=grace), SWEEP_LIMIT)
     stop_at = time.monotonic() + budget_seconds
 
     def run(delivery_id: str) -> str:
@@ -169,18 +211,22 @@ def redeliver(deps: Deps, actor: Actor, webhook_id: str, delivery_id: str) -> di
         raise InvalidInput("already pending", [FieldProblem("delivery_id", "this delivery is still being tried; "
                                                                            "its next attempt is listed")])
     webhooks._load(deps, webhook_id)
-    return delivery_view(_reset(deps, delivery) or delivery)
+    again = _reset(deps, delivery)
+    if again is not None:
+        webhooks.enqueue(deps, [(delivery_id, again["attempt_count"], 0)])
+    return delivery_view(again or delivery)
 
 
 def redeliver_failed(deps: Deps, actor: Actor, webhook_id: str) -> dict[str, Any]:
     webhooks.require_admin(actor)
     webhooks._load(deps, webhook_id)
-    reset = 0
+    reset: list[tuple[str, int, int]] = []
     for delivery_id in deps.webhooks.store.failed_ids(webhook_id, REDELIVER_LIMIT):
         delivery = deps.webhooks.store.delivery(delivery_id)
         if delivery is not None and delivery["status"] == "failed" and _reset(deps, delivery):
-            reset += 1
-    return {"webhook_id": webhook_id, "redelivered": reset}
+            reset.append((delivery_id, delivery["attempt_count"], 0))
+    webhooks.enqueue(deps, reset)
+    return {"webhook_id": webhook_id, "redelivered": len(reset)}
 
 
 def _reset(deps: Deps, delivery: dict[str, Any]) -> dict[str, Any] | None:

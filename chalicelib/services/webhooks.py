@@ -1,5 +1,6 @@
 """Outbound webhooks: admins manage subscriptions; the `webhooks` consumer records one delivery per matching
-subscription and event, due at once; the webhook sweep sends it (services/webhook_delivery.py).
+subscription and event, due at once, and (on AWS) puts a message naming it on the delivery queue, whose handler
+sends it; the webhook sweep sends what no message brought (services/webhook_delivery.py).
 
 Only an `admin` (a role in the token, as for reading every dossier) manages subscriptions: a webhook receives
 every matching event of the province, whichever unit's.
@@ -177,10 +178,21 @@ def on_event(deps: Deps, event: DomainEvent) -> None:
     tree = deps.catalogue.tree()
     now = deps.now()
     body = rules.payload(event)
+    recorded = []
     for data, _ in subscriptions:
         if rules.wants(data["event_types"], data.get("unit"), event, tree.is_within):
             delivery = new_delivery(data["id"], delivery_id(data["id"], event.id), body, now)
-            deps.webhooks.store.add_delivery(delivery)  # False: recorded by an earlier run of this event
+            if deps.webhooks.store.add_delivery(delivery):  # False: recorded by an earlier run of this event
+                recorded.append(delivery["id"])
+    enqueue(deps, [(ident, 0, 0) for ident in recorded])
+
+
+def enqueue(deps: Deps, messages: list[tuple[str, int, int]]) -> None:
+    """Tell the delivery queue (AWS) about deliveries to attempt: (id, attempt count, delay in seconds). Without
+    a queue (locally, route 1) the sweep finds them by their next attempt; a message that could not be sent is
+    found the same way (services/webhook_delivery.py)."""
+    if deps.webhooks.queue is not None and messages:
+        deps.webhooks.queue.send(messages)
 
 
 def ping(deps: Deps, actor: Actor, webhook_id: str) -> dict[str, Any]:
@@ -191,6 +203,7 @@ def ping(deps: Deps, actor: Actor, webhook_id: str) -> dict[str, Any]:
     body = rules.ping_payload(webhook_id, now)
     delivery = new_delivery(webhook_id, delivery_id(webhook_id, f"{body['id']}/{uuid.uuid4().hex}"), body, now)
     deps.webhooks.store.add_delivery(delivery)
+    enqueue(deps, [(delivery["id"], 0, 0)])
     from .webhook_delivery import delivery_view
 
     return delivery_view(delivery)

@@ -17,9 +17,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from chalicelib.api.event_handlers import DELIVERY_CONCURRENCY
 from chalicelib.services.consumers import registry
 from chalicelib.services.deadlines import DIGEST_BUDGET_SECONDS
-from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, outputs, stages
+from scripts.table_template import GATEWAY_ERRORS, REQUEST_ID_HEADER, WEBHOOK_DELIVERY_QUEUE, outputs, stages
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -237,6 +238,47 @@ def test_bus_rules_queues_and_dead_letter_queues_per_consumer(package):
         reads = granted(resources, resources[function]["Properties"]["Role"]["Fn::GetAtt"][0])
         assert reads["sqs:ReceiveMessage"] == [{"Fn::GetAtt": [logical, "Arn"]}]
         assert resources[function]["DependsOn"]  # the mapping waits for the queue and the role's policy
+
+
+def test_webhook_delivery_queue_its_dead_letter_queue_handler_and_senders(package):
+    """The one queue the code sends to: read by the webhook_delivery function, with a dead-letter queue, no rule
+    routing to it; its URL given to the functions that send to it (and to no other), the stage policy allowing
+    sqs:SendMessage on it alone."""
+    stage, _ = package
+    resources, prefix = sam(package)["Resources"], stages()[stage]
+    queues = {sub(r["Properties"]["QueueName"], prefix): (name, r) for name, r in resources.items()
+              if r["Type"] == "AWS::SQS::Queue"}
+    logical, queue = queues[f"{prefix}-{WEBHOOK_DELIVERY_QUEUE}"]
+    function = resources["WebhookDelivery"]
+    [source] = function["Properties"]["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": DELIVERY_CONCURRENCY}
+    assert sub(source["Properties"]["Queue"], prefix).rsplit(":", 1)[1] == f"{prefix}-{WEBHOOK_DELIVERY_QUEUE}"
+    # The mapping waits for the queue: the function's environment names it (a Ref is a dependency).
+    assert function["Properties"]["Environment"]["Variables"]["MOTCUA_WEBHOOK_QUEUE_URL"] == {"Ref": logical}
+    redrive = queue["Properties"]["RedrivePolicy"]
+    dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert sub(resources[dlq]["Properties"]["QueueName"], prefix) == f"{prefix}-{WEBHOOK_DELIVERY_QUEUE}-dlq"
+    assert 1 < redrive["maxReceiveCount"] <= 10
+    assert queue["Properties"]["VisibilityTimeout"] >= 6 * function["Properties"]["Timeout"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"
+                and {"Fn::GetAtt": [logical, "Arn"]} in [t["Arn"] for t in r["Properties"]["Targets"]]]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"
+                and {"Ref": logical} in r["Properties"]["Queues"]]  # nobody outside the account sends to it
+    senders = {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
+               and "MOTCUA_WEBHOOK_QUEUE_URL" in r["Properties"].get("Environment", {}).get("Variables", {})}
+    assert senders == {"APIHandler", "WebhooksConsumer", "WebhookDelivery", "WebhookSweep"}
+    for name in senders:
+        assert resources[name]["Properties"]["Environment"]["Variables"]["MOTCUA_WEBHOOK_QUEUE_URL"] == {
+            "Ref": logical}
+        role = resources[resources[name]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        sends = [s for s in statements(role) if "sqs:SendMessage" in s["Action"]]
+        assert [(s["Action"], s["Resource"]) for s in sends] == [
+            (["sqs:SendMessage"], f"arn:aws:sqs:*:*:{prefix}-{WEBHOOK_DELIVERY_QUEUE}")], name
+    for name, r in resources.items():  # the merge adds no other send grant
+        if r["Type"] == "AWS::IAM::Policy":
+            assert not any("sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                           for s in statements(r)), name
 
 
 def test_timer_state_machine_and_least_privilege(package):

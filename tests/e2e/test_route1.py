@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from chalicelib.services.consumers import registry
-from scripts.table_template import SQS_CONSUMER_ACTIONS, stages
+from scripts.table_template import SQS_CONSUMER_ACTIONS, SQS_SENDER_ACTIONS, WEBHOOK_DELIVERY_QUEUE, stages
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
@@ -62,19 +62,25 @@ def queue_names(resources: dict[str, Any], prefix: str) -> dict[str, str]:
 def test_every_sqs_handler_has_its_queue_and_dlq_in_route_1_and_its_grant(stage):
     prefix = stages()[stage]
     handlers = app_queues(stage)
-    # One SQS handler per consumer of services/consumers.py (each reads its own queue).
-    assert set(handlers) == {f"{consumer.name}_consumer" for consumer in registry()}
+    # One SQS handler per consumer of services/consumers.py (each reads its own queue), and the webhook delivery
+    # queue's handler.
+    assert set(handlers) == {f"{consumer.name}_consumer" for consumer in registry()} | {"webhook_delivery"}
+    assert handlers["webhook_delivery"] == f"{prefix}-{WEBHOOK_DELIVERY_QUEUE}"
     assert len(set(handlers.values())) == len(handlers)
     queues = template("queues.yaml")
     assert "Default" not in queues["Parameters"]["Prefix"]  # a stack is always made for the stage named
     created = queue_names(queues["Resources"], prefix)
     policy = json.loads((ROOT / ".chalice" / CONFIG["stages"][stage]["iam_policy_file"]).read_text("utf-8"))
     sqs = [s for s in policy["Statement"] if any(a.startswith("sqs:") for a in s["Action"])]
-    assert len(sqs) == 1 and sqs[0]["Effect"] == "Allow" and "Condition" not in sqs[0]
+    assert len(sqs) == 2 and all(s["Effect"] == "Allow" and "Condition" not in s for s in sqs)
+    reads, sends = sorted(sqs, key=lambda s: "sqs:SendMessage" in s["Action"])
     # What Lambda's SQS mapping does as the function's role; nothing that sends, purges or deletes queues.
-    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(sqs[0]["Action"]) == set(
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(reads["Action"]) == set(
         SQS_CONSUMER_ACTIONS)
-    granted = set(sqs[0]["Resource"])
+    # Sending: to the webhook delivery queue alone (not its dead-letter queue, no wildcard).
+    assert sends["Action"] == SQS_SENDER_ACTIONS == ["sqs:SendMessage"]
+    assert sends["Resource"] == f"arn:aws:sqs:*:*:{prefix}-{WEBHOOK_DELIVERY_QUEUE}"
+    granted = set(reads["Resource"])
     for function, queue in handlers.items():
         assert queue.startswith(f"{prefix}-"), function
         assert queue in created, f"{function}: route 1 would not create {queue}"
@@ -108,23 +114,29 @@ def test_queues_template_passes_cfn_lint():
 
 
 def test_route_1_runs_the_consumers_in_the_relay_and_nothing_sends_to_the_queues(monkeypatch):
-    """Route 1 has no bus: MOTCUA_EVENT_BUS and MOTCUA_TIMER_STATE_MACHINE_ARN are set by route 2's package only.
-    The relay then runs every consumer in its own function (the LocalPublisher, as `make run` does), timers are
-    off (the sweep wakes dossiers), and the SQS handlers receive nothing: no code of the app sends to a queue."""
+    """Route 1 has no bus: MOTCUA_EVENT_BUS, MOTCUA_TIMER_STATE_MACHINE_ARN and MOTCUA_WEBHOOK_QUEUE_URL are set
+    by route 2's package only. The relay then runs every consumer in its own function (the LocalPublisher, as
+    `make run` does), timers are off (the sweep wakes dossiers), the webhook sweep sends every delivery, and the
+    SQS handlers receive nothing: the one module that sends to a queue (the webhook delivery queue) has no queue."""
     from chalicelib.adapters.local_bus import LocalPublisher
     from chalicelib.adapters.stepfunctions import LocalTimers
     from chalicelib.services import bootstrap
 
     for stage in ("dev", "prod"):
         env = CONFIG["stages"][stage]["environment_variables"]
-        assert "MOTCUA_EVENT_BUS" not in env and "MOTCUA_TIMER_STATE_MACHINE_ARN" not in env
+        route2_only = {"MOTCUA_EVENT_BUS", "MOTCUA_TIMER_STATE_MACHINE_ARN", "MOTCUA_WEBHOOK_QUEUE_URL"}
+        assert not route2_only & set(env)
         for function in CONFIG["stages"][stage].get("lambda_functions", {}).values():
-            assert not {"MOTCUA_EVENT_BUS", "MOTCUA_TIMER_STATE_MACHINE_ARN"} & set(
-                function.get("environment_variables", {}))
+            assert not route2_only & set(function.get("environment_variables", {}))
     monkeypatch.delenv("MOTCUA_EVENT_BUS", raising=False)
     monkeypatch.delenv("MOTCUA_TIMER_STATE_MACHINE_ARN", raising=False)
+    monkeypatch.delenv("MOTCUA_WEBHOOK_QUEUE_URL", raising=False)
     assert isinstance(bootstrap._publisher(), LocalPublisher)
     assert isinstance(bootstrap._timers(), LocalTimers)
+    assert bootstrap._webhooks().queue is None
     senders = [str(path.relative_to(ROOT)) for path in (ROOT / "chalicelib").rglob("*.py")
                if any(word in path.read_text(encoding="utf-8") for word in ('"sqs"', "'sqs'", "send_message"))]
-    assert senders == []
+    assert senders == ["chalicelib/adapters/sqs_queue.py"]
+    builders = [str(path.relative_to(ROOT)) for path in (ROOT / "chalicelib").rglob("*.py")
+                if "SqsDeliveryQueue(" in path.read_text(encoding="utf-8") and path.name != "sqs_queue.py"]
+    assert builders == ["chalicelib/services/bootstrap.py"]  # only from MOTCUA_WEBHOOK_QUEUE_URL
