@@ -75,6 +75,7 @@ class Settings:
     ranking_bands: tuple[float, float, float, float] = (90.0, 80.0, 65.0, 50.0)
     quality_points: tuple[tuple[str, float], ...] = (("on_time", 20.0), ("online", 22.0))
     ranking_public_levels: tuple[str, ...] = ("province", "department", "commune")
+    ranking_cache_seconds: float = 300.0  # how long a container keeps a published ranking; 0: never (local stack)
     # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
     inbound_sources: str = ""
     webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
@@ -168,6 +169,8 @@ def load(env: Mapping[str, str]) -> Settings:
         ranking_bands=_bands(env.get("MOTCUA_RANKING_BANDS", "")),
         quality_points=_points(env.get("MOTCUA_QUALITY_POINTS", "")),
         ranking_public_levels=_levels(env.get("MOTCUA_RANKING_PUBLIC_LEVELS")),
+        ranking_cache_seconds=_number(env, "MOTCUA_RANKING_CACHE_SECONDS", float,
+                                      0.0 if auth_mode == "local" else 300.0, 0.0, 86400.0),
         inbound_sources=_inbound_sources(env),
         webhooks_local=auth_mode == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
         webhook_queue_url=_matching(env, "MOTCUA_WEBHOOK_QUEUE_URL", _QUEUE_URL,

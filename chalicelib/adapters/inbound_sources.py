@@ -51,7 +51,16 @@ def _read(locator: str) -> str:
     # Bounded like every other dependency: an unreachable SSM is a 503 in seconds, not a hung request.
     config = Config(connect_timeout=s.db_connect_timeout, read_timeout=s.db_read_timeout,
                     retries={"total_max_attempts": 1 + s.db_max_retries, "mode": "standard"})
-    answer = boto3.client("ssm", config=config).get_parameter(Name=locator[len("ssm:"):], WithDecryption=True)
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = boto3.client("ssm", config=config).get_parameter(Name=locator[len("ssm:"):], WithDecryption=True)
+    except ClientError as exc:  # missing parameter, no permission: the sender's retry may find it fixed
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ThrottlingException", "InternalServerError"):
+            raise  # routing answers 503 with Retry-After for these already
+        logger().error("inbound sources unreadable", extra={"locator": locator, "reason": code})
+        raise DomainError("inbound messages cannot be accepted now; retry later", [], "unavailable") from exc
     return str(answer["Parameter"]["Value"])
 
 

@@ -41,3 +41,14 @@ def local_date(value: str, field: str) -> date:
     if not 2000 <= day.year <= 2100:
         raise InvalidInput("invalid date", [FieldProblem(field, "a date from 2000 to 2100")])
     return day
+
+
+def period(query: dict[str, str]) -> tuple[date, date]:
+    """The required `from` and `to` of a statistics route, local days; report 06's bounds are checked after."""
+    return required_date(query.get("from"), "from"), required_date(query.get("to"), "to")
+
+
+def required_date(value: str | None, field: str) -> date:
+    if value is None:
+        raise InvalidInput("missing date", [FieldProblem(field, "required: a date like 2026-03-16")])
+    return local_date(value, field)

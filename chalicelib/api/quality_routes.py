@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 
 from chalice import Blueprint
 
 from ..config import settings
-from ..domain.access import check_may_list, covers
-from ..domain.errors import FieldProblem, InvalidInput
+from ..domain.access import covers
 from ..services import quality
-from ..services.bootstrap import deps
-from .params import local_date
+from ..services.bootstrap import Deps, deps
+from .params import period
 from .routing import Call, route
+from .stats_routes import subtree_period
 
 bp = Blueprint(__name__)
 
@@ -24,14 +27,7 @@ bp = Blueprint(__name__)
        tag="statistics", query="stats-quality-query", auth=True, response="QualityAssessment",
        errors=(400, 401, 403))
 def quality_of_unit(call: Call) -> dict[str, Any]:
-    actor = call.actor()
-    q = call.query()
-    unit = q.get("unit", actor.unit)
-    from_day, to_day = _period(q)
-    d = deps()
-    d.catalogue.unit(unit, "unit")
-    check_may_list(actor, unit, d.catalogue.tree())
-    return quality.unit_quality(d, unit, from_day, to_day)
+    return quality.unit_quality(*subtree_period(call))
 
 
 @route(bp, "GET", "/v1/stats/ranking",
@@ -40,12 +36,12 @@ def quality_of_unit(call: Call) -> dict[str, Any]:
        tag="statistics", query="stats-ranking-query", response="Ranking", errors=(400, 401))
 def ranking(call: Call) -> dict[str, Any]:
     q = call.query()
-    from_day, to_day = _period(q)
+    from_day, to_day = period(q)
     level, within = q["level"], q.get("unit")
     d = deps()
     quality.check_scope(d.catalogue.tree(), level, within)  # the catalogue is public: a 400 before any 401
     if level in settings().ranking_public_levels:
-        return quality.ranking(d, level, from_day, to_day, within)
+        return _published(d, level, from_day, to_day, within)
     # Not published: an officer sees the units they answer for (a leader their subtree), an admin all of them.
     actor = call.actor()
     tree = d.catalogue.tree()
@@ -58,21 +54,30 @@ def ranking(call: Call) -> dict[str, Any]:
                "system",
        tag="statistics", query="stats-inactive-query", auth=True, response="InactiveUnits", errors=(400, 401, 403))
 def inactive_units(call: Call) -> dict[str, Any]:
-    actor = call.actor()
-    q = call.query()
-    unit = q.get("unit", actor.unit)
-    from_day, to_day = _period(q)
-    d = deps()
-    d.catalogue.unit(unit, "unit")
-    check_may_list(actor, unit, d.catalogue.tree())
-    return quality.inactive(d, unit, from_day, to_day)
+    return quality.inactive(*subtree_period(call))
 
 
-def _period(q: dict[str, str]) -> tuple[date, date]:
-    return _day(q.get("from"), "from"), _day(q.get("to"), "to")
+# A published ranking answers anyone: each container keeps an answer for MOTCUA_RANKING_CACHE_SECONDS, so that
+# anonymous callers cannot make it re-read every unit's counters at will (API Gateway's throttle bounds the rest).
+PUBLISHED_KEPT = 256
+_published_answers: OrderedDict[tuple[str, str, str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+_published_lock = threading.Lock()
 
 
-def _day(value: str | None, field: str) -> date:
-    if value is None:
-        raise InvalidInput("missing date", [FieldProblem(field, "required: a date like 2026-03-16")])
-    return local_date(value, field)
+def _published(d: Deps, level: str, from_day: date, to_day: date, within: str | None) -> dict[str, Any]:
+    seconds = settings().ranking_cache_seconds
+    if seconds <= 0:
+        return quality.ranking(d, level, from_day, to_day, within)
+    key = (level, from_day.isoformat(), to_day.isoformat(), within or "")
+    now = time.monotonic()
+    with _published_lock:
+        kept = _published_answers.get(key)
+        if kept is not None and now - kept[0] < seconds:
+            return kept[1]
+    answer = quality.ranking(d, level, from_day, to_day, within)
+    with _published_lock:
+        _published_answers[key] = (now, answer)
+        _published_answers.move_to_end(key)
+        while len(_published_answers) > PUBLISHED_KEPT:
+            _published_answers.popitem(last=False)
+    return answer

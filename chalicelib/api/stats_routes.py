@@ -13,10 +13,10 @@ from chalice import Blueprint
 from ..domain.access import check_may_list
 from ..domain.errors import FieldProblem, InvalidInput
 from ..services import reports, tracking_book
-from ..services.bootstrap import deps
+from ..services.bootstrap import Deps, deps
 from .catalogue_routes import UNIT_ID
 from .files import CSV, XLSX, requested_format
-from .params import local_date
+from .params import period
 from .routing import Call, FileBody, route
 
 bp = Blueprint(__name__)
@@ -28,15 +28,9 @@ bp = Blueprint(__name__)
        tag="statistics", query="stats-report06-query", auth=True, response="Report06", errors=(400, 401, 403, 406),
        files=(CSV, XLSX))
 def report06(call: Call) -> dict[str, Any] | FileBody:
-    actor = call.actor()
-    q = call.query()
     fmt = requested_format(call)
-    unit = q.get("unit", actor.unit)
-    from_day, to_day = _day(q.get("from"), "from"), _day(q.get("to"), "to")
-    d = deps()
-    d.catalogue.unit(unit, "unit")
-    check_may_list(actor, unit, d.catalogue.tree())
-    report = reports.report06(d, unit, from_day, to_day, q.get("group_by", "unit"))
+    d, unit, from_day, to_day = subtree_period(call)
+    report = reports.report06(d, unit, from_day, to_day, call.query().get("group_by", "unit"))
     if fmt == "json":
         return report
     from ..services import report06_files as files
@@ -59,7 +53,7 @@ def get_tracking_book(call: Call, id: str) -> dict[str, Any] | FileBody:
     fmt = requested_format(call)
     if len(id) > 35 or not _UNIT_ID.match(id):
         raise InvalidInput("invalid unit id", [FieldProblem("id", "expected a unit id like 000.00.11.H56")])
-    book = tracking_book.tracking_book(deps(), actor, id, _day(q.get("from"), "from"), _day(q.get("to"), "to"))
+    book = tracking_book.tracking_book(deps(), actor, id, *period(q))
     if fmt == "json":
         return _fits(book, len(json.dumps(book, ensure_ascii=False).encode("utf-8")))
     from ..services import tracking_book_files as files
@@ -87,7 +81,14 @@ def _fits(answer: Any, size: int) -> Any:
 _UNIT_ID = re.compile(r"^[0-9A-Z]+(\.[0-9A-Z]+)*$")
 
 
-def _day(value: str | None, field: str) -> date:
-    if value is None:
-        raise InvalidInput("missing date", [FieldProblem(field, "required: a date like 2026-03-16")])
-    return local_date(value, field)
+def subtree_period(call: Call) -> tuple[Deps, str, date, date]:
+    """What a statistics route of a unit's subtree asks (`unit`, the caller's own by default; `from`, `to`), once
+    the caller may see that subtree (a leader theirs, an admin any)."""
+    actor = call.actor()
+    q = call.query()
+    unit = q.get("unit", actor.unit)
+    from_day, to_day = period(q)
+    d = deps()
+    d.catalogue.unit(unit, "unit")
+    check_may_list(actor, unit, d.catalogue.tree())
+    return d, unit, from_day, to_day

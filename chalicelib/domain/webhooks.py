@@ -103,9 +103,16 @@ def check_public_host(host: str) -> None:
         raise _bad(f"{host} looks like an address in another notation; write a name or a dotted address")
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64 RFC 6052 and RFC 8215, IPv4-compatible):
+# behind DNS64/NAT64 they reach that IPv4 address, so it is the one judged.
+_EMBEDDING_IPV4 = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96"))
+
+
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         mapped = address.ipv4_mapped or address.sixtofour
+        if mapped is None and any(address in net for net in _EMBEDDING_IPV4):
+            mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if mapped is not None:
             return is_public_address(mapped)
     return bool(address.is_global) and not address.is_multicast

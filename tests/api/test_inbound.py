@@ -465,3 +465,19 @@ def test_round_trips_of_a_submission_a_resend_and_a_payment_notice(client, auth,
     assert send(client, "vnpay", GATEWAY, payment(code, 200000))[0] == 200
     assert calls["TransactWriteItems"] == 1 and calls["put:inbound"] == 1 and calls["Query"] == 1
     assert calls["GetItem"] == 3  # the outcome, the dossier, the dossier again as the action use case reads it
+
+
+def test_unsigned_rejections_are_kept_up_to_a_number_per_hour(client, auth, monkeypatch):
+    """Anyone may send a badly signed request: only the first UNSIGNED_KEPT_PER_HOUR of an hour are kept, so a flood
+    cannot bury what an admin must see; signed rejections are always kept."""
+    from chalicelib.adapters.dynamodb import inbound as store
+
+    monkeypatch.setattr(store, "UNSIGNED_KEPT_PER_HOUR", 2)
+    source = f"probe{uuid.uuid4().hex[:6]}"
+    monkeypatch.setattr(store, "_unsigned_slot", lambda _s, hour, real=store._unsigned_slot: real(source, hour))
+    before = len(rejected(client, auth, "dvcqg"))
+    for _ in range(4):
+        assert send(client, "dvcqg", GATEWAY, submission())[0] == 401  # another source's secret
+    assert send(client, "dvcqg", NATIONAL, {"type": "dossier.submitted", "data": {}})[0] == 400  # signed
+    kept = rejected(client, auth, "dvcqg")[:len(rejected(client, auth, "dvcqg")) - before]
+    assert sorted(r["signed"] for r in kept) == [False, False, True]

@@ -253,3 +253,34 @@ def test_a_bad_level_period_or_unit_is_a_400_naming_the_field(province, query, f
     assert response.status_code == 400, response.body
     details = json.loads(response.body)["error"]["details"]
     assert any(d["field"] == field or field in d["reason"] for d in details), details  # unknown: named in reason
+
+
+def test_a_published_ranking_is_kept_for_the_configured_seconds(province, monkeypatch):
+    """Anonymous callers get the kept answer (no read) until MOTCUA_RANKING_CACHE_SECONDS pass; 0 keeps nothing."""
+    from chalicelib.api import quality_routes
+
+    calls: list[str] = []
+    real = quality_routes.quality.ranking
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(quality_routes.quality, "ranking", counted)
+    monkeypatch.setenv("MOTCUA_RANKING_CACHE_SECONDS", "60")
+    settings.cache_clear()
+    quality_routes._published_answers.clear()
+    try:
+        query = f"/v1/stats/ranking?level=department&unit={PROVINCE}&{PERIOD}"
+        first, again = get(province, query), get(province, query)
+        assert first == again and first[0] == 200 and calls == ["department"]
+        get(province, f"/v1/stats/ranking?level=commune&unit={PROVINCE}&{PERIOD}")  # another key: read
+        assert calls == ["department", "commune"]
+        monkeypatch.setenv("MOTCUA_RANKING_CACHE_SECONDS", "0")
+        settings.cache_clear()
+        get(province, query)
+        assert calls == ["department", "commune", "department"]
+    finally:
+        monkeypatch.delenv("MOTCUA_RANKING_CACHE_SECONDS")
+        settings.cache_clear()
+        quality_routes._published_answers.clear()

@@ -160,4 +160,9 @@ def test_sources_are_read_from_an_ssm_secure_string_and_a_bad_one_is_a_503(monke
         with pytest.raises(DomainError) as caught:
             inbound_sources.configured_sources()
         assert caught.value.code == "unavailable"
+        ssm.delete_parameter(Name="/motcua-test/inbound-sources")  # gone (or no permission): a 503, not a 500
+        inbound_sources.forget()
+        with pytest.raises(DomainError) as caught:
+            inbound_sources.configured_sources()
+        assert caught.value.code == "unavailable"
     inbound_sources.forget()

@@ -115,6 +115,9 @@ def test_public_https_targets_are_accepted_in_aws(url):
     ("https://[fd00::1]/x", "public"),
     ("https://[::ffff:127.0.0.1]/x", "public"),  # IPv4-mapped loopback
     ("https://[::ffff:a9fe:a9fe]/x", "public"),  # IPv4-mapped metadata address
+    ("https://[64:ff9b::a9fe:a9fe]/x", "public"),  # NAT64 (RFC 6052) to the metadata address
+    ("https://[64:ff9b:1::a00:5]/x", "public"),  # local-use NAT64 (RFC 8215) to 10.0.0.5
+    ("https://[::a9fe:a9fe]/x", "public"),  # IPv4-compatible form of the metadata address
     ("https://224.0.0.1/x", "public"),
     ("https://localhost/x", "public host"),
     ("https://metadata.google.internal/x", "public host"),

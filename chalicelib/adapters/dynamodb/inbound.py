@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...services.ports import MessageRecord, MessageSeen
@@ -12,6 +12,9 @@ from .models import InboundModel
 # A sender retries a message (re-signed, same webhook-id) for up to a few days; its outcome outlives that.
 OUTCOME_TTL_SECONDS = 30 * 24 * 3600
 REJECTED_TTL_SECONDS = 90 * 24 * 3600  # an admin reviews rejections within a quarter
+# Anyone can send a request that fails the signature check: at most this many of those are kept per source and hour
+# (a flood costs one small conditional write each and cannot bury the rejections an admin must see).
+UNSIGNED_KEPT_PER_HOUR = 100
 _OUTCOME_SK = "outcome"
 _REJECTED_KEY = ("pk", "sk")
 
@@ -41,6 +44,8 @@ class InboundRepository:
             raise
 
     def keep_rejected(self, source: str, rejected: dict[str, Any]) -> None:
+        if not rejected.get("signed") and not _unsigned_slot(source, str(rejected["at"])[:13]):
+            return
         InboundModel(f"rejected#{source}", f"{rejected['at']}#{rejected['id']}", data=rejected,
                      expires=timedelta(seconds=REJECTED_TTL_SECONDS)).save()
 
@@ -50,3 +55,18 @@ class InboundRepository:
                                      last_evaluated_key=cursors.decode(cursor, listing, _REJECTED_KEY, "pk"))
         items = [dict(item.data) for item in results]
         return items, cursors.encode(results.last_evaluated_key, listing)
+
+
+def _unsigned_slot(source: str, hour: str) -> bool:
+    """Count one more unsigned rejection of `source` in `hour`; False once UNSIGNED_KEPT_PER_HOUR are kept."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        InboundModel(f"unsigned#{source}", hour, data=None).update(
+            actions=[InboundModel.kept.add(1), InboundModel.expires.set(datetime.now(UTC) + timedelta(days=2))],
+            condition=InboundModel.kept.does_not_exist() | (InboundModel.kept < UNSIGNED_KEPT_PER_HOUR))
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

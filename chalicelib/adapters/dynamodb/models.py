@@ -378,6 +378,7 @@ class InboundModel(Model):
     sk = UnicodeAttribute(range_key=True)
     body_hash = UnicodeAttribute(null=True)  # an outcome: the sha256 of the body it answered
     status = NumberAttribute(null=True)  # an outcome: the HTTP status answered
+    kept = NumberAttribute(null=True)  # `unsigned#<source>`/<hour>: unsigned rejections kept in that hour
     data = Utf8JSONAttribute()  # an outcome: the answer (or error); a rejection: what the admin sees
     expires = TTLAttribute()
 
