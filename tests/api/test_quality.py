@@ -1,6 +1,6 @@
 """GET /v1/stats/quality, /v1/stats/ranking and /v1/stats/inactive over real lifecycles on DynamoDB Local.
 
-A province of its own (T98, so that other tests' dossiers do not move its figures) with four departments and a
+A province of its own (T96, so that other tests' dossiers do not move its figures) with four departments and a
 commune, and a district abolished before the period. Dossiers received Mon 6 Apr 2026 09:00 (10 working days:
 due Mon 20 Apr 09:00), driven through the real use cases and counted by the statistics consumer:
 - A and D alike: three direct dossiers resolved early, one online accepted and still open within its deadline at
@@ -39,8 +39,8 @@ from tests.api.helpers import CRIMINAL_RECORD, get
 from tests.unit.calendars import vn
 from tests.unit.demo import procedure
 
-PROVINCE, DISTRICT, COMMUNE = "000.00.00.T98", "000.20.30.T98", "000.21.30.T98"
-A, B, C, D = "000.00.11.T98", "000.00.12.T98", "000.00.13.T98", "000.00.14.T98"
+PROVINCE, DISTRICT, COMMUNE = "000.00.00.T96", "000.20.30.T96", "000.21.30.T96"
+A, B, C, D = "000.00.11.T96", "000.00.12.T96", "000.00.13.T96", "000.00.14.T96"
 CODE = "1.999766"
 PERIOD = "from=2026-04-06&to=2026-04-30"
 

@@ -21,9 +21,9 @@ from chalicelib.services.consumers import dispatch
 from chalicelib.services.ports import PublishError, Undeliverable
 from tests.api.helpers import CRIMINAL_RECORD, get, post, receive
 from tests.unit.calendars import vn
-from tests.units import DONG_SON, JUSTICE, LAND
+from tests.units import FINANCE, JUSTICE, LAND
 
-UNIT = DONG_SON  # a unit no other test writes notifications for
+UNIT = FINANCE  # a unit no other test receives dossiers at: nothing else is ever told there
 
 
 def _note(i: int, unit: str = UNIT) -> dict:
