@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
 from ..domain.deadlines import AFTER_DUE, OVERDUE
-from .statistics import COLUMNS, Booking, Key, local_day, rollup_key, rollups
+from .statistics import COLUMNS, Booking, Key, counting_units, local_day, rollup_key, rollups
 
 if TYPE_CHECKING:
+    from ..domain.catalogue import UnitTree
     from ..domain.dossier import Dossier, HistoryEntry
     from .bootstrap import Deps
 
@@ -33,20 +34,25 @@ Counts = dict[Key, dict[str, int]]
 _ENDS = {"withdraw": "withdrawn", "stop": "stopped"}
 
 
-def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
-    """The counters one dossier accounts for, from its own records."""
+def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None) -> Counts:
+    """The counters one dossier accounts for, from its own records; `tree`: the catalogue's units, for the unit
+    in operation on each day (services/statistics.py CountingUnits)."""
     snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
     book = Booking()
-    receiving, competent = dossier.receiving_unit, dossier.competent_unit
+    units = counting_units(dossier.receiving_unit, dossier.competent_unit, dossier.imported, tree)
+    # The intervals (open, overdue, supplement-late while open) at the unit of the clock's start.
+    holder = units.competent_on(local_day(dossier.received_at)) if dossier.received_at else dossier.competent_unit
     received, resolved, ended, supplement_late = False, False, None, False
     supplement_late_day: date | None = None
     for line in history:
         day, action, details = local_day(line.at), line.action, line.details
+        receiving, competent = units.receiving_on(day), units.competent_on(day)
         if action in ("receive", "accept"):
             received = True
             book.add(snap, receiving, day, "received")
             book.add(snap, receiving, day, f"received_{dossier.channel}")
-            book.add(snap, competent, day, "open")
+            book.add(snap, competent, day, "received_for_resolution")
+            book.add(snap, holder, day, "open")
         elif action in ("refuse_intake", "guide_intake"):
             book.add(snap, receiving, day, "not_accepted" if action == "refuse_intake" else "guided")
         elif action in ("resolve", "refuse"):
@@ -58,16 +64,16 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
             if outcome in ("early", "on_time") and supplement_late:
                 book.add(snap, competent, day, "resolved_supplement_late")
             resolved, ended = True, day
-            book.add(snap, competent, day, "open", -1)
+            book.add(snap, holder, day, "open", -1)
             if supplement_late:
-                book.add(snap, competent, day, "open_supplement_late", -1)
+                book.add(snap, holder, day, "open_supplement_late", -1)
         elif action in _ENDS:
             book.add(snap, competent, day, _ENDS[action])
             if received and not resolved:
                 ended = day
-                book.add(snap, competent, day, "open", -1)
+                book.add(snap, holder, day, "open", -1)
                 if supplement_late:
-                    book.add(snap, competent, day, "open_supplement_late", -1)
+                    book.add(snap, holder, day, "open_supplement_late", -1)
         elif action == "request_supplement":
             book.add(snap, competent, day, "supplement_requests")
             if details.get("violation"):
@@ -75,20 +81,20 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
             if details.get("request_number") == 2:  # asked more than once: Decision 766 counts it late
                 supplement_late, supplement_late_day = True, day
                 book.add(snap, competent, day, "supplement_late")
-                book.add(snap, competent, day, "open_supplement_late")
+                book.add(snap, holder, day, "open_supplement_late")
         elif action == "apologize" and details.get("appointment_changed"):
             book.add(snap, competent, day, "apologies")
             if dossier.rescheduled:
                 book.add(snap, competent, day, "rescheduled")
     watched = overdue_watched(dossier)
     if watched is not None:
-        book.add(snap, competent, local_day(watched), "overdue")
+        book.add(snap, holder, local_day(watched), "overdue")
         if ended is not None:
-            book.add(snap, competent, ended, "overdue", -1)
+            book.add(snap, holder, ended, "overdue", -1)
         if supplement_late_day is not None:  # both overdue and supplement-late: from the later of the two days
-            book.add(snap, competent, max(local_day(watched), supplement_late_day), "overdue_supplement_late")
+            book.add(snap, holder, max(local_day(watched), supplement_late_day), "overdue_supplement_late")
             if ended is not None:
-                book.add(snap, competent, ended, "overdue_supplement_late", -1)
+                book.add(snap, holder, ended, "overdue_supplement_late", -1)
     return {key: dict(row) for key, row in book.increments.items()}
 
 
@@ -104,11 +110,12 @@ def overdue_watched(dossier: Dossier) -> datetime | None:
 
 def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
     total: Counts = {}
+    tree = deps.catalogue.tree()
     for code in codes:
         dossier = deps.dossiers.get(code, consistent=True)
         if dossier is None:
             continue
-        merge(total, recount(dossier, deps.dossiers.history(code)))
+        merge(total, recount(dossier, deps.dossiers.history(code), tree))
     return total
 
 
