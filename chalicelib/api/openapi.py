@@ -125,11 +125,11 @@ def _quality_components() -> JSON:
     bands = ["excellent", "good", "fair", "average", "weak"]
     figures = ("received", "received_online", "resolved", "finished_in_time", "resolved_supplement_late",
                "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
-               "processed")
+               "processed", "resolved_late_766")
     indicators = _obj({
-        "on_time": {**share, "description": "(finished early or on time + open within deadline, less those asked "
-                                            "for supplements more than once) / (finished + open at the end); "
-                                            "null when none"},
+        "on_time": {**share, "description": "(finished within the original limit by the agency's working time "
+                                            "+ open within deadline, less those asked for supplements more than "
+                                            "once) / (finished + open at the end); null when none"},
         "online": {**share, "description": "online received / received; null when nothing was received"}},
         ("on_time", "online"), "Decision 766 indicators the system computes")
     unit_row = {"unit": STRING, "name": STRING,

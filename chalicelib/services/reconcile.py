@@ -5,7 +5,8 @@ the counters were made from, and applies the rules of services/statistics.py to 
 - its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
   guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
   dossier), request_supplement (and its `violation`; the second one makes the dossier late for Decision 766:
-  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved early or on time,
+  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not late by
+  Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
   overdue_supplement_late from the later of that day and the overdue interval's start),
   apologize (with a new appointment; rescheduled);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
 from ..domain.deadlines import AFTER_DUE, OVERDUE
-from .statistics import COLUMNS, Booking, Key, counting_units, local_day, rollup_key, rollups
+from .statistics import COLUMNS, Booking, Key, counting_units, late_766, local_day, rollup_key, rollups
 
 if TYPE_CHECKING:
     from ..domain.catalogue import UnitTree
@@ -61,7 +62,9 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
                 book.add(snap, competent, day, "resolved")
             if outcome:
                 book.add(snap, competent, day, str(outcome))
-            if outcome in ("early", "on_time") and supplement_late:
+            if outcome in ("early", "on_time", "late") and late_766(details.get("late_766"), outcome):
+                book.add(snap, competent, day, "resolved_late_766")
+            elif outcome in ("early", "on_time", "late") and supplement_late:
                 book.add(snap, competent, day, "resolved_supplement_late")
             resolved, ended = True, day
             book.add(snap, holder, day, "open", -1)

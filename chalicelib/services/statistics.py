@@ -60,15 +60,20 @@ COLUMNS: tuple[str, ...] = (
     "supplement_requests", "supplement_violations", "apologies", "rescheduled",
     "open", "overdue",
     # Decision 766's rule on supplements (services/quality.py): a dossier asked for supplements more than once
-    # counts late. supplement_late: the day of its second request; resolved_supplement_late: resolved early or
-    # on time that day all the same; deltas: open_supplement_late, +1 on that second request, -1 when
-    # the clock ends; overdue_supplement_late, the open dossiers both overdue and supplement-late, so that
-    # neither is subtracted twice from those within their deadline.
+    # counts late. supplement_late: the day of its second request; resolved_supplement_late: resolved and not
+    # late by Decision 766's working time (resolved_late_766 below) all the same; deltas: open_supplement_late,
+    # +1 on that second request, -1 when the clock ends; overdue_supplement_late, the open dossiers both overdue
+    # and supplement-late, so that neither is subtracted twice from those within their deadline.
     "supplement_late", "resolved_supplement_late", "open_supplement_late", "overdue_supplement_late",
     # Report 06's "received for resolution": the clock started for a dossier whose competent unit this is (the
     # unit that resolves it), so that on a unit's row received for resolution + carried over = resolved + refused
     # + withdrawn or stopped after receipt + in progress, whatever desk took it in (`received` counts at the desk).
     "received_for_resolution",
+    # Decision 766's on-time share counts the agency's working time against the original limit (the applicant's
+    # pauses left out, no restart after a supplement: `late_766` on dossier.resolved). resolved_late_766: resolved
+    # (early, on time or late) and late by that rule; resolved_supplement_late above is then the resolved NOT late
+    # by it but asked for supplements more than once, so that neither is subtracted twice.
+    "resolved_late_766",
 )
 
 TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
@@ -216,7 +221,9 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         if outcome in ("early", "on_time", "late"):
             book.add(snap, competent, day, "resolved")
             book.add(snap, competent, day, str(outcome))
-            if outcome != "late" and _supplement_late(snap):
+            if late_766(data.get("late_766"), outcome):
+                book.add(snap, competent, day, "resolved_late_766")
+            elif _supplement_late(snap):
                 book.add(snap, competent, day, "resolved_supplement_late")
         elif outcome == "refused":
             book.add(snap, competent, day, "refused")
@@ -261,6 +268,13 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         if _supplement_late(snap) and not second_request_now:
             book.add(snap, holder, watched_day, "overdue_supplement_late")
     return book
+
+
+def late_766(recorded: Any, outcome: Any) -> bool:
+    """Late for Decision 766: what the resolution recorded (domain/dossier.py: the agency's working time over
+    the original limit); a result that recorded nothing (an imported dossier, whose old system kept no pauses)
+    falls back on the law's outcome."""
+    return recorded if isinstance(recorded, bool) else outcome == "late"
 
 
 def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> None:

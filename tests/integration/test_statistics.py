@@ -67,13 +67,14 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
     assert counters(unit, "2026-03-16") == {"received": 3, "received_direct": 3, "open": 3,
                                             "received_for_resolution": 3}
     assert counters(unit, "2026-03-18") == {"overdue": 2}
-    assert counters(unit, "2026-03-20") == {"resolved": 3, "early": 1, "late": 2, "open": -3, "overdue": -2}
+    assert counters(unit, "2026-03-20") == {"resolved": 3, "early": 1, "late": 2, "open": -3, "overdue": -2,
+                                            "resolved_late_766": 2}  # no late_766 on these events: the law's
     assert STORE.months(unit) == {"2026-03"}
     # The month's roll-ups, written in the same transactions, are the sums of its days (and nothing more).
     rolled = {(r["month"], r["group"]): {k: v for k, v in r.items() if k not in ("month", "group")}
               for r in STORE.rollups(unit, "2026-12")}
     month = {"received": 3, "received_direct": 3, "resolved": 3, "early": 1, "late": 2,
-             "received_for_resolution": 3}  # open, overdue: 0
+             "received_for_resolution": 3, "resolved_late_766": 2}  # open, overdue: 0
     assert rolled == {("2026-03", "all"): month, ("2026-03", "procedure#P1"): month}
     assert STORE.rollups(unit, "2026-02") == []
 
