@@ -18,6 +18,7 @@ Which unit a figure counts under (the provincial systems' rule, ../shared/DOMAIN
   stopped, in progress, overdue) and what the deciding agency does (supplement requests, apologies,
   rescheduling): the **competent unit**, which answers for the result (Decree 61/2018 Art 19), as the real
   systems do. A liên thông dossier is therefore counted once, not at every unit its steps pass.
+- an imported dossier of a unit since abolished: at that unit on the days it was in operation (CountingUnits).
 
 Dates are local dates in Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
 
