@@ -81,11 +81,15 @@ STEP_OUTCOME: JSON = _nullable({"type": "string", "enum": ["early", "on_time", "
 def _report06_figures() -> JSON:
     count = {"type": "integer", "minimum": 0}
     return _obj({
-        "received": _obj({"total": count, "online": count, "direct_or_postal": count, "carried_over": count},
-                         ("total", "online", "direct_or_postal", "carried_over"),
-                         "received in the period (the legal clock started: a complete, valid dossier), online "
-                         "(accepted by the desk) or in person / by post; carried_over: received before the period "
-                         "and still in progress at its start (not part of total)"),
+        "received": _obj({"total": count, "online": count, "direct_or_postal": count, "carried_over": count,
+                          "for_resolution": count},
+                         ("total", "online", "direct_or_postal", "carried_over", "for_resolution"),
+                         "received in the period (the legal clock started: a complete, valid dossier) at the "
+                         "receiving desk, online (accepted by the desk) or in person / by post; for_resolution: "
+                         "those whose competent unit this is, counted there whatever desk took them in; "
+                         "carried_over: received before the period and still in progress at its start at the "
+                         "competent unit (part of neither). On a unit's row, for_resolution + carried_over = "
+                         "resolved + refused + withdrawn or stopped after receipt + in progress"),
         "resolved": _obj({"total": count, "early": count, "on_time": count, "late": count},
                          ("total", "early", "on_time", "late"),
                          "resolved in the period (a result, status 9), judged against the due time in force after "
@@ -121,11 +125,11 @@ def _quality_components() -> JSON:
     bands = ["excellent", "good", "fair", "average", "weak"]
     figures = ("received", "received_online", "resolved", "finished_in_time", "resolved_supplement_late",
                "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
-               "processed")
+               "processed", "resolved_late_766")
     indicators = _obj({
-        "on_time": {**share, "description": "(finished early or on time + open within deadline, less those asked "
-                                            "for supplements more than once) / (finished + open at the end); "
-                                            "null when none"},
+        "on_time": {**share, "description": "(finished within the original limit by the agency's working time "
+                                            "+ open within deadline, less those asked for supplements more than "
+                                            "once) / (finished + open at the end); null when none"},
         "online": {**share, "description": "online received / received; null when nothing was received"}},
         ("on_time", "online"), "Decision 766 indicators the system computes")
     unit_row = {"unit": STRING, "name": STRING,

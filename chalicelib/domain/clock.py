@@ -115,6 +115,23 @@ class Clock:
     def last_due_at(self) -> datetime | None:
         return next((e.due_at for e in reversed(self.entries) if e.due_at is not None), None)
 
+    def working_time(self, calendar: WorkingCalendar, until: datetime) -> timedelta:
+        """The time the clock ran over its whole ledger, up to `until`: every run (from a start, resume or restart
+        to the next pause or stop), the pauses for the applicant left out, and a restart resetting nothing
+        (Decision 766's agency time, not Decree 61's restarted limit)."""
+        total, running_from = timedelta(0), None
+        for entry in self.entries:
+            if entry.event in ("start", "resume", "restart"):
+                if running_from is not None:  # a restart of a running clock: the run so far counts
+                    total += self._elapsed(calendar, running_from, max(entry.at, running_from))
+                running_from = entry.effective_at
+            elif entry.event in ("pause", "stop") and running_from is not None:
+                total += self._elapsed(calendar, running_from, max(entry.at, running_from))
+                running_from = None
+        if running_from is not None and until > running_from:
+            total += self._elapsed(calendar, running_from, until)
+        return total
+
     def outcome(self, calendar: WorkingCalendar) -> Outcome | None:
         if self.state is not ClockState.STOPPED or self.finished_at is None:
             return None

@@ -601,7 +601,15 @@ class Dossier:
         self.resolved_at = at
         # A refusal after appraisal is not measured against the deadline (it has an outcome of its own).
         self.final_outcome = "refused" if result["kind"] == "refused" else self._timeliness(calendar, at)
-        return {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
+        details = {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
+        if result["kind"] == "approved":
+            # Decision 766 counts the agency's working time against the original limit, the applicant's pauses
+            # left out, where Decree 61 restarts the limit after a lawful supplement request (and an apology moves
+            # it). Late by the law is late here too (a result after the due time, outside working hours, adds no
+            # working time).
+            original = self.limit.budget_from(calendar, clock.first_started_at, self.received_at)
+            details["late_766"] = self.final_outcome == "late" or clock.working_time(calendar, at) > original
+        return details
 
     def _timeliness(self, calendar: WorkingCalendar, finished: datetime) -> str | None:
         """Early / on time / late against the appointment the applicant holds (never later than the due time).
@@ -700,8 +708,9 @@ class Dossier:
             self._emit(ev.APPOINTMENT_CHANGED, at, previous_appointment_at=details.get("previous_appointment_at"),
                        appointment_at=details.get("appointment_at"), reason=self.appointments[-1]["reason"], **by)
         if action in ("resolve", "refuse"):
+            late_766 = {"late_766": details["late_766"]} if isinstance(details.get("late_766"), bool) else {}
             self._emit(ev.RESOLVED, at, result_kind=(self.result or {}).get("kind"), outcome=self.final_outcome,
-                       **by)
+                       **late_766, **by)
         if action == "return_result":
             self._emit(ev.RETURNED, at, **by)
         if self.status.is_closed:

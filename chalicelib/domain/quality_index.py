@@ -6,11 +6,14 @@ Decision 766 scores 100 points in five groups: transparency (công khai, minh b�
 digitisation (số hóa hồ sơ) and satisfaction (mức độ hài lòng). This system holds the dossiers and their clocks,
 so it computes two indicators (docs/statistics.md lists the others and the data they need):
 
-- `on_time`: the progress-and-results share, the dossiers finished early or on time plus those still open within
-  their deadline, over the dossiers processed (finished plus still open) in the period. The applicant's time is
-  not counted because the clock pauses while a supplement or a payment is awaited (domain/clock.py: the due time
-  moves by the paused working time); a dossier asked for supplements more than once counts late whatever its
-  clock says (the law allows one request, Decree 61/2018 Art 15(2)(a)).
+- `on_time`: the progress-and-results share, the dossiers finished in time plus those still open within their
+  deadline, over the dossiers processed (finished plus still open) in the period. A finished dossier is in time
+  when the agency's working time (clock start to result, the applicant's supplement and payment pauses left out)
+  stayed within the procedure's original limit and it was not late by the law (`late_766` on dossier.resolved:
+  Decree 61's restart of the limit after a lawful supplement request does not apply here); an open one when its
+  due time in force has not passed (the law's overdue flag: after a restart that due time is later than the
+  index's, docs/statistics.md). A dossier asked for supplements more than once counts late whatever its clock
+  says (the law allows one request, Decree 61/2018 Art 15(2)(a)).
 - `online`: online dossiers received over all dossiers received.
 
 Each indicator carries points (its group's, by default: the group is represented by the one indicator the system
@@ -40,7 +43,8 @@ class Figures:
     early: int = 0
     on_time: int = 0
     late: int = 0
-    resolved_supplement_late: int = 0  # of early + on_time: supplements asked more than once
+    resolved_supplement_late: int = 0  # of resolved, not late_766: supplements asked more than once
+    resolved_late_766: int = 0  # of resolved: the agency's working time over the original limit
     in_progress: int = 0  # open at the end of the period
     overdue: int = 0  # of in_progress: due time passed
     open_supplement_late: int = 0  # of in_progress: supplements asked more than once
@@ -57,7 +61,9 @@ class Figures:
 
     @property
     def finished_in_time(self) -> int:
-        return max(0, self.early + self.on_time - self.resolved_supplement_late)
+        """Resolved within the original limit by the agency's working time, and asked for supplements once at
+        most (the two sets are disjoint: services/statistics.py)."""
+        return max(0, self.resolved - self.resolved_late_766 - self.resolved_supplement_late)
 
     @property
     def open_in_time(self) -> int:
@@ -67,7 +73,8 @@ class Figures:
 
 
 def on_time_share(f: Figures) -> float | None:
-    """(finished early or on time + open within deadline, both less the supplement-late) / (finished + open)."""
+    """(finished in time by the agency's working time + open within deadline, both less the supplement-late) /
+    (finished + open)."""
     return (f.finished_in_time + f.open_in_time) / f.processed if f.processed else None
 
 

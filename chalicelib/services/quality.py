@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .bootstrap import Deps
 
 # Counted over the days of the period; the deltas are summed over every day up to its end.
-FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late")
+FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late",
+         "resolved_late_766")
 DELTAS = {"open": "in_progress", "overdue": "overdue", "open_supplement_late": "open_supplement_late",
           "overdue_supplement_late": "overdue_supplement_late"}
 PARALLEL_READS = 8  # below botocore's 10 pooled connections per client
@@ -179,6 +180,7 @@ def _assessment(f: qi.Figures) -> dict[str, Any]:
 def _figures(f: qi.Figures) -> dict[str, int]:
     return {"received": f.received, "received_online": f.received_online, "resolved": f.resolved,
             "finished_in_time": f.finished_in_time, "resolved_supplement_late": f.resolved_supplement_late,
+            "resolved_late_766": f.resolved_late_766,
             "in_progress": f.in_progress, "overdue": f.overdue, "open_supplement_late": f.open_supplement_late,
             "overdue_supplement_late": f.overdue_supplement_late, "open_in_time": f.open_in_time,
             "processed": f.processed}

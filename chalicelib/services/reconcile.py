@@ -5,7 +5,8 @@ the counters were made from, and applies the rules of services/statistics.py to 
 - its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
   guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
   dossier), request_supplement (and its `violation`; the second one makes the dossier late for Decision 766:
-  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved early or on time,
+  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not late by
+  Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
   overdue_supplement_late from the later of that day and the overdue interval's start),
   apologize (with a new appointment; rescheduled);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
 from ..domain.deadlines import AFTER_DUE, OVERDUE
-from .statistics import COLUMNS, Booking, Key, local_day, rollup_key, rollups
+from .statistics import COLUMNS, Booking, Key, counting_units, late_766, local_day, rollup_key, rollups
 
 if TYPE_CHECKING:
+    from ..domain.catalogue import UnitTree
     from ..domain.dossier import Dossier, HistoryEntry
     from .bootstrap import Deps
 
@@ -33,20 +35,25 @@ Counts = dict[Key, dict[str, int]]
 _ENDS = {"withdraw": "withdrawn", "stop": "stopped"}
 
 
-def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
-    """The counters one dossier accounts for, from its own records."""
+def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None) -> Counts:
+    """The counters one dossier accounts for, from its own records; `tree`: the catalogue's units, for the unit
+    in operation on each day (services/statistics.py CountingUnits)."""
     snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
     book = Booking()
-    receiving, competent = dossier.receiving_unit, dossier.competent_unit
+    units = counting_units(dossier.receiving_unit, dossier.competent_unit, dossier.imported, tree)
+    # The intervals (open, overdue, supplement-late while open) at the unit of the clock's start.
+    holder = units.competent_on(local_day(dossier.received_at)) if dossier.received_at else dossier.competent_unit
     received, resolved, ended, supplement_late = False, False, None, False
     supplement_late_day: date | None = None
     for line in history:
         day, action, details = local_day(line.at), line.action, line.details
+        receiving, competent = units.receiving_on(day), units.competent_on(day)
         if action in ("receive", "accept"):
             received = True
             book.add(snap, receiving, day, "received")
             book.add(snap, receiving, day, f"received_{dossier.channel}")
-            book.add(snap, competent, day, "open")
+            book.add(snap, competent, day, "received_for_resolution")
+            book.add(snap, holder, day, "open")
         elif action in ("refuse_intake", "guide_intake"):
             book.add(snap, receiving, day, "not_accepted" if action == "refuse_intake" else "guided")
         elif action in ("resolve", "refuse"):
@@ -55,19 +62,21 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
                 book.add(snap, competent, day, "resolved")
             if outcome:
                 book.add(snap, competent, day, str(outcome))
-            if outcome in ("early", "on_time") and supplement_late:
+            if outcome in ("early", "on_time", "late") and late_766(details.get("late_766"), outcome):
+                book.add(snap, competent, day, "resolved_late_766")
+            elif outcome in ("early", "on_time", "late") and supplement_late:
                 book.add(snap, competent, day, "resolved_supplement_late")
             resolved, ended = True, day
-            book.add(snap, competent, day, "open", -1)
+            book.add(snap, holder, day, "open", -1)
             if supplement_late:
-                book.add(snap, competent, day, "open_supplement_late", -1)
+                book.add(snap, holder, day, "open_supplement_late", -1)
         elif action in _ENDS:
             book.add(snap, competent, day, _ENDS[action])
             if received and not resolved:
                 ended = day
-                book.add(snap, competent, day, "open", -1)
+                book.add(snap, holder, day, "open", -1)
                 if supplement_late:
-                    book.add(snap, competent, day, "open_supplement_late", -1)
+                    book.add(snap, holder, day, "open_supplement_late", -1)
         elif action == "request_supplement":
             book.add(snap, competent, day, "supplement_requests")
             if details.get("violation"):
@@ -75,20 +84,20 @@ def recount(dossier: Dossier, history: list[HistoryEntry]) -> Counts:
             if details.get("request_number") == 2:  # asked more than once: Decision 766 counts it late
                 supplement_late, supplement_late_day = True, day
                 book.add(snap, competent, day, "supplement_late")
-                book.add(snap, competent, day, "open_supplement_late")
+                book.add(snap, holder, day, "open_supplement_late")
         elif action == "apologize" and details.get("appointment_changed"):
             book.add(snap, competent, day, "apologies")
             if dossier.rescheduled:
                 book.add(snap, competent, day, "rescheduled")
     watched = overdue_watched(dossier)
     if watched is not None:
-        book.add(snap, competent, local_day(watched), "overdue")
+        book.add(snap, holder, local_day(watched), "overdue")
         if ended is not None:
-            book.add(snap, competent, ended, "overdue", -1)
+            book.add(snap, holder, ended, "overdue", -1)
         if supplement_late_day is not None:  # both overdue and supplement-late: from the later of the two days
-            book.add(snap, competent, max(local_day(watched), supplement_late_day), "overdue_supplement_late")
+            book.add(snap, holder, max(local_day(watched), supplement_late_day), "overdue_supplement_late")
             if ended is not None:
-                book.add(snap, competent, ended, "overdue_supplement_late", -1)
+                book.add(snap, holder, ended, "overdue_supplement_late", -1)
     return {key: dict(row) for key, row in book.increments.items()}
 
 
@@ -104,11 +113,12 @@ def overdue_watched(dossier: Dossier) -> datetime | None:
 
 def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
     total: Counts = {}
+    tree = deps.catalogue.tree()
     for code in codes:
         dossier = deps.dossiers.get(code, consistent=True)
         if dossier is None:
             continue
-        merge(total, recount(dossier, deps.dossiers.history(code)))
+        merge(total, recount(dossier, deps.dossiers.history(code), tree))
     return total
 
 

@@ -1,7 +1,9 @@
 """Report 06 as the files people paste into their reports: CSV, and XLSX laid out like the official form
 (Circular 01/2020/TT-VPCP, biểu mẫu 06: "Tình hình, kết quả giải quyết thủ tục hành chính"), from the dict
-services/reports.py's `report06` answers. No figure is computed here except the form's own "Tổng số" of
-received (new in the period + carried over, as the form adds them); each is a column of the JSON.
+services/reports.py's `report06` answers. No figure is computed here except the form's own "Tổng số" of the
+dossiers to resolve (received for resolution in the period + carried over, as the form adds them, both at the
+competent unit); each is a column of the JSON. The desk's intake in the period (total, online, direct or postal)
+follows as its own subgroup: it counts at the receiving unit, which may not be the one that resolves.
 
 Columns (docs/exports.md lists them with their JSON keys): the form's grouped columns, then what the JSON
 adds (withdrawn, stopped, refused, not accepted, guided, supplement requests and violations, apologies,
@@ -23,12 +25,13 @@ if TYPE_CHECKING:
 
 Figures = dict[str, Any]
 RECEIVED, RESULTS = "Số hồ sơ nhận giải quyết", "Kết quả giải quyết"
-NEW, DONE, OPEN = "Mới tiếp nhận trong kỳ", "Số hồ sơ đã giải quyết", "Số hồ sơ đang giải quyết"
+NEW, DONE, OPEN = "Tiếp nhận tại bộ phận một cửa trong kỳ", "Số hồ sơ đã giải quyết", "Số hồ sơ đang giải quyết"
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # the JSON field it shows (docs/exports.md); received.total_all is the form's own sum
+    key: str  # the JSON field it shows (docs/exports.md); received.total_all is the form's own sum (for_resolution
+    # + carried_over)
     top: str | None  # the group header over it (row 1 of the header), None: its label spans the header
     middle: str | None  # the subgroup (row 2), None: its label spans rows 2 and 3
     label: str
@@ -54,8 +57,9 @@ def _at(*path: str) -> Callable[[Figures], Any]:
 
 COLUMNS: tuple[Column, ...] = (
     Column("received.total_all", RECEIVED, None, "Tổng số",
-           lambda f: f["received"]["total"] + f["received"]["carried_over"]),
+           lambda f: f["received"]["for_resolution"] + f["received"]["carried_over"]),
     Column("received.carried_over", RECEIVED, None, "Từ kỳ trước chuyển qua", _at("received", "carried_over")),
+    Column("received.for_resolution", RECEIVED, None, "Trong kỳ nhận giải quyết", _at("received", "for_resolution")),
     Column("received.total", RECEIVED, NEW, "Tổng số", _at("received", "total")),
     Column("received.online", RECEIVED, NEW, "Trực tuyến", _at("received", "online")),
     Column("received.direct_or_postal", RECEIVED, NEW, "Trực tiếp, dịch vụ bưu chính",

@@ -24,7 +24,7 @@ MAX_DAYS = 366  # a report covers at most a year (what provinces publish); longe
 # The counters a row adds up over the period (flows) and over all days up to a day (deltas).
 FLOWS = ("received", "received_online", "received_direct", "received_postal", "resolved", "early", "on_time",
          "late", "refused", "withdrawn", "stopped", "not_accepted", "guided", "supplement_requests",
-         "supplement_violations", "apologies", "rescheduled")
+         "supplement_violations", "apologies", "rescheduled", "received_for_resolution")
 
 
 def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str) -> dict[str, Any]:
@@ -92,6 +92,11 @@ def _columns(c: dict[str, int]) -> dict[str, Any]:
             # Received before `from` and still in progress at its start, at the competent unit: the sum of the
             # `open` deltas of the days before the period (+1 on receipt, -1 on resolution or closing).
             "carried_over": n("carried_over", 0),
+            # dossier.received on a day of the period at the competent unit (the one that resolves it), whatever
+            # desk took it in: with carried_over, what the unit had to resolve in the period (form 06's "Số hồ sơ
+            # nhận giải quyết"), so that on a unit's row for_resolution + carried_over = resolved + refused +
+            # withdrawn or stopped after receipt + in progress.
+            "for_resolution": n("received_for_resolution", 0),
         },
         "resolved": {
             # dossier.resolved with outcome early / on time / late (status 9, refusals after appraisal apart) on a

@@ -153,7 +153,7 @@ def test_the_indicators_of_a_unit_follow_decision_766(province, auth):
     assert body["figures"] == {
         "received": 4, "received_online": 0, "resolved": 2, "finished_in_time": 1, "resolved_supplement_late": 1,
         "in_progress": 2, "overdue": 2, "open_supplement_late": 0, "overdue_supplement_late": 0, "open_in_time": 0,
-        "processed": 4}
+        "processed": 4, "resolved_late_766": 0}
     assert body["indicators"] == {"on_time": 0.25, "online": 0.0}
     assert body["score"] == 11.9 and body["band"] == "weak" and body["band_label"] == "Yếu"
     status, body = get(province, f"/v1/stats/quality?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
@@ -166,7 +166,7 @@ def test_a_dossier_both_overdue_and_asked_twice_is_subtracted_once(province, aut
     assert body["figures"] == {
         "received": 2, "received_online": 0, "resolved": 1, "finished_in_time": 1, "resolved_supplement_late": 0,
         "in_progress": 1, "overdue": 1, "open_supplement_late": 1, "overdue_supplement_late": 1, "open_in_time": 0,
-        "processed": 2}
+        "processed": 2, "resolved_late_766": 0}
     assert body["indicators"]["on_time"] == 0.5
     # Before the second request it was neither: in time, and within its deadline.
     status, body = get(province, f"/v1/stats/quality?unit={C}&from=2026-04-06&to=2026-04-21", auth(C, "leader"))

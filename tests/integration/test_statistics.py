@@ -39,8 +39,10 @@ def test_an_event_applied_twice_adds_once_even_when_the_consumer_claim_was_lost(
     assert STORE.apply(received, statistics.booking(received)) is True
     assert STORE.apply(received, statistics.booking(received)) is False
     statistics.on_event(local_deps(), received)  # what a redelivery past dispatch's claim would do
-    assert counters(unit, "2026-03-16") == {"received": 1, "received_direct": 1, "open": 1}
-    assert counters(unit, "2026-03-16", "procedure#P1") == {"received": 1, "received_direct": 1, "open": 1}
+    assert counters(unit, "2026-03-16") == {"received": 1, "received_direct": 1, "open": 1,
+                                            "received_for_resolution": 1}
+    assert counters(unit, "2026-03-16", "procedure#P1") == {"received": 1, "received_direct": 1, "open": 1,
+                                                            "received_for_resolution": 1}
 
 
 def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_order_the_events_come():
@@ -62,14 +64,17 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
                 resolved(clean, "early")]
     for e in sequence + sequence:  # everything delivered twice
         STORE.apply(e, statistics.booking(e))
-    assert counters(unit, "2026-03-16") == {"received": 3, "received_direct": 3, "open": 3}
+    assert counters(unit, "2026-03-16") == {"received": 3, "received_direct": 3, "open": 3,
+                                            "received_for_resolution": 3}
     assert counters(unit, "2026-03-18") == {"overdue": 2}
-    assert counters(unit, "2026-03-20") == {"resolved": 3, "early": 1, "late": 2, "open": -3, "overdue": -2}
+    assert counters(unit, "2026-03-20") == {"resolved": 3, "early": 1, "late": 2, "open": -3, "overdue": -2,
+                                            "resolved_late_766": 2}  # no late_766 on these events: the law's
     assert STORE.months(unit) == {"2026-03"}
     # The month's roll-ups, written in the same transactions, are the sums of its days (and nothing more).
     rolled = {(r["month"], r["group"]): {k: v for k, v in r.items() if k not in ("month", "group")}
               for r in STORE.rollups(unit, "2026-12")}
-    month = {"received": 3, "received_direct": 3, "resolved": 3, "early": 1, "late": 2}  # open, overdue: 0
+    month = {"received": 3, "received_direct": 3, "resolved": 3, "early": 1, "late": 2,
+             "received_for_resolution": 3, "resolved_late_766": 2}  # open, overdue: 0
     assert rolled == {("2026-03", "all"): month, ("2026-03", "procedure#P1"): month}
     assert STORE.rollups(unit, "2026-02") == []
 
@@ -97,10 +102,12 @@ def test_a_real_lifecycle_through_the_relay_counts_at_the_desk_and_the_competent
         after, old = counters(unit, day, group), before[(unit, group)]
         return {k: after.get(k, 0) - old.get(k, 0) for k in set(after) | set(old) if after.get(k, 0) != old.get(k, 0)}
 
-    # Received at the desk; resolved early at Justice; opened and ended the same day there (+1 -1).
-    expected = {(CENTRE, "all"): {"received": 1, "received_direct": 1}, (JUSTICE, "all"): {"resolved": 1, "early": 1}}
+    # Received at the desk; received for resolution and resolved early at Justice; opened and ended the same day
+    # there (+1 -1).
+    justice = {"received_for_resolution": 1, "resolved": 1, "early": 1}
+    expected = {(CENTRE, "all"): {"received": 1, "received_direct": 1}, (JUSTICE, "all"): justice}
     assert {(CENTRE, "all"): delta(CENTRE, "all"), (JUSTICE, "all"): delta(JUSTICE, "all")} == expected
-    assert delta(JUSTICE, "procedure#2.001417") == {"resolved": 1, "early": 1}
+    assert delta(JUSTICE, "procedure#2.001417") == justice
 
     # Everything relayed again with the consumer's claims forgotten: the guards keep the counters as they are.
     for item in OutboxModel.query(code, consistent_read=True):

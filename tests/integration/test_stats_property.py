@@ -117,6 +117,15 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     dossier = deps.dossiers.get(code, consistent=True)
     expected = reconcile.recount(dossier, deps.dossiers.history(code))
     assert reconcile.differences(expected, actual) == [], (code, [h.action for h in deps.dossiers.history(code)])
+    # Report 06's balance at the competent unit: received for resolution = what ended + what is still open.
+    mine = [row for (pk, sk), row in expected.items() if pk.startswith(f"{dossier.competent_unit}#") and
+            sk.endswith("#all")]
+    total = {c: sum(row.get(c, 0) for row in mine) for c in ("received_for_resolution", "open", "resolved",
+                                                               "refused", "withdrawn", "stopped")}
+    assert total["received_for_resolution"] == (1 if dossier.received_at else 0), code
+    ended = total["resolved"] + total["refused"] + ((total["withdrawn"] + total["stopped"]) if dossier.received_at
+                                                    else 0)
+    assert total["received_for_resolution"] == ended + total["open"], (code, total)
     rolled = reconcile.merge(dict(reconcile.stored_rollups(deps, UNITS, first, last)), rolled_before, -1)
     rolled = {k: v for k, v in rolled.items() if any(v.values())}
     assert reconcile.differences(reconcile.rollups(expected), rolled) == [], code

@@ -7,18 +7,28 @@ from chalicelib.domain.quality_index import Entry, Figures
 
 
 def test_the_on_time_share_counts_finished_in_time_and_open_within_deadline_over_all_processed():
-    # 10 resolved (6 early, 2 on time, 2 late) + 5 open at the end (1 overdue): (8 + 4) / 15.
-    f = Figures(resolved=10, early=6, on_time=2, late=2, in_progress=5, overdue=1)
+    # 10 resolved (6 early, 2 on time, 2 late, late by Decision 766's working time too) + 5 open at the end
+    # (1 overdue): (8 + 4) / 15.
+    f = Figures(resolved=10, early=6, on_time=2, late=2, resolved_late_766=2, in_progress=5, overdue=1)
     assert f.processed == 15 and f.finished_in_time == 8 and f.open_in_time == 4
     assert qi.on_time_share(f) == pytest.approx(12 / 15)
 
 
 def test_a_supplement_asked_outside_the_law_counts_late_finished_or_open():
     # Of the 8 finished in time, 1 had a second supplement request; of the 4 open within deadline, 1 too.
-    f = Figures(resolved=10, early=6, on_time=2, late=2, resolved_supplement_late=1, in_progress=5, overdue=1,
-                open_supplement_late=1)
+    f = Figures(resolved=10, early=6, on_time=2, late=2, resolved_late_766=2, resolved_supplement_late=1,
+                in_progress=5, overdue=1, open_supplement_late=1)
     assert f.finished_in_time == 7 and f.open_in_time == 3
     assert qi.on_time_share(f) == pytest.approx(10 / 15)
+
+
+def test_finished_in_time_follows_the_agencys_working_time_not_the_laws_restart():
+    # 4 resolved early by the law, 1 of them after a supplement restart that took the agency past the original
+    # limit; 1 late by the law only because of... nothing: late by both. 2 in time of 5.
+    f = Figures(resolved=5, early=4, late=1, resolved_late_766=2, resolved_supplement_late=1)
+    assert f.finished_in_time == 2 and qi.on_time_share(f) == pytest.approx(2 / 5)
+    # Late by the law, within the original limit by the agency's working time (the applicant's pauses left out).
+    assert Figures(resolved=1, late=1).finished_in_time == 1
 
 
 def test_nothing_processed_or_received_has_no_share_rather_than_zero():

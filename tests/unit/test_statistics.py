@@ -41,8 +41,9 @@ def test_received_counts_at_the_desk_by_channel_and_opens_at_the_competent_unit_
         (desk, f"{day}all"): {"received": 1, "received_online": 1},
         (desk, f"{day}field#F1"): {"received": 1, "received_online": 1},
         (desk, f"{day}procedure#2.001417"): {"received": 1, "received_online": 1},
-        (comp, f"{day}all"): {"open": 1}, (comp, f"{day}field#F1"): {"open": 1},
-        (comp, f"{day}procedure#2.001417"): {"open": 1},
+        (comp, f"{day}all"): {"open": 1, "received_for_resolution": 1},
+        (comp, f"{day}field#F1"): {"open": 1, "received_for_resolution": 1},
+        (comp, f"{day}procedure#2.001417"): {"open": 1, "received_for_resolution": 1},
     }
     assert book.months() == {DESK: {"2026-03"}, COMPETENT: {"2026-03"}}
     assert not book.flags_overdue and book.ends is None
@@ -50,7 +51,9 @@ def test_received_counts_at_the_desk_by_channel_and_opens_at_the_competent_unit_
 
 def test_resolved_by_outcome_ends_the_open_interval_and_a_refusal_is_not_resolved():
     late = statistics.booking(event("dossier.resolved", at(20, 3), outcome="late"))
-    assert rows(late)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"resolved": 1, "late": 1, "open": -1}
+    # No late_766 on the event (an imported dossier's): late for Decision 766 as for the law.
+    assert rows(late)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"resolved": 1, "late": 1, "open": -1,
+                                                                       "resolved_late_766": 1}
     assert late.ends is not None and (f"{COMPETENT}#2026-03", "2026-03-20#all") in late.ends
     refused = statistics.booking(event("dossier.resolved", at(20, 3), outcome="refused"))
     assert rows(refused)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"refused": 1, "open": -1}
@@ -122,7 +125,8 @@ def test_a_dossier_resolved_in_time_after_a_second_request_is_counted_apart_and_
     late = statistics.booking(event("dossier.resolved", at(20, 3), outcome="late",
                                     dossier={**late_snap, "overdue": True}))
     assert rows(late)[(COMP_DAY, "2026-03-20#all")] == {
-        "resolved": 1, "late": 1, "open": -1, "open_supplement_late": -1, "overdue_supplement_late": -1}
+        "resolved": 1, "late": 1, "resolved_late_766": 1, "open": -1, "open_supplement_late": -1,
+        "overdue_supplement_late": -1}
     withdrawn = statistics.booking(event("dossier.closed", at(20, 3), outcome="withdrawn", dossier=late_snap))
     assert rows(withdrawn)[(COMP_DAY, "2026-03-20#all")] == {"withdrawn": 1, "open": -1, "open_supplement_late": -1}
 
@@ -167,3 +171,46 @@ def test_the_monthly_roll_ups_are_the_sums_of_the_days_by_unit_month_and_group()
     assert statistics.rollups(increments) == {("rollup#U", "2026-03#all"): {"open": 0, "received": 1},
                                               ("rollup#U", "2026-03#field#F1"): {"open": -1},
                                               ("rollup#U", "2026-04#all"): {"overdue": 1}}
+
+
+def test_an_imported_dossier_counts_at_its_abolished_unit_for_the_days_it_worked():
+    """CountingUnits: the original unit on a day of its validity, the successor after it; the intervals at the
+    unit of the clock's start, so that the end's -1 meets the start's +1."""
+    from chalicelib.domain.catalogue import Unit, UnitTree
+
+    tree = UnitTree([Unit("P", "Tỉnh", "province"), Unit("W", "Phường", "commune", "P", valid_from=date(2025, 7, 1)),
+                     Unit("D", "Huyện", "district", "P", successor="W", valid_to=date(2025, 6, 30))])
+    imported = {"original_receiving_unit": "D", "original_competent_unit": "D"}
+    units = statistics.counting_units("W", "W", imported, tree)
+    assert units.competent_on(date(2025, 6, 30)) == "D" and units.competent_on(date(2025, 7, 1)) == "W"
+    assert units.receiving_on(date(2025, 6, 30)) == "D"
+    assert statistics.counting_units("W", "W", None, tree).competent_on(date(2025, 6, 30)) == "W"
+    assert statistics.counting_units("W", "W", imported, None).competent_on(date(2025, 6, 30)) == "W"
+    forged = {"original_competent_unit": {"x": 1}, "original_receiving_unit": "NOPE"}
+    assert statistics.counting_units("W", "W", forged, tree).competent_on(date(2025, 6, 30)) == "W"
+    assert statistics.counting_units("W", "W", forged, tree).receiving_on(date(2025, 6, 30)) == "W"
+
+    snap = {**SNAP, "receiving_unit": "W", "competent_unit": "W", "imported": imported,
+            "received_at": "2025-06-29T02:00:00Z", "resolved_at": "2025-07-02T02:00:00Z"}
+    done = datetime(2025, 7, 2, 2, tzinfo=UTC)
+    resolved = DomainEvent("dossier.resolved", "X", 1, 1, done, {"outcome": "early", "dossier": snap})
+    book = statistics.booking(resolved, statistics.snapshot_units(snap, tree))
+    assert book.increments[("W#2025-07", "2025-07-02#all")] == {"resolved": 1, "early": 1}
+    assert book.increments[("D#2025-07", "2025-07-02#all")] == {"open": -1}
+    assert book.ends == statistics.keys(snap, "D", date(2025, 7, 2))
+
+
+def test_decision_766_lateness_is_what_the_resolution_recorded_and_is_counted_apart_from_the_supplement_rule():
+    """late_766 on dossier.resolved (the agency's working time over the original limit) books resolved_late_766
+    whatever the law's outcome; a dossier not late by it but asked twice is the supplement-late one: disjoint."""
+    day = (f"{COMPETENT}#2026-03", "2026-03-20#all")
+    restarted = statistics.booking(event("dossier.resolved", at(20, 3), outcome="early", late_766=True))
+    assert rows(restarted)[day] == {"resolved": 1, "early": 1, "resolved_late_766": 1, "open": -1}
+    twice = {"supplement_violations": 1, "supplement_requests": 2}
+    both = statistics.booking(event("dossier.resolved", at(20, 3), outcome="on_time", late_766=True, dossier=twice))
+    assert rows(both)[day] == {"resolved": 1, "on_time": 1, "resolved_late_766": 1, "open": -1,
+                               "open_supplement_late": -1}
+    paused_late = statistics.booking(event("dossier.resolved", at(20, 3), outcome="late", late_766=False))
+    assert rows(paused_late)[day] == {"resolved": 1, "late": 1, "open": -1}
+    forged = statistics.booking(event("dossier.resolved", at(20, 3), outcome="early", late_766="yes"))
+    assert rows(forged)[day] == {"resolved": 1, "early": 1, "open": -1}  # not a bool: the law's outcome

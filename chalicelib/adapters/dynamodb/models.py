@@ -359,6 +359,8 @@ class StatsModel(Model):
     resolved_supplement_late = NumberAttribute(null=True)
     open_supplement_late = NumberAttribute(null=True)  # a delta, like open
     overdue_supplement_late = NumberAttribute(null=True)  # a delta: open, overdue and supplement-late
+    received_for_resolution = NumberAttribute(null=True)  # report 06: received, at the competent unit
+    resolved_late_766 = NumberAttribute(null=True)  # Decision 766: the agency's working time over the limit
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
