@@ -52,9 +52,11 @@ def signals_held() -> Iterator[None]:
 
 
 def start(port: int, db_path: Path | None = None, log_path: Path | None = None,
-          started: Callable[[subprocess.Popen[bytes]], None] | None = None) -> subprocess.Popen[bytes]:
+          started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+          full_jit: bool = False) -> subprocess.Popen[bytes]:
     """Start on 127.0.0.1:`port`; in memory unless `db_path` is given. Refuses a busy port. `started` is
-    called with the process as soon as it exists (before it is ready), with stop signals held."""
+    called with the process as soon as it exists (before it is ready), with stop signals held. `full_jit` lets
+    the JVM's optimising compiler in: slower to warm up, faster on a load of minutes (the bulk import's bench)."""
     if shutil.which("java") is None:
         raise SystemExit("java is missing: on Debian run `apt-get install -y openjdk-17-jre-headless`")
     if not port_is_free(port):
@@ -68,7 +70,8 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None,
         storage = ["-dbPath", str(db_path)]
         workdir = db_path
     command = [
-        "java", "-XX:TieredStopAtLevel=1", "-Xmx512m", f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}",
+        "java", *([] if full_jit else ["-XX:TieredStopAtLevel=1"]), "-Xmx512m",
+        f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}",
         "-jar", str(lib / "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", str(port), *storage,
     ]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL

@@ -18,3 +18,18 @@ def test_the_import_bench_runs_and_reports_rate_and_capacity_per_row():
     new, again = result["capacity_new"], result["capacity_again"]
     assert new["imported"] == 30 and new["wcu_per_row"] > 2  # a dossier, its history and its events, transacted
     assert again["duplicates"] == 30 and again["wcu_per_row"] == 0 and 0 < again["rcu_per_row"] <= 1
+
+
+def test_dynamodb_local_with_the_optimising_compiler_only_when_asked(tmp_path: Path):
+    sys.path.insert(0, str(ROOT))
+    from scripts import dynamodb_local
+
+    for full_jit in (False, True):
+        port = dynamodb_local.free_port()
+        process = dynamodb_local.start(port, db_path=tmp_path / str(full_jit), full_jit=full_jit)
+        try:
+            command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        finally:
+            dynamodb_local.stop(process)
+        assert (b"-XX:TieredStopAtLevel=1" in command) is not full_jit
+        assert [b"-dbPath", str(tmp_path / str(full_jit)).encode()] == command[command.index(b"-dbPath"):][:2]
