@@ -312,7 +312,9 @@ def _components() -> JSON:
                                "warnings retired because their instant moved"),
         "apology": _nullable(_ref("ApologyRecord")),
         "imported": _obj({"source": STRING, "original_code": STRING, "original_receiving_unit": MAYBE_STRING,
-                          "original_competent_unit": MAYBE_STRING, "imported_at": INSTANT},
+                          "original_competent_unit": MAYBE_STRING, "imported_at": INSTANT,
+                          "fingerprint": {**STRING, "description": "a hash of the imported row: the same row "
+                                                                   "again is a duplicate, another is refused"}},
                          ("source", "original_code", "original_receiving_unit", "original_competent_unit",
                           "imported_at"),
                          "only on a dossier brought over from an old one-stop system (docs/import.md): the system, "

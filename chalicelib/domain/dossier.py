@@ -678,7 +678,8 @@ class Dossier:
             "rescheduled": self.rescheduled, "supplement_violations": self.supplement_violations,
             "supplement_requests": self.supplement_requests, "overdue": dl.OVERDUE in self.flags,
             # Only on imported dossiers: consumers that care (the portal sync, webhooks) see where it came from.
-            **({"imported": self.imported} if self.imported is not None else {}),
+            **({"imported": {k: v for k, v in self.imported.items() if k != "fingerprint"}}
+               if self.imported is not None else {}),
         }
 
     def _emit(self, kind: str, at: datetime, **data: Any) -> None:

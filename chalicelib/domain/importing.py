@@ -13,9 +13,11 @@ Pure: no I/O. The catalogue is passed in.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -374,8 +376,15 @@ def _blank(row: ImportRow, procedure: Procedure, receiving: str, competent: str,
                   "original_receiving_unit": row.unit_code if row.unit_code != receiving else None,
                   "original_competent_unit": (row.competent_unit_code
                                               if row.competent_unit_code not in (None, competent) else None),
-                  "imported_at": iso(now)},
+                  "imported_at": iso(now), "fingerprint": row_fingerprint(row)},
     )
+
+
+def row_fingerprint(row: ImportRow) -> str:
+    """What the row says, hashed: the same row imported again is a duplicate; another row under a code already
+    stored is a collision, never silently skipped (services/importer.py)."""
+    canonical = json.dumps(asdict(row), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 class _Builder:

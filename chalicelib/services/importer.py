@@ -135,18 +135,25 @@ class Importer:
             except RowRejected as exc:
                 result.problems = exc.problems
                 continue
-            if row.code in built:
-                result.outcome = DUPLICATE  # the same code twice in the file: the first one is imported
+            if row.code in built:  # the same code twice in the file: the first one is imported
+                if _fingerprint(built[row.code][1]) == _fingerprint(imported):
+                    result.outcome = DUPLICATE
+                else:
+                    result.problems = [FieldProblem("code", "twice in the file with different contents: the first "
+                                                            "is imported, this one is not")]
                 continue
             built[row.code] = (result, imported)
-        stored = self.deps.dossiers.existing(list(built)) if built else set()
+        stored = self.deps.dossiers.existing(list(built)) if built else {}
         self._raise_sequences([code for code in built if code not in stored])
         fresh: list[tuple[RowResult, Any]] = []
         for code, (result, imported) in built.items():
-            if code in stored:
-                result.outcome = DUPLICATE
-            else:
+            if code not in stored:
                 fresh.append((result, imported))
+            elif stored[code] == _fingerprint(imported):
+                result.outcome = DUPLICATE  # this very row, imported before
+            else:  # a dossier received here, or another row imported under this code: never overwritten, said
+                result.problems = [FieldProblem("code", "already used by another dossier (received here, or "
+                                                        "imported from a different row): not overwritten")]
         written = self.deps.dossiers.add_imported_many([(i.dossier, i.history) for _, i in fresh]) if fresh else []
         for (result, _), done in zip(fresh, written, strict=True):
             result.outcome = IMPORTED if done else DUPLICATE
@@ -337,3 +344,7 @@ def import_batch(deps: Deps, actor: Any, body: dict[str, Any]) -> dict[str, Any]
         "index": r.line, "code": r.code, "outcome": r.outcome,
         "problems": [{"field": f"rows[{r.line}].{p.field}", "reason": p.reason} for p in r.problems]}
         for r in results]}
+
+
+def _fingerprint(imported: Any) -> str | None:
+    return (imported.dossier.imported or {}).get("fingerprint")

@@ -100,8 +100,8 @@ class DossierStore(Protocol):
         ...
 
     # Bulk import of an old system's dossiers (services/importer.py).
-    def existing(self, codes: list[str]) -> set[str]:
-        """Which of `codes` are stored (keys only, batched)."""
+    def existing(self, codes: list[str]) -> dict[str, str | None]:
+        """Which of `codes` are stored, each with its import fingerprint (None: not an imported dossier)."""
         ...
 
     def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:

@@ -24,11 +24,12 @@ RUN = random.randrange(100, 999)
 
 
 def generated(path: Path, rows: int, seed: int, bad: float) -> list[dict[str, Any]]:
-    """Rows of the sample generator, their codes made this run's own (the database lives for the session)."""
+    """Rows of the sample generator, their codes made this run's and this seed's own (the database lives for the
+    session, and another row under a stored code is refused)."""
     out = []
     for row in Generator(seed).rows(rows, bad):
         unit, day, seq = row["code"].rsplit("-", 2)
-        out.append({**row, "code": f"{unit}-{day}-{RUN}{seq}"})
+        out.append({**row, "code": f"{unit}-{day}-{RUN}{seed:03d}{seq}"})
     write(path, iter(out))
     return out
 
@@ -49,6 +50,21 @@ def first_and_again(tmp_path_factory):
     before = stored(codes)
     again = import_file(deps(), path, "MotCua-2019", workers=4, chunk=20, progress=False)
     return path, rows, first, again, rejects, before, stored(codes)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def counted_at_the_end():
+    """What this module imported is counted as the relay would count it (the statistics consumer alone: the
+    reconciliation tests compare every dossier of a day with the counters)."""
+    yield
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import statistics
+
+    for item in DossierModel.scan(DossierModel.code.contains(f"-{RUN}"), attributes_to_get=["code"]):
+        for outbox in OutboxModel.query(item.code, consistent_read=True):
+            event = DomainEvent.from_dict(outbox.event)
+            if event.type in statistics.TYPES:
+                statistics.on_event(deps(), event)
 
 
 def test_the_reconciliation_balances_and_bad_rows_of_every_kind_are_rejected(first_and_again):
@@ -161,3 +177,26 @@ def test_a_file_not_in_utf8_stops_with_a_message_saying_so(tmp_path, capsys):
                        + "000.21.30.H56-240101-0001,1.004873,000.21.30.H56,direct,Tr\xe2\xf2n,[]\n".encode("latin-1"))
     assert main([str(legacy)]) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_a_code_already_used_by_another_dossier_is_rejected_not_counted_as_a_duplicate(tmp_path):
+    """Only the very same row is a duplicate: another row under a stored code (a dossier received here, or imported
+    from a different row), or a second different row of the file under one code, is refused and said."""
+    rows = generated(tmp_path / "first.csv", 6, seed=7, bad=0.0)
+    first, _ = import_file(deps(), tmp_path / "first.csv", "MotCua-2019", workers=1, chunk=10, progress=False)
+    assert first.imported == len({r["code"] for r in rows}) and first.rejected == 0
+    def recoded(row: dict[str, Any], last: str) -> dict[str, Any]:
+        return {**row, "code": row["code"][:-1] + (last if row["code"][-1] != last else "0")}
+
+    changed = {**rows[0], "applicant": {**rows[0]["applicant"], "name": "Người Khác"}}  # a stored code
+    fresh, pair = recoded(rows[2], "9"), recoded(rows[4], "8")
+    other = {**pair, "channel": "postal" if pair["channel"] != "postal" else "direct"}  # the same new code
+    write(tmp_path / "second.csv", iter([changed, rows[3], fresh, pair, other]))
+    second, rejects = import_file(deps(), tmp_path / "second.csv", "MotCua-2019", workers=1, chunk=10,
+                                  progress=False)
+    assert (second.imported, second.duplicates, second.rejected) == (2, 1, 2) and second.balanced
+    assert rejects is not None
+    reasons = {line["code"]: line["reasons"]
+               for line in csv.DictReader(rejects.read_text(encoding="utf-8").splitlines())}
+    assert "already used by another dossier" in reasons[rows[0]["code"]]
+    assert "twice in the file with different contents" in reasons[pair["code"]]

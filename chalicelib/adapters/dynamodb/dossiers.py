@@ -230,13 +230,13 @@ class DossierRepository:
             raise
 
     # --- bulk import (services/importer.py) -----------------------------------------------------
-    def existing(self, codes: list[str]) -> set[str]:
-        """Which of `codes` are stored: BatchGetItem of the keys alone (0.5 RCU each), so a file imported again
-        skips its rows without a failed transaction per row."""
-        found: set[str] = set()
+    def existing(self, codes: list[str]) -> dict[str, str | None]:
+        """Which of `codes` are stored, each with its import fingerprint (None: not imported): BatchGetItem of two
+        small attributes (0.5 RCU each), so a file imported again skips its rows without a failed transaction."""
+        found: dict[str, str | None] = {}
         for start in range(0, len(codes), 100):
-            found.update(item.code for item in DossierModel.batch_get(
-                codes[start:start + 100], attributes_to_get=["code"]))
+            found.update((item.code, item.imported_key) for item in DossierModel.batch_get(
+                codes[start:start + 100], attributes_to_get=["code", "imported_key"]))
         return found
 
     def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
@@ -384,6 +384,7 @@ def _to_model(dossier: Dossier) -> DossierModel:
         wake_sk=f"{iso(wake)}#{dossier.code}" if wake is not None else None,
         summary=summary(dossier),
         body=dossier.as_dict(),
+        imported_key=(dossier.imported or {}).get("fingerprint"),
     )
 
 

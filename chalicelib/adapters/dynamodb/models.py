@@ -153,6 +153,7 @@ class DossierModel(Model):
     wake_sk = UnicodeAttribute(null=True)
     summary = Utf8JSONAttribute()
     body = Utf8JSONAttribute()
+    imported_key = UnicodeAttribute(null=True)  # an imported dossier's row fingerprint (domain/importing.py)
 
     by_unit_filed = ByUnitFiled()
     by_receiving_filed = ByReceivingFiled()
