@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain import events as ev
 from chalicelib.domain.catalogue import Unit, UnitTree
-from chalicelib.domain.importing import RowRejected, build_imported, parse_instant, parse_row
+from chalicelib.domain.importing import RowRejected, build_imported, parse_instant, parse_row, row_fingerprint
 from chalicelib.domain.status import Status
 from chalicelib.services import statistics
 from tests.unit.calendars import CALENDAR
@@ -54,7 +54,9 @@ def test_a_district_dossier_is_mapped_to_its_successor_and_keeps_its_code_and_or
     assert d.code == f"{DISTRICT}-240312-0007" and d.status is Status.RETURNED
     assert d.receiving_unit == d.competent_unit == HAC_THANH
     assert d.imported == {"source": "MotCua-2019", "original_code": d.code, "original_receiving_unit": DISTRICT,
-                          "original_competent_unit": None, "imported_at": "2026-11-20T03:00:00Z"}
+                          "original_competent_unit": None, "imported_at": "2026-11-20T03:00:00Z",
+                          "fingerprint": row_fingerprint(parse_row(row(), NOW))}
+    assert "fingerprint" not in d.snapshot()["imported"]  # events carry where it came from, not the row's hash
     assert d.final_outcome == "early" and d.due_at == parse_instant("2024-03-15 09:00")
     assert [h.action for h in imported.history] == ["receive", "assign", "resolve", "return_result"]
     assert d.watch == {} and d.next_wake is None  # a closed dossier is watched by no timer
