@@ -414,6 +414,21 @@ def report(core: list[dict[str, Any]], capacity: list[dict[str, Any]], cold: dic
     print(f"\nwritten to {RESULTS_FILE.relative_to(ROOT)}")
 
 
+def measured(work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """`work()`'s result, and what it cost: seconds, read and write capacity (in total and per table and index),
+    the DynamoDB calls made."""
+    CALLS.clear()
+    Capacity.reset()
+    Capacity.recording = True
+    started = time.perf_counter()
+    try:
+        result = work()
+    finally:
+        Capacity.recording = False
+    return result, {"seconds": time.perf_counter() - started, "rcu": Capacity.read, "wcu": Capacity.write,
+                    "by_target": dict(sorted(Capacity.by_target.items())), "calls": dict(CALLS)}
+
+
 def save(sections: dict[str, Any]) -> None:
     """Merge this run's sections into .local/bench.json, keeping what other benches wrote there."""
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -626,17 +641,6 @@ def sweep_bench() -> dict[str, Any]:
                     left = client.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {})
                     batch = left.get(table, [])
         load_s = time.perf_counter() - loading
-
-        def measured(work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-            Capacity.reset()
-            Capacity.recording = True
-            started = time.perf_counter()
-            try:
-                result = work()
-            finally:
-                Capacity.recording = False
-            return result, {"rcu": Capacity.read, "wcu": Capacity.write, "seconds": time.perf_counter() - started,
-                            "by_target": dict(sorted(Capacity.by_target.items()))}
 
         bootstrap.override(now=lambda: sweep_at)
         report, swept = measured(lambda: sweep(bootstrap.deps(), limit=200))

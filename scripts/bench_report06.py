@@ -308,18 +308,9 @@ def write_counters(dossiers: list[tuple[str, tuple[date, str, int], str]], lives
 
 # --- measuring ------------------------------------------------------------------------------------------------
 def measured(work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    from scripts.bench import CALLS, Capacity
+    from scripts.bench import measured as bench_measured
 
-    CALLS.clear()
-    Capacity.reset()
-    Capacity.recording = True
-    started = time.perf_counter()
-    try:
-        result = work()
-    finally:
-        Capacity.recording = False
-    return result, {"seconds": time.perf_counter() - started, "rcu": Capacity.read, "wcu": Capacity.write,
-                    "calls": dict(CALLS)}
+    return bench_measured(work)
 
 
 def recount(codes: list[str]) -> dict[tuple[str, str], dict[str, int]]:
