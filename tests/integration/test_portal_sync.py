@@ -131,13 +131,19 @@ def test_every_change_reaches_the_portal_in_seq_order_under_failures_slowness_an
     assert (figures["known"], figures["pending"], figures["failing"]) == (12, 0, 0)
 
 
-def test_a_dossier_is_retried_until_acknowledged_and_shows_as_failing_meanwhile(fake):
+def recorded_dossier(fake: FakePortal) -> tuple[PortalSettings, Deps, str, str]:
+    """The settings, deps, unit and code of a new dossier whose first four changes are recorded, none pushed."""
     s = settings_for(fake)
     deps = deps_for(s)
     u = unit()
     code = f"{u}-001"
     for event in life(code, u)[:4]:
         portal_sync.record(deps, event)
+    return s, deps, u, code
+
+
+def test_a_dossier_is_retried_until_acknowledged_and_shows_as_failing_meanwhile(fake):
+    s, deps, u, code = recorded_dossier(fake)
     assert deps.sync.state(code).status == PENDING  # type: ignore[union-attr]
     assert deps.sync.unit_figures(u)["oldest_pending"]["code"] == code
     fake.fail(10_000)
@@ -241,12 +247,7 @@ def test_an_unreachable_or_refusing_portal_is_not_an_acknowledgement(fake):
 
 
 def test_a_lapsed_lease_is_taken_over_and_a_worker_that_lost_its_lease_writes_nothing(fake):
-    s = settings_for(fake)
-    deps = deps_for(s)
-    u = unit()
-    code = f"{u}-001"
-    for event in life(code, u)[:4]:
-        portal_sync.record(deps, event)
+    s, deps, u, code = recorded_dossier(fake)
     state = deps.sync.state(code)
     assert state is not None
     # A worker that died holding the dossier: its lease lapsed a second ago.
