@@ -197,9 +197,9 @@ def run_benchmarks() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     import boto3
 
     from chalicelib.adapters.dynamodb.models import CounterModel, DossierModel
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.dossier import Actor
     from chalicelib.services.actions import perform_action
-    from chalicelib.services.bootstrap import deps
     from chalicelib.services.intake import receive_dossier
 
     desk = Actor("desk.bench", "000.00.24.H56", frozenset({"desk"}))
@@ -606,10 +606,10 @@ def sweep_bench() -> dict[str, Any]:
         import boto3
         from botocore.exceptions import ClientError
 
+        from chalicelib import bootstrap
         from chalicelib.adapters.dynamodb.dossiers import _to_model
         from chalicelib.adapters.dynamodb.models import DossierModel
         from chalicelib.domain.dossier import Actor
-        from chalicelib.services import bootstrap
         from chalicelib.services.deadlines import sweep
         from chalicelib.services.intake import receive_dossier
 
@@ -727,7 +727,7 @@ def import_bench(rows: int, workers: int = IMPORT_WORKERS) -> dict[str, Any]:
         from scripts.seed import load_catalogue
 
         load_catalogue()
-        from chalicelib.services.bootstrap import deps
+        from chalicelib.bootstrap import deps
         from scripts.make_import_sample import Generator, write
 
         def generate(path: Path, count: int, seed: int, mark: str) -> None:
@@ -781,9 +781,9 @@ def computed_import_capacity(path: Path) -> dict[str, Any]:
     from chalicelib.adapters.dynamodb.dossiers import _to_model
     from chalicelib.adapters.dynamodb.models import HistoryModel
     from chalicelib.adapters.dynamodb.outbox import outbox_item
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.importing import parse_row
     from chalicelib.services import importer
-    from chalicelib.services.bootstrap import deps
 
     client = boto3.client("dynamodb")
     indexes: dict[str, list[tuple[str, list[str], dict[str, Any]]]] = {}

@@ -53,8 +53,8 @@ def best_of_three(work: Callable[[], Any]) -> tuple[float, Any, dict[str, int], 
 
 
 def load(n: int) -> None:
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.dossier import Actor
-    from chalicelib.services.bootstrap import deps
     from chalicelib.services.intake import receive_dossier
 
     desk = Actor("desk.bench", CENTRE, frozenset({"desk"}))
@@ -75,9 +75,9 @@ def _fixed(at: datetime) -> Callable[[], datetime]:
 def measure() -> dict[str, Any]:
     import json
 
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.dossier import Actor
     from chalicelib.services import report06_files, tracking_book, tracking_book_files
-    from chalicelib.services.bootstrap import deps
 
     admin = Actor("admin.bench", CENTRE, frozenset({"admin"}))
     read_ms, book, calls, rcu = best_of_three(lambda: tracking_book.tracking_book(deps(), admin, CENTRE, FIRST, LAST))

@@ -63,9 +63,10 @@ def main() -> None:
 def run() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     from standardwebhooks import Webhook
 
+    from chalicelib import bootstrap
     from chalicelib.domain.dossier import Actor
     from chalicelib.domain.inbound import parse_sources
-    from chalicelib.services import bootstrap, inbound
+    from chalicelib.services import inbound
     from chalicelib.services.intake import receive_dossier
 
     sources = parse_sources({"sources": [{"id": "dvcqg", "kind": "national_portal", "secrets": [SECRET],

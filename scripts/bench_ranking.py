@@ -37,12 +37,14 @@ def main(units: int = 100, days: int = 365, groups: int = 0) -> dict[str, object
 def _run(units: int, days: int, groups: int) -> dict[str, object]:
     from botocore.client import BaseClient
 
+    from chalicelib import bootstrap
     from chalicelib.adapters.calendar_data import national_settings
     from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
     from chalicelib.adapters.dynamodb.models import StatsModel
     from chalicelib.adapters.dynamodb.tables import create_tables
+    from chalicelib.domain import counting
     from chalicelib.domain.catalogue import Unit
-    from chalicelib.services import bootstrap, quality, statistics
+    from chalicelib.services import quality
     from chalicelib.services.catalogue import Catalogue
 
     create_tables()
@@ -62,10 +64,10 @@ def _run(units: int, days: int, groups: int) -> dict[str, object]:
             for d in range(days):
                 day = (first + timedelta(days=d)).isoformat()
                 for group in names:
-                    daily[(statistics.month_key(uid, day[:7]), f"{day}#{group}")] = {
+                    daily[(counting.month_key(uid, day[:7]), f"{day}#{group}")] = {
                         "received": 4, "received_online": n % 4, "resolved": 4, "early": 3, "on_time": n % 2,
                         "late": 1 - n % 2}
-            for (pk, sk), row in {**daily, **statistics.rollups(daily)}.items():
+            for (pk, sk), row in {**daily, **counting.rollups(daily)}.items():
                 batch.save(StatsModel(pk, sk, **{k: v for k, v in row.items() if v}))
             batch.save(StatsModel(f"unit#{uid}", "months", months={pk[-7:] for pk, _ in daily}))
     bootstrap.override(catalogue=Catalogue(repo, national_settings))

@@ -177,15 +177,15 @@ class Lives:
 def fold(events: Iterable[Any]) -> dict[tuple[str, str], dict[str, int]]:
     """One dossier's events, in order, through the statistics consumer's booking; the overdue interval closed
     as StatsRepository.apply closes it (the `life` facts kept here instead of in the table)."""
-    from chalicelib.services import statistics
+    from chalicelib.domain import counting
 
     out: dict[tuple[str, str], dict[str, int]] = {}
     flagged, ended = False, None
     for event in events:
-        if event.type not in statistics.TYPES:
+        if event.type not in counting.TYPES:
             continue
-        book = statistics.booking(event)
-        for key in statistics.overdue_closing(book, flagged, ended):
+        book = counting.booking(event)
+        for key in counting.overdue_closing(book, flagged, ended):
             row = out.setdefault((str(key[0]), str(key[1])), {})
             row["overdue"] = row.get("overdue", 0) - 1
         flagged = flagged or book.flags_overdue
@@ -272,8 +272,8 @@ def write_counters(dossiers: list[tuple[str, tuple[date, str, int], str]], lives
     items and the roll-ups written."""
     from chalicelib.adapters.dynamodb.stats import StatsRepository
     from chalicelib.domain import events as ev
+    from chalicelib.domain.counting import Booking, rollups
     from chalicelib.domain.events import DomainEvent
-    from chalicelib.services.statistics import Booking, rollups
 
     per_unit: dict[str, dict[tuple[str, str], dict[str, int]]] = {}
     for (unit, key), count in Counter((unit, key) for unit, key, _ in dossiers).items():
@@ -315,8 +315,8 @@ def measured(work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
 
 def recount(codes: list[str]) -> dict[tuple[str, str], dict[str, int]]:
     """services/reconcile.py's recount of every dossier (its item and control sheet), from WORKERS threads."""
+    from chalicelib.bootstrap import deps
     from chalicelib.services import reconcile
-    from chalicelib.services.bootstrap import deps
 
     with ThreadPoolExecutor(WORKERS) as pool:
         parts = list(pool.map(lambda part: reconcile.recount_all(deps(), part), [codes[i::WORKERS]
@@ -336,9 +336,9 @@ def run(dossier_count: int = DOSSIERS, unit_count: int = UNITS, runs: int = RUNS
     """Load, measure and check (the tables exist, the catalogue is loaded)."""
     from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
     from chalicelib.adapters.dynamodb.models import DossierModel
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.catalogue import Unit
     from chalicelib.services import reconcile
-    from chalicelib.services.bootstrap import deps
     from chalicelib.services.reports import report06
 
     units = bench_units(unit_count)

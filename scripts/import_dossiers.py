@@ -47,8 +47,8 @@ def main(argv: list[str]) -> int:
                                                            "motcua-local"))
     for name, value in BATCH_TIMEOUTS.items():
         os.environ.setdefault(name, value)
+    from chalicelib.bootstrap import deps
     from chalicelib.services import importer
-    from chalicelib.services.bootstrap import deps
 
     started = time.monotonic()
     try:

@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
         os.environ.update(dynamodb_local.local_environment(int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001")),
                                                            "motcua-local"))
     from chalicelib.adapters.dynamodb.models import DossierModel
-    from chalicelib.services.bootstrap import deps
+    from chalicelib.bootstrap import deps
     from chalicelib.services.reconcile import reconcile
 
     codes = (item.code for item in DossierModel.scan(attributes_to_get=["code"]))

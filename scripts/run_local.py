@@ -182,7 +182,7 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
     from chalice.test import Client
 
     from app import app
-    from chalicelib.services.bootstrap import deps
+    from chalicelib.bootstrap import deps
     from chalicelib.services.relay import relay
 
     with Client(app, stage_name="local") as client:

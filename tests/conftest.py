@@ -69,7 +69,7 @@ def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
 @pytest.fixture
 def frozen_now() -> Iterator[Callable[[object], None]]:
     """Set the service clock; restored after the test."""
-    from chalicelib.services import bootstrap
+    from chalicelib import bootstrap
 
     def set_now(instant: object) -> None:
         bootstrap.override(now=lambda: instant)

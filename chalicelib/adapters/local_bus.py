@@ -16,7 +16,7 @@ from ..observability import logger
 from ..services.ports import ClaimBusy, PublishError
 
 if TYPE_CHECKING:
-    from ..services.bootstrap import Deps
+    pass
 
 MAX_ATTEMPTS = 5  # as many deliveries as an SQS queue makes before its DLQ (infra/events.yaml: maxReceiveCount)
 
@@ -24,16 +24,14 @@ MAX_ATTEMPTS = 5  # as many deliveries as an SQS queue makes before its DLQ (inf
 class LocalPublisher:
     """Implements services.ports.EventPublisher by dispatching each event to the consumers in-process."""
 
-    def __init__(self, deps: Callable[[], Deps], max_attempts: int = MAX_ATTEMPTS,
+    def __init__(self, apply: Callable[[DomainEvent], object], max_attempts: int = MAX_ATTEMPTS,
                  dead_letter: Callable[[DomainEvent, str, int], None] | None = None) -> None:
-        self._deps = deps
+        self._apply = apply  # the composition root's: consumers.dispatch with the container's deps
         self._max_attempts = max_attempts
         self._dead_letter = dead_letter
         self._attempts: dict[str, int] = {}  # event id -> failed deliveries so far (this process)
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
-        from ..services.consumers import dispatch
-
         failed: list[str] = []
         broken: set[str] = set()  # a dossier whose event failed: its later events wait, in order
         for event in events:
@@ -41,7 +39,7 @@ class LocalPublisher:
                 failed.append(event.id)
                 continue
             try:
-                dispatch(self._deps(), event)
+                self._apply(event)
             except ClaimBusy as exc:
                 logger().info("event being applied elsewhere; retried later", extra={"event": event.id,
                                                                                       "reason": str(exc)})

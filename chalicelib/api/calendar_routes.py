@@ -7,12 +7,12 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..domain.calendar import FIRST_YEAR, LAST_YEAR, WorkingCalendar
 from ..domain.catalogue import Procedure
 from ..domain.clock import parse_iso
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
 from ..domain.time_limit import Counting, LimitUnit, TimeLimit
-from ..services.bootstrap import deps
 from ..services.views import local
 from .routing import Call, route
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..domain.errors import FieldProblem, InvalidInput
 from ..services import queries
-from ..services.bootstrap import deps
 from .params import PROCEDURE_CODE, procedure_code
 from .routing import Call, route
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..domain.errors import FieldProblem, InvalidInput
 from ..domain.status import Status
 from ..services import actions, intake, queries
-from ..services.bootstrap import deps
 from ..services.ports import DossierQuery
 from .params import DOSSIER_CODE, dossier_code, local_date
 from .routing import Call, route

@@ -7,7 +7,7 @@ function below hands the events to `consumers.dispatch(only=<consumer>)`. A doss
 invokes `deadline_timer`. `chalice local` runs none of these: scripts/run_local.py calls the same services.
 
 Route 1 (`chalice deploy` after infra/tables.yaml and infra/queues.yaml, docs/deploy.md) has no bus: without
-MOTCUA_EVENT_BUS the relay runs the consumers in its own process (services.bootstrap: the LocalPublisher), and the
+MOTCUA_EVENT_BUS the relay runs the consumers in its own process (chalicelib/bootstrap.py: the LocalPublisher), and the
 queues, which exist so that Lambda accepts the SQS mappings below, receive nothing. Nor does the webhook delivery
 queue there: without MOTCUA_WEBHOOK_QUEUE_URL the webhook sweep sends every delivery.
 """
@@ -43,8 +43,8 @@ def queue_name(consumer: str) -> str:
 @bp.lambda_function(name="deadline_timer")
 def deadline_timer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Task of infra/deadline-timer.asl.json: wake the dossier, answer its next wake or done."""
+    from ..bootstrap import deps
     from ..observability import bind_request, logger
-    from ..services.bootstrap import deps
     from ..services.timers import timer_step
 
     bind_request(None, context)
@@ -55,8 +55,8 @@ def deadline_timer(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @bp.schedule("rate(1 minute)", name="event_relay")
 def event_relay(event: Any) -> dict[str, int]:
+    from ..bootstrap import deps
     from ..observability import bind_request, logger
-    from ..services.bootstrap import deps
     from ..services.relay import relay
 
     bind_request(None, getattr(event, "context", None))
@@ -74,9 +74,9 @@ def consume(consumer: str, event: Any) -> dict[str, Any]:
     consumer. Every record is tried; if any failed, raise after the others, so the batch comes back and only
     the failed events run again (dispatch remembers the applied ones); after the queue's maxReceiveCount a
     record that keeps failing (a malformed one included) goes to the dead-letter queue."""
+    from ..bootstrap import deps
     from ..domain.events import DomainEvent
     from ..observability import bind_request, logger
-    from ..services.bootstrap import deps
     from ..services.consumers import dispatch
 
     bind_request(None, getattr(event, "context", None))
@@ -128,8 +128,8 @@ def webhook_delivery(event: Any) -> dict[str, Any]:
     (the database unreachable, a malformed message) raises: SQS makes the message visible again, and after
     the queue's maxReceiveCount moves it to the dead-letter queue; the delivery keeps its next attempt, so
     the webhook sweep still sends it."""
+    from ..bootstrap import deps
     from ..observability import bind_request, logger
-    from ..services.bootstrap import deps
     from ..services.webhook_delivery import handle_message
 
     bind_request(None, getattr(event, "context", None))

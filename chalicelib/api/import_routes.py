@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..services.bootstrap import deps
+from ..bootstrap import deps
 from .routing import Call, route
 
 bp = Blueprint(__name__)

@@ -6,11 +6,11 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..config import settings
 from ..domain.errors import FieldProblem, InvalidInput
 from ..domain.inbound import SOURCE_ID
 from ..services import inbound
-from ..services.bootstrap import deps
 from .routing import Call, route
 
 bp = Blueprint(__name__)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 
 if TYPE_CHECKING:
-    from ..services.bootstrap import Deps
+    from ..services.deps import Deps
 
 bp = Blueprint(__name__)
 
@@ -56,8 +56,8 @@ def portal_sync_push(event: Any) -> dict[str, Any]:
 
 def _run(job: str, label: str, work: Callable[[Deps], dict[str, Any]], event: Any,
          quiet_when: Callable[[dict[str, Any]], bool] = lambda report: False) -> dict[str, Any]:
+    from ..bootstrap import deps
     from ..observability import bind_request, logger
-    from ..services.bootstrap import deps
 
     bind_request(None, getattr(event, "context", None))  # the scheduled invocation's own Lambda context
     try:

@@ -14,7 +14,7 @@ bp = Blueprint(__name__)
 @route(bp, "GET", "/v1/health", summary="Liveness for load balancers and uptime checks", tag="meta",
        response="Health")
 def health(call: Call) -> dict[str, Any]:
-    from ..services.bootstrap import deps
+    from ..bootstrap import deps
     from ..services.views import local
 
     return {"status": "ok", "service": "motcua", "time": local(deps().now())}

@@ -6,8 +6,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..services import queries
-from ..services.bootstrap import deps
 from .params import DOSSIER_CODE, dossier_code
 from .routing import Call, route
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..config import settings
 from ..domain.access import covers
 from ..services import quality
-from ..services.bootstrap import Deps, deps
+from ..services.deps import Deps
 from .params import period
 from .routing import Call, route
 from .stats_routes import subtree_period

@@ -142,7 +142,7 @@ class Call:
 
     def actor(self) -> Actor:
         from ..adapters.tokens import InvalidToken
-        from ..services.bootstrap import deps
+        from ..bootstrap import deps
 
         header = self.header("authorization") or ""
         scheme, _, token = header.partition(" ")

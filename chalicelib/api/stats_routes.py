@@ -10,10 +10,11 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..domain.access import check_may_list
 from ..domain.errors import FieldProblem, InvalidInput
 from ..services import reports, tracking_book
-from ..services.bootstrap import Deps, deps
+from ..services.deps import Deps
 from .catalogue_routes import UNIT_ID
 from .files import CSV, XLSX, requested_format
 from .params import period

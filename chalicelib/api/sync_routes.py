@@ -6,9 +6,9 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..domain.access import check_may_list
 from ..services import portal_sync
-from ..services.bootstrap import deps
 from .params import DOSSIER_CODE, dossier_code
 from .routing import Call, route
 

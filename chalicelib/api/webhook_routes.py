@@ -6,9 +6,9 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..bootstrap import deps
 from ..domain.errors import FieldProblem, InvalidInput
 from ..services import webhook_delivery, webhooks
-from ..services.bootstrap import deps
 from .routing import Call, route
 
 bp = Blueprint(__name__)

@@ -11,7 +11,7 @@ from ..domain.dossier import Actor, CalendarFor, Dossier, HistoryEntry
 from ..domain.errors import NotFound, StaleVersion
 from ..domain.lifecycle import Action
 from ..observability import logger
-from .bootstrap import Deps
+from .deps import Deps
 from .ports import MessageRecord
 from .queries import unit_names
 from .views import (

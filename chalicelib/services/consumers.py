@@ -25,7 +25,7 @@ from ..domain import events as ev
 from ..domain.events import DomainEvent
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 Handler = Callable[["Deps", DomainEvent], None]
 

@@ -18,7 +18,7 @@ from ..observability import logger
 from .ports import DossierQuery
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 WAKE_ATTEMPTS = 3  # an officer acting at the same moment wins; the wake re-reads and tries again
 SWEEP_ROUNDS = 10  # one run drains a backlog of up to SWEEP_ROUNDS x limit dossiers

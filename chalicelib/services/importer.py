@@ -31,7 +31,7 @@ from ..domain.importing import (
     parse_row,
     text_problem,
 )
-from .bootstrap import Deps
+from .deps import Deps
 
 IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
 CSV_COLUMNS = ("code", "procedure_code", "unit_code", "competent_unit_code", "channel", "applicant_name",

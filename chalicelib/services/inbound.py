@@ -38,7 +38,7 @@ from ..domain.lifecycle import Action
 from ..domain.status import Status
 from ..observability import logger
 from . import actions, intake
-from .bootstrap import Deps
+from .deps import Deps
 from .forms import MAX_JSON_DEPTH, check_json, schema_problems
 from .ports import MessageRecord, MessageSeen
 from .views import local

@@ -10,7 +10,7 @@ from ..domain.dossier import Actor, Dossier, HistoryEntry
 from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from ..observability import logger
 from .actions import unit_calendars
-from .bootstrap import Deps
+from .deps import Deps
 from .forms import validate_form
 from .ports import MessageRecord
 from .queries import unit_names

@@ -31,7 +31,7 @@ from ..observability import logger
 from .ports import Undeliverable
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 # Statuses of a recorded notification.
 PENDING, SENT, RECORDED, FAILED, UNDELIVERABLE = "pending", "sent", "recorded", "failed", "undeliverable"

@@ -37,7 +37,7 @@ from .ports import PortalError, SyncConflict
 if TYPE_CHECKING:
     from ..config import PortalSettings
     from ..domain.dossier import Actor
-    from .bootstrap import Deps
+    from .deps import Deps
 
 TYPES = frozenset(ev.EVENT_TYPES)  # every event is an item (a skip at least): seqs stay contiguous
 LEASE_SECONDS = 60.0  # renewed with every acknowledgement; longer than any one request's bounded wait

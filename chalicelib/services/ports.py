@@ -14,8 +14,8 @@ from ..domain.events import DomainEvent
 from ..domain.status import Status
 
 if TYPE_CHECKING:
+    from ..domain.counting import Booking
     from ..domain.portal import SyncState
-    from .statistics import Booking
 
 
 @dataclass(frozen=True)

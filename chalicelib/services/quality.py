@@ -20,7 +20,7 @@ from .period_sums import unit_sums
 from .reports import check_period
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 # Counted over the days of the period; the deltas are summed over every day up to its end.
 FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late",

@@ -10,7 +10,7 @@ from ..domain.access import check_may_list, may_read
 from ..domain.deadlines import STEP_OVERDUE
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import Forbidden, NotFound
-from .bootstrap import Deps
+from .deps import Deps
 from .ports import DossierQuery
 from .views import apology_view, control_sheet_view, dossier_view, local, public_view, summary_view
 

@@ -23,13 +23,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
+from ..domain.counting import COLUMNS, Booking, Key, counting_units, late_766, local_day, rollup_key, rollups
 from ..domain.deadlines import AFTER_DUE, OVERDUE
-from .statistics import COLUMNS, Booking, Key, counting_units, late_766, local_day, rollup_key, rollups
 
 if TYPE_CHECKING:
     from ..domain.catalogue import UnitTree
     from ..domain.dossier import Dossier, HistoryEntry
-    from .bootstrap import Deps
+    from .deps import Deps
 
 Counts = dict[Key, dict[str, int]]
 _ENDS = {"withdraw": "withdrawn", "stop": "stopped"}

@@ -16,7 +16,7 @@ from ..observability import logger
 from .ports import PublishError
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 
 def relay(deps: Deps, limit: int = 200) -> dict[str, int]:

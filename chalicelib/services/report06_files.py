@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .spreadsheets import PERCENT, Styles, csv_document, header_cell, safe_text, workbook_bytes
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 Figures = dict[str, Any]
 RECEIVED, RESULTS = "Số hồ sơ nhận giải quyết", "Kết quả giải quyết"

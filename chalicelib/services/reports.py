@@ -17,7 +17,7 @@ from ..domain.errors import FieldProblem, InvalidInput
 from .period_sums import Sums, unit_sums
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 GROUPS = ("unit", "field", "procedure")
 MAX_DAYS = 366  # a report covers at most a year (what provinces publish); longer ones are refused

@@ -22,7 +22,7 @@ from ..domain.clock import iso
 from ..domain.events import DomainEvent
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 
 def on_event(deps: Deps, event: DomainEvent) -> None:

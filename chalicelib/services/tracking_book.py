@@ -23,7 +23,7 @@ from .views import local
 
 if TYPE_CHECKING:
     from ..domain.calendar import WorkingCalendar
-    from .bootstrap import Deps
+    from .deps import Deps
 
 MAX_ROWS = 5000  # a month of a busy provincial centre; a Lambda reads and lays them out in a few seconds
 PAGE = 500  # dossiers listed per Query of the index

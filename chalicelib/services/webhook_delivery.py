@@ -35,7 +35,7 @@ from ..observability import logger
 from . import webhooks
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 LEASE_SECONDS = 60  # well beyond one attempt (connect 2 s + answer 5 s)
 SWEEP_LIMIT = 100  # per shard and run; the next run takes the rest

@@ -22,7 +22,7 @@ from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Sta
 from ..domain.events import DomainEvent
 
 if TYPE_CHECKING:
-    from .bootstrap import Deps
+    from .deps import Deps
 
 ADMIN = "admin"
 DEFAULT_GRACE_HOURS = 24

@@ -50,10 +50,10 @@ def test_online_same_day_accepted_after_the_cutoff_is_due_the_next_working_day(c
 def test_online_same_day_left_to_the_province_still_gets_the_next_working_day(client, auth):
     """Without the procedure setting, the province's calendar does not cut online submissions off: the
     clock starts at 16:59, and the dossier is still due at the close of the next working day."""
+    from chalicelib import bootstrap
     from chalicelib.adapters.calendar_data import national_settings
     from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
     from chalicelib.domain.catalogue import Procedure
-    from chalicelib.services import bootstrap
     from chalicelib.services.catalogue import Catalogue
     from tests.unit.demo import procedure
 

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
+from chalicelib.bootstrap import deps
 from chalicelib.domain.errors import StaleVersion
-from chalicelib.services import bootstrap, deadlines
-from chalicelib.services.bootstrap import deps
+from chalicelib.services import deadlines
 from tests.api.helpers import CRIMINAL_RECORD, get, post, receive
 from tests.api.test_notifications import deliver_events
 from tests.unit.calendars import vn

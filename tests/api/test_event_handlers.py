@@ -13,9 +13,9 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.api.event_handlers import QUEUES, queue_name
 from chalicelib.domain.events import DomainEvent
-from chalicelib.services import bootstrap
 from chalicelib.services.consumers import registry
 from tests.api.helpers import receive
 

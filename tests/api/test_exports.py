@@ -16,11 +16,12 @@ from openpyxl import load_workbook
 from app import app
 from chalicelib.adapters.dynamodb.models import OutboxModel
 from chalicelib.api.files import XLSX
+from chalicelib.bootstrap import deps
+from chalicelib.domain import counting
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.events import DomainEvent
 from chalicelib.services import report06_files, statistics, tracking_book
 from chalicelib.services.actions import perform_action
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.intake import receive_dossier
 from tests.api.helpers import CRIMINAL_RECORD
 from tests.unit.calendars import vn
@@ -62,7 +63,7 @@ def week():
     for code in (a, b, c, d):
         for item in OutboxModel.query(code, consistent_read=True):
             event = DomainEvent.from_dict(item.event)
-            if event.type in statistics.TYPES:
+            if event.type in counting.TYPES:
                 statistics.on_event(deps(), event)
     with Client(app, stage_name="local") as client:
         yield client, [a, b, c, d]

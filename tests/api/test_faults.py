@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.services import bootstrap
+from chalicelib import bootstrap
 from tests.api.helpers import CRIMINAL_RECORD, get, post
 from tests.units import CENTRE, JUSTICE
 

@@ -114,7 +114,7 @@ def test_the_reconciliation_recounts_what_the_counters_hold(imported):
     the events made (the period is this test's alone)."""
     from datetime import date
 
-    from chalicelib.services.bootstrap import deps
+    from chalicelib.bootstrap import deps
     from chalicelib.services.reconcile import reconcile
 
     report = reconcile(deps(), [code(1), code(2), code(3)], date(2023, 5, 15), date(2023, 5, 31))
@@ -170,7 +170,7 @@ def test_an_open_imported_dossier_goes_on_in_motcua(auth_module):
     """Imported in progress, its deadlines watched; officers carry it on to its result like any other."""
     from datetime import timedelta
 
-    from chalicelib.services.bootstrap import deps
+    from chalicelib.bootstrap import deps
 
     now = deps().now()
     received = (now - timedelta(hours=2)).isoformat(timespec="seconds")

@@ -10,7 +10,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.services.bootstrap import deps
+from chalicelib.bootstrap import deps
 from chalicelib.services.reconcile import reconcile
 from tests.api.helpers import get, post
 from tests.api.test_import_api import auth_module, drain  # noqa: F401  (the module-scoped token fixture)

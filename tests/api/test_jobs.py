@@ -4,8 +4,8 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib.bootstrap import deps
 from chalicelib.domain.dossier import Actor
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.intake import receive_dossier
 from tests.api.helpers import CRIMINAL_RECORD
 from tests.unit.calendars import vn
@@ -52,7 +52,7 @@ def test_the_digest_runs_at_seven_in_the_morning_in_vietnam():
 @pytest.mark.parametrize(("job", "label"), [("overdue_sweep", "overdue sweep"),
                                             ("deadline_digest", "deadline digest")])
 def test_a_failing_job_is_logged_with_its_request_id_and_raised_for_the_schedule_to_retry(caplog, job, label):
-    from chalicelib.services import bootstrap
+    from chalicelib import bootstrap
 
     class Unreachable:
         def __getattr__(self, name):

@@ -9,8 +9,8 @@ from datetime import datetime
 from chalice.test import Client
 
 from app import app
+from chalicelib.bootstrap import deps
 from chalicelib.services import deadlines
-from chalicelib.services.bootstrap import deps
 from tests.api.helpers import get, post
 from tests.unit.calendars import vn
 from tests.units import DONG_SON, LAND

@@ -10,11 +10,12 @@ from botocore.stub import Stubber
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.models import OutboxModel
 from chalicelib.adapters.notifiers import AwsNotifier, LocalNotifier, e164, encoded_sender
+from chalicelib.bootstrap import deps
 from chalicelib.domain.events import DomainEvent
-from chalicelib.services import bootstrap, deadlines
-from chalicelib.services.bootstrap import deps
+from chalicelib.services import deadlines
 from chalicelib.services.consumers import dispatch
 from chalicelib.services.notifications import NotificationFailed
 from chalicelib.services.ports import Undeliverable

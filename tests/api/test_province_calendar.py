@@ -3,10 +3,10 @@
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.calendar_data import national_settings
 from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
 from chalicelib.domain.catalogue import Unit
-from chalicelib.services import bootstrap
 from chalicelib.services.catalogue import Catalogue
 from tests.api.helpers import get
 

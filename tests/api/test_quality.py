@@ -23,14 +23,16 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.calendar_data import national_settings
 from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
 from chalicelib.adapters.dynamodb.models import OutboxModel
 from chalicelib.config import settings
+from chalicelib.domain import counting
 from chalicelib.domain.catalogue import COMPETENT_UNIT, Procedure, Step, Unit
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.events import DomainEvent
-from chalicelib.services import bootstrap, statistics
+from chalicelib.services import statistics
 from chalicelib.services.actions import perform_action
 from chalicelib.services.catalogue import Catalogue
 from chalicelib.services.deadlines import wake
@@ -143,7 +145,7 @@ def _count(codes: list[str]) -> None:
     for code in codes:
         for item in OutboxModel.query(code, consistent_read=True):
             event = DomainEvent.from_dict(item.event)
-            if event.type in statistics.TYPES:
+            if event.type in counting.TYPES:
                 statistics.on_event(bootstrap.deps(), event)
 
 

@@ -15,11 +15,12 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.adapters.dynamodb.models import OutboxModel
+from chalicelib.bootstrap import deps
+from chalicelib.domain import counting
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.events import DomainEvent
 from chalicelib.services import statistics
 from chalicelib.services.actions import perform_action
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.intake import receive_dossier
 from scripts import local_keys
 from tests.api.helpers import CRIMINAL_RECORD
@@ -63,7 +64,7 @@ def count(codes: list[str]) -> None:
     for code in codes:
         for item in OutboxModel.query(code, consistent_read=True):
             event = DomainEvent.from_dict(item.event)
-            if event.type in statistics.TYPES:
+            if event.type in counting.TYPES:
                 statistics.on_event(deps(), event)
 
 

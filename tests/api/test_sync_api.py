@@ -12,9 +12,9 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.adapters.portal_client import HttpPortalClient
+from chalicelib.bootstrap import deps, override
 from chalicelib.config import PortalSettings
 from chalicelib.services import portal_sync
-from chalicelib.services.bootstrap import deps, override
 from chalicelib.services.relay import relay
 from scripts.fake_portal import FakePortal
 from tests.api.helpers import get, post, receive

@@ -11,12 +11,13 @@ from botocore.stub import Stubber
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.models import OutboxModel
 from chalicelib.adapters.local_bus import LocalPublisher
 from chalicelib.adapters.notifiers import AwsNotifier
+from chalicelib.bootstrap import deps
 from chalicelib.domain.events import DomainEvent
-from chalicelib.services import bootstrap
-from chalicelib.services.bootstrap import deps
+from chalicelib.services import consumers
 from chalicelib.services.consumers import dispatch
 from chalicelib.services.ports import PublishError, Undeliverable
 from tests.api.helpers import CRIMINAL_RECORD, get, post, receive
@@ -183,7 +184,7 @@ def test_locally_a_consumer_that_keeps_failing_is_given_up_after_bounded_tries_a
         return []
 
     monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
-    publisher = LocalPublisher(deps, max_attempts=3)
+    publisher = LocalPublisher(lambda e: consumers.dispatch(deps(), e), max_attempts=3)
     for _ in range(2):
         with pytest.raises(PublishError) as failed:
             publisher.publish(events)
@@ -229,7 +230,7 @@ def test_the_relay_holds_a_dossier_behind_a_failing_event_only_until_it_is_given
 
     monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
     outbox = _OneDossierOutbox(events)
-    bootstrap.override(outbox=outbox, publisher=LocalPublisher(deps))
+    bootstrap.override(outbox=outbox, publisher=LocalPublisher(lambda e: consumers.dispatch(deps(), e)))
     try:
         for _ in range(4):  # the first four runs: the dossier waits at its failing event
             counts = relay(deps())

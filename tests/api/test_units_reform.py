@@ -7,10 +7,10 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.calendar_data import national_settings
 from chalicelib.adapters.dynamodb.catalogue import CatalogueRepository
 from chalicelib.domain.catalogue import COMPETENT_UNIT, Procedure, Step, Unit
-from chalicelib.services import bootstrap
 from chalicelib.services.catalogue import Catalogue
 from tests.api.helpers import CRIMINAL_RECORD, get, post
 from tests.unit.calendars import vn

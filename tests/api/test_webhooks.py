@@ -18,11 +18,12 @@ from chalice.test import Client
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.models import WebhookModel
 from chalicelib.adapters.http_sender import HttpSender
+from chalicelib.bootstrap import deps
 from chalicelib.domain.clock import parse_iso
-from chalicelib.services import bootstrap, webhook_delivery
-from chalicelib.services.bootstrap import deps
+from chalicelib.services import webhook_delivery
 from chalicelib.services.relay import relay
 from tests.api.helpers import CRIMINAL_RECORD, get, post
 from tests.units import CENTRE, JUSTICE, LAND

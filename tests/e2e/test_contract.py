@@ -23,7 +23,7 @@ from app import app
 from chalicelib.api import schemas
 from chalicelib.api.files import XLSX
 from chalicelib.api.openapi import QUERY_TYPES, document
-from chalicelib.services.bootstrap import override
+from chalicelib.bootstrap import override
 from chalicelib.services.forms import schema_problems
 from scripts import local_keys
 from tests.units import CENTRE, JUSTICE, LAND, PROVINCE
@@ -276,8 +276,8 @@ def inbound_tour(r: Recorder) -> None:
 
     from standardwebhooks import Webhook
 
+    from chalicelib import bootstrap
     from chalicelib.domain.inbound import parse_sources
-    from chalicelib.services import bootstrap
 
     portal, gateway = ("whsec_" + base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
     sources = parse_sources({"sources": [
@@ -323,9 +323,9 @@ def webhooks_tour(r: Recorder, code: str) -> None:
     """Every webhook route: a subscription to a receiver on loopback, its deliveries (one event, a ping),
     redelivery, rotation, and the errors."""
     from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.events import DomainEvent
     from chalicelib.services import webhook_delivery, webhooks
-    from chalicelib.services.bootstrap import deps
     from tests.api.test_webhooks import Receiver
 
     admin, receiver = r.auth(CENTRE, "admin"), Receiver()
@@ -365,14 +365,15 @@ def count_events(codes: set[str]) -> None:
     """The statistics consumer applied to the dossiers' events, as the relay would (the reconciliation tests
     compare every dossier of a day with the counters)."""
     from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.bootstrap import deps
+    from chalicelib.domain import counting
     from chalicelib.domain.events import DomainEvent
     from chalicelib.services import statistics
-    from chalicelib.services.bootstrap import deps
 
     for code in sorted(codes):
         for item in OutboxModel.query(code, consistent_read=True):
             event = DomainEvent.from_dict(item.event)
-            if event.type in statistics.TYPES:
+            if event.type in counting.TYPES:
                 statistics.on_event(deps(), event)
 
 
@@ -386,9 +387,9 @@ def documented_content(operation: str, status: int) -> set[str]:
 
 def record_tour_sync(r: Recorder) -> None:
     from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.bootstrap import deps
     from chalicelib.domain.events import DomainEvent
     from chalicelib.services import portal_sync
-    from chalicelib.services.bootstrap import deps
 
     codes = {body["code"] for operation, status, body in r.seen if operation == "receive" and status == 201}
     for code in sorted(codes):

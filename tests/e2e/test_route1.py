@@ -118,9 +118,9 @@ def test_route_1_runs_the_consumers_in_the_relay_and_nothing_sends_to_the_queues
     by route 2's package only. The relay then runs every consumer in its own function (the LocalPublisher, as
     `make run` does), timers are off (the sweep wakes dossiers), the webhook sweep sends every delivery, and the
     SQS handlers receive nothing: the one module that sends to a queue (the webhook delivery queue) has no queue."""
+    from chalicelib import bootstrap
     from chalicelib.adapters.local_bus import LocalPublisher
     from chalicelib.adapters.stepfunctions import LocalTimers
-    from chalicelib.services import bootstrap
 
     for stage in ("dev", "prod"):
         env = CONFIG["stages"][stage]["environment_variables"]
@@ -139,4 +139,4 @@ def test_route_1_runs_the_consumers_in_the_relay_and_nothing_sends_to_the_queues
     assert senders == ["chalicelib/adapters/sqs_queue.py"]
     builders = [str(path.relative_to(ROOT)) for path in (ROOT / "chalicelib").rglob("*.py")
                 if "SqsDeliveryQueue(" in path.read_text(encoding="utf-8") and path.name != "sqs_queue.py"]
-    assert builders == ["chalicelib/services/bootstrap.py"]  # only from MOTCUA_WEBHOOK_QUEUE_URL
+    assert builders == ["chalicelib/bootstrap.py"]  # only from MOTCUA_WEBHOOK_QUEUE_URL

@@ -19,9 +19,9 @@ from dataclasses import replace
 
 from chalicelib.adapters.dynamodb.models import CounterModel
 from chalicelib.adapters.local_bus import LocalPublisher
+from chalicelib.bootstrap import Deps, deps
 from chalicelib.domain.events import EVENT_TYPES, DomainEvent
 from chalicelib.services import consumers
-from chalicelib.services.bootstrap import Deps, deps
 from chalicelib.services.ports import PublishError
 from chalicelib.services.relay import relay
 
@@ -59,7 +59,8 @@ def use_test_consumer() -> None:
 def local_deps(**changes: object) -> Deps:
     """The default dependencies with an in-process bus that dispatches to the consumers with these deps."""
     holder: dict[str, Deps] = {}
-    holder["deps"] = replace(deps(), publisher=LocalPublisher(lambda: holder["deps"]), **changes)  # type: ignore[arg-type]
+    publisher = LocalPublisher(lambda e: consumers.dispatch(holder["deps"], e))
+    holder["deps"] = replace(deps(), publisher=publisher, **changes)  # type: ignore[arg-type]
     return holder["deps"]
 
 

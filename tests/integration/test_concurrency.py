@@ -2,10 +2,10 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+from chalicelib.bootstrap import deps
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.errors import StaleVersion
 from chalicelib.services.actions import perform_action
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.intake import receive_dossier
 from tests.api.helpers import CRIMINAL_RECORD
 from tests.units import CENTRE, JUSTICE

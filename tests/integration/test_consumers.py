@@ -11,9 +11,9 @@ import pytest
 
 from chalicelib.adapters.dynamodb.notifications import NotificationRepository
 from chalicelib.adapters.dynamodb.processed import LEASE_SECONDS, ProcessedRepository
+from chalicelib.bootstrap import deps
 from chalicelib.domain.events import EVENT_TYPES, DomainEvent
 from chalicelib.services import consumers
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.consumers import Consumer, dispatch
 from chalicelib.services.ports import ClaimBusy
 from tests.unit.calendars import vn

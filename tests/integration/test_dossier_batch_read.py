@@ -10,8 +10,8 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.adapters.dynamodb import dossiers
+from chalicelib.bootstrap import deps
 from chalicelib.domain.dossier import Actor
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.intake import receive_dossier
 from tests.api.helpers import CRIMINAL_RECORD
 from tests.unit.calendars import vn

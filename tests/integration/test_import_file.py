@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.dynamodb.models import CounterModel, DossierModel, OutboxModel
+from chalicelib.bootstrap import deps
 from chalicelib.domain.codes import sequence_name
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.importer import Importer, read_csv
 from scripts.import_dossiers import import_file
 from scripts.make_import_sample import Generator, write
@@ -57,13 +57,14 @@ def counted_at_the_end():
     """What this module imported is counted as the relay would count it (the statistics consumer alone: the
     reconciliation tests compare every dossier of a day with the counters)."""
     yield
+    from chalicelib.domain import counting
     from chalicelib.domain.events import DomainEvent
     from chalicelib.services import statistics
 
     for item in DossierModel.scan(DossierModel.code.contains(f"-{RUN}"), attributes_to_get=["code"]):
         for outbox in OutboxModel.query(item.code, consistent_read=True):
             event = DomainEvent.from_dict(outbox.event)
-            if event.type in statistics.TYPES:
+            if event.type in counting.TYPES:
                 statistics.on_event(deps(), event)
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters.dynamodb.models import StatsModel
-from chalicelib.services import statistics
+from chalicelib.domain import counting
 from chalicelib.services.period_sums import Sums, unit_sums
 from tests.integration.relay_worker import local_deps
 
@@ -31,10 +31,10 @@ def _history() -> tuple[str, dict[tuple[str, str], dict[str, int]]]:
             for group in rng.sample(GROUPS, rng.randint(1, len(GROUPS))):
                 row = {"received": rng.randint(0, 3), "resolved": rng.randint(0, 2), "open": rng.randint(-2, 3),
                        "overdue": rng.randint(-1, 1)}
-                daily[(statistics.month_key(unit, day.isoformat()[:7]), f"{day.isoformat()}#{group}")] = row
+                daily[(counting.month_key(unit, day.isoformat()[:7]), f"{day.isoformat()}#{group}")] = row
         day += timedelta(days=1)
     with StatsModel.batch_write() as batch:
-        for (pk, sk), row in {**daily, **statistics.rollups(daily)}.items():
+        for (pk, sk), row in {**daily, **counting.rollups(daily)}.items():
             batch.save(StatsModel(pk, sk, **{k: v for k, v in row.items() if v}))
     return unit, daily
 

@@ -15,12 +15,12 @@ import pytest
 
 from chalicelib.adapters.dynamodb.outbox import outbox_item
 from chalicelib.adapters.portal_client import HttpPortalClient
+from chalicelib.bootstrap import Deps
 from chalicelib.config import PortalSettings
 from chalicelib.domain import events as ev
 from chalicelib.domain.events import DomainEvent
 from chalicelib.domain.portal import FAILING, PENDING, SYNCED
 from chalicelib.services import consumers, portal_sync
-from chalicelib.services.bootstrap import Deps
 from scripts.fake_portal import FakePortal
 from tests.integration.relay_worker import local_deps
 

@@ -3,9 +3,9 @@ events riding in the same transaction."""
 
 from collections import Counter
 
+from chalicelib.bootstrap import deps
 from chalicelib.domain.dossier import Actor
 from chalicelib.services.actions import perform_action
-from chalicelib.services.bootstrap import deps
 from chalicelib.services.intake import receive_dossier
 from chalicelib.services.queries import get_dossier, public_lookup
 from tests.api.helpers import CRIMINAL_RECORD

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from chalicelib.adapters.dynamodb.models import DossierModel, OutboxModel, ProcessedModel, StatsModel
 from chalicelib.adapters.dynamodb.stats import StatsRepository
+from chalicelib.domain import counting
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.events import DomainEvent
 from chalicelib.services import statistics
@@ -36,8 +37,8 @@ def synthetic(kind: str, code: str, seq: int, at: datetime, unit: str, **data: o
 def test_an_event_applied_twice_adds_once_even_when_the_consumer_claim_was_lost():
     unit, code = f"TEST.STATS-{uuid.uuid4().hex[:8]}", f"TEST.STATS-{uuid.uuid4().hex[:8]}"
     received = synthetic("dossier.received", code, 1, datetime(2026, 3, 16, 2, tzinfo=UTC), unit)
-    assert STORE.apply(received, statistics.booking(received)) is True
-    assert STORE.apply(received, statistics.booking(received)) is False
+    assert STORE.apply(received, counting.booking(received)) is True
+    assert STORE.apply(received, counting.booking(received)) is False
     statistics.on_event(local_deps(), received)  # what a redelivery past dispatch's claim would do
     assert counters(unit, "2026-03-16") == {"received": 1, "received_direct": 1, "open": 1,
                                             "received_for_resolution": 1}
@@ -50,7 +51,7 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
     in_order, reordered, clean = f"{unit}-A", f"{unit}-B", f"{unit}-C"
     for code in (in_order, reordered, clean):
         received = synthetic("dossier.received", code, 1, datetime(2026, 3, 16, 2, tzinfo=UTC), unit)
-        STORE.apply(received, statistics.booking(received))
+        STORE.apply(received, counting.booking(received))
 
     def overdue(code: str) -> DomainEvent:
         return synthetic("dossier.overdue", code, 2, datetime(2026, 3, 19, 1, tzinfo=UTC), unit,
@@ -63,7 +64,7 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
     sequence = [overdue(in_order), resolved(in_order, "late"), resolved(reordered, "late"), overdue(reordered),
                 resolved(clean, "early")]
     for e in sequence + sequence:  # everything delivered twice
-        STORE.apply(e, statistics.booking(e))
+        STORE.apply(e, counting.booking(e))
     assert counters(unit, "2026-03-16") == {"received": 3, "received_direct": 3, "open": 3,
                                             "received_for_resolution": 3}
     assert counters(unit, "2026-03-18") == {"overdue": 2}

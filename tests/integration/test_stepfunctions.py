@@ -20,10 +20,10 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.stepfunctions import StepFunctionsTimers, execution_name
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.dossier import Actor, Dossier
-from chalicelib.services import bootstrap
 from tests.api.helpers import CRIMINAL_RECORD, post, receive
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import procedure

@@ -6,10 +6,11 @@ Dossiers here live in 2020, before every other test's, so the sweeps find only t
 import threading
 from datetime import timedelta
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.models import OutboxModel
+from chalicelib.bootstrap import deps
 from chalicelib.domain.dossier import Actor
-from chalicelib.services import bootstrap, deadlines
-from chalicelib.services.bootstrap import deps
+from chalicelib.services import deadlines
 from chalicelib.services.intake import receive_dossier
 from tests.api.helpers import CRIMINAL_RECORD
 from tests.unit.calendars import vn

@@ -19,13 +19,14 @@ import yaml
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.models import OutboxModel, WebhookModel
 from chalicelib.adapters.sqs_queue import SqsDeliveryQueue
+from chalicelib.bootstrap import deps
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.events import DomainEvent
-from chalicelib.services import bootstrap, webhook_delivery, webhooks
-from chalicelib.services.bootstrap import deps
+from chalicelib.services import webhook_delivery, webhooks
 from chalicelib.services.intake import receive_dossier
 from chalicelib.services.relay import relay
 from tests.api.helpers import CRIMINAL_RECORD

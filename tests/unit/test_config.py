@@ -126,8 +126,7 @@ def test_the_moved_clock_starts_where_told_and_runs_at_its_speed_from_a_shared_a
 
 
 def test_deps_read_the_moved_clock_and_the_watch_settings(monkeypatch):
-    from chalicelib import config
-    from chalicelib.services import bootstrap
+    from chalicelib import bootstrap, config
 
     monkeypatch.setenv("MOTCUA_CLOCK_START", "2026-03-16T08:00:00+07:00")
     monkeypatch.setenv("MOTCUA_CLOCK_SPEED", "1")

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain import counting
 from chalicelib.domain import events as ev
 from chalicelib.domain.catalogue import Unit, UnitTree
 from chalicelib.domain.importing import RowRejected, build_imported, parse_instant, parse_row, row_fingerprint
 from chalicelib.domain.status import Status
-from chalicelib.services import statistics
 from tests.unit.calendars import CALENDAR
 from tests.unit.demo import procedure
 from tests.unit.test_events_schemas import check
@@ -73,10 +73,10 @@ def test_its_events_are_a_live_dossiers_with_historical_times_and_deterministic_
     # Counted as a live dossier's, at the unit in operation on its day (services/statistics.py CountingUnits): the
     # desk's figures at the abolished district it came from, in 2024; the row named no competent unit, so the
     # competent unit's are at the one the import chose. Without the units looked up, all at the successor.
-    received = statistics.booking(events[1], statistics.snapshot_units(events[1].data["dossier"], TREE)).increments
+    received = counting.booking(events[1], counting.snapshot_units(events[1].data["dossier"], TREE)).increments
     assert received[(f"{DISTRICT}#2024-03", "2024-03-12#all")] == {"received": 1, "received_direct": 1}
     assert received[(f"{HAC_THANH}#2024-03", "2024-03-12#all")] == {"received_for_resolution": 1, "open": 1}
-    received = statistics.booking(events[1]).increments
+    received = counting.booking(events[1]).increments
     assert received[(f"{HAC_THANH}#2024-03", "2024-03-12#all")] == {
         "received": 1, "received_direct": 1, "received_for_resolution": 1, "open": 1}
 

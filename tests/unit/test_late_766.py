@@ -60,11 +60,11 @@ def test_a_refusal_after_appraisal_records_no_766_lateness():
 
 
 def test_the_counters_and_the_index_take_it_from_the_event():
+    from chalicelib.domain import counting
     from chalicelib.domain import quality_index as qi
-    from chalicelib.services import statistics
 
     _, _, event = lived(("request_supplement", "receive_supplement", (18, 9), (23, 9)), resolved=(25, 10))
-    counts = statistics.booking(event).increments[(f"{DONG_SON}#2026-03", "2026-03-25#all")]
+    counts = counting.booking(event).increments[(f"{DONG_SON}#2026-03", "2026-03-25#all")]
     assert counts == {"resolved": 1, "early": 1, "resolved_late_766": 1, "open": -1}
     figures = qi.Figures.from_counts({k: v for k, v in counts.items() if k != "open"})
     assert figures.finished_in_time == 0 and qi.on_time_share(figures) == 0.0  # early by the law, late here

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from ...domain.counting import overdue_closing, rollup_key, rollups
 from ...domain.events import DomainEvent
-from ...services.statistics import overdue_closing, rollup_key, rollups
 from .models import StatsModel
 
 if TYPE_CHECKING:
-    from ...services.statistics import Booking, Key
+    from ...domain.counting import Booking, Key
 
 LIFE = "life"
 FACTS = ("flagged", "ended", "months")  # the life and months items' attributes, not counters

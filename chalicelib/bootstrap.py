@@ -1,17 +1,19 @@
-"""Wires adapters to use cases once per container; tests replace pieces with `override`."""
+"""The composition root: wires adapters to the use cases' ports once per container; tests replace pieces with
+`override`. It sits above the services and the adapters (cosmicpython's bootstrap): nothing below imports it
+but the entrypoints (chalicelib/api, scripts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..domain.deadlines import WatchSettings
-from .catalogue import Catalogue
-from .ports import (
-    DossierStore,
+from .domain.deadlines import WatchSettings
+from .services.catalogue import Catalogue
+from .services.deps import Deps, utc_now
+from .services.ports import (
     EventPublisher,
     InboundStore,
     NotificationStore,
@@ -25,18 +27,14 @@ from .ports import (
 )
 
 if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
-    from ..adapters.tokens import TokenVerifier
-    from ..domain.inbound import Source
-    from .notifications import Notifier
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    from .adapters.tokens import TokenVerifier
+    from .domain.inbound import Source
+    from .services.notifications import Notifier
 
 
 # Events: the outbox written with each dossier, the bus the relay publishes to, what consumers applied.
 def _outbox() -> OutboxStore:
-    from ..adapters.dynamodb.outbox import OutboxRepository
+    from .adapters.dynamodb.outbox import OutboxRepository
 
     return OutboxRepository()
 
@@ -47,22 +45,23 @@ def _publisher() -> EventPublisher:
 
     bus = os.environ.get("MOTCUA_EVENT_BUS", "").strip()
     if bus:
-        from ..adapters.eventbridge import EventBridgePublisher
+        from .adapters.eventbridge import EventBridgePublisher
 
         return EventBridgePublisher(bus)
-    from ..adapters.local_bus import LocalPublisher
+    from .adapters.local_bus import LocalPublisher
+    from .services.consumers import dispatch
 
-    return LocalPublisher(lambda: deps())
+    return LocalPublisher(lambda event: dispatch(deps(), event))
 
 
 def _processed() -> ProcessedEvents:
-    from ..adapters.dynamodb.processed import ProcessedRepository
+    from .adapters.dynamodb.processed import ProcessedRepository
 
     return ProcessedRepository()
 
 
 def _stats() -> StatsStore:
-    from ..adapters.dynamodb.stats import StatsRepository
+    from .adapters.dynamodb.stats import StatsRepository
 
     return StatsRepository()
 
@@ -72,53 +71,53 @@ def _timers() -> TimerScheduler:
     local sweep wakes dossiers."""
     import os
 
-    from ..adapters.stepfunctions import LocalTimers, StepFunctionsTimers
+    from .adapters.stepfunctions import LocalTimers, StepFunctionsTimers
 
     arn = os.environ.get("MOTCUA_TIMER_STATE_MACHINE_ARN", "").strip()  # checked at start by config.settings()
     return StepFunctionsTimers(arn) if arn else LocalTimers()
 
 
 def _notifications() -> NotificationStore:
-    from ..adapters.dynamodb.notifications import NotificationRepository
+    from .adapters.dynamodb.notifications import NotificationRepository
 
     return NotificationRepository()
 
 
 # Inbound messages (services/inbound.py): their outcomes and rejections, and the configured sources.
 def _inbound() -> InboundStore:
-    from ..adapters.dynamodb.inbound import InboundRepository
+    from .adapters.dynamodb.inbound import InboundRepository
 
     return InboundRepository()
 
 
 def _inbound_sources() -> dict[str, Source]:
-    from ..adapters.inbound_sources import configured_sources
+    from .adapters.inbound_sources import configured_sources
 
     return configured_sources()
 def _sync() -> SyncStore:
-    from ..adapters.dynamodb.sync import SyncRepository
+    from .adapters.dynamodb.sync import SyncRepository
 
     return SyncRepository()
 
 
 def _portal() -> PortalClient:
-    from ..adapters.portal_client import HttpPortalClient
-    from ..config import settings
+    from .adapters.portal_client import HttpPortalClient
+    from .config import settings
 
     return HttpPortalClient(settings().portal)
 
 
 # Notifications (services/notifications.py), deadline settings and the clock: from config.settings().
 def _notifier() -> Notifier:
-    from ..adapters.notifiers import AwsNotifier, LocalNotifier
-    from ..config import settings
+    from .adapters.notifiers import AwsNotifier, LocalNotifier
+    from .config import settings
 
     s = settings()
     return AwsNotifier(s.email_sender, s.sms_enabled) if s.notifier == "aws" else LocalNotifier()
 
 
 def _watch() -> WatchSettings:
-    from ..config import settings
+    from .config import settings
 
     s = settings()
     return WatchSettings(s.due_soon_hours, s.intake_deadline_hours)
@@ -126,7 +125,7 @@ def _watch() -> WatchSettings:
 
 def _clock() -> Callable[[], datetime]:
     """The real time; in the local stack only, the moved clock of MOTCUA_CLOCK_START / MOTCUA_CLOCK_SPEED."""
-    from ..config import settings
+    from .config import settings
 
     return settings().clock or utc_now
 
@@ -135,55 +134,36 @@ def _webhooks() -> WebhookPorts:
     """Targets must be public https (checked again at each delivery) except in the local stack."""
     import random
 
-    from ..adapters.dynamodb.webhooks import WebhookRepository
-    from ..adapters.http_sender import HttpSender
-    from ..config import settings
+    from .adapters.dynamodb.webhooks import WebhookRepository
+    from .adapters.http_sender import HttpSender
+    from .config import settings
 
     local = settings().webhooks_local
     queue = None
     if settings().webhook_queue_url:  # AWS (route 2): the delivery queue; else the sweep alone sends
-        from ..adapters.sqs_queue import SqsDeliveryQueue
+        from .adapters.sqs_queue import SqsDeliveryQueue
 
         queue = SqsDeliveryQueue(settings().webhook_queue_url)
     return WebhookPorts(WebhookRepository(), HttpSender(public_only=not local), local, random.random, queue)
 
 
-@dataclass(frozen=True)
-class Deps:
-    dossiers: DossierStore
-    catalogue: Catalogue
-    verifier: Callable[[], TokenVerifier]
-    now: Callable[[], datetime] = utc_now
-    watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
-    timers: TimerScheduler = field(default_factory=_timers)  # one timer per dossier watch generation
-    outbox: OutboxStore = field(default_factory=_outbox)
-    publisher: EventPublisher = field(default_factory=_publisher)
-    processed: ProcessedEvents = field(default_factory=_processed)
-    notifications: NotificationStore = field(default_factory=_notifications)
-    notifier: Notifier = field(default_factory=_notifier)
-    stats: StatsStore = field(default_factory=_stats)
-    inbound: InboundStore = field(default_factory=_inbound)
-    inbound_sources: Callable[[], dict[str, Source]] = _inbound_sources  # read on the first message, then kept
-    webhooks: WebhookPorts = field(default_factory=_webhooks)
-    sync: SyncStore = field(default_factory=_sync)  # the national portal sync's states and items
-    portal: PortalClient = field(default_factory=_portal)  # the national portal's services
-
-
 @lru_cache(maxsize=1)
 def _default() -> Deps:
-    from ..adapters.calendar_data import national_settings
-    from ..adapters.dynamodb.catalogue import CatalogueRepository
-    from ..adapters.dynamodb.dossiers import DossierRepository
+    from .adapters.calendar_data import national_settings
+    from .adapters.dynamodb.catalogue import CatalogueRepository
+    from .adapters.dynamodb.dossiers import DossierRepository
 
     return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier,
-                outbox=_outbox(), publisher=_publisher(), processed=_processed(), notifications=_notifications(),
-                notifier=_notifier(), watch=_watch(), now=_clock(), stats=_stats())
+                timers=_timers(), outbox=_outbox(), publisher=_publisher(), processed=_processed(),
+                notifications=_notifications(), notifier=_notifier(), stats=_stats(), inbound=_inbound(),
+                inbound_sources=_inbound_sources, webhooks=_webhooks(), sync=_sync(), portal=_portal(),
+                now=_clock(), watch=_watch())
 
 
 @lru_cache(maxsize=1)
 def _verifier() -> TokenVerifier:
-    from ..adapters.tokens import JwksFileKeys, JwksUrlKeys, TokenVerifier
-    from ..config import settings
+    from .adapters.tokens import JwksFileKeys, JwksUrlKeys, TokenVerifier
+    from .config import settings
 
     s = settings()
     # The JWKS fetch is bounded like every other outbound call: an unreachable issuer is a 503, not a hang.

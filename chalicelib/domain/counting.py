@@ -1,0 +1,311 @@
+"""Report 06's counting rules (Circular 01/2020/TT-VPCP): what each domain event adds to which daily counter.
+
+Pure: the statistics consumer (services/statistics.py) applies a `Booking` through the stats store, and the
+store (adapters/dynamodb/stats.py) and the recount (services/reconcile.py) use the same rules.
+
+Each event becomes a `Booking`: increments of counters keyed `(<unit>#<local month>, <local date>#<group>)`, the
+group being `all`, `field#<code>` or `procedure#<code>`, so that a report over a period reads one partition per
+unit and month (a Query over the days it needs) and never a dossier. Each unit's item `unit#<unit>`/`months` holds
+the set of months it has counters in (a set ADD: idempotent and order-free). Every increment is also ADDed, in the
+same transaction, to the unit's monthly roll-up (`rollup#<unit>`, `<YYYY-MM>#<group>`): the point-in-time
+figures, sums of deltas since the first day counted, read one partition of roll-ups per unit (about 12 items a
+year per group) instead of every day since the unit began.
+
+The store applies one booking and a guard item keyed by the event id in ONE transaction
+(`StatsStore.apply`): an event delivered again adds nothing, whatever `dispatch`'s claim knew.
+
+Which unit a figure counts under (the provincial systems' rule, ../shared/DOMAIN.md "Statistics"):
+- received, and the intake decisions not accepted / guided: the **receiving unit** (the desk that took it: its
+  tracking book, form 06 of the one-stop shop, counts what it received);
+- everything measured against the deadline (resolved early / on time / late, refused after appraisal, withdrawn,
+  stopped, in progress, overdue) and what the deciding agency does (supplement requests, apologies,
+  rescheduling): the **competent unit**, which answers for the result (Decree 61/2018 Art 19), as the real
+  systems do. A liên thông dossier is therefore counted once, not at every unit its steps pass.
+- an imported dossier of a unit since abolished: at that unit on the days it was in operation (CountingUnits).
+
+Dates are local dates in Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
+
+Point-in-time figures are written as deltas, so the figure at the end of any day D is the sum of its deltas on
+days <= D, right for any past day whatever happened afterwards:
+- `open`: +1 on the day the clock started (dossier.received), -1 on the day it ended (dossier.resolved, or
+  dossier.closed of a withdrawn or stopped dossier that was received and never resolved).
+- `overdue`: the interval [due time, end) becomes known when the due time passes (dossier.overdue, which the
+  aggregate records before any action taken after it): +1 on the local date of the instant watched; -1 on the
+  day the dossier ends. Queues may deliver the two out of order, so each dossier has a `life` item remembering
+  both facts (`flagged`, and `ended`: the items of the end day); whichever event comes second writes the -1, in
+  the same transaction that records its own fact, conditioned on what it read. A due time moved after the period
+  does not touch the days already counted: an apology issued before the due time moves the watch before any +1 is
+  written; one issued after it leaves the lateness standing (the flag never moves). Within deadline = open -
+  overdue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import events as ev
+from .clock import parse_iso
+from .events import DomainEvent
+
+if TYPE_CHECKING:
+    from .catalogue import UnitTree
+
+LOCAL = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+# The counters (report 06's columns and what they are made of). Deltas: open, overdue.
+COLUMNS: tuple[str, ...] = (
+    "received", "received_online", "received_direct", "received_postal",
+    "resolved", "early", "on_time", "late",
+    "refused", "withdrawn", "stopped", "not_accepted", "guided",
+    "supplement_requests", "supplement_violations", "apologies", "rescheduled",
+    "open", "overdue",
+    # Decision 766's rule on supplements (services/quality.py): a dossier asked for supplements more than once
+    # counts late. supplement_late: the day of its second request; resolved_supplement_late: resolved and not
+    # late by Decision 766's working time (resolved_late_766 below) all the same; deltas: open_supplement_late,
+    # +1 on that second request, -1 when the clock ends; overdue_supplement_late, the open dossiers both overdue
+    # and supplement-late, so that neither is subtracted twice from those within their deadline.
+    "supplement_late", "resolved_supplement_late", "open_supplement_late", "overdue_supplement_late",
+    # Report 06's "received for resolution": the clock started for a dossier whose competent unit this is (the
+    # unit that resolves it), so that on a unit's row received for resolution + carried over = resolved + refused
+    # + withdrawn or stopped after receipt + in progress, whatever desk took it in (`received` counts at the desk).
+    "received_for_resolution",
+    # Decision 766's on-time share counts the agency's working time against the original limit (the applicant's
+    # pauses left out, no restart after a supplement: `late_766` on dossier.resolved). resolved_late_766: resolved
+    # (early, on time or late) and late by that rule; resolved_supplement_late above is then the resolved NOT late
+    # by it but asked for supplements more than once, so that neither is subtracted twice.
+    "resolved_late_766",
+)
+
+TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
+
+Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM>", range "<YYYY-MM-DD>#" + "all" | "field#<code>" | "procedure#<code>")
+
+
+@dataclass
+class Booking:
+    """What one event changes: counter increments, and the facts the overdue interval needs (module docstring)."""
+
+    increments: dict[Key, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    flags_overdue: bool = False  # the due time passed: `overdue` +1 (in increments), the dossier's life `flagged`
+    ends: list[Key] | None = None  # the dossier's clock ended: these items get `overdue` -1 if it was flagged
+
+    def months(self) -> dict[str, set[str]]:
+        """unit -> the months its counted items are in (for the unit's `months` set)."""
+        out: dict[str, set[str]] = {}
+        for pk, _ in self.increments:
+            unit, _, month = pk.rpartition("#")
+            out.setdefault(unit, set()).add(month)
+        return out
+
+    def add(self, snapshot: dict[str, Any], unit: str | None, day: date, column: str, n: int = 1) -> None:
+        for key in keys(snapshot, unit, day):
+            row = self.increments[key]
+            row[column] = row.get(column, 0) + n
+
+
+def local_day(instant: datetime | str) -> date:
+    moment = parse_iso(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(LOCAL).date()
+
+
+def month_key(unit: str, month: str) -> str:
+    """The partition of a unit's counters in a month (`YYYY-MM`)."""
+    return f"{unit}#{month}"
+
+
+def keys(snapshot: dict[str, Any], unit: str | None, day: date) -> list[Key]:
+    """The items an increment goes to: the unit's total, its field, its procedure, on that day."""
+    if not unit:
+        return []
+    pk, prefix = month_key(unit, day.isoformat()[:7]), f"{day.isoformat()}#"
+    out = [(pk, f"{prefix}all")]
+    if snapshot.get("field_code"):
+        out.append((pk, f"{prefix}field#{snapshot['field_code']}"))
+    if snapshot.get("procedure_code"):
+        out.append((pk, f"{prefix}procedure#{snapshot['procedure_code']}"))
+    return out
+
+
+def rollup_key(unit: str) -> str:
+    """The partition of a unit's monthly roll-ups (range `<YYYY-MM>#<group>`): all its months in one Query."""
+    return f"rollup#{unit}"
+
+
+def rollups(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
+    """The monthly roll-up items daily increments add to, summed: (`<unit>#<month>`, `<day>#<group>`) ->
+    (`rollup#<unit>`, `<month>#<group>`). The store ADDs them in the transaction of the daily increments."""
+    out: dict[Key, dict[str, int]] = {}
+    for (pk, sk), row in increments.items():
+        unit, _, month = pk.rpartition("#")
+        target = out.setdefault((rollup_key(unit), f"{month}#{sk.partition('#')[2]}"), {})
+        for column, n in row.items():
+            target[column] = target.get(column, 0) + n
+    return out
+
+
+@dataclass(frozen=True)
+class CountingUnits:
+    """Which unit a dossier's figures count under on a local day: the unit that was in operation that day.
+
+    A dossier imported from an old system (domain/importing.py) whose unit has been abolished belongs to the
+    successor, but keeps its original units (`imported.original_receiving_unit` / `original_competent_unit`):
+    an event on a day within the original unit's validity (domain/catalogue.py: valid_from, valid_to) counts
+    there, so that past periods show what each unit did; a later one counts at the successor. Any other dossier
+    counts at its own units whatever the day.
+
+    The intervals kept as deltas (in progress, overdue, and their supplement-late parts) count wholly under the
+    unit of the day the clock started (`interval_unit`), so that their -1 meets their +1 at the same unit: a
+    dossier in progress across its unit's abolition stays in progress at the original unit until it ends.
+    """
+
+    receiving: str | None
+    competent: str | None
+    original_receiving: str | None = None
+    original_competent: str | None = None
+    tree: UnitTree | None = None
+
+    def receiving_on(self, day: date) -> str | None:
+        return self._on(self.original_receiving, self.receiving, day)
+
+    def competent_on(self, day: date) -> str | None:
+        return self._on(self.original_competent, self.competent, day)
+
+    def _on(self, original: str | None, current: str | None, day: date) -> str | None:
+        if original is None or self.tree is None:
+            return current
+        unit = self.tree.get(original)
+        return original if unit is not None and unit.active_on(day) else current
+
+
+def counting_units(receiving: str | None, competent: str | None, imported: dict[str, Any] | None,
+                   tree: UnitTree | None) -> CountingUnits:
+    """The one rule for which unit counts a dossier's event (CountingUnits), for the consumer (`on_event`) and the
+    recount from the dossiers (services/reconcile.py). Without a tree, the dossier's own units."""
+    original = imported if isinstance(imported, dict) else {}
+    return CountingUnits(receiving, competent, _unit_id(original.get("original_receiving_unit")),
+                         _unit_id(original.get("original_competent_unit")), tree)
+
+
+def _unit_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def snapshot_units(snap: dict[str, Any], tree: UnitTree | None) -> CountingUnits:
+    return counting_units(snap.get("receiving_unit"), snap.get("competent_unit"), snap.get("imported"), tree)
+
+
+def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
+    """The counters `event` moves. Each branch names the column's predicate (DOMAIN.md, report 06). `units`: which
+    unit counts on which day (`snapshot_units` with the catalogue's tree); by default the snapshot's own."""
+    snap: dict[str, Any] = event.data.get("dossier") or {}
+    data = event.data
+    book = Booking()
+    day = local_day(event.at)
+    units = units or snapshot_units(snap, None)
+    receiving, competent = units.receiving_on(day), units.competent_on(day)
+    # The intervals (open, overdue, supplement-late while open) at the unit of the clock's start (CountingUnits).
+    started = local_day(snap["received_at"]) if snap.get("received_at") else day
+    holder = units.competent_on(started)
+    if event.type == ev.RECEIVED:
+        # Received: the legal clock started (a complete, valid dossier: desk or postal intake, or an online
+        # submission accepted), on the local day of that instant; by channel.
+        book.add(snap, receiving, day, "received")
+        book.add(snap, receiving, day, f"received_{snap.get('channel')}")
+        book.add(snap, competent, day, "received_for_resolution")
+        book.add(snap, holder, day, "open")
+    elif event.type == ev.RESOLVED:
+        # Resolved: a result (status 9) on that day; early / on time / late as the aggregate judged it against the
+        # due time in force (after any rescheduling; the old one when the apology came late). A refusal after
+        # appraisal has its own outcome and is not resolved.
+        outcome = data.get("outcome") or snap.get("outcome")
+        if outcome in ("early", "on_time", "late"):
+            book.add(snap, competent, day, "resolved")
+            book.add(snap, competent, day, str(outcome))
+            if late_766(data.get("late_766"), outcome):
+                book.add(snap, competent, day, "resolved_late_766")
+            elif _supplement_late(snap):
+                book.add(snap, competent, day, "resolved_supplement_late")
+        elif outcome == "refused":
+            book.add(snap, competent, day, "refused")
+        _end(book, snap, holder, day)
+    elif event.type == ev.CLOSED:
+        outcome = data.get("outcome")
+        if outcome in ("not_accepted", "guided"):
+            # Not accepted (form 03) / guided to complete it (form 02): decided at intake, never received.
+            book.add(snap, receiving, day, str(outcome))
+        elif outcome in ("withdrawn", "stopped"):
+            book.add(snap, competent, day, str(outcome))
+            if snap.get("received_at") and not snap.get("resolved_at"):
+                _end(book, snap, holder, day)
+    elif event.type == ev.STATUS_CHANGED and data.get("action") == "request_supplement":
+        # A supplement request; outside the law (Decree 61/2018 Art 15, 19(4)) when it is not the first one or
+        # came after the window. Only the first request can be lawful and a lawful first request leaves the
+        # dossier's violation count at 0, so this one broke the rules exactly when the count is now >= 1.
+        book.add(snap, competent, day, "supplement_requests")
+        if int(snap.get("supplement_violations") or 0) >= 1:
+            book.add(snap, competent, day, "supplement_violations")
+        if _requests(snap) == 2:
+            # The dossier's second request (the count is 2 exactly once): from now on Decision 766 counts it late.
+            book.add(snap, competent, day, "supplement_late")
+            book.add(snap, holder, day, "open_supplement_late")
+            if snap.get("overdue"):  # already overdue (flagged now or before): both from today
+                book.add(snap, holder, day, "overdue_supplement_late")
+    elif event.type == ev.APOLOGY_ISSUED:
+        # An apology (form 04); rescheduled when it gave a new appointment (allowed once).
+        book.add(snap, competent, day, "apologies")
+        if snap.get("rescheduled"):
+            book.add(snap, competent, day, "rescheduled")
+    elif event.type == ev.OVERDUE:
+        watched = data.get("watched_at") or data.get("due_at")
+        watched_day = local_day(watched) if watched else day
+        book.add(snap, holder, watched_day, "overdue")
+        book.flags_overdue = True
+        # Supplement-late before the due time passed: both from the day watched. The one case left to the
+        # request's own event: the second request made after the due time, which records the flag in the same
+        # change (the snapshot then shows that request pending, and two requests). A paused clock watches no due
+        # time, so no flag is recorded while an earlier request is pending.
+        second_request_now = snap.get("status") == "supplement_requested" and _requests(snap) == 2
+        if _supplement_late(snap) and not second_request_now:
+            book.add(snap, holder, watched_day, "overdue_supplement_late")
+    return book
+
+
+def late_766(recorded: Any, outcome: Any) -> bool:
+    """Late for Decision 766: what the resolution recorded (domain/dossier.py: the agency's working time over
+    the original limit); a result that recorded nothing (an imported dossier, whose old system kept no pauses)
+    falls back on the law's outcome."""
+    return recorded if isinstance(recorded, bool) else outcome == "late"
+
+
+def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> None:
+    """The clock ended on `day`: no longer in progress, nor overdue if it was."""
+    book.add(snap, unit, day, "open", -1)
+    if _supplement_late(snap):
+        book.add(snap, unit, day, "open_supplement_late", -1)
+        if snap.get("overdue"):
+            book.add(snap, unit, day, "overdue_supplement_late", -1)
+    book.ends = keys(snap, unit, day)
+
+
+def _requests(snap: dict[str, Any]) -> int:
+    return int(snap.get("supplement_requests") or 0)
+
+
+def _supplement_late(snap: dict[str, Any]) -> bool:
+    """Decision 766 counts late a dossier asked for supplements more than once, whatever its clock says (the
+    law allows one request: Decree 61/2018 Art 15(2)(a))."""
+    return _requests(snap) >= 2
+
+
+def overdue_closing(book: Booking, flagged: bool, ended: list[Any] | None) -> list[Any]:
+    """The items that get `overdue` -1 when `book` is applied to a dossier whose life says `flagged` (an earlier
+    event started the overdue interval) and `ended` (the items of its end day, if an earlier event ended it): the
+    second of the two facts closes the interval, whichever order they come in (module docstring)."""
+    if book.flags_overdue:
+        return list(ended or [])
+    if book.ends is not None and flagged:
+        return list(book.ends)
+    return []

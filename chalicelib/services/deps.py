@@ -1,0 +1,55 @@
+"""What every use case is given: the ports it talks through (services/ports.py), the clock and the settings it
+reads. The composition root (chalicelib/bootstrap.py) fills it with adapters; tests fill it with fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from ..domain.deadlines import WatchSettings
+from .catalogue import Catalogue
+from .ports import (
+    DossierStore,
+    EventPublisher,
+    InboundStore,
+    NotificationStore,
+    OutboxStore,
+    PortalClient,
+    ProcessedEvents,
+    StatsStore,
+    SyncStore,
+    TimerScheduler,
+    WebhookPorts,
+)
+
+if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, not at cold start
+    from ..adapters.tokens import TokenVerifier
+    from ..domain.inbound import Source
+    from .notifications import Notifier
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Deps:
+    dossiers: DossierStore
+    catalogue: Catalogue
+    verifier: Callable[[], TokenVerifier]
+    timers: TimerScheduler  # one timer per dossier watch generation
+    outbox: OutboxStore
+    publisher: EventPublisher
+    processed: ProcessedEvents
+    notifications: NotificationStore
+    notifier: Notifier
+    stats: StatsStore
+    inbound: InboundStore
+    inbound_sources: Callable[[], dict[str, Source]]  # read on the first message, then kept
+    webhooks: WebhookPorts
+    sync: SyncStore  # the national portal sync's states and items
+    portal: PortalClient  # the national portal's services
+    now: Callable[[], datetime] = utc_now
+    watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
