@@ -80,6 +80,9 @@ class Settings:
     inbound_sources: str = ""
     webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
     webhook_queue_url: str = ""  # "": the webhook sweep alone sends deliveries; else the SQS delivery queue
+    # The outbox table's stream, which the `outbox_stream` function reads (docs/events.md). Route 1 names it (the
+    # tables stack's output); route 2's package replaces the placeholder with the table's own stream.
+    outbox_stream_arn: str = ""
     portal: PortalSettings = field(default_factory=lambda: PortalSettings())  # the national portal sync
 
     def table(self, name: str) -> str:
@@ -176,9 +179,13 @@ def load(env: Mapping[str, str]) -> Settings:
         webhook_queue_url=_matching(env, "MOTCUA_WEBHOOK_QUEUE_URL", _QUEUE_URL,
                                     "https://sqs.<region>.amazonaws.com/<account>/<queue name>"),
         portal=_portal(env, auth_mode),
+        outbox_stream_arn=_matching(env, "MOTCUA_OUTBOX_STREAM_ARN", _STREAM_ARN,
+                                    "arn:aws:dynamodb:<region>:<account>:table/<prefix>-outbox/stream/<label>"),
     )
 
 
+_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9._-]{3,255}"
+                         r"/stream/[0-9A-Za-z:._-]{1,64}$")
 _PORTAL_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 
 

@@ -1,6 +1,8 @@
 """`make run`: DynamoDB Local (data kept in .local/dynamodb), tables, demo catalogue, the API on
-http://127.0.0.1:8000 and, with the same handlers as on AWS, what EventBridge and SQS run there: the relay
-(outbox -> the consumers, in-process), the deadline sweep and the daily digest. Ctrl-C stops everything it started.
+http://127.0.0.1:8000 and, with the same handlers as on AWS, what Lambda and EventBridge run there: the outbox
+table's stream read as Lambda's mapping reads it and handed to `outbox_stream` (which runs the consumers
+in-process), the safety net, the deadline and webhook sweeps, the portal sync and the daily digest. Ctrl-C stops
+everything it started.
 
 `make run CLOCK_START=2026-03-16T08:00:00+07:00 CLOCK_SPEED=600` (or MOTCUA_CLOCK_START / MOTCUA_CLOCK_SPEED)
 runs the API and the jobs on a moved clock: here from that Monday morning, ten minutes per real second, so a
@@ -13,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, MutableMapping
@@ -30,7 +33,8 @@ API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
 WEBHOOK_INTERVAL_SECONDS = 2.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
-RELAY_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "2"))
+STREAM_POLL_SECONDS = 0.1  # an idle stream is read again this soon (Lambda's mapping polls about 4 times a second)
+SAFETY_NET_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "60"))  # AWS: every 5 minutes
 PORTAL_SYNC_INTERVAL_SECONDS = 5.0  # the national portal sync's worker (AWS: every minute)
 DIGEST_HOUR = 7  # Asia/Ho_Chi_Minh, as the daily schedule on AWS
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR", str(ROOT / ".local")))  # the database files and its log
@@ -154,9 +158,10 @@ Get a token for an officer, e.g. the desk of the provincial public-service centr
     make token UNIT=000.00.24.H56 ROLES=desk
     make token UNIT=000.00.11.H56 ROLES=processor,leader SUB=cv.binh
 {time_line}
-The relay hands domain events to the consumers (timers, notifications, counters, webhooks, portal sync) every
-{RELAY_INTERVAL_SECONDS:g} s, the deadline sweep runs every {_sweep_interval(clock):g} s and the digest at \
-{DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops everything. Webhook deliveries due are sent every \
+Domain events leave the outbox through its stream as they are written, to the consumers (timers, notifications,
+counters, webhooks, portal sync); the safety net runs every {SAFETY_NET_INTERVAL_SECONDS:g} s, the deadline sweep \
+every {_sweep_interval(clock):g} s and the digest at {DIGEST_HOUR:02d}:00 of the clock. Ctrl-C stops everything.
+Webhook deliveries due are sent every \
 {WEBHOOK_INTERVAL_SECONDS:g} s (an admin token, ROLES=admin, manages /v1/webhooks; http:// to 127.0.0.1 is accepted
 here only).
 The national portal sync pushes every {PORTAL_SYNC_INTERVAL_SECONDS:g} s to {os.environ.get("MOTCUA_PORTAL_URL")}
@@ -179,11 +184,13 @@ class _Job:
 
 
 def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
+    """Each job in a thread of its own, as each is a function of its own on AWS: a webhook receiver that hangs
+    holds up the webhook sweep, never the outbox stream or the sweep of deadlines."""
     from chalice.test import Client
 
     from app import app
     from chalicelib.bootstrap import deps
-    from chalicelib.services.relay import relay
+    from scripts.local_stream import lambda_handler, outbox_poller
 
     with Client(app, stage_name="local") as client:
         def scheduled(name: str) -> Callable[[], dict[str, Any]]:
@@ -193,23 +200,46 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
                 return dict(client.lambda_.invoke(name, event).payload)
             return invoke
 
-        jobs = [_Job("relay", RELAY_INTERVAL_SECONDS, lambda: relay(deps())),
+        # The stream first (from now on), then what was written while nothing read it: published at once.
+        poller = outbox_poller(lambda_handler(client))
+        _run_job("outbox catch-up", lambda: _catch_up(deps()), None)
+        jobs = [_Job("outbox stream", STREAM_POLL_SECONDS, poller.poll),
+                _Job("safety net", SAFETY_NET_INTERVAL_SECONDS, scheduled("event_relay")),
                 _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep")),
                 _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep")),
                 _Job("portal sync", PORTAL_SYNC_INTERVAL_SECONDS, scheduled("portal_sync_push"))]
+        stop = threading.Event()
+        threads = [threading.Thread(target=_loop, args=(job, stop), name=job.name, daemon=True) for job in jobs]
+        for thread in threads:
+            thread.start()
         digest = scheduled("deadline_digest")
         digest_day = _digest_day(deps().now())
-        while api.poll() is None:
-            for job in jobs:
-                if time.monotonic() >= job.next_at:
-                    _run_job(job.name, job.run, job.interval)
-                    job.next_at = time.monotonic() + job.interval
-            today = _digest_day(deps().now())
-            if today != digest_day:  # 07:00 of a new day on the clock: the daily digest
-                digest_day = today
-                _run_job("deadline digest", digest, None)
-            time.sleep(0.2)
+        try:
+            while api.poll() is None:
+                today = _digest_day(deps().now())
+                if today != digest_day:  # 07:00 of a new day on the clock: the daily digest
+                    digest_day = today
+                    _run_job("deadline digest", digest, None)
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
     raise SystemExit(f"chalice local exited with code {api.returncode}")
+
+
+def _catch_up(deps: Any) -> dict[str, Any]:
+    from chalicelib.services.relay import relay
+
+    return relay(deps, older_than_seconds=0)
+
+
+def _loop(job: _Job, stop: threading.Event) -> None:
+    """Run `job` every `interval` seconds (at once again when it handed records on) until `stop`."""
+    while not stop.is_set():
+        report = _run_job(job.name, job.run, job.interval)
+        busy = bool(report and (report.get("records") or report.get("left")))
+        stop.wait(0 if busy and job.name == "outbox stream" else job.interval)
 
 
 def _digest_day(now: datetime) -> str:
@@ -217,17 +247,18 @@ def _digest_day(now: datetime) -> str:
     return (now.astimezone(_zone()) - timedelta(hours=DIGEST_HOUR)).date().isoformat()
 
 
-def _run_job(name: str, run: Callable[[], dict[str, Any]], interval: float | None) -> None:
+def _run_job(name: str, run: Callable[[], dict[str, Any]], interval: float | None) -> dict[str, Any] | None:
     try:
         report = run()
     except Exception as exc:  # logged by the job itself; like the schedule in AWS, run it next time
         retry = f"next try in {interval:g} s" if interval is not None else "next try tomorrow"
         print(f"{name} failed ({type(exc).__name__}); {retry}", file=sys.stderr, flush=True)
-        return
-    done = (report.get("published") or report.get("woken") or report.get("units") or report.get("due")
-            or report.get("pushed"))
-    if done:  # what acted, one line: the rest of the time the jobs stay quiet
+        return None
+    done = (report.get("found") or report.get("published") or report.get("woken") or report.get("units")
+            or report.get("due") or report.get("pushed") or report.get("left"))
+    if done:  # what acted, one line: the rest of the time the jobs stay quiet (the stream's records are many)
         print(f"{name}: {', '.join(f'{k} {v}' for k, v in report.items() if v and k != 'at')}", flush=True)
+    return report
 
 
 if __name__ == "__main__":

@@ -1,15 +1,14 @@
-"""The functions AWS runs for domain events: the relay, one SQS consumer per queue, the dossier timer's task,
-and the webhook delivery queue's function.
+"""The functions AWS runs for domain events: the outbox stream's publisher and its safety net, one SQS consumer
+per queue, the dossier timer's task, and the webhook delivery queue's function.
 
-On AWS (infra/events.yaml): the relay (every minute) publishes the outbox to the stage's EventBridge bus; a rule
-per consumer routes the event types it wants to its own SQS queue (with a dead-letter queue); each queue's
-function below hands the events to `consumers.dispatch(only=<consumer>)`. A dossier's Step Functions timer
-invokes `deadline_timer`. `chalice local` runs none of these: scripts/run_local.py calls the same services.
+On AWS (docs/events.md): every event item written to the outbox table comes through the table's stream to
+`outbox_stream`, which publishes it at once (route 2: to the stage's EventBridge bus, whose rule per consumer routes
+the event types it wants to that consumer's SQS queue, read by its function below; route 1, which has no bus: to
+the consumers in its own process). `event_relay` (every 5 minutes) is only the safety net for what the stream path
+missed. A dossier's Step Functions timer invokes `deadline_timer`. `chalice local` runs none of these:
+scripts/run_local.py reads the local outbox's stream and calls the same handlers.
 
-Route 1 (`chalice deploy` after infra/tables.yaml and infra/queues.yaml, docs/deploy.md) has no bus: without
-MOTCUA_EVENT_BUS the relay runs the consumers in its own process (chalicelib/bootstrap.py: the LocalPublisher), and the
-queues, which exist so that Lambda accepts the SQS mappings below, receive nothing. Nor does the webhook delivery
-queue there: without MOTCUA_WEBHOOK_QUEUE_URL the webhook sweep sends every delivery.
+Without MOTCUA_WEBHOOK_QUEUE_URL (route 1) the webhook sweep sends every delivery.
 """
 
 from __future__ import annotations
@@ -53,8 +52,63 @@ def deadline_timer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return answer
 
 
-@bp.schedule("rate(1 minute)", name="event_relay")
+# The outbox stream (docs/events.md): up to STREAM_BATCH records per invocation. Route 2's package adds what Chalice
+# cannot declare (infra/events.yaml `OutboxStreamMapping` settings): inserts only, partial batch responses,
+# bisecting a failing batch, bounded retries with a dead-letter queue, and several batches per shard at once.
+STREAM_BATCH = 100
+STREAM_PLACEHOLDER = "arn:aws:dynamodb:ap-southeast-1:000000000000:table/{prefix}-outbox/stream/set-by-deploy"
+
+
+def outbox_stream_arn() -> str:
+    """The stage's MOTCUA_OUTBOX_STREAM_ARN (route 1: the tables stack's output); else a placeholder, which route
+    2's package replaces with the table's own stream and which nothing else reads (local runs poll the stream)."""
+    return settings().outbox_stream_arn or STREAM_PLACEHOLDER.format(prefix=settings().table_prefix)
+
+
+@bp.on_dynamodb_record(stream_arn=outbox_stream_arn(), batch_size=STREAM_BATCH, starting_position="TRIM_HORIZON",
+                       name="outbox_stream")
+def outbox_stream(event: Any) -> dict[str, Any]:
+    """Publish the events of a batch of outbox stream records; answer the records left pending as a partial batch
+    response (Powertools), so the stream retries from the first of them and nothing after it in its shard is
+    lost. Records other than inserts (an event marked published, the TTL's deletions) are not events to send."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from ..bootstrap import deps
+    from ..observability import bind_request, logger
+    from ..services.relay import publish_written
+
+    bind_request(None, getattr(event, "context", None))
+    raw = event.to_dict()
+    written: list[tuple[str, Any]] = []
+    for record in raw.get("Records", []):
+        if record.get("eventName") != "INSERT":
+            continue
+        try:
+            domain_event = deps().outbox.event_of_image(record["dynamodb"].get("NewImage") or {})
+        except Exception:  # nothing the code writes; retrying cannot mend it, and it must not block its shard
+            logger().exception("an outbox record is not an event; skipped",
+                               extra={"sequence": record["dynamodb"].get("SequenceNumber")})
+            continue
+        if domain_event is not None:
+            written.append((record["dynamodb"]["SequenceNumber"], domain_event))
+    failed_ids = publish_written(deps(), [e for _, e in written])
+    left = {sequence for sequence, e in written if e.id in failed_ids}
+
+    def settled(record: Any) -> None:
+        if record.dynamodb.sequence_number in left:
+            raise RuntimeError("not published; the stream delivers it again")
+
+    answer = process_partial_response(event=raw, record_handler=settled,
+                                      processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
+                                      context=getattr(event, "context", None))
+    logger().info("outbox stream", extra={"job": "outbox_stream", "records": len(raw.get("Records", [])),
+                                          "events": len(written), "left": len(left)})
+    return dict(answer)
+
+
+@bp.schedule("rate(5 minutes)", name="event_relay")
 def event_relay(event: Any) -> dict[str, int]:
+    """The safety net (services/relay.py): publishes what the stream path left pending for minutes."""
     from ..bootstrap import deps
     from ..observability import bind_request, logger
     from ..services.relay import relay
@@ -71,30 +125,39 @@ def event_relay(event: Any) -> dict[str, int]:
 
 def consume(consumer: str, event: Any) -> dict[str, Any]:
     """Dispatch each SQS record (an EventBridge envelope whose `detail` is `DomainEvent.as_dict()`) to one
-    consumer. Every record is tried; if any failed, raise after the others, so the batch comes back and only
-    the failed events run again (dispatch remembers the applied ones); after the queue's maxReceiveCount a
-    record that keeps failing (a malformed one included) goes to the dead-letter queue."""
+    consumer, each record on its own: a record that fails (a malformed one included) is reported in the partial
+    batch response (Powertools' BatchProcessor; route 2's mapping has ReportBatchItemFailures), so only it comes
+    back, and after the queue's maxReceiveCount it goes to the dead-letter queue; the others are done. When every
+    record failed, Powertools raises and the whole batch comes back."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     from ..bootstrap import deps
     from ..domain.events import DomainEvent
     from ..observability import bind_request, logger
     from ..services.consumers import dispatch
 
     bind_request(None, getattr(event, "context", None))
-    applied, failed = 0, []
-    for record in event:
+    applied: list[str] = []
+
+    def apply(record: Any) -> None:
         try:
-            envelope = json.loads(record.body)
-            domain_event = DomainEvent.from_dict(envelope["detail"])
+            domain_event = DomainEvent.from_dict(json.loads(record.body)["detail"])
             if dispatch(deps(), domain_event, only=consumer):
-                applied += 1
+                applied.append(domain_event.id)
         except Exception as exc:
-            failed.append(str(record.to_dict().get("messageId", "?")))
-            logger().exception("event not applied", extra={"consumer": consumer, "error": str(exc)})
-    report = {"consumer": consumer, "applied": applied, "failed": len(failed)}
-    logger().info("events consumed", extra=report)
-    if failed:
-        raise RuntimeError(f"{consumer}: {len(failed)} event(s) not applied: {', '.join(failed)}")
-    return report
+            logger().exception("event not applied", extra={"consumer": consumer, "error": str(exc),
+                                                           "message": record.message_id})
+            raise
+
+    raw = event.to_dict()
+    try:
+        answer = process_partial_response(event=raw, record_handler=apply,
+                                          processor=BatchProcessor(event_type=EventType.SQS),
+                                          context=getattr(event, "context", None))
+    finally:
+        logger().info("events consumed", extra={"consumer": consumer, "applied": len(applied),
+                                                "records": len(raw.get("Records", []))})
+    return dict(answer)
 
 
 @bp.on_sqs_message(queue=queue_name("deadline_timers"), batch_size=BATCH_SIZE, name="deadline_timers_consumer")

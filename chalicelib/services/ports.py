@@ -124,10 +124,15 @@ class CatalogueStore(Protocol):
 class OutboxStore(Protocol):
     """The events written with their dossier, waiting to be published."""
 
-    def pending(self, limit: int) -> list[DomainEvent]:
-        """At most about `limit` unpublished events, oldest first; each dossier's events in `seq` order and
-        starting at its lowest unpublished `seq`, so a relay that publishes them in this order never
-        publishes an event before an earlier one of the same dossier."""
+    def pending(self, limit: int, written_before: datetime | None = None) -> list[DomainEvent]:
+        """At most about `limit` unpublished events, oldest written first (only those written before
+        `written_before`, real time, when given); each dossier's events in `seq` order and starting at its lowest
+        unpublished `seq`, so a relay that publishes them in this order never publishes an event before an
+        earlier one of the same dossier."""
+        ...
+
+    def event_of_image(self, image: dict[str, Any]) -> DomainEvent | None:
+        """The event a stream record of the outbox carries (its new image, as the stream gives it)."""
         ...
 
     def mark_published(self, event: DomainEvent) -> None:

@@ -1,14 +1,28 @@
-"""The relay: publishes what the outbox holds, in order per dossier, at least once.
+"""Publishing the outbox, at least once and in order per dossier: the stream path and its safety net.
 
-Each round publishes the oldest unpublished event of every dossier in the batch (so one call never holds two
-events of a dossier), then marks each published one. A dossier whose event failed is left for the next run at
-that event: nothing after it is published. A relay killed between publishing and marking publishes those
-events again on its next run; consumers are idempotent on the event id, so they apply them once.
+- `publish_written`: the main path (docs/events.md). The outbox table's stream hands every new event item to the
+  `outbox_stream` function as soon as it is written (api/event_handlers.py; `make run` reads the local stream
+  with the same function, scripts/run_local.py). Nothing there waits for a clock, and nothing caps its rate but
+  the stream's shards and the function's concurrency, which grow with the table.
+- `relay`: the safety net (a schedule, every 5 minutes). It publishes only what the stream path has left pending
+  for longer than it could ever take (a batch that failed past its retries, a record older than the stream's
+  24 hours), and says so loudly: every event it finds is a fault of the main path (logged at warning level with
+  the count `found`, which the production alarm watches).
+
+Both publish the same way (`publish_in_order`): the oldest unpublished event of every dossier in a round (one call
+never holds two events of a dossier, since a bus may deliver the entries of one call in any order), then mark
+each published one. A dossier whose event failed stops there: nothing after it is published; the stream retries
+it from that record, the safety net from that event. A publisher killed between publishing and marking
+publishes those events again; consumers are idempotent on the event id, so they apply them once.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..domain.events import DomainEvent
@@ -18,37 +32,91 @@ from .ports import PublishError
 if TYPE_CHECKING:
     from .deps import Deps
 
+# The stream path publishes an event within seconds (docs/events.md: p95 under 2 s locally at ten times a
+# campaign day's rate); an event still pending after this long was missed by it.
+SAFETY_NET_AGE_SECONDS = 180
+SAFETY_NET_PAGE = 200  # events read per round; rounds go on until none is older or the budget is spent
+SAFETY_NET_BUDGET_SECONDS = 60.0  # the schedule comes again in 5 minutes; its function's timeout is 120 s
 
-def relay(deps: Deps, limit: int = 200) -> dict[str, int]:
-    """Publish up to about `limit` pending events; answer counts: found, published, failed (left pending: a
-    failed event and those after it in its dossier), unmarked (published but not marked: will be published
-    again), dossiers, held (dossiers stopped at a failed event)."""
-    batch = deps.outbox.pending(limit)
+
+@dataclass
+class Published:
+    """What one publishing pass did: `failed` holds the ids left pending (a failed event and those after it in
+    its dossier), `unmarked` those published but not marked (they will be published again)."""
+
+    published: int = 0
+    failed: set[str] = field(default_factory=set)
+    unmarked: int = 0
+    dossiers: int = 0
+    held: int = 0  # dossiers stopped at a failed event
+
+
+def publish_in_order(deps: Deps, events: Sequence[DomainEvent]) -> Published:
+    """Publish `events` (each dossier's in seq order, as the outbox and its stream give them) and mark each one
+    published."""
     queues: dict[str, deque[DomainEvent]] = {}
-    for event in batch:
+    for event in events:
         queues.setdefault(event.code, deque()).append(event)
-    counts = {"found": len(batch), "published": 0, "failed": 0, "unmarked": 0, "dossiers": len(queues), "held": 0}
+    out = Published(dossiers=len(queues))
     while queues:
         heads = [queue[0] for queue in queues.values()]
         failed = _publish(deps, heads)
         for event in heads:
             queue = queues[event.code]
             if event.id in failed:
-                counts["failed"] += len(queue)
-                counts["held"] += 1
+                out.failed.update(e.id for e in queue)
+                out.held += 1
                 del queues[event.code]
                 continue
-            counts["published"] += 1
+            out.published += 1
             try:
                 deps.outbox.mark_published(event)
-            except Exception:  # published all the same: the next run publishes it again, consumers skip it
+            except Exception:  # published all the same: the safety net publishes it again, consumers skip it
                 logger().exception("could not mark an event published", extra={"event": event.id})
-                counts["unmarked"] += 1
+                out.unmarked += 1
             queue.popleft()
             if not queue:
                 del queues[event.code]
-    if counts["failed"]:
-        logger().warning("relay left events pending", extra=counts)
+    return out
+
+
+def publish_written(deps: Deps, events: Sequence[DomainEvent]) -> frozenset[str]:
+    """The stream path: publish the events of a batch of outbox inserts, in the stream's order; answer the ids
+    left pending, which the stream delivers again from the first of them."""
+    if not events:
+        return frozenset()
+    done = publish_in_order(deps, events)
+    if done.failed:
+        logger().warning("events left pending by the stream path; the stream retries them", extra={
+            "published": done.published, "failed": len(done.failed), "held": done.held})
+    return frozenset(done.failed)
+
+
+def relay(deps: Deps, limit: int = SAFETY_NET_PAGE, older_than_seconds: float = SAFETY_NET_AGE_SECONDS,
+          budget_seconds: float = SAFETY_NET_BUDGET_SECONDS,
+          wall_clock: Callable[[], float] = time.time) -> dict[str, int]:
+    """The safety net: publish what has waited in the outbox longer than `older_than_seconds` (real time: what
+    the stream path missed), page after page until nothing that old is left or `budget_seconds` are spent.
+    Answers counts: found, published, failed (left pending), unmarked, dossiers, held."""
+    started = time.monotonic()
+    counts = {"found": 0, "published": 0, "failed": 0, "unmarked": 0, "dossiers": 0, "held": 0}
+    held: set[str] = set()  # dossiers stopped at a failed event in this run: none of their events goes out after it
+    while time.monotonic() - started < budget_seconds:
+        cutoff = datetime.fromtimestamp(wall_clock() - older_than_seconds, UTC) if older_than_seconds > 0 else None
+        batch = [e for e in deps.outbox.pending(limit, written_before=cutoff) if e.code not in held]
+        if not batch:
+            break
+        done = publish_in_order(deps, batch)
+        counts["found"] += len(batch)
+        for key in ("published", "unmarked", "dossiers", "held"):
+            counts[key] += getattr(done, key)
+        counts["failed"] += len(done.failed)
+        held.update(e.code for e in batch if e.id in done.failed)
+        if not done.published:  # everything left is held behind failures: the next run tries again
+            break
+    if counts["found"]:
+        # The stream path missed these (docs/events.md "What to watch"): the alarm on this line's `found` fires.
+        logger().warning("safety net published events the stream path had not", extra=counts)
     return counts
 
 

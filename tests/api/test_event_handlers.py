@@ -61,32 +61,43 @@ def test_a_queue_batch_goes_to_its_consumer_only_and_once(timers, auth):
         assert [e.type for e in events][:2] == ["dossier.status_changed", "dossier.received"]
         sqs = client.events.generate_sqs_event(message_bodies=[envelope(e) for e in events])
         # The notifications queue would never be sent these types: its consumer ignores them.
-        assert client.lambda_.invoke("notifications_consumer", sqs).payload["applied"] == 0
+        assert client.lambda_.invoke("notifications_consumer", sqs).payload == {"batchItemFailures": []}
         assert timers.calls == []
         answer = client.lambda_.invoke("deadline_timers_consumer", sqs).payload
-        assert answer == {"consumer": "deadline_timers", "applied": len(events), "failed": 0}
+        assert answer == {"batchItemFailures": []}
         dossier = bootstrap.deps().dossiers.get(code, consistent=True)
         assert dossier is not None and dossier.next_wake is not None
         start = ("start", code, dossier.watch_generation, dossier.next_wake)
         assert start in timers.calls and timers.calls.count(start) == len(events)
         # The same batch delivered again (SQS is at least once): nothing runs twice.
         timers.calls.clear()
-        assert client.lambda_.invoke("deadline_timers_consumer", sqs).payload["applied"] == 0
+        assert client.lambda_.invoke("deadline_timers_consumer", sqs).payload == {"batchItemFailures": []}
         assert timers.calls == []
 
 
-def test_a_bad_record_fails_the_batch_after_the_others_ran(timers, auth):
+def test_a_bad_record_fails_alone_and_the_batch_is_not_sent_back(timers, auth):
     with Client(app, stage_name="local") as client:
         code, events = received_events(client, auth)
         bodies = ["{not json", envelope(events[0]), json.dumps({"detail": {"type": "dossier.nothing"}})]
-        with pytest.raises(RuntimeError, match="2 event"):
-            client.lambda_.invoke("deadline_timers_consumer", client.events.generate_sqs_event(message_bodies=bodies))
-        assert [c[0] for c in timers.calls] == ["start"]  # the good record was applied
-        # Redelivered: the good record is not applied again; the bad ones fail again (towards the DLQ).
+        sqs = client.events.generate_sqs_event(message_bodies=bodies)
+        ids = [record["messageId"] for record in sqs["Records"]]
+        answer = client.lambda_.invoke("deadline_timers_consumer", sqs).payload
+        # Only the two bad records come back (then, after maxReceiveCount, go to the DLQ); the good one is done.
+        assert answer == {"batchItemFailures": [{"itemIdentifier": ids[0]}, {"itemIdentifier": ids[2]}]}
+        assert [c[0] for c in timers.calls] == ["start"]
+        # Redelivered: the good record is not applied again; the bad ones fail again.
         timers.calls.clear()
-        with pytest.raises(RuntimeError, match="2 event"):
-            client.lambda_.invoke("deadline_timers_consumer", client.events.generate_sqs_event(message_bodies=bodies))
-        assert timers.calls == []
+        again = client.lambda_.invoke("deadline_timers_consumer", sqs).payload
+        assert again == answer and timers.calls == []
+
+
+def test_a_batch_of_nothing_but_bad_records_comes_back_whole(timers):
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    with Client(app, stage_name="local") as client:
+        sqs = client.events.generate_sqs_event(message_bodies=["{not json", "[]"])
+        with pytest.raises(BatchProcessingError):
+            client.lambda_.invoke("deadline_timers_consumer", sqs)
 
 
 def test_the_timer_task_answers_the_next_wake_and_refuses_a_malformed_input(timers, auth):
@@ -112,7 +123,7 @@ class ListOutbox:
     def __init__(self, events: list[DomainEvent]) -> None:
         self.events, self.marked = events, []  # type: ignore[var-annotated]
 
-    def pending(self, limit: int) -> list[DomainEvent]:
+    def pending(self, limit: int, written_before: datetime | None = None) -> list[DomainEvent]:
         return [e for e in self.events if e not in self.marked][:limit]
 
     def mark_published(self, event: DomainEvent) -> None:

@@ -205,7 +205,7 @@ class _OneDossierOutbox:
     def __init__(self, events: list[DomainEvent]) -> None:
         self.events, self.published = events, []
 
-    def pending(self, limit: int) -> list[DomainEvent]:
+    def pending(self, limit: int, written_before: object = None) -> list[DomainEvent]:
         return [e for e in self.events if e.id not in self.published][:limit]
 
     def mark_published(self, event: DomainEvent) -> None:
@@ -233,9 +233,10 @@ def test_the_relay_holds_a_dossier_behind_a_failing_event_only_until_it_is_given
     bootstrap.override(outbox=outbox, publisher=LocalPublisher(lambda e: consumers.dispatch(deps(), e)))
     try:
         for _ in range(4):  # the first four runs: the dossier waits at its failing event
-            counts = relay(deps())
+            counts = relay(deps(), older_than_seconds=0)
             assert counts["held"] == 1 and counts["published"] == 0 and applied == []
-        counts = relay(deps())  # the fifth: given up, recorded, and the dossier's later events go on, in order
+        # The fifth: given up, recorded, and the dossier's later events go on, in order.
+        counts = relay(deps(), older_than_seconds=0)
         assert counts["published"] == len(events) and counts["held"] == 0
         assert applied == [e.id for e in events[1:]] and outbox.published == [e.id for e in events]
         assert OutboxModel.get(code, events[0].seq).failed["attempts"] == 5

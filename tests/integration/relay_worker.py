@@ -105,7 +105,7 @@ def main(mode: str, n: int) -> None:
     else:
         raise SystemExit(f"unknown mode {mode}")
     for _ in range(50):
-        if not relay(run_deps, limit=200)["found"]:
+        if not relay(run_deps, limit=200, older_than_seconds=0)["found"]:
             break
     raise SystemExit("not killed: fewer test events than asked")
 

@@ -66,7 +66,7 @@ def drain(deps, codes: Sequence[str]) -> None:
     for _ in range(50):
         if not any(item.pending for code in codes for item in outbox(code)):
             return
-        relay(deps, limit=200)
+        relay(deps, limit=200, older_than_seconds=0)
     raise AssertionError("the relay did not publish every event")
 
 
@@ -116,7 +116,7 @@ def test_relay_publishes_every_event_once_in_order_per_dossier():
     deps = local_deps()
     drain(deps, codes)
     assert_applied_once_in_order(codes)
-    again = relay(deps, limit=200)  # nothing left of ours: a further run applies nothing twice
+    again = relay(deps, limit=200, older_than_seconds=0)  # nothing left of ours: a further run applies nothing twice
     assert again["failed"] == 0
     assert_applied_once_in_order(codes)
 
@@ -128,7 +128,7 @@ def test_a_failed_event_holds_its_dossier_at_that_event_and_not_the_others():
     bad = {f"{held}/2"}
     failing = replace(deps, publisher=FailingFor(deps.publisher, bad))  # type: ignore[arg-type]
     for _ in range(20):
-        counts = relay(failing, limit=200)
+        counts = relay(failing, limit=200, older_than_seconds=0)
         if not any(item.pending for code in codes[1:] for item in outbox(code)):
             break
     assert counts["held"] >= 1
@@ -144,7 +144,7 @@ def test_relay_interrupted_by_an_exception_mid_call_loses_nothing_and_applies_no
     codes = dossiers("C")
     deps = local_deps()
     broken = replace(deps, publisher=RaisesAfter(deps.publisher, 5))  # type: ignore[arg-type]
-    counts = relay(broken, limit=200)
+    counts = relay(broken, limit=200, older_than_seconds=0)
     assert counts["failed"] > 0
     applied = sum(count(f"applied#{code}/{int(i.seq)}") for code in codes for i in outbox(code))
     assert applied == 5
@@ -179,7 +179,7 @@ def test_consumer_killed_mid_event_is_run_again_once_its_claim_lapses():
     assert applied == 2  # the third was claimed, then the process died before applying it
 
     # While the dead worker's claim is live, the event is not applied and not marked: it waits.
-    relay(local_deps(), limit=200)
+    relay(local_deps(), limit=200, older_than_seconds=0)
     assert sum(count(f"applied#{code}/{int(i.seq)}") for code in codes for i in outbox(code)) < sum(
         len(outbox(code)) for code in codes)
     # Once the lease has lapsed, the next delivery applies it (once) and the dossier moves on.

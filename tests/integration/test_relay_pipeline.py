@@ -23,7 +23,7 @@ def relay_until_published(deps, code: str) -> None:
     for _ in range(50):
         if not any(item.pending for item in OutboxModel.query(code, consistent_read=True)):
             return
-        relay(deps, limit=500)
+        relay(deps, limit=500, older_than_seconds=0)
     raise AssertionError(f"events of {code} still pending")
 
 

@@ -53,7 +53,7 @@ def drain(deps) -> None:
     """Publish what other tests (or an example that failed half-way) left pending, so that only this example's
     events move the counters."""
     for _ in range(200):
-        if not relay(deps, limit=500)["found"]:
+        if not relay(deps, limit=500, older_than_seconds=0)["found"]:
             return
 
 

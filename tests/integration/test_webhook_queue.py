@@ -93,7 +93,7 @@ def stack(monkeypatch) -> Iterator[Stack]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     ddb = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
     for _ in range(50):  # what other tests left in the outbox: this test's deliveries are its own
-        if relay(deps())["found"] == 0:
+        if relay(deps(), older_than_seconds=0)["found"] == 0:
             break
     receiver = Receiver()
     with mock_aws(config={"core": {"passthrough": {"urls": [ddb.rstrip("/") + ".*"]}}}), \

@@ -223,17 +223,19 @@ class OutboxPending(GlobalSecondaryIndex):
 
 
 class OutboxModel(Model):
-    """Domain events, written in the transaction that changed their dossier; the relay publishes them."""
+    """Domain events, written in the transaction that changed their dossier. The table's stream carries each new
+    item to the `outbox_stream` function, which publishes it (docs/events.md); the relay is the safety net."""
 
     class Meta(_Connection):
         table_name = f"{_PREFIX}-outbox"
         billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_IMAGE"  # an insert carries the whole event: publishing reads nothing back
 
     code = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     event = Utf8JSONAttribute()
     pending = UnicodeAttribute(null=True)
-    pending_sk = UnicodeAttribute(null=True)
+    pending_sk = UnicodeAttribute(null=True)  # `<written at>#<code>#<seq>`: the safety net reads the old ones
     published_at = UnicodeAttribute(null=True)
     expires = TTLAttribute(null=True)  # set once published
     # Locally only (adapters/local_bus.py): a consumer that kept failing on this event; it was skipped.

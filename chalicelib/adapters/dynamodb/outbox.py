@@ -1,14 +1,17 @@
-"""The outbox: domain events stored in the dossier's own transaction, read back by the relay.
+"""The outbox: domain events stored in the dossier's own transaction, published from the table's stream.
 
 An event item is written once (`DossierRepository` puts it with the dossier) carrying `pending` (a shard) and
-`pending_sk` (`<at>#<code>#<seq>`), which put it in the sparse `outbox-pending` index; publishing removes both,
-so the index holds only what is still to publish and the relay's reads follow the backlog, not the history.
+`pending_sk` (`<written at>#<code>#<seq>`, the writer's wall clock), which put it in the sparse `outbox-pending`
+index; publishing removes both, so the index holds only what is still to publish. The stream's insert record
+carries the whole item (NEW_IMAGE) to the `outbox_stream` function (`event_of_image`); the safety net (the relay)
+reads only what the index has held for longer than the stream path could take (`pending(written_before=...)`).
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -22,18 +25,31 @@ KEEP_PUBLISHED_SECONDS = 90 * 86400
 
 
 def outbox_item(event: DomainEvent) -> OutboxModel:
-    """The item of one event, as the dossier's transaction writes it."""
+    """The item of one event, as the dossier's transaction writes it. Its index key starts with the real time of
+    the write, not the event's instant: an event's instant can be a moved clock's (the local stack) and says
+    nothing of how long the item has waited to be published, which is what the safety net asks."""
+    written = datetime.fromtimestamp(int(time.time()), UTC)
     return OutboxModel(event.code, event.seq, event=event.as_dict(), pending=shard_of(event.code, OUTBOX_SHARDS),
-                       pending_sk=f"{iso(event.at)}#{event.code}#{event.seq:09d}")
+                       pending_sk=f"{iso(written)}#{event.code}#{event.seq:09d}")
+
+
+def event_of_image(image: dict[str, Any]) -> DomainEvent | None:
+    """The event an outbox stream record's new image holds (DynamoDB's attribute-value JSON); None for an item
+    that is not an event as written (only inserts are published: `DomainEvent` checks what it reads)."""
+    if "event" not in image:
+        return None
+    item = OutboxModel.from_raw_data(image)
+    return DomainEvent.from_dict(item.event)
 
 
 class OutboxRepository:
     """Implements services.ports.OutboxStore on the outbox table."""
 
-    def pending(self, limit: int) -> list[DomainEvent]:
+    def pending(self, limit: int, written_before: datetime | None = None) -> list[DomainEvent]:
         items: list[OutboxModel] = []
+        condition = OutboxModel.pending_sk < iso(written_before) if written_before is not None else None
         for shard in range(OUTBOX_SHARDS):
-            items.extend(OutboxModel.outbox_pending.query(str(shard), limit=limit))
+            items.extend(OutboxModel.outbox_pending.query(str(shard), condition, limit=limit))
         items.sort(key=lambda item: item.pending_sk or "")
         groups: dict[str, list[OutboxModel]] = {}
         for item in items[:limit]:
@@ -45,6 +61,9 @@ class OutboxRepository:
                 group = self._pending_of(code, max(int(item.seq) for item in group))
             out.extend(DomainEvent.from_dict(item.event) for item in sorted(group, key=lambda i: int(i.seq)))
         return out
+
+    def event_of_image(self, image: dict[str, Any]) -> DomainEvent | None:
+        return event_of_image(image)
 
     def mark_published(self, event: DomainEvent) -> None:
         now = datetime.fromtimestamp(int(time.time()), UTC)

@@ -1,0 +1,137 @@
+"""What Lambda's event source mapping does with the outbox table's stream on AWS, done here against DynamoDB
+Local's own Streams API (`make run`, tests): read every shard in order, hand batches of records to the
+`outbox_stream` function exactly as Lambda would (the same event shape, through Chalice's handler), and honour
+its partial batch response: a shard goes on from the first record the function reported, after a pause, and a
+batch that keeps failing is skipped after MAX_RETRIES like a mapping's `MaximumRetryAttempts` (its events stay
+pending in the outbox, where the safety net finds them). One poller per process; not for production.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+BATCH = 100  # the mapping's BatchSize (chalicelib/api/event_handlers.py STREAM_BATCH)
+MAX_RETRIES = 10  # infra/events.yaml: the mapping's MaximumRetryAttempts
+RETRY_PAUSE_SECONDS = 0.5
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class _Shard:
+    iterator: str | None
+    failures: int = 0
+    retry_at: float = 0.0
+    last_sequence: str | None = None  # the last record handed on: a re-read starts after it
+
+
+@dataclass
+class StreamPoller:
+    """Polls the stream `stream_arn` with `client` (boto3 `dynamodbstreams`) and calls `handler(event)`."""
+
+    client: Any
+    stream_arn: str
+    handler: Handler
+    start: str = "LATEST"  # shards open when the poller starts; shards born later are read from their start
+    batch: int = BATCH
+    shards: dict[str, _Shard] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)  # closed shards read to their end
+
+    def poll(self) -> dict[str, int]:
+        """One pass over every shard: answers records handed on, and records left to retry."""
+        self._discover()
+        handed, left = 0, 0
+        for shard_id, shard in list(self.shards.items()):
+            if shard.retry_at > time.monotonic():
+                continue
+            n, failed = self._read(shard_id, shard)
+            handed += n
+            left += failed
+        return {"records": handed, "left": left}
+
+    def _discover(self) -> None:
+        first = not self.shards and not self.done
+        description = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            if shard_id in self.shards or shard_id in self.done:
+                continue
+            open_now = "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
+            # At start, the open shards from `start` and the closed ones not at all (the safety net covers what
+            # was written while nothing read); later, every new shard from its first record.
+            if first and not open_now:
+                self.done.add(shard_id)
+                continue
+            kind = self.start if first else "TRIM_HORIZON"
+            iterator = self.client.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
+                                                      ShardIteratorType=kind)["ShardIterator"]
+            self.shards[shard_id] = _Shard(iterator)
+
+    def _read(self, shard_id: str, shard: _Shard) -> tuple[int, int]:
+        if shard.iterator is None:
+            self.shards.pop(shard_id)
+            self.done.add(shard_id)
+            return 0, 0
+        answer = self.client.get_records(ShardIterator=shard.iterator, Limit=self.batch)
+        records = answer.get("Records", [])
+        if not records:
+            shard.iterator = answer.get("NextShardIterator")
+            return 0, 0
+        response = self.handler(self._event(records)) or {}
+        failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+        if not failed:
+            shard.iterator, shard.failures = answer.get("NextShardIterator"), 0
+            shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+            return len(records), 0
+        shard.failures += 1
+        first_failed = min(failed, key=int)
+        if shard.failures > MAX_RETRIES:  # as a mapping gives up a batch: on past it, the events stay pending
+            shard.iterator, shard.failures = answer.get("NextShardIterator"), 0
+            shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+            return len(records), len(failed)
+        shard.iterator = self.client.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=first_failed)["ShardIterator"]
+        shard.retry_at = time.monotonic() + RETRY_PAUSE_SECONDS * shard.failures
+        return len(records), len(failed)
+
+    def _event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """The records as Lambda hands them to a function (eventSource, eventSourceARN, epoch-second times)."""
+        out = []
+        for record in records:
+            dynamodb = dict(record["dynamodb"])
+            created = dynamodb.get("ApproximateCreationDateTime")
+            if created is not None and not isinstance(created, int | float):
+                dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+            out.append({"eventID": record.get("eventID"), "eventName": record.get("eventName"),
+                        "eventVersion": record.get("eventVersion", "1.1"), "eventSource": "aws:dynamodb",
+                        "awsRegion": record.get("awsRegion", "ddblocal"), "dynamodb": dynamodb,
+                        "eventSourceARN": self.stream_arn})
+        return {"Records": out}
+
+
+def lambda_handler(client: Any, name: str = "outbox_stream") -> Handler:
+    """The function `name` of the app, invoked as Lambda would through `chalice.test.Client`."""
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        return dict(client.lambda_.invoke(name, event).payload or {})
+
+    return invoke
+
+
+def outbox_poller(handler: Handler, start: str = "LATEST") -> StreamPoller:
+    """The poller of the local outbox table's stream (the endpoint and credentials from the environment)."""
+    import os
+
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.adapters.dynamodb.tables import stream_arn
+
+    # The same endpoint as the tables (DynamoDB Local answers both APIs), bounded like every other call.
+    client = boto3.client("dynamodbstreams", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
+                          config=Config(connect_timeout=1, read_timeout=5, retries={"total_max_attempts": 2}))
+    return StreamPoller(client, stream_arn(OutboxModel), handler, start=start)
