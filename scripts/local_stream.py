@@ -22,7 +22,8 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 @dataclass
 class _Shard:
-    iterator: str | None
+    iterator: str | None = None  # taken just before the first read (see `_read`)
+    fresh: bool = True
     failures: int = 0
     retry_at: float = 0.0
     last_sequence: str | None = None  # the last record handed on: a re-read starts after it
@@ -35,10 +36,29 @@ class StreamPoller:
     client: Any
     stream_arn: str
     handler: Handler
-    start: str = "LATEST"  # shards open when the poller starts; shards born later are read from their start
+    start: str = "LATEST"  # LATEST: records written from the poller's creation on; TRIM_HORIZON: all there are
     batch: int = BATCH
     shards: dict[str, _Shard] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)  # closed shards read to their end
+
+    def __post_init__(self) -> None:
+        self._discover()
+        if self.start == "LATEST":
+            self._skip_to_end()
+
+    def _skip_to_end(self) -> None:
+        """LATEST, done by hand: DynamoDB Local's own LATEST (and TRIM_HORIZON) iterator taken on a shard with no
+        record yet fails later with TrimmedDataAccessException, and a record's creation time is whole minutes.
+        So each open shard is read to its end now and what it held is passed over (`make run` then publishes
+        what was pending before it started, after this: nothing falls between the two)."""
+        for shard_id, shard in self.shards.items():
+            shard.iterator, shard.fresh = self._iterator(shard_id, None), False
+            for _ in range(100_000):  # bounded: 24 hours of a busy stream at the most
+                answer = self.client.get_records(ShardIterator=shard.iterator, Limit=1000)
+                shard.iterator = answer.get("NextShardIterator")
+                if not answer.get("Records") or shard.iterator is None:
+                    break
+                shard.last_sequence = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
 
     def poll(self) -> dict[str, int]:
         """One pass over every shard: answers records handed on, and records left to retry."""
@@ -60,22 +80,34 @@ class StreamPoller:
             if shard_id in self.shards or shard_id in self.done:
                 continue
             open_now = "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
-            # At start, the open shards from `start` and the closed ones not at all (the safety net covers what
-            # was written while nothing read); later, every new shard from its first record.
-            if first and not open_now:
+            # At start, the closed shards are not read when only what comes is wanted (the safety net covers what
+            # was written while nothing read); every other shard from its first record.
+            if first and not open_now and self.start == "LATEST":
                 self.done.add(shard_id)
                 continue
-            kind = self.start if first else "TRIM_HORIZON"
-            iterator = self.client.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
-                                                      ShardIteratorType=kind)["ShardIterator"]
-            self.shards[shard_id] = _Shard(iterator)
+            self.shards[shard_id] = _Shard()
+
+    def _iterator(self, shard_id: str, after: str | None) -> str:
+        kind = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after else {
+            "ShardIteratorType": "TRIM_HORIZON"}
+        iterator: str = self.client.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
+                                                       **kind)["ShardIterator"]
+        return iterator
 
     def _read(self, shard_id: str, shard: _Shard) -> tuple[int, int]:
+        if shard.fresh:
+            shard.iterator, shard.fresh = self._iterator(shard_id, None), False
         if shard.iterator is None:
             self.shards.pop(shard_id)
             self.done.add(shard_id)
             return 0, 0
-        answer = self.client.get_records(ShardIterator=shard.iterator, Limit=self.batch)
+        try:
+            answer = self.client.get_records(ShardIterator=shard.iterator, Limit=self.batch)
+        except (self.client.exceptions.ExpiredIteratorException, self.client.exceptions.TrimmedDataAccessException):
+            # An iterator too old, or DynamoDB Local's iterator taken on a shard that had no record yet: taken
+            # again after the last record handed on.
+            shard.iterator = self._iterator(shard_id, shard.last_sequence)
+            return 0, 0
         records = answer.get("Records", [])
         if not records:
             shard.iterator = answer.get("NextShardIterator")

@@ -103,7 +103,7 @@ def relay(deps: Deps, limit: int = SAFETY_NET_PAGE, older_than_seconds: float = 
     held: set[str] = set()  # dossiers stopped at a failed event in this run: none of their events goes out after it
     while time.monotonic() - started < budget_seconds:
         cutoff = datetime.fromtimestamp(wall_clock() - older_than_seconds, UTC) if older_than_seconds > 0 else None
-        batch = [e for e in deps.outbox.pending(limit, written_before=cutoff) if e.code not in held]
+        batch = [e for e in deps.outbox.pending(limit, written_before=cutoff, skip=held) if e.code not in held]
         if not batch:
             break
         done = publish_in_order(deps, batch)

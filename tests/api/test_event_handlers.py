@@ -123,7 +123,7 @@ class ListOutbox:
     def __init__(self, events: list[DomainEvent]) -> None:
         self.events, self.marked = events, []  # type: ignore[var-annotated]
 
-    def pending(self, limit: int, written_before: datetime | None = None) -> list[DomainEvent]:
+    def pending(self, limit: int, written_before: datetime | None = None, skip: object = ()) -> list[DomainEvent]:
         return [e for e in self.events if e not in self.marked][:limit]
 
     def mark_published(self, event: DomainEvent) -> None:

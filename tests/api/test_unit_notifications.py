@@ -205,7 +205,7 @@ class _OneDossierOutbox:
     def __init__(self, events: list[DomainEvent]) -> None:
         self.events, self.published = events, []
 
-    def pending(self, limit: int, written_before: object = None) -> list[DomainEvent]:
+    def pending(self, limit: int, written_before: object = None, skip: object = ()) -> list[DomainEvent]:
         return [e for e in self.events if e.id not in self.published][:limit]
 
     def mark_published(self, event: DomainEvent) -> None:
