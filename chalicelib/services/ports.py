@@ -127,9 +127,9 @@ class OutboxStore(Protocol):
     def pending(self, limit: int, written_before: datetime | None = None,
                 skip: Collection[str] = ()) -> list[DomainEvent]:
         """At most about `limit` unpublished events, oldest written first (only those written before
-        `written_before`, real time, when given; none of the dossiers in `skip`); each dossier's events in `seq` order and starting at its lowest
-        unpublished `seq`, so a relay that publishes them in this order never publishes an event before an
-        earlier one of the same dossier."""
+        `written_before`, real time, when given; none of the dossiers in `skip`); each dossier's events in `seq`
+        order and starting at its lowest unpublished `seq`, so a relay that publishes them in this order never
+        publishes an event before an earlier one of the same dossier."""
         ...
 
     def event_of_image(self, image: dict[str, Any]) -> DomainEvent | None:

@@ -10,8 +10,8 @@ reads only what the index has held for longer than the stream path could take (`
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
