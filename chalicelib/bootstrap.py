@@ -49,9 +49,11 @@ def _publisher() -> EventPublisher:
 
         return EventBridgePublisher(bus)
     from .adapters.local_bus import LocalPublisher
-    from .services.consumers import dispatch
+    from .services import consumers
 
-    return LocalPublisher(lambda event: dispatch(deps(), event))
+    # One lane per consumer, as each has its own queue on AWS: they run at once and fail alone.
+    return LocalPublisher(lambda event, only: consumers.dispatch(deps(), event, only=only),
+                          lanes=lambda: [c.name for c in consumers.registry()])
 
 
 def _processed() -> ProcessedEvents:

@@ -31,7 +31,7 @@ from scripts import dynamodb_local, local_inbound, local_keys  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
-WEBHOOK_INTERVAL_SECONDS = 2.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
+WEBHOOK_INTERVAL_SECONDS = 0.5  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
 STREAM_POLL_SECONDS = 0.1  # an idle stream is read again this soon (Lambda's mapping polls about 4 times a second)
 SAFETY_NET_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "60"))  # AWS: every 5 minutes
@@ -180,7 +180,10 @@ class _Job:
     name: str
     interval: float
     run: Callable[[], dict[str, Any]]
-    next_at: float = 0.0
+    overlap: bool = False
+
+
+MAX_OVERLAP = 4
 
 
 def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
@@ -206,7 +209,7 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
         jobs = [_Job("outbox stream", STREAM_POLL_SECONDS, poller.poll),
                 _Job("safety net", SAFETY_NET_INTERVAL_SECONDS, scheduled("event_relay")),
                 _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep")),
-                _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep")),
+                _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep"), overlap=True),
                 _Job("portal sync", PORTAL_SYNC_INTERVAL_SECONDS, scheduled("portal_sync_push"))]
         stop = threading.Event()
         threads = [threading.Thread(target=_loop, args=(job, stop), name=job.name, daemon=True) for job in jobs]
@@ -235,8 +238,19 @@ def _catch_up(deps: Any) -> dict[str, Any]:
 
 
 def _loop(job: _Job, stop: threading.Event) -> None:
-    """Run `job` every `interval` seconds (at once again when it handed records on) until `stop`."""
+    """Run `job` every `interval` seconds (at once again when it handed records on) until `stop`. A job that may
+    overlap starts every `interval` whether or not its last run ended (at most MAX_OVERLAP at once), as a schedule
+    invokes its function on AWS: a webhook receiver that hangs holds one run, never the next deliveries."""
+    running: list[threading.Thread] = []
     while not stop.is_set():
+        if job.overlap:
+            running = [t for t in running if t.is_alive()]
+            if len(running) < MAX_OVERLAP:
+                thread = threading.Thread(target=_run_job, args=(job.name, job.run, job.interval), daemon=True)
+                thread.start()
+                running.append(thread)
+            stop.wait(job.interval)
+            continue
         report = _run_job(job.name, job.run, job.interval)
         busy = bool(report and (report.get("records") or report.get("left")))
         stop.wait(0 if busy and job.name == "outbox stream" else job.interval)

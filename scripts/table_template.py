@@ -52,6 +52,9 @@ POWERTOOLS_TTL = "expiration"  # the idempotency table is Powertools' own: its T
 # What the functions do with their stage's tables (PynamoDB's calls are invisible to Chalice's policy scanner).
 DYNAMODB_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
+# What Lambda's DynamoDB Streams event source mapping does with the outbox's stream, as the function's role.
+DYNAMODB_STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                           "dynamodb:ListStreams"]
 # What Lambda's SQS event source mapping does with a consumer's queue, as the consumer function's role.
 SQS_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                         "sqs:ChangeMessageVisibility"]
@@ -106,6 +109,9 @@ def table_resources(prefix: str | None) -> dict[str, Any]:
         ]
         if indexes:
             properties["GlobalSecondaryIndexes"] = indexes
+        view = getattr(model.Meta, "stream_view_type", None)
+        if view:  # the outbox: its stream feeds the outbox_stream function (docs/events.md)
+            properties["StreamSpecification"] = {"StreamViewType": view}
         ttl = model._ttl_attribute()
         ttl_name = POWERTOOLS_TTL if suffix == "idempotency" else (ttl.attr_name if ttl is not None else None)
         if ttl_name:
@@ -124,8 +130,21 @@ def template() -> dict[str, Any]:
         "Parameters": {"Prefix": {"Type": "String", "AllowedPattern": "[a-z0-9-]{3,40}",
                                   "Description": "the stage's MOTCUA_TABLE_PREFIX (.chalice/config.json)"}},
         "Resources": resources,
-        "Outputs": {f"{name}Name": {"Value": {"Ref": name}} for name in resources},
+        "Outputs": {**{f"{name}Name": {"Value": {"Ref": name}} for name in resources},
+                    **{f"{name}StreamArn": {"Value": {"Fn::GetAtt": [name, "StreamArn"]}}
+                       for name, r in resources.items() if "StreamSpecification" in r["Properties"]}},
     }
+
+
+def stream_arns(prefix: str) -> list[str]:
+    """The streams of the stage's tables that have one (what the outbox_stream function's mapping reads)."""
+    sys.path.insert(0, str(ROOT))
+    from chalicelib.adapters.dynamodb.models import ALL_MODELS
+    from chalicelib.config import settings
+
+    own_prefix = settings().table_prefix + "-"
+    return [f"arn:aws:dynamodb:*:*:table/{prefix}-{model.Meta.table_name.removeprefix(own_prefix)}/stream/*"
+            for model in ALL_MODELS if getattr(model.Meta, "stream_view_type", None)]
 
 
 def table_arns(prefix: str) -> list[str]:
@@ -157,6 +176,9 @@ def policy(stage: str) -> dict[str, Any]:
              "Resource": "arn:*:logs:*:*:*"},
             {"Sid": "StageTables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS,
              "Resource": table_arns(prefix)},
+            # Route 1 maps outbox_stream to the outbox's stream with this policy (route 2's template adds its own).
+            {"Sid": "StageOutboxStream", "Effect": "Allow", "Action": DYNAMODB_STREAM_ACTIONS,
+             "Resource": stream_arns(prefix)},
             {"Sid": "StageConsumerQueues", "Effect": "Allow", "Action": SQS_CONSUMER_ACTIONS,
              "Resource": [f"arn:aws:sqs:*:*:{name}" for name in consumer_queue_names(prefix)]},
             # The one queue the code sends to (MOTCUA_WEBHOOK_QUEUE_URL, set by route 2's package).
@@ -177,8 +199,13 @@ def events_yaml() -> dict[str, Any]:
 
 
 def queue_resources() -> dict[str, Any]:
-    """The SQS queues of infra/events.yaml (each consumer's queue and its dead-letter queue), as written there."""
-    return {name: r for name, r in events_yaml()["Resources"].items() if r.get("Type") == "AWS::SQS::Queue"}
+    """The SQS queues of infra/events.yaml that functions read (each consumer's queue, the webhook delivery queue)
+    and their dead-letter queues, as written there (not the outbox stream's dead-letter queue: route 1's mapping
+    has no failure destination)."""
+    queues = {name: r for name, r in events_yaml()["Resources"].items() if r.get("Type") == "AWS::SQS::Queue"}
+    read = {name for name, r in queues.items() if "RedrivePolicy" in r["Properties"]}
+    targets = {queues[name]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for name in read}
+    return {name: r for name, r in queues.items() if name in read | targets}
 
 
 def consumer_queue_names(prefix: str) -> list[str]:

@@ -1,68 +1,97 @@
-"""The local bus: publishing an event runs its consumers in this process, in order (`make run`, tests).
+"""The local bus: publishing an event runs its consumers in this process (`make run`, route 1, tests).
 
-The same consumers as on AWS, through the same `dispatch`, so idempotency and order behave the same way. An event
-a consumer keeps failing on is retried on the next relay runs, up to MAX_ATTEMPTS, then recorded as failed on its
-outbox item (`failed`: the local dead-letter queue, as the consumer's SQS DLQ is on AWS), logged at error level,
-and skipped, so it does not hold the dossier's later events (its timers included) forever.
+The same consumers as on AWS, through the same `dispatch`, so idempotency and order behave the same way. As on AWS,
+where each consumer has its own queue and function, each consumer is a lane of its own: the lanes of a batch run
+at once, each applying the batch's events in order, and a consumer that fails (or is slow) holds only its own lane,
+and in it only the dossier of the failing event. An event is published when every lane applied it; one that a
+lane failed on is reported failed (`PublishError`) and delivered again later, when `dispatch` skips the consumers
+that already applied it. After MAX_ATTEMPTS failed deliveries it is recorded as failed on its outbox item
+(`failed`: the local dead-letter queue, as a consumer's SQS DLQ is on AWS), logged at error level, and skipped, so
+it does not hold the dossier's later events (its timers included) forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
 
 from ..domain.events import DomainEvent
 from ..observability import logger
 from ..services.ports import ClaimBusy, PublishError
 
-if TYPE_CHECKING:
-    pass
-
 MAX_ATTEMPTS = 5  # as many deliveries as an SQS queue makes before its DLQ (infra/events.yaml: maxReceiveCount)
+
+# apply(event, consumer): run that consumer (None: every consumer) on the event, once (services.consumers.dispatch).
+Apply = Callable[[DomainEvent, str | None], object]
 
 
 class LocalPublisher:
     """Implements services.ports.EventPublisher by dispatching each event to the consumers in-process."""
 
-    def __init__(self, apply: Callable[[DomainEvent], object], max_attempts: int = MAX_ATTEMPTS,
+    def __init__(self, apply: Apply, lanes: Callable[[], Sequence[str | None]] = lambda: (None,),
+                 max_attempts: int = MAX_ATTEMPTS,
                  dead_letter: Callable[[DomainEvent, str, int], None] | None = None) -> None:
         self._apply = apply  # the composition root's: consumers.dispatch with the container's deps
+        self._lanes = lanes  # the consumers' names, read at each publish (the registry can change in tests)
         self._max_attempts = max_attempts
         self._dead_letter = dead_letter
         self._attempts: dict[str, int] = {}  # event id -> failed deliveries so far (this process)
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
+        lanes = tuple(self._lanes())
+        if len(lanes) == 1:
+            outcomes = [self._lane(lanes[0], events)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="consumer") as pool:
+                outcomes = list(pool.map(lambda lane: self._lane(lane, events), lanes))
         failed: list[str] = []
-        broken: set[str] = set()  # a dossier whose event failed: its later events wait, in order
         for event in events:
-            if event.code in broken:
+            errors = [outcome[event.id] for outcome in outcomes if event.id in outcome]
+            if not errors:
+                self._attempts.pop(event.id, None)
+                continue
+            real = [e for e in errors if e is not None and not isinstance(e, ClaimBusy)]
+            if not real:  # held behind an earlier event of its dossier, or being applied elsewhere: no attempt
                 failed.append(event.id)
                 continue
+            attempts = self._attempts.get(event.id, 0) + 1
+            if attempts >= self._max_attempts:
+                # Given up: recorded where an admin finds it, and out of the way of the dossier's later events.
+                self._attempts.pop(event.id, None)
+                error = real[0]
+                logger().error("a consumer kept failing; the event is recorded as failed and skipped",
+                               extra={"event": event.id, "attempts": attempts, "error": repr(error)})
+                self._record(event, f"{type(error).__name__}: {error}", attempts)
+                continue
+            self._attempts[event.id] = attempts
+            failed.append(event.id)
+        if failed:
+            raise PublishError(f"{len(failed)} of {len(events)} events not applied locally", failed)
+
+    def _lane(self, lane: str | None, events: Sequence[DomainEvent]) -> dict[str, BaseException | None]:
+        """Apply `events` in order for one consumer (or all); answer the events not applied: with the error, or
+        None for those held behind an earlier failed event of their dossier."""
+        out: dict[str, BaseException | None] = {}
+        broken: set[str] = set()  # a dossier whose event failed in this lane: its later events wait, in order
+        for event in events:
+            if event.code in broken:
+                out[event.id] = None
+                continue
             try:
-                self._apply(event)
+                self._apply(event, lane)
             except ClaimBusy as exc:
                 logger().info("event being applied elsewhere; retried later", extra={"event": event.id,
                                                                                       "reason": str(exc)})
-                failed.append(event.id)
+                out[event.id] = exc
                 broken.add(event.code)
             except Exception as exc:
-                attempts = self._attempts.get(event.id, 0) + 1
-                if attempts >= self._max_attempts:
-                    # Given up: recorded where an admin finds it, and out of the way of the dossier's later events.
-                    self._attempts.pop(event.id, None)
-                    logger().exception("a consumer kept failing; the event is recorded as failed and skipped",
-                                       extra={"event": event.id, "attempts": attempts})
-                    self._record(event, f"{type(exc).__name__}: {exc}", attempts)
-                    continue
-                self._attempts[event.id] = attempts
+                out[event.id] = exc
+                if self._attempts.get(event.id, 0) + 1 >= self._max_attempts:
+                    continue  # given up now (publish records it): the dossier's later events go on
                 logger().exception("a consumer failed; the event will be delivered again",
-                                   extra={"event": event.id, "attempts": attempts})
-                failed.append(event.id)
+                                   extra={"event": event.id, "consumer": lane})
                 broken.add(event.code)
-            else:
-                self._attempts.pop(event.id, None)
-        if failed:
-            raise PublishError(f"{len(failed)} of {len(events)} events not applied locally", failed)
+        return out
 
     def _record(self, event: DomainEvent, error: str, attempts: int) -> None:
         if self._dead_letter is not None:

@@ -184,7 +184,7 @@ def test_locally_a_consumer_that_keeps_failing_is_given_up_after_bounded_tries_a
         return []
 
     monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
-    publisher = LocalPublisher(lambda e: consumers.dispatch(deps(), e), max_attempts=3)
+    publisher = LocalPublisher(lambda e, only: consumers.dispatch(deps(), e, only=only), max_attempts=3)
     for _ in range(2):
         with pytest.raises(PublishError) as failed:
             publisher.publish(events)
@@ -230,7 +230,8 @@ def test_the_relay_holds_a_dossier_behind_a_failing_event_only_until_it_is_given
 
     monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
     outbox = _OneDossierOutbox(events)
-    bootstrap.override(outbox=outbox, publisher=LocalPublisher(lambda e: consumers.dispatch(deps(), e)))
+    publisher = LocalPublisher(lambda e, only: consumers.dispatch(deps(), e, only=only))
+    bootstrap.override(outbox=outbox, publisher=publisher)
     try:
         for _ in range(4):  # the first four runs: the dossier waits at its failing event
             counts = relay(deps(), older_than_seconds=0)

@@ -275,10 +275,33 @@ def test_webhook_delivery_queue_its_dead_letter_queue_handler_and_senders(packag
         sends = [s for s in statements(role) if "sqs:SendMessage" in s["Action"]]
         assert [(s["Action"], s["Resource"]) for s in sends] == [
             (["sqs:SendMessage"], f"arn:aws:sqs:*:*:{prefix}-{WEBHOOK_DELIVERY_QUEUE}")], name
-    for name, r in resources.items():  # the merge adds no other send grant
+    for name, r in resources.items():  # the merge adds no other send grant but the stream's failure destination
         if r["Type"] == "AWS::IAM::Policy":
-            assert not any("sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-                           for s in statements(r)), name
+            sends = [s for s in statements(r)
+                     if "sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+            expected = ([{"Sid": "ItsDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage",
+                          "Resource": {"Fn::GetAtt": ["OutboxStreamDeadLetterQueue", "Arn"]}}]
+                        if name == "OutboxStreamPolicy" else [])
+            assert sends == expected, name
+
+
+def test_the_outbox_stream_feeds_its_function_with_what_chalice_cannot_declare(package):
+    stage, _ = package
+    resources = sam(package)["Resources"]
+    function = resources["OutboxStream"]["Properties"]
+    mapping = function["Events"]["OutboxStreamDynamodbEventSource"]["Properties"]
+    assert mapping["Stream"] == {"Fn::GetAtt": ["OutboxTable", "StreamArn"]}
+    assert resources["OutboxTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True and 0 < mapping["MaximumRetryAttempts"] <= 10
+    assert mapping["FilterCriteria"] == {"Filters": [{"Pattern": '{"eventName": ["INSERT"]}'}]}
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["OutboxStreamDeadLetterQueue", "Arn"]}
+    assert function["Environment"]["Variables"]["MOTCUA_EVENT_BUS"] == {"Ref": "EventBus"}
+    # Every consumer's queue answers partial batch responses: one poison message never sends its batch back.
+    for name in ("DeadlineTimers", "Notifications", "Statistics", "Webhooks", "PortalSync"):
+        source = resources[f"{name}Consumer"]["Properties"]["Events"][f"{name}ConsumerSqsEventSource"]
+        assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
 
 
 def test_timer_state_machine_and_least_privilege(package):
@@ -323,7 +346,7 @@ def test_schedules_relay_sweep_and_digest(package):
     schedules = {name: next(iter(r["Properties"]["Events"].values()))["Properties"]["Schedule"]
                  for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
                  and any(e["Type"] == "Schedule" for e in r["Properties"].get("Events", {}).values())}
-    assert schedules["EventRelay"] == "rate(1 minute)"
+    assert schedules["EventRelay"] == "rate(5 minutes)"  # the safety net: the stream publishes as it is written
     assert schedules["OverdueSweep"] == "rate(5 minutes)"
     assert schedules["DeadlineDigest"] == "cron(0 0 * * ? *)"  # 07:00 in Asia/Ho_Chi_Minh (UTC+7, no DST)
 

@@ -47,6 +47,7 @@ def test_stage_names_its_own_tables_and_nothing_else(stage):
         expected.add(f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}")
         if indexed:
             expected.add(f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}/index/*")
+    expected.add(f"arn:aws:dynamodb:*:*:table/{prefix}-outbox/stream/*")  # what route 1's stream mapping reads
     assert resources == expected
     others = [p for s, p in stages().items() if s != stage]
     assert not any(other in json.dumps(policy) for other in others)

@@ -59,7 +59,7 @@ def use_test_consumer() -> None:
 def local_deps(**changes: object) -> Deps:
     """The default dependencies with an in-process bus that dispatches to the consumers with these deps."""
     holder: dict[str, Deps] = {}
-    publisher = LocalPublisher(lambda e: consumers.dispatch(holder["deps"], e))
+    publisher = LocalPublisher(lambda e, only: consumers.dispatch(holder["deps"], e, only=only))
     holder["deps"] = replace(deps(), publisher=publisher, **changes)  # type: ignore[arg-type]
     return holder["deps"]
 
