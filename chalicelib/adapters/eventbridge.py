@@ -23,6 +23,8 @@ MAX_REQUEST_BYTES = 256 * 1024  # PutEvents' limit on the entries of one call
 class EventBridgePublisher:
     """Implements services.ports.EventPublisher with PutEvents on one bus."""
 
+    keeps_order = False  # EventBridge may deliver the entries of one PutEvents call in any order
+
     def __init__(self, bus_name: str, client: Any = None) -> None:
         self.bus_name = bus_name
         self._client = client

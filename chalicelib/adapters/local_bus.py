@@ -19,6 +19,7 @@ from ..domain.events import DomainEvent
 from ..observability import logger
 from ..services.ports import ClaimBusy, PublishError
 
+DOSSIERS_AT_ONCE = 4  # per consumer lane; DynamoDB Local's two cores are the limit beyond
 MAX_ATTEMPTS = 5  # as many deliveries as an SQS queue makes before its DLQ (infra/events.yaml: maxReceiveCount)
 
 # apply(event, consumer): run that consumer (None: every consumer) on the event, once (services.consumers.dispatch).
@@ -27,6 +28,8 @@ Apply = Callable[[DomainEvent, str | None], object]
 
 class LocalPublisher:
     """Implements services.ports.EventPublisher by dispatching each event to the consumers in-process."""
+
+    keeps_order = True  # a dossier's events are applied in the order given: one call may hold several of them
 
     def __init__(self, apply: Apply, lanes: Callable[[], Sequence[str | None]] = lambda: (None,),
                  max_attempts: int = MAX_ATTEMPTS,
@@ -69,12 +72,27 @@ class LocalPublisher:
             raise PublishError(f"{len(failed)} of {len(events)} events not applied locally", failed)
 
     def _lane(self, lane: str | None, events: Sequence[DomainEvent]) -> dict[str, BaseException | None]:
-        """Apply `events` in order for one consumer (or all); answer the events not applied: with the error, or
-        None for those held behind an earlier failed event of their dossier."""
-        out: dict[str, BaseException | None] = {}
-        broken: set[str] = set()  # a dossier whose event failed in this lane: its later events wait, in order
+        """Apply `events` for one consumer (or all), each dossier's in order and up to DOSSIERS_AT_ONCE dossiers at
+        once (as a consumer's function runs many copies on AWS); answer the events not applied: with the error,
+        or None for those held behind an earlier failed event of their dossier."""
+        by_dossier: dict[str, list[DomainEvent]] = {}
         for event in events:
-            if event.code in broken:
+            by_dossier.setdefault(event.code, []).append(event)
+        if len(by_dossier) == 1:
+            return self._dossier(lane, events)
+        out: dict[str, BaseException | None] = {}
+        with ThreadPoolExecutor(max_workers=min(DOSSIERS_AT_ONCE, len(by_dossier)),
+                                thread_name_prefix=f"lane-{lane}") as pool:
+            for answer in pool.map(lambda group: self._dossier(lane, group), by_dossier.values()):
+                out.update(answer)
+        return out
+
+    def _dossier(self, lane: str | None, events: Sequence[DomainEvent]) -> dict[str, BaseException | None]:
+        """One dossier's events, in order, for one lane: stops at the first that fails."""
+        out: dict[str, BaseException | None] = {}
+        broken = False
+        for event in events:
+            if broken:
                 out[event.id] = None
                 continue
             try:
@@ -83,14 +101,14 @@ class LocalPublisher:
                 logger().info("event being applied elsewhere; retried later", extra={"event": event.id,
                                                                                       "reason": str(exc)})
                 out[event.id] = exc
-                broken.add(event.code)
+                broken = True
             except Exception as exc:
                 out[event.id] = exc
                 if self._attempts.get(event.id, 0) + 1 >= self._max_attempts:
                     continue  # given up now (publish records it): the dossier's later events go on
                 logger().exception("a consumer failed; the event will be delivered again",
                                    extra={"event": event.id, "consumer": lane})
-                broken.add(event.code)
+                broken = True
         return out
 
     def _record(self, event: DomainEvent, error: str, attempts: int) -> None:

@@ -151,6 +151,10 @@ class PublishError(Exception):
 
 
 class EventPublisher(Protocol):
+    # True when the events of one dossier given in one call are delivered in that order (the local bus); False
+    # when a call's entries may arrive in any order (EventBridge): then a call holds one event per dossier.
+    keeps_order: bool
+
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Publish `events` in the order given. Raises PublishError naming the events that were not
         published; any other exception means none of them may be assumed published."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 # campaign day's rate); an event still pending after this long was missed by it.
 SAFETY_NET_AGE_SECONDS = 180
 SAFETY_NET_PAGE = 200  # events read per round; rounds go on until none is older or the budget is spent
+MARKS_AT_ONCE = 8  # UpdateItem calls in flight while marking a batch published
 SAFETY_NET_BUDGET_SECONDS = 60.0  # the schedule comes again in 5 minutes; its function's timeout is 120 s
 
 
@@ -53,31 +55,50 @@ class Published:
 
 def publish_in_order(deps: Deps, events: Sequence[DomainEvent]) -> Published:
     """Publish `events` (each dossier's in seq order, as the outbox and its stream give them) and mark each one
-    published."""
+    published. A bus that may deliver the entries of one call in any order (EventBridge) gets one event per
+    dossier per call; one that keeps the order given (the local bus) gets them all at once."""
     queues: dict[str, deque[DomainEvent]] = {}
     for event in events:
         queues.setdefault(event.code, deque()).append(event)
     out = Published(dossiers=len(queues))
+    whole = deps.publisher.keeps_order
     while queues:
-        heads = [queue[0] for queue in queues.values()]
-        failed = _publish(deps, heads)
-        for event in heads:
-            queue = queues[event.code]
+        sent = [e for queue in queues.values() for e in queue] if whole else [q[0] for q in queues.values()]
+        failed = _publish(deps, sent)
+        published = []
+        for event in sent:
+            queue = queues.get(event.code)
+            if queue is None:  # its dossier stopped at an earlier event of this call
+                continue
             if event.id in failed:
                 out.failed.update(e.id for e in queue)
                 out.held += 1
                 del queues[event.code]
                 continue
-            out.published += 1
-            try:
-                deps.outbox.mark_published(event)
-            except Exception:  # published all the same: the safety net publishes it again, consumers skip it
-                logger().exception("could not mark an event published", extra={"event": event.id})
-                out.unmarked += 1
+            published.append(event)
             queue.popleft()
             if not queue:
                 del queues[event.code]
+        out.published += len(published)
+        out.unmarked += _mark(deps, published)
     return out
+
+
+def _mark(deps: Deps, events: list[DomainEvent]) -> int:
+    """Mark each event published (a few at once); answer how many could not be: published all the same, the
+    safety net publishes them again and consumers skip them."""
+    def mark(event: DomainEvent) -> int:
+        try:
+            deps.outbox.mark_published(event)
+        except Exception:
+            logger().exception("could not mark an event published", extra={"event": event.id})
+            return 1
+        return 0
+
+    if len(events) <= 1:
+        return sum(mark(e) for e in events)
+    with ThreadPoolExecutor(max_workers=min(MARKS_AT_ONCE, len(events)), thread_name_prefix="mark") as pool:
+        return sum(pool.map(mark, events))
 
 
 def publish_written(deps: Deps, events: Sequence[DomainEvent]) -> frozenset[str]:

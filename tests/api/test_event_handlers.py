@@ -131,6 +131,8 @@ class ListOutbox:
 
 
 class ListPublisher:
+    keeps_order = True
+
     def __init__(self) -> None:
         self.published: list[DomainEvent] = []
 

@@ -80,7 +80,10 @@ def assert_applied_once_in_order(codes: Sequence[str]) -> None:
 
 
 class FailingFor(LocalPublisher):
-    """The local bus, except that these event ids always fail."""
+    """The local bus, except that these event ids always fail (one event per dossier per call, as a bus that
+    does not keep the order of a call's entries is given them)."""
+
+    keeps_order = False
 
     def __init__(self, inner: LocalPublisher, bad: set[str]) -> None:
         self.inner, self.bad = inner, bad
@@ -98,6 +101,8 @@ class FailingFor(LocalPublisher):
 
 class RaisesAfter(LocalPublisher):
     """Applies `n` events of the test dossiers, then raises: the relay cannot know which went out."""
+
+    keeps_order = False
 
     def __init__(self, inner: LocalPublisher, n: int) -> None:
         self.inner, self.left = inner, n
@@ -176,7 +181,9 @@ def test_consumer_killed_mid_event_is_run_again_once_its_claim_lapses():
     done = run_worker("in_consumer", 3)
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     applied = sum(count(f"applied#{code}/{int(i.seq)}") for code in codes for i in outbox(code))
-    assert applied == 2  # the third was claimed, then the process died before applying it
+    # The third was claimed, then the process died before applying it; other dossiers' events, applied at the
+    # same time in the consumer's lane, may have been claimed and not applied either.
+    assert applied <= 2
 
     # While the dead worker's claim is live, the event is not applied and not marked: it waits.
     relay(local_deps(), limit=200, older_than_seconds=0)
