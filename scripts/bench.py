@@ -183,6 +183,9 @@ def main() -> None:
     imported = import_in_child()
     report_import(imported)
     save({"import": imported})
+    from scripts import bench_events
+
+    bench_events.main([])  # events, import_live: each with its own DynamoDB Local
 
 
 INTAKE_BODY = {
