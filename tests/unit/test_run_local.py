@@ -170,3 +170,58 @@ def test_make_passes_its_clock_variables_to_the_local_stack():
     shown = subprocess.run(["make", "-s", "-f", "-", "show", "CLOCK_SPEED=600"], input="show:\n\t@echo $$CLOCK_SPEED\n",
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert shown.stdout.strip() == "600"
+
+
+def test_a_webhook_sweep_that_hangs_does_not_hold_the_next_one():
+    """As schedules invoke their function on AWS whether or not the last run ended: a receiver that hangs holds its
+    own run of the webhook sweep, and the next run starts on time and sends the other deliveries."""
+    from scripts import run_local
+
+    started: list[float] = []
+    release = threading.Event()
+
+    def sweep() -> dict[str, int]:
+        started.append(time.monotonic())
+        if len(started) == 1:
+            release.wait(10)  # the first run hangs on a dead receiver
+        return {}
+
+    stop = threading.Event()
+    job = run_local._Job("webhook sweep", 0.1, sweep, overlap=True)
+    loop = threading.Thread(target=run_local._loop, args=(job, stop))
+    loop.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(started) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(started) >= 3 and started[2] - started[0] < 1  # not waiting for the hung run
+    finally:
+        release.set()
+        stop.set()
+        loop.join(5)
+    assert not loop.is_alive()
+
+
+def test_runs_that_may_overlap_are_bounded():
+    from scripts import run_local
+
+    running, most = [0], [0]
+    lock, release = threading.Lock(), threading.Event()
+
+    def hang() -> dict[str, int]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return {}
+
+    stop = threading.Event()
+    loop = threading.Thread(target=run_local._loop, args=(run_local._Job("sweep", 0.02, hang, overlap=True), stop))
+    loop.start()
+    time.sleep(0.5)
+    stop.set()
+    release.set()
+    loop.join(5)
+    assert most[0] == run_local.MAX_OVERLAP
