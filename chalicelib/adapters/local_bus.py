@@ -33,7 +33,9 @@ class LocalPublisher:
 
     def __init__(self, apply: Apply, lanes: Callable[[], Sequence[str | None]] = lambda: (None,),
                  max_attempts: int = MAX_ATTEMPTS,
-                 dead_letter: Callable[[DomainEvent, str, int], None] | None = None) -> None:
+                 dead_letter: Callable[[DomainEvent, str, int], None] | None = None,
+                 dossiers_at_once: int = DOSSIERS_AT_ONCE) -> None:
+        self._dossiers_at_once = max(1, dossiers_at_once)
         self._apply = apply  # the composition root's: consumers.dispatch with the container's deps
         self._lanes = lanes  # the consumers' names, read at each publish (the registry can change in tests)
         self._max_attempts = max_attempts
@@ -78,10 +80,13 @@ class LocalPublisher:
         by_dossier: dict[str, list[DomainEvent]] = {}
         for event in events:
             by_dossier.setdefault(event.code, []).append(event)
-        if len(by_dossier) == 1:
-            return self._dossier(lane, events)
-        out: dict[str, BaseException | None] = {}
-        with ThreadPoolExecutor(max_workers=min(DOSSIERS_AT_ONCE, len(by_dossier)),
+        if len(by_dossier) == 1 or self._dossiers_at_once == 1:
+            out: dict[str, BaseException | None] = {}
+            for group in by_dossier.values():
+                out.update(self._dossier(lane, group))
+            return out
+        out = {}
+        with ThreadPoolExecutor(max_workers=min(self._dossiers_at_once, len(by_dossier)),
                                 thread_name_prefix=f"lane-{lane}") as pool:
             for answer in pool.map(lambda group: self._dossier(lane, group), by_dossier.values()):
                 out.update(answer)

@@ -59,7 +59,8 @@ def use_test_consumer() -> None:
 def local_deps(**changes: object) -> Deps:
     """The default dependencies with an in-process bus that dispatches to the consumers with these deps."""
     holder: dict[str, Deps] = {}
-    publisher = LocalPublisher(lambda e, only: consumers.dispatch(holder["deps"], e, only=only))
+    # One dossier at a time: the kill tests count what a worker applied before it died.
+    publisher = LocalPublisher(lambda e, only: consumers.dispatch(holder["deps"], e, only=only), dossiers_at_once=1)
     holder["deps"] = replace(deps(), publisher=publisher, **changes)  # type: ignore[arg-type]
     return holder["deps"]
 
