@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,10 @@ def database() -> Iterator[None]:
     try:
         os.environ.update({**dynamodb_local.local_environment(port, PREFIX), "MOTCUA_AUTH_MODE": "local",
                            "MOTCUA_LOCAL_JWKS": str(ROOT / ".local" / "keys" / "jwks.json")})
+        from scripts.import_dossiers import BATCH_TIMEOUTS
+
+        for name, value in BATCH_TIMEOUTS.items():  # a loaded machine's DynamoDB Local: wait longer than an API would
+            os.environ.setdefault(name, value)
         yield
     finally:
         dynamodb_local.stop(process)
@@ -128,7 +133,7 @@ def _timed_consumers(clock: Clocked) -> None:
             consumer.handle(deps, event)
             clock.done(consumer.name, event.id)
 
-        return consumers.Consumer(consumer.name, consumer.types, handle)
+        return replace(consumer, handle=handle)
 
     wrapped = tuple(wrap(c) for c in real)
     consumers.registry = lambda: wrapped  # type: ignore[assignment]
