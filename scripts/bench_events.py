@@ -143,13 +143,10 @@ class Pipeline:
     """The outbox stream read as `make run` reads it, in a thread of its own, until stopped."""
 
     def __init__(self) -> None:
-        from chalice.test import Client
-
         from app import app
         from scripts.local_stream import lambda_handler, outbox_poller
 
-        self._client = Client(app, stage_name="local").__enter__()
-        self.poller = outbox_poller(lambda_handler(self._client))
+        self.poller = outbox_poller(lambda_handler(app))
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._poll, daemon=True)]
 
@@ -186,7 +183,6 @@ class Pipeline:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
-        self._client.__exit__(None, None, None)
 
 
 def _quietly(work: Callable[[], Any]) -> None:

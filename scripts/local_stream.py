@@ -8,14 +8,16 @@ pending in the outbox, where the safety net finds them). One poller per process;
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-BATCH = 100  # the mapping's BatchSize (chalicelib/api/event_handlers.py STREAM_BATCH)
 MAX_RETRIES = 10  # infra/events.yaml: the mapping's MaximumRetryAttempts
-RETRY_PAUSE_SECONDS = 0.5
+RETRY_PAUSE_SECONDS = 0.5  # doubled at each failed try of a batch, up to the cap
+RETRY_PAUSE_CAP_SECONDS = 10.0
+DESCRIBE_EVERY_SECONDS = 5.0  # new shards are looked for this often (and whenever one closes)
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -37,9 +39,11 @@ class StreamPoller:
     stream_arn: str
     handler: Handler
     start: str = "LATEST"  # LATEST: records written from the poller's creation on; TRIM_HORIZON: all there are
-    batch: int = BATCH
+    batch: int = 100  # the mapping's BatchSize (chalicelib/api/event_handlers.py STREAM_BATCH)
     shards: dict[str, _Shard] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)  # closed shards read to their end
+    parents: dict[str, str] = field(default_factory=dict)  # shard -> its parent: read only once the parent is done
+    described_at: float = 0.0
 
     def __post_init__(self) -> None:
         self._discover()
@@ -62,21 +66,31 @@ class StreamPoller:
 
     def poll(self) -> dict[str, int]:
         """One pass over every shard: answers records handed on, and records left to retry."""
-        self._discover()
+        if time.monotonic() - self.described_at >= DESCRIBE_EVERY_SECONDS:
+            self._discover()
         handed, left = 0, 0
         for shard_id, shard in list(self.shards.items()):
-            if shard.retry_at > time.monotonic():
+            parent = self.parents.get(shard_id)
+            if shard.retry_at > time.monotonic() or (parent is not None and parent in self.shards):
+                continue  # pausing after a failure; or a child whose parent still has records: order first
+            try:
+                n, failed = self._read(shard_id, shard)
+            except Exception as exc:  # this shard pauses; the others go on
+                print(f"reading the outbox stream failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+                shard.retry_at = time.monotonic() + RETRY_PAUSE_CAP_SECONDS
                 continue
-            n, failed = self._read(shard_id, shard)
             handed += n
             left += failed
         return {"records": handed, "left": left}
 
     def _discover(self) -> None:
         first = not self.shards and not self.done
+        self.described_at = time.monotonic()
         description = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
+            if shard.get("ParentShardId"):
+                self.parents[shard_id] = shard["ParentShardId"]
             if shard_id in self.shards or shard_id in self.done:
                 continue
             open_now = "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
@@ -100,6 +114,7 @@ class StreamPoller:
         if shard.iterator is None:
             self.shards.pop(shard_id)
             self.done.add(shard_id)
+            self.described_at = 0.0  # its children, if any, are looked for at the next pass
             return 0, 0
         try:
             answer = self.client.get_records(ShardIterator=shard.iterator, Limit=self.batch)
@@ -112,8 +127,12 @@ class StreamPoller:
         if not records:
             shard.iterator = answer.get("NextShardIterator")
             return 0, 0
-        response = self.handler(self._event(records)) or {}
-        failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+        try:
+            response = self.handler(self._event(records)) or {}
+            failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+        except Exception as exc:  # the function crashed: Lambda retries the whole batch, as here
+            print(f"outbox_stream failed ({type(exc).__name__}: {exc}); the batch is tried again", file=sys.stderr)
+            failed = [records[0]["dynamodb"]["SequenceNumber"]]
         if not failed:
             shard.iterator, shard.failures = answer.get("NextShardIterator"), 0
             shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
@@ -127,7 +146,7 @@ class StreamPoller:
         shard.iterator = self.client.get_shard_iterator(
             StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=first_failed)["ShardIterator"]
-        shard.retry_at = time.monotonic() + RETRY_PAUSE_SECONDS * shard.failures
+        shard.retry_at = time.monotonic() + min(RETRY_PAUSE_CAP_SECONDS, RETRY_PAUSE_SECONDS * 2 ** shard.failures)
         return len(records), len(failed)
 
     def _event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -145,10 +164,15 @@ class StreamPoller:
         return {"Records": out}
 
 
-def lambda_handler(client: Any, name: str = "outbox_stream") -> Handler:
-    """The function `name` of the app, invoked as Lambda would through `chalice.test.Client`."""
+def lambda_handler(app: Any, name: str = "outbox_stream") -> Handler:
+    """The function `name` of the Chalice app, invoked as Lambda invokes it: its handler with the event and a
+    context. (Not `chalice.test.Client`, which swaps os.environ around each call and is not for threads.)"""
+    from chalice.test import LambdaContext
+
+    handler = app.handler_map[name]
+
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        return dict(client.lambda_.invoke(name, event).payload or {})
+        return dict(handler(event, LambdaContext(name, memory_size=512)) or {})
 
     return invoke
 

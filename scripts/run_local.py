@@ -31,7 +31,7 @@ from scripts import dynamodb_local, local_inbound, local_keys  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
-WEBHOOK_INTERVAL_SECONDS = 0.5  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
+WEBHOOK_INTERVAL_SECONDS = 1.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
 STREAM_POLL_SECONDS = 0.1  # an idle stream is read again this soon (Lambda's mapping polls about 4 times a second)
 SAFETY_NET_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_RELAY_INTERVAL", "60"))  # AWS: every 5 minutes
@@ -180,7 +180,8 @@ class _Job:
     name: str
     interval: float
     run: Callable[[], dict[str, Any]]
-    overlap: bool = False
+    overlap: bool = False  # runs start every interval whether or not the last ended (at most MAX_OVERLAP)
+    eager: bool = False  # run again at once after a run that handed something on (a stream with a backlog)
 
 
 MAX_OVERLAP = 4
@@ -197,16 +198,15 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
 
     with Client(app, stage_name="local") as client:
         def scheduled(name: str) -> Callable[[], dict[str, Any]]:
-            def invoke() -> dict[str, Any]:  # the Lambda handler itself, as EventBridge invokes it
-                event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
-                                                        detail={}, resources=[])
-                return dict(client.lambda_.invoke(name, event).payload)
-            return invoke
+            handler = lambda_handler(app, name)
+            event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
+                                                    detail={}, resources=[])
+            return lambda: handler(event)  # the Lambda handler itself, as EventBridge invokes it
 
         # The stream first (from now on), then what was written while nothing read it: published at once.
-        poller = outbox_poller(lambda_handler(client))
+        poller = outbox_poller(lambda_handler(app))
         _run_job("outbox catch-up", lambda: _catch_up(deps()), None)
-        jobs = [_Job("outbox stream", STREAM_POLL_SECONDS, poller.poll),
+        jobs = [_Job("outbox stream", STREAM_POLL_SECONDS, poller.poll, eager=True),
                 _Job("safety net", SAFETY_NET_INTERVAL_SECONDS, scheduled("event_relay")),
                 _Job("overdue sweep", _sweep_interval(clock), scheduled("overdue_sweep")),
                 _Job("webhook sweep", WEBHOOK_INTERVAL_SECONDS, scheduled("webhook_sweep"), overlap=True),
@@ -232,9 +232,10 @@ def _run_jobs_until_stopped(api: subprocess.Popen[bytes], clock: Any) -> None:
 
 
 def _catch_up(deps: Any) -> dict[str, Any]:
+    """What was written while nothing read the stream: not a fault of the stream path, so no warning."""
     from chalicelib.services.relay import relay
 
-    return relay(deps, older_than_seconds=0)
+    return relay(deps, older_than_seconds=0, budget_seconds=600, announce=False)
 
 
 def _loop(job: _Job, stop: threading.Event) -> None:
@@ -252,8 +253,8 @@ def _loop(job: _Job, stop: threading.Event) -> None:
             stop.wait(job.interval)
             continue
         report = _run_job(job.name, job.run, job.interval)
-        busy = bool(report and (report.get("records") or report.get("left")))
-        stop.wait(0 if busy and job.name == "outbox stream" else job.interval)
+        busy = bool(report and report.get("records"))
+        stop.wait(0 if busy and job.eager else job.interval)
 
 
 def _digest_day(now: datetime) -> str:

@@ -98,8 +98,11 @@ def outbox_stream(event: Any) -> dict[str, Any]:
         if record.dynamodb.sequence_number in left:
             raise RuntimeError("not published; the stream delivers it again")
 
+    # A batch whose every record failed is answered like any other (not raised): the stream retries from its first
+    # record with the mapping's backoff and bounds, and the function's error rate shows only real crashes.
     answer = process_partial_response(event=raw, record_handler=settled,
-                                      processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
+                                      processor=BatchProcessor(event_type=EventType.DynamoDBStreams,
+                                                               raise_on_entire_batch_failure=False),
                                       context=getattr(event, "context", None))
     logger().info("outbox stream", extra={"job": "outbox_stream", "records": len(raw.get("Records", [])),
                                           "events": len(written), "left": len(left)})

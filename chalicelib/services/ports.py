@@ -136,6 +136,11 @@ class OutboxStore(Protocol):
         """The event a stream record of the outbox carries (its new image, as the stream gives it)."""
         ...
 
+    def is_published(self, code: str, seq: int) -> bool:
+        """Whether the dossier's event `seq` is published (a consistent read); True for one that is not there
+        (expired long after publication, or never written)."""
+        ...
+
     def mark_published(self, event: DomainEvent) -> None:
         """Record that `event` was published (a no-op if someone already did)."""
         ...

@@ -186,7 +186,8 @@ def test_locally_a_consumer_that_keeps_failing_is_given_up_after_bounded_tries_a
         return []
 
     monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
-    publisher = LocalPublisher(lambda e, only: consumers.dispatch(deps(), e, only=only), max_attempts=3)
+    publisher = LocalPublisher(lambda e, only: consumers.dispatch(deps(), e, only=only), max_attempts=3,
+                               give_up_after=0)
     for _ in range(2):
         with pytest.raises(PublishError) as failed:
             publisher.publish(events)
@@ -232,7 +233,7 @@ def test_the_relay_holds_a_dossier_behind_a_failing_event_only_until_it_is_given
 
     monkeypatch.setattr("chalicelib.services.consumers.dispatch", broken)
     outbox = _OneDossierOutbox(events)
-    publisher = LocalPublisher(lambda e, only: consumers.dispatch(deps(), e, only=only))
+    publisher = LocalPublisher(lambda e, only: consumers.dispatch(deps(), e, only=only), give_up_after=0)
     bootstrap.override(outbox=outbox, publisher=publisher)
     try:
         for _ in range(4):  # the first four runs: the dossier waits at its failing event

@@ -14,6 +14,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.models import OutboxModel
+from chalicelib.domain.events import DomainEvent
 from chalicelib.services import consumers
 from chalicelib.services.relay import relay
 from scripts.local_stream import lambda_handler, outbox_poller
@@ -53,15 +54,14 @@ def applied_once_in_order(codes: Sequence[str]) -> bool:
 def test_every_insert_is_published_by_the_stream_in_order_and_once():
     bootstrap.override(publisher=local_deps().publisher)
     try:
-        with Client(app, stage_name="local") as client:
-            poller = outbox_poller(lambda_handler(client))  # from now on, as `make run` starts it
-            codes = dossiers("S")
-            poll_until(poller, lambda: applied_once_in_order(codes))
-            # Marking an event published is a stream record too (MODIFY): it publishes nothing again.
-            for _ in range(5):
-                poller.poll()
-            assert applied_once_in_order(codes)
-            assert all(i.published_at for code in codes for i in outbox(code))
+        poller = outbox_poller(lambda_handler(app))  # from now on, as `make run` starts it
+        codes = dossiers("S")
+        poll_until(poller, lambda: applied_once_in_order(codes))
+        # Marking an event published is a stream record too (MODIFY): it publishes nothing again.
+        for _ in range(5):
+            poller.poll()
+        assert applied_once_in_order(codes)
+        assert all(i.published_at for code in codes for i in outbox(code))
     finally:
         bootstrap.override()
 
@@ -73,15 +73,14 @@ def test_a_failing_event_holds_its_dossier_alone_and_the_stream_retries_it():
     bad = {f"{held}/2"}
     bootstrap.override(publisher=FailingFor(deps.publisher, bad))
     try:
-        with Client(app, stage_name="local") as client:
-            poller = outbox_poller(lambda_handler(client), start="TRIM_HORIZON")
-            poll_until(poller, lambda: applied_once_in_order(others))
-            # The other dossiers went on; this one stopped at its failing event, nothing after it went out.
-            items = outbox(held)
-            assert [bool(i.pending) for i in items] == [False] + [True] * (len(items) - 1)
-            assert [count(f"applied#{held}/{int(i.seq)}") for i in items] == [1] + [0] * (len(items) - 1)
-            bad.clear()  # the bus is back: the stream delivers the batch again from the failed record
-            poll_until(poller, lambda: applied_once_in_order(codes))
+        poller = outbox_poller(lambda_handler(app), start="TRIM_HORIZON")
+        poll_until(poller, lambda: applied_once_in_order(others))
+        # The other dossiers went on; this one stopped at its failing event, nothing after it went out.
+        items = outbox(held)
+        assert [bool(i.pending) for i in items] == [False] + [True] * (len(items) - 1)
+        assert [count(f"applied#{held}/{int(i.seq)}") for i in items] == [1] + [0] * (len(items) - 1)
+        bad.clear()  # the bus is back: the stream delivers the batch again from the failed record
+        poll_until(poller, lambda: applied_once_in_order(codes))
     finally:
         bootstrap.override()
 
@@ -134,3 +133,65 @@ def test_the_safety_net_never_sends_a_dossier_past_its_held_event():
     items = outbox(held)
     assert [count(f"applied#{held}/{int(i.seq)}") for i in items] == [1] + [0] * (len(items) - 1)
     assert applied_once_in_order(codes[1:])
+
+
+def test_a_dossier_whose_earlier_event_is_still_pending_waits_for_it():
+    """A record the stream gave up leaves its event pending: the dossier's later records must not overtake it."""
+    from chalicelib.services.relay import publish_written
+
+    deps = local_deps()
+    codes = dossiers("W", n=1)
+    events = [DomainEvent.from_dict(i.event) for i in outbox(codes[0])]
+    assert len(events) >= 3
+    # The stream hands on only the later events (the first two were given up): nothing goes out.
+    assert publish_written(deps, events[2:]) == {e.id for e in events[2:]}
+    assert all(count(f"applied#{e.id}") == 0 for e in events)
+    # The safety net publishes the first ones; the stream's retry then publishes the rest, in order.
+    assert publish_written(deps, events[:2]) == frozenset()
+    assert publish_written(deps, events[2:]) == frozenset()
+    assert applied_once_in_order(codes)
+
+
+def test_an_outbox_item_that_is_no_event_is_kept_apart_and_stops_nothing():
+    deps = local_deps()
+    codes = dossiers("Q", n=2)
+    broken = outbox(codes[0])[0]
+    broken.update(actions=[OutboxModel.event.set({"not": "an event"})])
+    counts = relay(deps, limit=500, older_than_seconds=0)
+    assert counts["failed"] == 0
+    item = OutboxModel.get(broken.code, broken.seq, consistent_read=True)
+    assert item.pending is None and item.failed and "attempts" in item.failed
+    assert applied_once_in_order(codes[1:])
+
+
+def test_the_stream_function_answers_a_batch_that_wholly_failed_instead_of_raising():
+    deps = local_deps()
+    codes = dossiers("Z", n=1)
+    records = [{"eventID": f"{codes[0]}/{item.seq}", "eventName": "INSERT", "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": "ap-southeast-1",
+                "dynamodb": {"ApproximateCreationDateTime": 1765000000, "Keys": {}, "SizeBytes": 100,
+                             "NewImage": OutboxModel.serialize(item), "SequenceNumber": f"{n + 1:021d}",
+                             "StreamViewType": "NEW_IMAGE"},
+                "eventSourceARN": "arn:aws:dynamodb:ap-southeast-1:123456789012:table/t/stream/x"}
+               for n, item in enumerate(OutboxModel.query(codes[0], consistent_read=True))]
+    bootstrap.override(publisher=FailingFor(deps.publisher, {f"{codes[0]}/1"}))
+    try:
+        answer = lambda_handler(app)({"Records": records})
+    finally:
+        bootstrap.override()
+    assert answer == {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records]}
+
+
+def test_the_poller_pauses_a_shard_whose_function_crashed_and_tries_the_batch_again():
+    seen: list[int] = []
+
+    def crashes_once(event):
+        seen.append(len(event["Records"]))
+        if len(seen) == 1:
+            raise RuntimeError("the function crashed")
+        return {"batchItemFailures": []}
+
+    poller = outbox_poller(crashes_once)
+    dossiers("P", n=1)
+    poll_until(poller, lambda: len(seen) >= 2, seconds=10)
+    assert seen[0] == seen[1] >= 4  # the same records, handed on again after the pause

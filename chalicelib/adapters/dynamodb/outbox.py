@@ -18,6 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from ...domain.clock import iso
 from ...domain.events import DomainEvent
+from ...observability import logger
 from .models import OutboxModel, shard_of
 
 OUTBOX_SHARDS = 4
@@ -64,11 +65,34 @@ class OutboxRepository:
         for code, group in groups.items():
             if code in unsure:
                 group = self._pending_of(code, max(int(item.seq) for item in group))
-            out.extend(DomainEvent.from_dict(item.event) for item in sorted(group, key=lambda i: int(i.seq)))
+            for item in sorted(group, key=lambda i: int(i.seq)):
+                try:
+                    out.append(DomainEvent.from_dict(item.event))
+                except (KeyError, TypeError, ValueError) as exc:
+                    self._quarantine(item, exc)
+                    break  # the dossier's later events wait behind it, where an admin finds it
         return out
+
+    @staticmethod
+    def _quarantine(item: OutboxModel, exc: Exception) -> None:
+        """An item that is no event (nothing the code writes): out of the pending index, so it cannot stop the
+        safety net's every run, and recorded `failed` with the reason, as a dead letter is."""
+        logger().error("an outbox item is not an event; taken out of the pending index",
+                       extra={"code": item.code, "seq": int(item.seq), "error": repr(exc)})
+        now = datetime.fromtimestamp(int(time.time()), UTC)
+        item.update(actions=[OutboxModel.pending.remove(), OutboxModel.pending_sk.remove(),
+                             OutboxModel.failed.set({"at": iso(now), "error": repr(exc)[:1000], "attempts": 0})])
 
     def event_of_image(self, image: dict[str, Any]) -> DomainEvent | None:
         return event_of_image(image)
+
+    @staticmethod
+    def is_published(code: str, seq: int) -> bool:
+        try:
+            item = OutboxModel.get(code, seq, attributes_to_get=["code", "seq", "pending"], consistent_read=True)
+        except OutboxModel.DoesNotExist:
+            return True
+        return item.pending is None
 
     def mark_published(self, event: DomainEvent) -> None:
         now = datetime.fromtimestamp(int(time.time()), UTC)
