@@ -21,6 +21,7 @@ from ...domain.events import STEP_OVERDUE, DomainEvent
 from ...services.ports import DossierQuery, ItemTooLarge, MessageRecord, MessageSeen
 from ..idempotency import IdempotencyConflict
 from . import cursors
+from .errors import condition_failed
 from .inbound import outcome_item
 from .models import (
     CounterModel,
@@ -311,7 +312,7 @@ class DossierRepository:
             CounterModel(name).update(actions=[CounterModel.value.set(at_least)],
                                       condition=CounterModel.value.does_not_exist() | (CounterModel.value < at_least))
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
 
     def _conn(self) -> Connection:

@@ -19,6 +19,7 @@ from ...domain.clock import iso
 from ...domain.events import DomainEvent
 from ...domain.portal import SYNCED, SyncState
 from ...services.ports import SyncConflict
+from .errors import condition_failed
 from .models import OutboxModel, SyncModel, shard_of
 
 SHARDS = 4  # the due index's partitions: a dossier's state stays in one, the worker reads them all
@@ -71,7 +72,7 @@ class SyncRepository:
         try:
             self._state_item(after).save(condition=self._expected(before))
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise SyncConflict(after.code) from exc
             raise
         return replace(after, rev=before.rev + 1)
