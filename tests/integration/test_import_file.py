@@ -29,7 +29,7 @@ def generated(path: Path, rows: int, seed: int, bad: float) -> list[dict[str, An
     out = []
     for row in Generator(seed).rows(rows, bad):
         unit, day, seq = row["code"].rsplit("-", 2)
-        out.append({**row, "code": f"{unit}-{day}-{RUN}{seed:03d}{seq}"})
+        out.append({**row, "code": f"{unit}-{day}-{RUN}{seed % 100:02d}{seq}"})  # 9 digits at most
     write(path, iter(out))
     return out
 
@@ -201,3 +201,20 @@ def test_a_code_already_used_by_another_dossier_is_rejected_not_counted_as_a_dup
                for line in csv.DictReader(rejects.read_text(encoding="utf-8").splitlines())}
     assert "already used by another dossier" in reasons[rows[0]["code"]]
     assert "twice in the file with different contents" in reasons[pair["code"]]
+
+
+def test_the_live_counter_never_goes_past_the_code_format():
+    """Whatever moved it (an import, an operator), the counter of new codes refuses to draw a number no route
+    accepts: the intake is refused with 409, not given a code of ten digits."""
+    from chalicelib.domain.codes import MAX_SEQUENCE
+    from chalicelib.domain.errors import SequenceExhausted
+
+    name = f"dossier#{HAC_THANH}#99{RUN:04d}"
+    base = deps()
+    base.dossiers.raise_sequence(name, MAX_SEQUENCE - 1)
+    assert base.dossiers.next_sequence(name) == MAX_SEQUENCE
+    with pytest.raises(SequenceExhausted):
+        base.dossiers.next_sequence(name)
+    assert int(CounterModel.get(name, consistent_read=True).value) == MAX_SEQUENCE
+    with pytest.raises(ValueError):
+        base.dossiers.raise_sequence(name, MAX_SEQUENCE + 1)

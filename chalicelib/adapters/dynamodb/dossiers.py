@@ -15,8 +15,9 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ...domain.clock import iso
+from ...domain.codes import MAX_SEQUENCE
 from ...domain.dossier import Dossier, HistoryEntry
-from ...domain.errors import FieldProblem, StaleVersion
+from ...domain.errors import FieldProblem, SequenceExhausted, StaleVersion
 from ...domain.events import STEP_OVERDUE, DomainEvent
 from ...services.ports import DossierQuery, ItemTooLarge, MessageRecord, MessageSeen
 from ..idempotency import IdempotencyConflict
@@ -169,9 +170,17 @@ class DossierRepository:
 
     # --- writes -----------------------------------------------------------------------------
     def next_sequence(self, name: str) -> int:
-        """Atomically draw the next number of a counter (never reused, gaps possible)."""
+        """Atomically draw the next number of a counter (never reused, gaps possible), never past the code
+        format's last number: a conditional update, so nothing can push a code out of the format."""
         counter = CounterModel(name)
-        counter.update(actions=[CounterModel.value.add(1)])
+        try:
+            counter.update(actions=[CounterModel.value.add(1)],
+                           condition=CounterModel.value.does_not_exist() | (CounterModel.value < MAX_SEQUENCE))
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            raise SequenceExhausted(f"every dossier number of {name} is drawn ({MAX_SEQUENCE:,}): the code "
+                                    "format holds no more for that day") from exc
         return int(counter.value)
 
     def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None,
@@ -307,7 +316,10 @@ class DossierRepository:
 
     def raise_sequence(self, name: str, at_least: int) -> None:
         """Make the daily counter `name` at least `at_least`, so the live intake never draws a number an imported
-        code already holds (a conditional update: a counter already higher is left alone)."""
+        code already holds (a conditional update: a counter already higher is left alone). Never past the code
+        format's last number: the importer rejects such codes (domain/importing.py `code_problems`)."""
+        if at_least > MAX_SEQUENCE:
+            raise ValueError(f"{name}: {at_least} is past the code format's last number")
         try:
             CounterModel(name).update(actions=[CounterModel.value.set(at_least)],
                                       condition=CounterModel.value.does_not_exist() | (CounterModel.value < at_least))
