@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
+from ..domain import portal
 from ..domain.codes import DOSSIER_CODE, sequence_name
+from ..domain.counting import counting_units
+from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
+from ..domain.events import DomainEvent
+from ..domain.import_counts import dossier_counts
 from ..domain.importing import (
     FIELDS,
     LOCAL_ZONE,
@@ -31,6 +36,7 @@ from ..domain.importing import (
     parse_row,
     text_problem,
 )
+from . import webhooks
 from .deps import Deps
 
 IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
@@ -48,6 +54,7 @@ class RowResult:
     code: str | None = None
     problems: list[FieldProblem] = field(default_factory=list)
     raw: Any = None  # the row as read, for the rejects file
+    completed: bool = False  # a duplicate whose earlier import had stopped between its steps: finished now
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "code": self.code, "outcome": self.outcome,
@@ -60,9 +67,11 @@ class Tally:
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
+    completed: int = 0  # of the duplicates, those an earlier run had left unfinished (its counters): done now
 
     def add(self, result: RowResult) -> None:
         self.read += 1
+        self.completed += result.completed
         if result.outcome == IMPORTED:
             self.imported += 1
         elif result.outcome == DUPLICATE:
@@ -122,7 +131,7 @@ class Importer:
 
     def import_chunk(self, batch: list[Read]) -> list[RowResult]:
         results: list[RowResult] = []
-        built: dict[str, tuple[RowResult, Any]] = {}
+        built: dict[str, tuple[RowResult, Built]] = {}
         for line, raw, fields, problems in batch:
             result = RowResult(line, REJECTED, raw=raw, problems=list(problems))
             results.append(result)
@@ -145,30 +154,79 @@ class Importer:
             built[row.code] = (result, imported)
         stored = self.deps.dossiers.existing(list(built)) if built else {}
         self._raise_sequences([code for code in built if code not in stored])
-        fresh: list[tuple[RowResult, Any]] = []
+        fresh: list[tuple[RowResult, Built]] = []
+        again: list[tuple[RowResult, Built]] = []  # this very row, stored before: perhaps not all written
         for code, (result, imported) in built.items():
             if code not in stored:
                 fresh.append((result, imported))
             elif stored[code] == _fingerprint(imported):
-                result.outcome = DUPLICATE  # this very row, imported before
-            else:  # a dossier received here, or another row imported under this code: never overwritten, said
-                result.problems = [FieldProblem("code", "already used by another dossier (received here, or "
-                                                        "imported from a different row): not overwritten")]
-        written = self.deps.dossiers.add_imported_many([(i.dossier, i.history) for _, i in fresh]) if fresh else []
-        for (result, _), done in zip(fresh, written, strict=True):
-            result.outcome = IMPORTED if done else DUPLICATE
+                result.outcome = DUPLICATE
+                again.append((result, imported))
+            else:
+                _collision(result)
+        lost = self._claim(fresh)
+        if lost:  # stored meanwhile (a racing import, which finishes it; a dossier received here): told apart
+            found = self.deps.dossiers.existing([i.dossier.code for _, i in lost])
+            for result, imported in lost:
+                if found.get(imported.dossier.code) == _fingerprint(imported):
+                    result.outcome = DUPLICATE
+                else:
+                    _collision(result)
+        # Stored before by this very row: an earlier run that stopped between the steps left it without its
+        # counters' guard (the last step); its steps are done again, each idempotent, the counters once.
+        counted = self.deps.stats.imported_counted([i.dossier.code for _, i in again]) if again else set()
+        unfinished = [(r, i) for r, i in again if i.dossier.code not in counted]
+        claimed = [(r, i) for r, i in fresh if r.outcome == IMPORTED]
+        done = self._history_work([i for _, i in claimed + unfinished])
+        for result, imported in unfinished:
+            result.completed = imported.dossier.code in done
         return results
 
-    def _build(self, row: ImportRow) -> Any:
+    def _claim(self, fresh: list[tuple[RowResult, Built]]) -> list[tuple[RowResult, Built]]:
+        """Step 1, the claim: each new dossier's item, put only if its code does not exist. Answers the rows
+        that lost (their code was stored meanwhile); the others are imported."""
+        lost = []
+        for result, imported in fresh:
+            if self.deps.dossiers.claim_imported(imported.dossier):
+                result.outcome = IMPORTED
+            else:
+                lost.append((result, imported))
+        return lost
+
+    def _history_work(self, dossiers: list[Built]) -> set[str]:
+        """What the imported dossiers' historical events would have caused, done here in bulk instead of through
+        the outbox (docs/import.md): the control sheets (step 2), the portal sync's history lane and the history
+        webhooks, then report 06's counters with one guard per dossier (step 3: last, so that a guard says every
+        step before it is written). Answers the codes whose counters this run applied."""
+        if not dossiers:
+            return set()
+        self.deps.dossiers.add_history_lines([(i.dossier.code, e) for i in dossiers for e in i.history])
+        tree = self.deps.catalogue.tree()
+        counts, lane, events = [], [], []
+        for imported in dossiers:
+            d, taken = imported.dossier, imported.events
+            events.extend(taken)
+            units = counting_units(d.receiving_unit, d.competent_unit, d.imported, tree)
+            one = dossier_counts(d.code, taken, units, still_open=not d.status.is_closed)
+            if taken:
+                one.sync_unit = portal.unit_of(taken[-1])
+                lane.append((portal.history_state(taken[-1], self.now), portal.history_change(taken[-1])))
+            counts.append(one)
+        self.deps.sync.add_history(lane, self.now)
+        webhooks.on_imported(self.deps, events)
+        return self.deps.stats.apply_imported(counts)
+
+    def _build(self, row: ImportRow) -> Built:
         catalogue = self.deps.catalogue
         try:
             procedure = catalogue.procedure(row.procedure_code)
         except NotFound as exc:
             raise RowRejected([FieldProblem("procedure_code", f"no procedure {row.procedure_code} in the "
                                                               "catalogue")]) from exc
-        return build_imported(row, procedure=procedure, tree=catalogue.tree(),
-                              calendar=lambda unit: catalogue.calendar_for(unit, procedure), source=self.source,
-                              now=self.now, watch=self.deps.watch)
+        built = build_imported(row, procedure=procedure, tree=catalogue.tree(),
+                               calendar=lambda unit: catalogue.calendar_for(unit, procedure), source=self.source,
+                               now=self.now, watch=self.deps.watch)
+        return Built(built.dossier, built.history, built.dossier.take_events())
 
     def _raise_sequences(self, codes: list[str]) -> None:
         """An imported code of today or later in the format motcua draws (a unit still receiving, the old system
@@ -190,6 +248,23 @@ class Importer:
             highest[name] = max(highest.get(name, 0), int(match.group("seq")))
         for name, value in highest.items():
             self.deps.dossiers.raise_sequence(name, value)
+
+
+def _collision(result: RowResult) -> None:
+    """A dossier received here, or another row imported under this code: never overwritten, said."""
+    result.outcome = REJECTED
+    result.problems = [FieldProblem("code", "already used by another dossier (received here, or imported from a "
+                                            "different row): not overwritten")]
+
+
+@dataclass
+class Built:
+    """A row built: the dossier, its control-sheet lines and the events its history would have produced (kept
+    here, never written to the outbox)."""
+
+    dossier: Dossier
+    history: list[HistoryEntry]
+    events: list[DomainEvent]
 
 
 def _wait_some(in_flight: set[Future[list[RowResult]]]) -> tuple[set[Future[list[RowResult]]],

@@ -1,8 +1,11 @@
 """Report 06's counters on the stats table: one event's increments, their monthly roll-ups and its guard in one
-transaction."""
+transaction; an import's counters summed per key across many dossiers, with one guard per dossier, in as few
+transactions as DynamoDB allows."""
 
 from __future__ import annotations
 
+import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -10,12 +13,24 @@ from pynamodb.transactions import TransactWrite
 
 from ...domain.counting import overdue_closing, rollup_key, rollups
 from ...domain.events import DomainEvent
-from .models import StatsModel
+from ...domain.import_counts import DossierCounts, Packed, packed
+from .errors import cancellation_codes
+from .models import StatsModel, SyncModel
 
 if TYPE_CHECKING:
     from ...domain.counting import Booking, Key
 
 LIFE = "life"
+GUARD = "guard"
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+# Imports running in parallel ADD to the same roll-ups at once: a conflicting transaction is tried again, with a
+# growing, jittered pause, this many times before the error is raised (the importer's batch retries then apply).
+CONFLICT_ATTEMPTS = 12
+
+
+def imported_guard(code: str) -> str:
+    """The key of the item that says an imported dossier's counters were applied (once, whatever re-runs)."""
+    return f"imported#{code}"
 FACTS = ("flagged", "ended", "months")  # the life and months items' attributes, not counters
 
 
@@ -62,6 +77,72 @@ class StatsRepository:
                 return False
             raise
         return True
+
+    # --- an import's counters (services/importer.py) ---------------------------------------------------------
+    def imported_counted(self, codes: list[str]) -> set[str]:
+        """Which of `codes` (imported dossiers found stored) had their counters applied: a BatchGetItem of their
+        guards only (0.5 RCU each), asked only for codes a re-run finds."""
+        found: set[str] = set()
+        for start in range(0, len(codes), 100):
+            keys = [(imported_guard(code), GUARD) for code in codes[start:start + 100]]
+            found.update(item.pk.removeprefix("imported#")
+                         for item in StatsModel.batch_get(keys, attributes_to_get=["pk"]))
+        return found
+
+    def apply_imported(self, counts: list[DossierCounts]) -> set[str]:
+        """Apply the counters of imported dossiers exactly once each: packed into transactions of at most 100
+        items, each counter key written once per transaction with the sum of its dossiers, together with one
+        guard per dossier (`imported#<code>`, put only if absent). A transaction cancelled because some guards
+        exist (those dossiers were counted by an earlier run) is tried again without them. Answers the codes
+        counted by this call."""
+        by_code = {c.code: c for c in counts}
+        queue = packed(counts, MAX_TRANSACTION_ITEMS)
+        counted: set[str] = set()
+        while queue:
+            group = queue.pop(0)
+            if group.items > MAX_TRANSACTION_ITEMS:
+                raise ValueError(f"{group.codes[0]}: {group.items} counter items, more than one transaction holds")
+            existing = self._write_imported(group)
+            if not existing:
+                counted.update(group.codes)
+                continue
+            rest = [by_code[code] for code in group.codes if code not in existing]
+            queue[0:0] = packed(rest, MAX_TRANSACTION_ITEMS) if rest else []
+        return counted
+
+    def _write_imported(self, group: Packed) -> set[str]:
+        """One transaction: the group's guards, then its summed counters. Answers the codes whose guard exists
+        (then nothing was written), or an empty set when everything was."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._transact_imported(group)
+                return set()
+            except TransactWriteError as exc:
+                reasons = cancellation_codes(exc)
+                existing = {code for code, reason in zip(group.codes, reasons, strict=False)
+                            if reason == "ConditionalCheckFailed"}
+                if existing:
+                    return existing
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.02, 0.05) * (attempt + 1))
+        return set()
+
+    @staticmethod
+    def _transact_imported(group: Packed) -> None:
+        with TransactWrite(connection=StatsModel._get_connection().connection) as transaction:
+            for code in group.codes:
+                transaction.save(StatsModel(imported_guard(code), GUARD), condition=StatsModel.pk.does_not_exist())
+            for (pk, sk), row in [*sorted(group.daily.items()), *sorted(group.rollup.items())]:
+                actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
+                if actions:
+                    transaction.update(StatsModel(pk, sk), actions=actions)
+            for unit, months in sorted(group.months.items()):
+                transaction.update(StatsModel(f"unit#{unit}", "months"), actions=[StatsModel.months.add(months)])
+            for code in group.life:  # open and overdue: its live end writes the -1 (apply, above)
+                transaction.update(StatsModel(f"dossier#{code}", LIFE), actions=[StatsModel.flagged.set(1)])
+            for unit, n in sorted(group.known.items()):  # the portal sync's count of the unit's dossiers
+                transaction.update(SyncModel(f"unit#{unit}", "known"), actions=[SyncModel.known.add(n)])
 
     def _life(self, code: str) -> dict[str, Any] | None:
         try:
