@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from ..domain import portal
-from ..domain.codes import DOSSIER_CODE, sequence_name
+from ..domain.clock import iso
+from ..domain.codes import DOSSIER_CODE, code_day, sequence_name
 from ..domain.counting import counting_units
 from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
 from ..domain.events import DomainEvent
-from ..domain.import_counts import dossier_counts
+from ..domain.import_counts import DossierCounts, dossier_counts
 from ..domain.importing import (
     FIELDS,
     LOCAL_ZONE,
@@ -101,12 +103,22 @@ def check_source(source: str) -> str:
     return value
 
 
+HISTORY_HOLD = timedelta(seconds=60)  # a new history-lane state waits this long for its dossier's write
+COUNT_WINDOW = 20000  # dossiers whose counters are summed together: the more, the more keys they share
+
+
 class Importer:
-    def __init__(self, deps: Deps, source: str, workers: int = 8, chunk: int = 50) -> None:
+    def __init__(self, deps: Deps, source: str, workers: int = 8, chunk: int = 50,
+                 count_window: int = COUNT_WINDOW) -> None:
         self.deps, self.source = deps, check_source(source)
         self.workers, self.chunk = max(1, workers), max(1, chunk)
         self.now = deps.now()
         self._today = self.now.astimezone(LOCAL_ZONE).date()
+        # Counters of claimed dossiers wait here, across chunks, and are applied summed per key (step 3): a crash
+        # loses only this buffer, which the next run finds unguarded and applies (docs/import.md).
+        self.count_window = max(1, count_window)
+        self._counts: list[DossierCounts] = []
+        self._counts_lock = threading.Lock()
 
     def run(self, rows: Iterable[Read], on_done: Callable[[RowResult], None]) -> Tally:
         """Import `rows` with at most `workers` chunks in flight (memory stays bounded whatever the file's
@@ -127,7 +139,24 @@ class Importer:
                     settle(done)
                 in_flight.add(pool.submit(self.import_chunk, batch))
             settle(wait(in_flight).done)
+        self.flush_counts()
         return tally
+
+    def flush_counts(self) -> None:
+        """Apply the counters still waiting (the end of a run)."""
+        with self._counts_lock:
+            taken, self._counts = self._counts, []
+        if taken:
+            self.deps.stats.apply_imported(taken, self.workers)
+
+    def _count_later(self, counts: list[DossierCounts]) -> None:
+        with self._counts_lock:
+            self._counts.extend(counts)
+            taken = self._counts if len(self._counts) >= self.count_window else []
+            if taken:
+                self._counts = []
+        if taken:
+            self.deps.stats.apply_imported(taken, self.workers)
 
     def import_chunk(self, batch: list[Read]) -> list[RowResult]:
         results: list[RowResult] = []
@@ -164,42 +193,71 @@ class Importer:
                 again.append((result, imported))
             else:
                 _collision(result)
-        lost = self._claim(fresh)
-        if lost:  # stored meanwhile (a racing import, which finishes it; a dossier received here): told apart
-            found = self.deps.dossiers.existing([i.dossier.code for _, i in lost])
-            for result, imported in lost:
-                if found.get(imported.dossier.code) == _fingerprint(imported):
-                    result.outcome = DUPLICATE
-                else:
-                    _collision(result)
+        past = [(r, i) for r, i in fresh if code_day(i.dossier.code) != self._today]
+        today = [(r, i) for r, i in fresh if code_day(i.dossier.code) == self._today]
+        won = self._claim_past(past, again)
+        # Step 2, before the dossiers are visible (nothing live can have touched them): control sheets, the
+        # portal sync's history lane, the history webhooks; then the dossiers themselves, in bulk.
+        counts = self._history_work([i for _, i in won], fresh=True)
+        self.deps.dossiers.put_imported([i.dossier for _, i in won])
+        self._count_later(counts)
+        self._claim_today(today)
+        self._count_later(self._history_work([i for r, i in today if r.outcome == IMPORTED]))
         # Stored before by this very row: an earlier run that stopped between the steps left it without its
         # counters' guard (the last step); its steps are done again, each idempotent, the counters once.
         counted = self.deps.stats.imported_counted([i.dossier.code for _, i in again]) if again else set()
         unfinished = [(r, i) for r, i in again if i.dossier.code not in counted]
-        claimed = [(r, i) for r, i in fresh if r.outcome == IMPORTED]
-        done = self._history_work([i for _, i in claimed + unfinished])
-        for result, imported in unfinished:
-            result.completed = imported.dossier.code in done
+        if unfinished:  # rare: applied at once, to tell which this run finished
+            done = self.deps.stats.apply_imported(self._history_work([i for _, i in unfinished]))
+            for result, imported in unfinished:
+                result.completed = imported.dossier.code in done
         return results
 
-    def _claim(self, fresh: list[tuple[RowResult, Built]]) -> list[tuple[RowResult, Built]]:
-        """Step 1, the claim: each new dossier's item, put only if its code does not exist. Answers the rows
-        that lost (their code was stored meanwhile); the others are imported."""
-        lost = []
-        for result, imported in fresh:
+    def _claim_past(self, past: list[tuple[RowResult, Built]],
+                    again: list[tuple[RowResult, Built]]) -> list[tuple[RowResult, Built]]:
+        """Step 1 for codes of past days: claimed in bulk (a marker per code, `claim_codes`). A code another
+        import holds with this very row's fingerprint is an earlier run that stopped before its dossier was
+        written, or a racing import of the same row: its dossier is put only if absent, and it is finished like
+        a stored one; another fingerprint is another row, rejected. Answers the rows won: imported."""
+        if not past:
+            return []
+        won, held = self.deps.dossiers.claim_codes([(i.dossier.code, _fingerprint(i) or "") for _, i in past])
+        out = []
+        for result, imported in past:
+            code = imported.dossier.code
+            if code in won:
+                result.outcome = IMPORTED
+                out.append((result, imported))
+            elif held.get(code) == _fingerprint(imported):
+                result.outcome = DUPLICATE
+                self.deps.dossiers.claim_imported(imported.dossier)
+                again.append((result, imported))
+            else:
+                _collision(result)
+        return out
+
+    def _claim_today(self, today: list[tuple[RowResult, Built]]) -> None:
+        """Step 1 for codes of today (rare: the old system ran on the switch-over day): a live intake may draw
+        such a number, so each dossier is put only if its code does not exist, one by one, before anything else
+        of it is written."""
+        for result, imported in today:
             if self.deps.dossiers.claim_imported(imported.dossier):
                 result.outcome = IMPORTED
+                continue
+            found = self.deps.dossiers.existing([imported.dossier.code])
+            if found.get(imported.dossier.code) == _fingerprint(imported):
+                result.outcome = DUPLICATE
             else:
-                lost.append((result, imported))
-        return lost
+                _collision(result)
 
-    def _history_work(self, dossiers: list[Built]) -> set[str]:
+    def _history_work(self, dossiers: list[Built], fresh: bool = False) -> list[DossierCounts]:
         """What the imported dossiers' historical events would have caused, done here in bulk instead of through
         the outbox (docs/import.md): the control sheets (step 2), the portal sync's history lane and the history
-        webhooks, then report 06's counters with one guard per dossier (step 3: last, so that a guard says every
-        step before it is written). Answers the codes whose counters this run applied."""
+        webhooks. Answers their report 06 counters, to be applied with one guard per dossier (step 3: last, so
+        that a guard says every step before it is written). `fresh`: dossiers not yet visible, whose sync state
+        nothing else can have written."""
         if not dossiers:
-            return set()
+            return []
         self.deps.dossiers.add_history_lines([(i.dossier.code, e) for i in dossiers for e in i.history])
         tree = self.deps.catalogue.tree()
         counts, lane, events = [], [], []
@@ -210,11 +268,14 @@ class Importer:
             one = dossier_counts(d.code, taken, units, still_open=not d.status.is_closed)
             if taken:
                 one.sync_unit = portal.unit_of(taken[-1])
-                lane.append((portal.history_state(taken[-1], self.now), portal.history_change(taken[-1])))
+                state = portal.history_state(taken[-1], self.now)
+                if fresh:  # the dossier is written just after: the worker comes once it is there
+                    state = replace(state, next_at=iso(self.now + HISTORY_HOLD))
+                lane.append((state, portal.history_change(taken[-1])))
             counts.append(one)
-        self.deps.sync.add_history(lane, self.now)
+        self.deps.sync.add_history(lane, self.now, fresh)
         webhooks.on_imported(self.deps, events)
-        return self.deps.stats.apply_imported(counts)
+        return counts
 
     def _build(self, row: ImportRow) -> Built:
         catalogue = self.deps.catalogue

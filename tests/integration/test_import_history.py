@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -94,7 +94,7 @@ def test_a_run_stopped_between_its_steps_is_finished_by_the_next_one_counting_on
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        def apply_imported(self, counts: Any) -> set[str]:
+        def apply_imported(self, counts: Any, workers: int = 1) -> set[str]:
             raise Crash
 
     with pytest.raises(Crash):
@@ -174,7 +174,8 @@ def test_the_portal_hears_imported_dossiers_on_their_own_lane_after_the_live_one
         state = base.sync.state(c)
         assert state is not None and state.status == PENDING and state.lane == "history"
     live = _Lane(base.sync, codes)
-    lane = replace(base, sync=live)
+    later = datetime.now(UTC) + timedelta(minutes=2)  # past the hold a new state waits for its dossier's write
+    lane = replace(base, sync=live, now=lambda: later)
     live.live = ["L1", "L2"]  # the live dossiers due fill the run: no history at all
     assert portal_sync.push(lane, s, limit=2)["history"] == 0
     live.live = []
