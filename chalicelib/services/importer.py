@@ -16,13 +16,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
 from ..domain import portal
-from ..domain.clock import iso
-from ..domain.codes import DOSSIER_CODE, code_day, sequence_name
+from ..domain.codes import DOSSIER_CODE, sequence_name
 from ..domain.counting import counting_units
 from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
@@ -103,7 +102,6 @@ def check_source(source: str) -> str:
     return value
 
 
-HISTORY_HOLD = timedelta(seconds=60)  # a new history-lane state waits this long for its dossier's write
 COUNT_WINDOW = 20000  # dossiers whose counters are summed together: the more, the more keys they share
 
 
@@ -193,16 +191,8 @@ class Importer:
                 again.append((result, imported))
             else:
                 _collision(result)
-        past = [(r, i) for r, i in fresh if code_day(i.dossier.code) != self._today]
-        today = [(r, i) for r, i in fresh if code_day(i.dossier.code) == self._today]
-        won = self._claim_past(past, again)
-        # Step 2, before the dossiers are visible (nothing live can have touched them): control sheets, the
-        # portal sync's history lane, the history webhooks; then the dossiers themselves, in bulk.
-        counts = self._history_work([i for _, i in won], fresh=True)
-        self.deps.dossiers.put_imported([i.dossier for _, i in won])
-        self._count_later(counts)
-        self._claim_today(today)
-        self._count_later(self._history_work([i for r, i in today if r.outcome == IMPORTED]))
+        self._claim(fresh)
+        self._count_later(self._history_work([i for r, i in fresh if r.outcome == IMPORTED]))
         # Stored before by this very row: an earlier run that stopped between the steps left it without its
         # counters' guard (the last step); its steps are done again, each idempotent, the counters once.
         counted = self.deps.stats.imported_counted([i.dossier.code for _, i in again]) if again else set()
@@ -213,49 +203,25 @@ class Importer:
                 result.completed = imported.dossier.code in done
         return results
 
-    def _claim_past(self, past: list[tuple[RowResult, Built]],
-                    again: list[tuple[RowResult, Built]]) -> list[tuple[RowResult, Built]]:
-        """Step 1 for codes of past days: claimed in bulk (a marker per code, `claim_codes`). A code another
-        import holds with this very row's fingerprint is an earlier run that stopped before its dossier was
-        written, or a racing import of the same row: its dossier is put only if absent, and it is finished like
-        a stored one; another fingerprint is another row, rejected. Answers the rows won: imported."""
-        if not past:
-            return []
-        won, held = self.deps.dossiers.claim_codes([(i.dossier.code, _fingerprint(i) or "") for _, i in past])
-        out = []
-        for result, imported in past:
-            code = imported.dossier.code
-            if code in won:
-                result.outcome = IMPORTED
-                out.append((result, imported))
-            elif held.get(code) == _fingerprint(imported):
-                result.outcome = DUPLICATE
-                self.deps.dossiers.claim_imported(imported.dossier)
-                again.append((result, imported))
-            else:
-                _collision(result)
-        return out
-
-    def _claim_today(self, today: list[tuple[RowResult, Built]]) -> None:
-        """Step 1 for codes of today (rare: the old system ran on the switch-over day): a live intake may draw
-        such a number, so each dossier is put only if its code does not exist, one by one, before anything else
-        of it is written."""
-        for result, imported in today:
+    def _claim(self, fresh: list[tuple[RowResult, Built]]) -> None:
+        """Step 1, the claim: each new dossier's item, put only if its code does not exist (a conditional PutItem),
+        before anything else of it is written: only the winner writes the rest, so a dossier received here or a
+        racing import is never overwritten. A code stored meanwhile is told apart as at the batch read."""
+        for result, imported in fresh:
             if self.deps.dossiers.claim_imported(imported.dossier):
                 result.outcome = IMPORTED
                 continue
             found = self.deps.dossiers.existing([imported.dossier.code])
             if found.get(imported.dossier.code) == _fingerprint(imported):
-                result.outcome = DUPLICATE
+                result.outcome = DUPLICATE  # a racing import of this very row: it finishes it
             else:
                 _collision(result)
 
-    def _history_work(self, dossiers: list[Built], fresh: bool = False) -> list[DossierCounts]:
+    def _history_work(self, dossiers: list[Built]) -> list[DossierCounts]:
         """What the imported dossiers' historical events would have caused, done here in bulk instead of through
         the outbox (docs/import.md): the control sheets (step 2), the portal sync's history lane and the history
         webhooks. Answers their report 06 counters, to be applied with one guard per dossier (step 3: last, so
-        that a guard says every step before it is written). `fresh`: dossiers not yet visible, whose sync state
-        nothing else can have written."""
+        that a guard says every step before it is written)."""
         if not dossiers:
             return []
         self.deps.dossiers.add_history_lines([(i.dossier.code, e) for i in dossiers for e in i.history])
@@ -268,12 +234,9 @@ class Importer:
             one = dossier_counts(d.code, taken, units, still_open=not d.status.is_closed)
             if taken:
                 one.sync_unit = portal.unit_of(taken[-1])
-                state = portal.history_state(taken[-1], self.now)
-                if fresh:  # the dossier is written just after: the worker comes once it is there
-                    state = replace(state, next_at=iso(self.now + HISTORY_HOLD))
-                lane.append((state, portal.history_change(taken[-1])))
+                lane.append((portal.history_state(taken[-1], self.now), portal.history_change(taken[-1])))
             counts.append(one)
-        self.deps.sync.add_history(lane, self.now, fresh)
+        self.deps.sync.add_history(lane, self.now)
         webhooks.on_imported(self.deps, events)
         return counts
 

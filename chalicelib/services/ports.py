@@ -110,15 +110,6 @@ class DossierStore(Protocol):
         pending events are dropped, not stored (the importer does their work). Raises ItemTooLarge."""
         ...
 
-    def claim_codes(self, claims: list[tuple[str, str]]) -> tuple[set[str], dict[str, str | None]]:
-        """Claim imported codes of past days in bulk, (code, fingerprint) each: the codes won, and for the others
-        the fingerprint of the import that holds them."""
-        ...
-
-    def put_imported(self, dossiers: list[Dossier]) -> None:
-        """Store imported dossiers whose codes were claimed (`claim_codes`); their pending events are dropped."""
-        ...
-
     def add_history_lines(self, lines: list[tuple[str, HistoryEntry]]) -> None:
         """Control-sheet lines (code, entry) of claimed imported dossiers, in bulk; the same again is harmless."""
         ...
@@ -350,9 +341,8 @@ class SyncStore(Protocol):
         (unless `count_known` is False: an imported dossier is counted by its import)."""
         ...
 
-    def add_history(self, states: list[tuple[SyncState, dict[str, Any]]], now: datetime, fresh: bool = False) -> int:
-        """Imported dossiers on the history lane: each one's item and state (put only if it has none; `fresh`:
-        dossiers not yet visible, written in bulk)."""
+    def add_history(self, states: list[tuple[SyncState, dict[str, Any]]], now: datetime) -> int:
+        """Imported dossiers on the history lane: each one's item and state (put only if it has none)."""
         ...
 
     def due_history(self, now: datetime, limit: int) -> list[str]:

@@ -22,7 +22,7 @@ from ...domain.events import STEP_OVERDUE, DomainEvent
 from ...services.ports import DossierQuery, ItemTooLarge, MessageRecord, MessageSeen
 from ..idempotency import IdempotencyConflict
 from . import cursors
-from .errors import cancellation_codes, condition_failed
+from .errors import condition_failed
 from .inbound import outcome_item
 from .models import (
     CounterModel,
@@ -265,61 +265,6 @@ class DossierRepository:
             raise
         return True
 
-    def claim_codes(self, claims: list[tuple[str, str]]) -> tuple[set[str], dict[str, str | None]]:
-        """Claim imported codes of past days in bulk: per (code, fingerprint) a marker item `import#<code>` put only
-        if absent, 100 to a TransactWriteItems (a cancelled one is tried again without the markers that exist).
-        Only the winner of a code's marker writes its dossier (`put_imported`), so two imports racing on one
-        code never both write it; a live intake never draws a past day's number, so nothing live can appear
-        under such a code meanwhile (today's codes are claimed one by one: `claim_imported`). Answers the codes
-        won, and for the others the fingerprint their marker holds."""
-        won: set[str] = set()
-        pending = list(claims)
-        lost: list[str] = []
-        while pending:
-            group, pending = pending[:MAX_TRANSACTION_ITEMS], pending[MAX_TRANSACTION_ITEMS:]
-            existing = self._write_markers(group)
-            if existing:
-                lost.extend(existing)
-                pending = [c for c in group if c[0] not in existing] + pending
-            else:
-                won.update(code for code, _ in group)
-        held: dict[str, str | None] = {}
-        for start in range(0, len(lost), BATCH_GET_KEYS):
-            keys = [_marker(code) for code in lost[start:start + BATCH_GET_KEYS]]
-            for item in IdempotencyModel.batch_get(keys):
-                held[item.id.removeprefix("import#")] = item.payload_hash
-        return won, {code: held.get(code) for code in lost}
-
-    def _write_markers(self, group: list[tuple[str, str]]) -> set[str]:
-        for attempt in range(CONFLICT_ATTEMPTS * 4):
-            try:
-                with TransactWrite(connection=self._conn()) as transaction:
-                    for code, fingerprint in group:
-                        transaction.save(IdempotencyModel(_marker(code), code=code, payload_hash=fingerprint),
-                                         condition=IdempotencyModel.id.does_not_exist())
-                return set()
-            except TransactWriteError as exc:
-                reasons = cancellation_codes(exc)
-                existing = {code for (code, _), r in zip(group, reasons, strict=False) if r == "ConditionalCheckFailed"}
-                if existing:
-                    return existing
-                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS * 4 - 1:
-                    raise
-                time.sleep(0.02 * (attempt + 1))
-        return set()
-
-    def put_imported(self, dossiers: list[Dossier]) -> None:
-        """The items of imported dossiers whose codes this import claimed (`claim_codes`), BatchWriteItem."""
-        items: list[Model] = []
-        for dossier in dossiers:
-            dossier.take_events()
-            items.append(_to_model(dossier))
-        if items:
-            _check_size(items, INTAKE_ITEM_BYTES)
-        with DossierModel.batch_write() as batch:
-            for item in items:
-                batch.save(item)
-
     def add_history_lines(self, lines: list[tuple[str, HistoryEntry]]) -> None:
         """Control-sheet lines of claimed imported dossiers, BatchWriteItem (25 a call; what DynamoDB leaves
         unprocessed is sent again): keyed by code and seq, so a re-run writes the same items again."""
@@ -344,10 +289,6 @@ class DossierRepository:
         if self._connection is None:
             self._connection = DossierModel._get_connection().connection
         return self._connection
-
-
-def _marker(code: str) -> str:
-    return f"import#{code}"
 
 
 def item_size(model: Model) -> int:

@@ -105,20 +105,15 @@ class SyncRepository:
         query = SyncModel.query(_pk(code), SyncModel.sk.startswith("item#"), scan_index_forward=False, limit=limit)
         return [dict(item.data or {}) for item in query]
 
-    def add_history(self, states: list[tuple[SyncState, dict[str, Any]]], now: datetime, fresh: bool = False) -> int:
+    def add_history(self, states: list[tuple[SyncState, dict[str, Any]]], now: datetime) -> int:
         """Imported dossiers' history lane: each one's single item (its final state, a BatchWriteItem: keys are
         idempotent) and its state, put only if the dossier has none (a live change recorded first keeps its own;
-        an earlier run's state, perhaps pushed since, is left alone), or, `fresh` (dossiers not yet visible:
-        nothing else can have written their state), in the same BatchWriteItem. Answers how many states were put;
-        their units' known counts are the import's (adapters/dynamodb/stats.py `apply_imported`)."""
+        an earlier run's state, perhaps pushed since, is left alone). Answers how many states were put; their
+        units' known counts are the import's (adapters/dynamodb/stats.py `apply_imported`)."""
         with SyncModel.batch_write() as batch:
             for state, change in states:
                 batch.save(SyncModel(_pk(state.code), _item_sk(state.next_seq), data={
                     "seq": state.next_seq, "change": change, "recorded_at": iso(now), "acked_at": None}))
-                if fresh:
-                    batch.save(self._state_item(state))
-        if fresh:
-            return len(states)
         put = 0
         for state, _ in states:
             try:
