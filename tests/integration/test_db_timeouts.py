@@ -79,3 +79,22 @@ def test_a_failed_condition_is_still_told_apart():
     delivery = _delivery()
     assert repository.add_delivery(delivery) is True
     assert repository.add_delivery(delivery) is False  # ConditionalCheckFailed, read through the helper
+
+
+def test_the_api_answers_a_timeout_at_a_conditional_write_with_503():
+    import json
+    import os
+    from pathlib import Path
+
+    from chalice.test import Client
+
+    from app import app
+    from scripts import local_keys
+    from tests.units import CENTRE
+
+    token = local_keys.make_token(CENTRE, ["admin"], None, key_dir=Path(os.environ["MOTCUA_LOCAL_JWKS"]).parent)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with Client(app, stage_name="local") as client, timing_out("PutItem", TIMEOUTS[0]):
+        response = client.http.post("/v1/webhooks", headers=headers,
+                                    body=json.dumps({"url": "http://127.0.0.1:9/hook"}))
+    assert response.status_code == 503, response.body
