@@ -4,9 +4,10 @@ A province moving to motcua brings years of dossiers for lookup and statistics (
 checked in full (`parse_row`, then `build_imported` against the catalogue) and becomes a `Dossier` in its final
 state together with the control-sheet lines and the domain events a live dossier with that history would have
 produced (received, status changes, overdue, resolved, returned, closed), at their historical times and with the
-due time the old system had in force. The events go through the same outbox and consumers as live ones, so report
-06 counts imported dossiers and the portal sync sees them; their ids are `code/seq` as always, and a code already
-stored is never written again, so importing a file twice counts nothing twice.
+due time the old system had in force. The import does what those events cause itself, in bulk, instead of queuing
+them ahead of live events (services/importer.py): report 06 counts imported dossiers by the same rules and the
+portal sync hears of them on its history lane; their ids are `code/seq` as always, and a code already stored is
+never written again, so importing a file twice counts nothing twice.
 
 Pure: no I/O. The catalogue is passed in.
 """

@@ -2,10 +2,12 @@
 
 The rows come from a stream (`read_csv`, `read_ndjson`: one row at a time, never the whole file) and are handled in
 chunks by a bounded pool of threads. Per chunk: every row is checked and built (domain/importing.py); one
-BatchGetItem finds the codes already stored (a file imported again costs reads only); each new dossier is written
-with its control sheet and its events in one transaction conditioned on its code not existing (atomic: a row is
-all written or not at all, and two imports racing write it once). Every row ends as exactly one of imported,
-duplicate or rejected, so rows read = imported + duplicates + rejected.
+BatchGetItem finds the codes already stored (a file imported again costs reads only). Each new dossier is claimed
+by a conditional put of its item (only the winner writes anything else of it); its control sheet, its portal sync
+on the history lane and the history webhooks follow in bulk; its historical events are never queued: report 06's
+counters they stand for are summed per key over a window of dossiers and applied with one guard per dossier, last
+(domain/import_counts.py), so a run that stops anywhere is finished by the next run of the same file. Every row
+ends as exactly one of imported, duplicate or rejected, so rows read = imported + duplicates + rejected.
 """
 
 from __future__ import annotations

@@ -49,8 +49,6 @@ class BatchIncomplete(Exception):
     """DynamoDB kept leaving keys unprocessed (throttling): the API answers 503, retry later."""
 
     cause_response_code = "ProvisionedThroughputExceededException"  # what routing._unavailable recognises
-MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
-CONFLICT_ATTEMPTS = 3
 
 
 class DossierRepository:
