@@ -118,6 +118,7 @@ class PortalSettings:
     backoff_base: float = 5.0  # seconds before the 1st retry, doubled each time ...
     backoff_cap: float = 900.0  # ... up to this
     gap_seconds: float = 60.0  # how long a missing change is awaited from its queue before the outbox is read
+    history_per_run: int = 50  # imported dossiers a run pushes at most, after the live ones (docs/import.md)
 
 
 @lru_cache(maxsize=1)
@@ -209,6 +210,7 @@ def _portal(env: Mapping[str, str], auth_mode: str) -> PortalSettings:
         backoff_base=_number(env, "MOTCUA_PORTAL_BACKOFF_BASE", float, 5.0, 0.0, 3600.0),
         backoff_cap=_number(env, "MOTCUA_PORTAL_BACKOFF_CAP", float, 900.0, 0.0, 86400.0),
         gap_seconds=_number(env, "MOTCUA_PORTAL_GAP_SECONDS", float, 60.0, 0.0, 86400.0),
+        history_per_run=_number(env, "MOTCUA_PORTAL_HISTORY_PER_RUN", int, 50, 0, 10000),
     )
 
 

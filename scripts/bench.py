@@ -22,10 +22,9 @@
   (MOTCUA_BENCH_REPORT06_DOSSIERS, _UNITS), from the counters beside its recomputation from the dossiers in the
   same run: latency, read capacity and their ratios (scripts/bench_report06.py; a child process with its own
   DynamoDB Local on disk).
-- import: `make import`'s work on 100,000 generated rows (MOTCUA_BENCH_IMPORT_ROWS; generated first, not timed)
-  in a child process with its own DynamoDB Local (files on /dev/shm when there is one, full JIT): rows per second,
-  and the write and read capacity per row of a 1,000-row file imported by one thread, then of the same file again
-  (all duplicates).
+- import: `make import`'s work on 100,000 generated rows (MOTCUA_BENCH_IMPORT_ROWS) beside the raw BatchWriteItem
+  floor of the same dossier items, and the write units per row (scripts/bench_import.py, a child process with its
+  own DynamoDB Local; `python scripts/bench_import.py --rows N` alone).
 
 Bounded: N operations each (MOTCUA_BENCH_N, default 200), one DynamoDB Local on a free loopback port, stopped at
 the end. The table is printed, and the figures written to .local/bench.json under the keys "core", "capacity",
@@ -180,8 +179,10 @@ def main() -> None:
     reported = bench_report06.in_child()
     bench_report06.report(reported)
     save({"report06": reported})
-    imported = import_in_child()
-    report_import(imported)
+    from scripts import bench_import
+
+    imported = bench_import.in_child(int(os.environ.get("MOTCUA_BENCH_IMPORT_ROWS", "100000")))
+    bench_import.report(imported)
     save({"import": imported})
     from scripts import bench_events
 
@@ -688,156 +689,6 @@ def report_sweep(result: dict[str, Any]) -> None:
     print(f"  ratio scan/sweep: {result['ratio_rcu']:,.0f}x the read capacity, {result['ratio_time']:,.1f}x the time")
 
 
-# --- import: an old system's export brought over (services/importer.py) -------------------------------------
-IMPORT_ROWS = int(os.environ.get("MOTCUA_BENCH_IMPORT_ROWS", "100000"))
-IMPORT_WORKERS = int(os.environ.get("MOTCUA_BENCH_IMPORT_WORKERS", "8"))
-IMPORT_CAPACITY_ROWS = 1000
-
-
-def import_in_child(rows: int = IMPORT_ROWS) -> dict[str, Any]:
-    """Run `import_bench` in a fresh process with its own DynamoDB Local; answer its JSON."""
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--import", str(rows)],
-                         capture_output=True, text=True, timeout=7200, env={**os.environ, "TZ": "UTC"})
-    if out.returncode != 0:
-        raise RuntimeError(f"import bench failed:\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def import_bench(rows: int, workers: int = IMPORT_WORKERS) -> dict[str, Any]:
-    """`rows` generated rows (scripts/make_import_sample.py, no bad ones; generated first, not timed) imported as
-    `make import` does; then the capacity of a smaller file imported by one thread (every call's consumed capacity
-    summed), and of the same file again (all duplicates)."""
-    import shutil
-    import tempfile
-
-    # On a RAM-backed file system when there is one, as bench_report06 does: on the machine's disk, SQLite's syncs
-    # made DynamoDB Local wait on I/O. Its JVM with the optimising compiler: the load lasts minutes, long enough
-    # for it to pay (docs/performance.md, "Import").
-    shm = Path("/dev/shm")
-    data_dir = Path(tempfile.mkdtemp(prefix="motcua-import-",
-                                     dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
-    port = dynamodb_local.free_port()
-    database = dynamodb_local.start(port, db_path=data_dir, full_jit=True)
-    try:
-        os.environ.update({**dynamodb_local.local_environment(port, PREFIX), "MOTCUA_AUTH_MODE": "local",
-                           "MOTCUA_LOCAL_JWKS": str(ROOT / ".local" / "keys" / "jwks.json")})
-        from scripts.import_dossiers import BATCH_TIMEOUTS, import_file
-
-        for name, value in BATCH_TIMEOUTS.items():
-            os.environ.setdefault(name, value)
-        silence_service_logs()
-        install_hooks()
-        from scripts.seed import load_catalogue
-
-        load_catalogue()
-        from chalicelib.bootstrap import deps
-        from scripts.make_import_sample import Generator, write
-
-        def generate(path: Path, count: int, seed: int, mark: str) -> None:
-            def marked() -> Any:
-                for row in Generator(seed).rows(count, 0):
-                    unit, day, seq = row["code"].rsplit("-", 2)
-                    yield {**row, "code": f"{unit}-{day}-{mark}{seq}"}
-            write(path, marked())
-
-        big, small = data_dir / "export.csv", data_dir / "capacity.csv"
-        generating = time.perf_counter()
-        generate(big, rows, 1, "1")
-        generate(small, min(IMPORT_CAPACITY_ROWS, rows), 2, "2")
-        generate_s = time.perf_counter() - generating
-        started = time.perf_counter()
-        tally, _ = import_file(deps(), big, "bench", workers=workers, chunk=50, progress=False)
-        seconds = time.perf_counter() - started
-        assert tally.balanced and tally.rejected == 0, tally
-
-        def capacity() -> dict[str, Any]:
-            Capacity.reset()
-            Capacity.recording = True
-            try:
-                counted, _ = import_file(deps(), small, "bench", workers=1, chunk=50, progress=False)
-            finally:
-                Capacity.recording = False
-            n = counted.read
-            return {"rows": n, "imported": counted.imported, "duplicates": counted.duplicates,
-                    "wcu_per_row": Capacity.write / n, "rcu_per_row": Capacity.read / n,
-                    "by_target": {k: v / n for k, v in sorted(Capacity.by_target.items())}}
-
-        computed = computed_import_capacity(small)
-        first, again = capacity(), capacity()
-        return {"rows": tally.read, "imported": tally.imported, "duplicates": tally.duplicates, "workers": workers,
-                "generate_seconds": generate_s, "seconds": seconds, "rows_per_s": tally.read / seconds,
-                "capacity_computed": computed, "capacity_new": first, "capacity_again": again}
-    finally:
-        dynamodb_local.stop(database)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def computed_import_capacity(path: Path) -> dict[str, Any]:
-    """The write units the rows of `path` cost by DynamoDB's rules, from the items the repository writes: 2 per KB
-    (rounded up) of each item put in a transaction, and the same for each global secondary index the item lands in
-    (its projection's size). DynamoDB Local's ConsumedCapacity for a transaction that puts several items into one
-    table counts only one of them, so the import's packed transactions are priced here from the items themselves."""
-    import math
-
-    import boto3
-
-    from chalicelib.adapters.dynamodb.dossiers import _to_model
-    from chalicelib.adapters.dynamodb.models import HistoryModel
-    from chalicelib.adapters.dynamodb.outbox import outbox_item
-    from chalicelib.bootstrap import deps
-    from chalicelib.domain.importing import parse_row
-    from chalicelib.services import importer
-
-    client = boto3.client("dynamodb")
-    indexes: dict[str, list[tuple[str, list[str], dict[str, Any]]]] = {}
-
-    def of(table: str) -> list[tuple[str, list[str], dict[str, Any]]]:
-        if table not in indexes:
-            described = client.describe_table(TableName=table)["Table"]
-            base = [k["AttributeName"] for k in described["KeySchema"]]
-            indexes[table] = [(gsi["IndexName"], base + [k["AttributeName"] for k in gsi["KeySchema"]],
-                               gsi["Projection"]) for gsi in described.get("GlobalSecondaryIndexes", [])]
-        return indexes[table]
-
-    def units(size: int) -> int:
-        return 2 * max(1, math.ceil(size / 1024))
-
-    runner = importer.Importer(deps(), "bench")
-    by_target: Counter[str] = Counter()
-    rows = 0
-    with path.open(encoding="utf-8", newline="") as stream:
-        for _line, _raw, fields, _problems in importer.read_csv(stream):
-            built = runner._build(parse_row(fields or {}, runner.now))
-            dossier = built.dossier
-            models = [_to_model(dossier),
-                      *(HistoryModel(dossier.code, e.seq, entry=e.as_dict()) for e in built.history),
-                      *(outbox_item(e) for e in dossier.take_events())]
-            for model in models:
-                item = model.serialize()
-                table = model.Meta.table_name
-                by_target[table.removeprefix(PREFIX + "-")] += units(_item_bytes(item))
-                for name, keys, projection in of(table):
-                    if not all(k in item for k in keys):
-                        continue  # sparse: the item is not in this index
-                    kind = projection["ProjectionType"]
-                    kept = item if kind == "ALL" else {k: v for k, v in item.items() if k in keys or (
-                        kind == "INCLUDE" and k in projection.get("NonKeyAttributes", []))}
-                    by_target[f"{table.removeprefix(PREFIX + '-')}/{name}"] += units(_item_bytes(kept))
-            rows += 1
-    return {"rows": rows, "wcu_per_row": sum(by_target.values()) / rows,
-            "by_target": {k: v / rows for k, v in sorted(by_target.items())}}
-
-
-def report_import(result: dict[str, Any]) -> None:
-    new, again = result["capacity_new"], result["capacity_again"]
-    print(f"\nimport of {result['rows']:,} generated rows ({result['workers']} threads): "
-          f"{result['seconds']:.1f} s, {result['rows_per_s']:,.0f} rows/s")
-    print(f"  new rows:       {result['capacity_computed']['wcu_per_row']:6.1f} WCU per row by DynamoDB's rules "
-          f"(DynamoDB Local reports {new['wcu_per_row']:.1f}: it counts one item per table of a transaction)")
-    print(f"  the same again: {again['wcu_per_row']:6.1f} WCU {again['rcu_per_row']:5.2f} RCU per row "
-          "(all duplicates)")
-
-
 if __name__ == "__main__":
     if sys.argv[1:] == ["--sweep"]:
         print(json.dumps(sweep_bench()))
@@ -845,7 +696,5 @@ if __name__ == "__main__":
         from scripts import bench_report06
 
         print(json.dumps(bench_report06.main(sys.argv[3] if sys.argv[2:3] == ["--endpoint"] else None)))
-    elif sys.argv[1:2] == ["--import"]:
-        print(json.dumps(import_bench(int(sys.argv[2]) if len(sys.argv) > 2 else IMPORT_ROWS)))
     else:
         main()

@@ -6,8 +6,9 @@ Streams FILE (`.csv`, or `.ndjson`/`.jsonl`), shows a progress bar on stderr (ro
 rejected rows with their line and reasons to FILE.rejects.csv / FILE.rejects.ndjson, and prints the reconciliation
 rows read = imported + duplicates + rejected. Exit code 0 when it balances, 1 when it does not, 2 when the file
 cannot be imported at all. Against the local stack of `make run` (DynamoDB Local on MOTCUA_DYNAMODB_PORT, default
-8001) unless AWS_ENDPOINT_URL_DYNAMODB or MOTCUA_TABLE_PREFIX says otherwise. The events of the imported dossiers
-are in the outbox: the relay of the running stack publishes them to the consumers (statistics, portal sync).
+8001) unless AWS_ENDPOINT_URL_DYNAMODB or MOTCUA_TABLE_PREFIX says otherwise. The imported dossiers' events are not
+queued: the import itself writes what they cause (report 06's counters, the portal sync's history lane, the
+webhooks of subscriptions that ask for history), so live events never wait behind them.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def main(argv: list[str]) -> int:
         print(f"import: {args.file}: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # DynamoDB unreachable past the retries, a disk error...: stop, say how to go on
-        print(f"import: stopped by {type(exc).__name__}: {exc}\nwhat was written is complete dossier by dossier; "
-              "run the same file again to go on (the dossiers already stored are skipped as duplicates)",
+        print(f"import: stopped by {type(exc).__name__}: {exc}\nrun the same file again to go on: the dossiers "
+              "already stored are duplicates, and those this run left between its steps are finished (their "
+              "counters applied once)",
               file=sys.stderr)
         return 2
     print_reconciliation(args.file, tally, rejects, time.monotonic() - started)
@@ -153,6 +155,9 @@ def print_reconciliation(path: Path, tally: Any, rejects: Path | None, seconds: 
     print(f"  rows read   {tally.read:>{width}}")
     print(f"  imported    {tally.imported:>{width}}")
     print(f"  duplicates  {tally.duplicates:>{width}}  (already stored, or twice in the file: nothing written)")
+    if tally.completed:
+        print(f"  of which {tally.completed} an earlier run had left unfinished: control sheet, sync and counters "
+              "written now")
     print(f"  rejected    {tally.rejected:>{width}}" + (f"  -> {rejects}" if rejects else ""))
     verdict = "balanced" if tally.balanced else "NOT BALANCED"
     print(f"  {tally.read} = {tally.imported} + {tally.duplicates} + {tally.rejected}: {verdict}"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..domain.codes import is_dossier_code, is_procedure_code
+from ..domain.codes import MAX_SEQUENCE_DIGITS, is_dossier_code, is_procedure_code
 from ..domain.errors import FieldProblem, InvalidInput
 
 # Bounded so that no request can name a DynamoDB key longer than the tables accept: a unit id (35), the
 # receipt day, and a daily sequence of up to 9 digits.
-MAX_SEQUENCE_DIGITS = 9
 MAX_DOSSIER_CODE = 35 + 8 + 1 + MAX_SEQUENCE_DIGITS
 MAX_PROCEDURE_CODE = 16
 DOSSIER_CODE = {"type": "string", "maxLength": MAX_DOSSIER_CODE,

@@ -32,6 +32,7 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "not_found": 404,
     "version_conflict": 409,
+    "sequence_exhausted": 409,
     "in_progress": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,

@@ -28,6 +28,7 @@ def components() -> JSON:
         "id": STRING, "url": STRING, "description": STRING,
         "event_types": _array({"type": "string", "enum": [ALL_TYPES, *EVENT_TYPES]}, "* : every type"),
         "unit": MAYBE_STRING, "active": BOOLEAN,
+        "include_history": {**BOOLEAN, "description": "also the events of imported dossiers (docs/import.md)"},
         "disabled_reason": {**MAYBE_STRING, "description": "why deliveries stopped (a 410 from the receiver)"},
         "disabled_at": MAYBE_INSTANT, "created_at": INSTANT, "created_by": STRING, "updated_at": INSTANT,
         "version": INTEGER,

@@ -59,3 +59,11 @@ class StaleVersion(DomainError):
     def __init__(self, message: str, current_version: int | None = None) -> None:
         super().__init__(message, [FieldProblem("version", message)], "version_conflict")
         self.current_version = current_version
+
+
+class SequenceExhausted(DomainError):
+    """A unit drew every dossier number the code format holds for one day (HTTP 409): no code is made that the
+    routes would refuse."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [FieldProblem("code", message)], "sequence_exhausted")

@@ -4,9 +4,10 @@ A province moving to motcua brings years of dossiers for lookup and statistics (
 checked in full (`parse_row`, then `build_imported` against the catalogue) and becomes a `Dossier` in its final
 state together with the control-sheet lines and the domain events a live dossier with that history would have
 produced (received, status changes, overdue, resolved, returned, closed), at their historical times and with the
-due time the old system had in force. The events go through the same outbox and consumers as live ones, so report
-06 counts imported dossiers and the portal sync sees them; their ids are `code/seq` as always, and a code already
-stored is never written again, so importing a file twice counts nothing twice.
+due time the old system had in force. The import does what those events cause itself, in bulk, instead of queuing
+them ahead of live events (services/importer.py): report 06 counts imported dossiers by the same rules and the
+portal sync hears of them on its history lane; their ids are `code/seq` as always, and a code already stored is
+never written again, so importing a file twice counts nothing twice.
 
 Pure: no I/O. The catalogue is passed in.
 """
@@ -27,7 +28,7 @@ from . import events as ev
 from .calendar import WorkingCalendar
 from .catalogue import Procedure, UnitTree
 from .clock import Clock, ClockEntry, ClockState, classify, iso
-from .codes import is_agency_id, is_dossier_code, is_procedure_code
+from .codes import MAX_SEQUENCE, MAX_SEQUENCE_DIGITS, code_day, is_agency_id, is_dossier_code, is_procedure_code
 from .deadlines import WatchSettings
 from .dossier import CHANNELS, OWN_OUTCOMES, Dossier, HistoryEntry, StepProgress
 from .errors import FieldProblem
@@ -96,6 +97,8 @@ def parse_row(raw: Mapping[str, Any], now: datetime) -> ImportRow:
     if code and not is_dossier_code(code):
         problems.append(FieldProblem("code", "expected <unit id>-<YYMMDD>-<NNNN> (Circular 01/2018 Art 19), "
                                              "e.g. 000.20.30.H56-240315-0001"))
+    elif code:
+        problems.extend(code_problems(code, now))
     procedure = _text(raw, "procedure_code", problems, 16)
     if procedure and not is_procedure_code(procedure):
         problems.append(FieldProblem("procedure_code", "expected a national procedure code like 1.004873"))
@@ -122,6 +125,24 @@ def parse_row(raw: Mapping[str, Any], now: datetime) -> ImportRow:
         raise RowRejected(problems)
     return ImportRow(code or "", procedure or "", unit or "", competent or None, channel or "", applicant,
                      received, due, finished, tuple(history), actions)
+
+
+def code_problems(code: str, now: datetime) -> list[FieldProblem]:
+    """A code that would break the live intake: one naming a day after today (it would move that day's counter
+    in advance), or a sequence the code format cannot follow (more than 9 digits, or the last 9-digit number of
+    today: the unit's next intake would need a tenth digit, a code every route refuses)."""
+    seq = code.rpartition("-")[2]
+    if len(seq) > MAX_SEQUENCE_DIGITS:
+        return [FieldProblem("code", f"a sequence of at most {MAX_SEQUENCE_DIGITS} digits")]
+    today = now.astimezone(LOCAL_ZONE).date()
+    day = code_day(code)
+    if day is not None and day > today:
+        return [FieldProblem("code", f"names {day.isoformat()}, a day after today: a dossier is not received "
+                                     "in the future")]
+    if day == today and int(seq) >= MAX_SEQUENCE:
+        return [FieldProblem("code", f"sequence {seq} is the last the code format holds: the unit's next intake "
+                                     "of the day would get a number no route accepts")]
+    return []
 
 
 def parse_instant(value: str) -> datetime:

@@ -44,6 +44,9 @@ _KEPT = ("code", "procedure_code", "field_code", "channel", "receiving_unit", "c
          "submitted_at", "received_at", "appointment_at", "due_at", "resolved_at")
 
 
+LIVE, HISTORY = "live", "history"  # the sync's lanes (SyncState.lane)
+
+
 class PortalMappingError(ValueError):
     """An event that cannot be told to the portal as it stands (an inconsistent national code)."""
 
@@ -67,6 +70,21 @@ def change_of(event: DomainEvent) -> dict[str, Any] | None:
         status = Status(str(event.data["dossier"]["status"]))
         return _change(event, status, note=status.label, new_appointment_at=None)
     return None
+
+
+def history_change(last: DomainEvent) -> dict[str, Any]:
+    """An imported dossier as the portal hears of it: one change, its final state (the snapshot of its last
+    event), which the worker pushes as its dossier sync (DongBoHoSoMC): the portal gets the dossier once, not
+    every step of a history that ended years ago."""
+    status = Status(str((last.data.get("dossier") or {}).get("status")))
+    return _change(last, status, note=status.label, new_appointment_at=None)
+
+
+def history_state(last: DomainEvent, now: datetime) -> SyncState:
+    """The sync state of an imported dossier whose last event is `last`: its items before `last.seq` are
+    handled (never recorded: the history change stands for them), `last.seq` waits on the history lane."""
+    return SyncState(last.code, unit_of(last), next_seq=last.seq, recorded=last.seq, pending_since=iso(now),
+                     next_at=iso(now), lane=HISTORY)
 
 
 def _change(event: DomainEvent, status: Status, note: str, new_appointment_at: str | None) -> dict[str, Any]:
@@ -167,6 +185,9 @@ class SyncState:
     lease_until: str | None = None  # a worker is pushing this dossier until then ...
     lease_owner: str | None = None  # ... this one: a worker that finds another owner after a conflict stops
     synced_at: str | None = None
+    # "history": an imported dossier's final state, pushed on its own rate-limited lane after the live dossiers
+    # (services/portal_sync.py); a live change recorded for it moves it to the live lane.
+    lane: str = "live"
 
     @property
     def status(self) -> str:
@@ -190,7 +211,7 @@ class SyncState:
         return self.lease_until is not None and parse_iso(self.lease_until) > now
 
     def recorded_one(self, now: datetime) -> SyncState:
-        out = replace(self, recorded=self.recorded + 1)
+        out = replace(self, recorded=self.recorded + 1, lane=LIVE)
         if out.pending_since is None:
             out = replace(out, pending_since=iso(now), attempts=0, failing=False, last_error=None)
         if out.attempts == 0:  # not backing off after a failed push: the worker may come at once

@@ -2,16 +2,19 @@
 
 The rows come from a stream (`read_csv`, `read_ndjson`: one row at a time, never the whole file) and are handled in
 chunks by a bounded pool of threads. Per chunk: every row is checked and built (domain/importing.py); one
-BatchGetItem finds the codes already stored (a file imported again costs reads only); each new dossier is written
-with its control sheet and its events in one transaction conditioned on its code not existing (atomic: a row is
-all written or not at all, and two imports racing write it once). Every row ends as exactly one of imported,
-duplicate or rejected, so rows read = imported + duplicates + rejected.
+BatchGetItem finds the codes already stored (a file imported again costs reads only). Each new dossier is claimed
+by a conditional put of its item (only the winner writes anything else of it); its control sheet, its portal sync
+on the history lane and the history webhooks follow in bulk; its historical events are never queued: report 06's
+counters they stand for are summed per key over a window of dossiers and applied with one guard per dossier, last
+(domain/import_counts.py), so a run that stops anywhere is finished by the next run of the same file. Every row
+ends as exactly one of imported, duplicate or rejected, so rows read = imported + duplicates + rejected.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -19,8 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
+from ..domain import portal
 from ..domain.codes import DOSSIER_CODE, sequence_name
+from ..domain.counting import counting_units
+from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
+from ..domain.events import DomainEvent
+from ..domain.import_counts import DossierCounts, dossier_counts
 from ..domain.importing import (
     FIELDS,
     LOCAL_ZONE,
@@ -31,6 +39,7 @@ from ..domain.importing import (
     parse_row,
     text_problem,
 )
+from . import webhooks
 from .deps import Deps
 
 IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
@@ -48,6 +57,7 @@ class RowResult:
     code: str | None = None
     problems: list[FieldProblem] = field(default_factory=list)
     raw: Any = None  # the row as read, for the rejects file
+    completed: bool = False  # a duplicate whose earlier import had stopped between its steps: finished now
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "code": self.code, "outcome": self.outcome,
@@ -60,9 +70,11 @@ class Tally:
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
+    completed: int = 0  # of the duplicates, those an earlier run had left unfinished (its counters): done now
 
     def add(self, result: RowResult) -> None:
         self.read += 1
+        self.completed += result.completed
         if result.outcome == IMPORTED:
             self.imported += 1
         elif result.outcome == DUPLICATE:
@@ -92,12 +104,21 @@ def check_source(source: str) -> str:
     return value
 
 
+COUNT_WINDOW = 20000  # dossiers whose counters are summed together: the more, the more keys they share
+
+
 class Importer:
-    def __init__(self, deps: Deps, source: str, workers: int = 8, chunk: int = 50) -> None:
+    def __init__(self, deps: Deps, source: str, workers: int = 8, chunk: int = 50,
+                 count_window: int = COUNT_WINDOW) -> None:
         self.deps, self.source = deps, check_source(source)
         self.workers, self.chunk = max(1, workers), max(1, chunk)
         self.now = deps.now()
         self._today = self.now.astimezone(LOCAL_ZONE).date()
+        # Counters of claimed dossiers wait here, across chunks, and are applied summed per key (step 3): a crash
+        # loses only this buffer, which the next run finds unguarded and applies (docs/import.md).
+        self.count_window = max(1, count_window)
+        self._counts: list[DossierCounts] = []
+        self._counts_lock = threading.Lock()
 
     def run(self, rows: Iterable[Read], on_done: Callable[[RowResult], None]) -> Tally:
         """Import `rows` with at most `workers` chunks in flight (memory stays bounded whatever the file's
@@ -118,11 +139,28 @@ class Importer:
                     settle(done)
                 in_flight.add(pool.submit(self.import_chunk, batch))
             settle(wait(in_flight).done)
+        self.flush_counts()
         return tally
+
+    def flush_counts(self) -> None:
+        """Apply the counters still waiting (the end of a run)."""
+        with self._counts_lock:
+            taken, self._counts = self._counts, []
+        if taken:
+            self.deps.stats.apply_imported(taken, self.workers)
+
+    def _count_later(self, counts: list[DossierCounts]) -> None:
+        with self._counts_lock:
+            self._counts.extend(counts)
+            taken = self._counts if len(self._counts) >= self.count_window else []
+            if taken:
+                self._counts = []
+        if taken:
+            self.deps.stats.apply_imported(taken, self.workers)
 
     def import_chunk(self, batch: list[Read]) -> list[RowResult]:
         results: list[RowResult] = []
-        built: dict[str, tuple[RowResult, Any]] = {}
+        built: dict[str, tuple[RowResult, Built]] = {}
         for line, raw, fields, problems in batch:
             result = RowResult(line, REJECTED, raw=raw, problems=list(problems))
             results.append(result)
@@ -145,30 +183,76 @@ class Importer:
             built[row.code] = (result, imported)
         stored = self.deps.dossiers.existing(list(built)) if built else {}
         self._raise_sequences([code for code in built if code not in stored])
-        fresh: list[tuple[RowResult, Any]] = []
+        fresh: list[tuple[RowResult, Built]] = []
+        again: list[tuple[RowResult, Built]] = []  # this very row, stored before: perhaps not all written
         for code, (result, imported) in built.items():
             if code not in stored:
                 fresh.append((result, imported))
             elif stored[code] == _fingerprint(imported):
-                result.outcome = DUPLICATE  # this very row, imported before
-            else:  # a dossier received here, or another row imported under this code: never overwritten, said
-                result.problems = [FieldProblem("code", "already used by another dossier (received here, or "
-                                                        "imported from a different row): not overwritten")]
-        written = self.deps.dossiers.add_imported_many([(i.dossier, i.history) for _, i in fresh]) if fresh else []
-        for (result, _), done in zip(fresh, written, strict=True):
-            result.outcome = IMPORTED if done else DUPLICATE
+                result.outcome = DUPLICATE
+                again.append((result, imported))
+            else:
+                _collision(result)
+        self._claim(fresh)
+        self._count_later(self._history_work([i for r, i in fresh if r.outcome == IMPORTED]))
+        # Stored before by this very row: an earlier run that stopped between the steps left it without its
+        # counters' guard (the last step); its steps are done again, each idempotent, the counters once.
+        counted = self.deps.stats.imported_counted([i.dossier.code for _, i in again]) if again else set()
+        unfinished = [(r, i) for r, i in again if i.dossier.code not in counted]
+        if unfinished:  # rare: applied at once, to tell which this run finished
+            done = self.deps.stats.apply_imported(self._history_work([i for _, i in unfinished]))
+            for result, imported in unfinished:
+                result.completed = imported.dossier.code in done
         return results
 
-    def _build(self, row: ImportRow) -> Any:
+    def _claim(self, fresh: list[tuple[RowResult, Built]]) -> None:
+        """Step 1, the claim: each new dossier's item, put only if its code does not exist (a conditional PutItem),
+        before anything else of it is written: only the winner writes the rest, so a dossier received here or a
+        racing import is never overwritten. A code stored meanwhile is told apart as at the batch read."""
+        for result, imported in fresh:
+            if self.deps.dossiers.claim_imported(imported.dossier):
+                result.outcome = IMPORTED
+                continue
+            found = self.deps.dossiers.existing([imported.dossier.code])
+            if found.get(imported.dossier.code) == _fingerprint(imported):
+                result.outcome = DUPLICATE  # a racing import of this very row: it finishes it
+            else:
+                _collision(result)
+
+    def _history_work(self, dossiers: list[Built]) -> list[DossierCounts]:
+        """What the imported dossiers' historical events would have caused, done here in bulk instead of through
+        the outbox (docs/import.md): the control sheets (step 2), the portal sync's history lane and the history
+        webhooks. Answers their report 06 counters, to be applied with one guard per dossier (step 3: last, so
+        that a guard says every step before it is written)."""
+        if not dossiers:
+            return []
+        self.deps.dossiers.add_history_lines([(i.dossier.code, e) for i in dossiers for e in i.history])
+        tree = self.deps.catalogue.tree()
+        counts, lane, events = [], [], []
+        for imported in dossiers:
+            d, taken = imported.dossier, imported.events
+            events.extend(taken)
+            units = counting_units(d.receiving_unit, d.competent_unit, d.imported, tree)
+            one = dossier_counts(d.code, taken, units, still_open=not d.status.is_closed)
+            if taken:
+                one.sync_unit = portal.unit_of(taken[-1])
+                lane.append((portal.history_state(taken[-1], self.now), portal.history_change(taken[-1])))
+            counts.append(one)
+        self.deps.sync.add_history(lane, self.now)
+        webhooks.on_imported(self.deps, events)
+        return counts
+
+    def _build(self, row: ImportRow) -> Built:
         catalogue = self.deps.catalogue
         try:
             procedure = catalogue.procedure(row.procedure_code)
         except NotFound as exc:
             raise RowRejected([FieldProblem("procedure_code", f"no procedure {row.procedure_code} in the "
                                                               "catalogue")]) from exc
-        return build_imported(row, procedure=procedure, tree=catalogue.tree(),
-                              calendar=lambda unit: catalogue.calendar_for(unit, procedure), source=self.source,
-                              now=self.now, watch=self.deps.watch)
+        built = build_imported(row, procedure=procedure, tree=catalogue.tree(),
+                               calendar=lambda unit: catalogue.calendar_for(unit, procedure), source=self.source,
+                               now=self.now, watch=self.deps.watch)
+        return Built(built.dossier, built.history, built.dossier.take_events())
 
     def _raise_sequences(self, codes: list[str]) -> None:
         """An imported code of today or later in the format motcua draws (a unit still receiving, the old system
@@ -190,6 +274,23 @@ class Importer:
             highest[name] = max(highest.get(name, 0), int(match.group("seq")))
         for name, value in highest.items():
             self.deps.dossiers.raise_sequence(name, value)
+
+
+def _collision(result: RowResult) -> None:
+    """A dossier received here, or another row imported under this code: never overwritten, said."""
+    result.outcome = REJECTED
+    result.problems = [FieldProblem("code", "already used by another dossier (received here, or imported from a "
+                                            "different row): not overwritten")]
+
+
+@dataclass
+class Built:
+    """A row built: the dossier, its control-sheet lines and the events its history would have produced (kept
+    here, never written to the outbox)."""
+
+    dossier: Dossier
+    history: list[HistoryEntry]
+    events: list[DomainEvent]
 
 
 def _wait_some(in_flight: set[Future[list[RowResult]]]) -> tuple[set[Future[list[RowResult]]],

@@ -56,13 +56,24 @@ def record(deps: Deps, event: DomainEvent) -> bool:
     change = portal.change_of(event)
     for _ in range(CONFLICT_RETRIES):
         before = deps.sync.state(event.code)
-        base = before or SyncState(event.code, portal.unit_of(event))
+        base = before or _first_state(event)
         now = deps.now()
         try:
-            return deps.sync.record(event.seq, change, before, base.recorded_one(now), now)
+            return deps.sync.record(event.seq, change, before, base.recorded_one(now), now,
+                                    count_known=before is not None or base.next_seq == 1)
         except SyncConflict:
             continue  # the worker or another consumer wrote the state meanwhile: read it again
     raise SyncConflict(f"{event.id}: the sync state kept changing")
+
+
+def _first_state(event: DomainEvent) -> SyncState:
+    """The state of a dossier the sync has not heard of: from its first event; or, for an imported dossier whose
+    history lane was not written yet (a live change within moments of its import), from this event, which the
+    portal then hears as the dossier's sync with its state now (the import counts it in its unit)."""
+    snapshot = event.data.get("dossier") or {}
+    imported = isinstance(snapshot, dict) and bool(snapshot.get("imported")) and event.seq > 1
+    start = event.seq if imported else 1
+    return SyncState(event.code, portal.unit_of(event), next_seq=start, recorded=start - 1)
 
 
 def push(deps: Deps, settings: PortalSettings | None = None, limit: int = 200, run_seconds: float = RUN_SECONDS,
@@ -70,19 +81,33 @@ def push(deps: Deps, settings: PortalSettings | None = None, limit: int = 200, r
     """Push the due dossiers (at most `limit`; or only `codes`, an operator's push of named dossiers, which still
     waits for their next try), `settings.concurrency` at a time; answer counts: due, pushed, skipped (items that
     were nothing to the portal), synced (dossiers now fully acknowledged), failed (tries that failed), held
-    (dossiers waiting for a missing seq), busy (pushed by another worker)."""
+    (dossiers waiting for a missing seq), busy (pushed by another worker), history (of the due, those taken
+    from the history lane after the live ones)."""
     from ..config import settings as app_settings
 
     s = settings or app_settings().portal
-    codes = list(codes) if codes is not None else deps.sync.due(deps.now(), limit)
-    counts: Counter[str] = Counter({"due": len(codes)})
-    if not codes:
-        return dict(counts)
     deadline = time.monotonic() + run_seconds
+    counts: Counter[str] = Counter()
+    named = codes is not None
+    live = list(codes) if codes is not None else deps.sync.due(deps.now(), limit)
+    _push_all(deps, live, s, deadline, counts)
+    # The history lane (imported dossiers, docs/import.md): only what the live dossiers left of this run's room
+    # and time, and at most `history_per_run`, so an import never delays a live dossier's sync.
+    room = min(limit - len(live), s.history_per_run)
+    if not named and room > 0 and time.monotonic() < deadline:
+        history = deps.sync.due_history(deps.now(), room)
+        counts["history"] += len(history)
+        _push_all(deps, history, s, deadline, counts)
+    return {k: counts[k] for k in ("due", "pushed", "skipped", "synced", "failed", "held", "busy", "history")}
+
+
+def _push_all(deps: Deps, codes: list[str], s: PortalSettings, deadline: float, counts: Counter[str]) -> None:
+    counts["due"] += len(codes)
+    if not codes:
+        return
     with ThreadPoolExecutor(max_workers=min(s.concurrency, len(codes)), thread_name_prefix="portal") as pool:
         for outcome in pool.map(lambda code: _push_one(deps, code, s, deadline), codes):
             counts.update(outcome)
-    return {k: counts[k] for k in ("due", "pushed", "skipped", "synced", "failed", "held", "busy")}
 
 
 class _LeaseLost(Exception):

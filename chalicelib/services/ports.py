@@ -15,6 +15,7 @@ from ..domain.status import Status
 
 if TYPE_CHECKING:
     from ..domain.counting import Booking
+    from ..domain.import_counts import DossierCounts
     from ..domain.portal import SyncState
 
 
@@ -104,10 +105,13 @@ class DossierStore(Protocol):
         """Which of `codes` are stored, each with its import fingerprint (None: not an imported dossier)."""
         ...
 
-    def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
-        """Store imported dossiers, each with all its history lines and events (`take_events()`), in as few
-        transactions as possible, each dossier all or nothing and only if its code is new; in order, whether each
-        was written (False: the code was already stored, nothing written). Raises ItemTooLarge."""
+    def claim_imported(self, dossier: Dossier) -> bool:
+        """Store an imported dossier's item only if its code is new (False: stored already, nothing written); its
+        pending events are dropped, not stored (the importer does their work). Raises ItemTooLarge."""
+        ...
+
+    def add_history_lines(self, lines: list[tuple[str, HistoryEntry]]) -> None:
+        """Control-sheet lines (code, entry) of claimed imported dossiers, in bulk; the same again is harmless."""
         ...
 
     def raise_sequence(self, name: str, at_least: int) -> None:
@@ -210,6 +214,15 @@ class StatsStore(Protocol):
     def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
         """The unit's monthly roll-ups (each the sum of its daily items of that month and group) up to
         `last_month` (YYYY-MM, inclusive), in one Query, each `{"month", "group", <column>: n, ...}`."""
+        ...
+
+    def imported_counted(self, codes: list[str]) -> set[str]:
+        """Which of these imported dossiers had their counters applied (their guards exist)."""
+        ...
+
+    def apply_imported(self, counts: list[DossierCounts], workers: int = 1) -> set[str]:
+        """Apply imported dossiers' counters, summed per key, exactly once per dossier (a guard each); answers the
+        codes this call counted (the others were counted before)."""
         ...
 
 
@@ -337,9 +350,18 @@ class SyncStore(Protocol):
     def state(self, code: str) -> SyncState | None: ...
 
     def record(self, seq: int, change: dict[str, Any] | None, before: SyncState | None, after: SyncState,
-               now: datetime) -> bool:
+               now: datetime, count_known: bool = True) -> bool:
         """Write item `seq` and the state `after` in one transaction, only if the item is new (False otherwise)
-        and the state still `before`'s revision (SyncConflict otherwise); a new dossier counts in its unit."""
+        and the state still `before`'s revision (SyncConflict otherwise); a new dossier counts in its unit
+        (unless `count_known` is False: an imported dossier is counted by its import)."""
+        ...
+
+    def add_history(self, states: list[tuple[SyncState, dict[str, Any]]], now: datetime) -> int:
+        """Imported dossiers on the history lane: each one's item and state (put only if it has none)."""
+        ...
+
+    def due_history(self, now: datetime, limit: int) -> list[str]:
+        """Codes of imported dossiers on the history lane whose next try has come."""
         ...
 
     def save(self, before: SyncState, after: SyncState) -> SyncState:

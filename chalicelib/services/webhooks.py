@@ -50,6 +50,7 @@ def view(data: dict[str, Any], secrets: list[dict[str, Any]], version: int, now:
     return {
         "id": data["id"], "url": data["url"], "description": data.get("description", ""),
         "event_types": list(data["event_types"]), "unit": data.get("unit"), "active": bool(data["active"]),
+        "include_history": bool(data.get("include_history")),
         "disabled_reason": data.get("disabled_reason"), "disabled_at": data.get("disabled_at"),
         "created_at": data["created_at"], "created_by": data["created_by"], "updated_at": data["updated_at"],
         "version": version,
@@ -63,7 +64,7 @@ def create(deps: Deps, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.now()
     data = {"id": f"wh_{uuid.uuid4().hex}", "created_at": iso(now), "created_by": actor.subject,
             "updated_at": iso(now), "disabled_reason": None, "disabled_at": None}
-    data.update(_settings(deps, body, {"active": True, "description": "", "unit": None}))
+    data.update(_settings(deps, body, {"active": True, "description": "", "unit": None, "include_history": False}))
     secret = {"secret": new_secret(), "created_at": iso(now), "expires_at": None}
     deps.webhooks.store.create(data, [secret])
     return {**view(data, [secret], 1, now), "secret": secret["secret"]}
@@ -139,8 +140,10 @@ def _settings(deps: Deps, body: dict[str, Any], current: dict[str, Any]) -> dict
         out["active"] = bool(body["active"])
     if "description" in body:
         out["description"] = body["description"]
-    return {**{k: v for k, v in current.items() if k in ("active", "description", "unit") and k not in body},
-            **out}
+    if "include_history" in body:
+        out["include_history"] = bool(body["include_history"])
+    kept = ("active", "description", "unit", "include_history")
+    return {**{k: v for k, v in current.items() if k in kept and k not in body}, **out}
 
 
 def _check_version(body: dict[str, Any], version: int) -> None:
@@ -185,6 +188,29 @@ def on_event(deps: Deps, event: DomainEvent) -> None:
             if deps.webhooks.store.add_delivery(delivery):  # False: recorded by an earlier run of this event
                 recorded.append(delivery["id"])
     enqueue(deps, [(ident, 0, 0) for ident in recorded])
+
+
+def on_imported(deps: Deps, events: list[DomainEvent]) -> int:
+    """The events of imported dossiers (services/importer.py), recorded as deliveries only for the subscriptions
+    that asked for history (`include_history`): a receiver that wants live events only never gets years of
+    them. Deliveries are keyed by subscription and event, so an import run again records nothing twice. Answers
+    how many were recorded."""
+    subscriptions = [data for data, _ in deps.webhooks.store.active() if data.get("include_history")]
+    if not subscriptions or not events:
+        return 0
+    tree = deps.catalogue.tree()
+    now = deps.now()
+    recorded = []
+    for event in events:
+        body = None
+        for data in subscriptions:
+            if rules.wants(data["event_types"], data.get("unit"), event, tree.is_within):
+                body = body or rules.payload(event)
+                delivery = new_delivery(data["id"], delivery_id(data["id"], event.id), body, now)
+                if deps.webhooks.store.add_delivery(delivery):
+                    recorded.append(delivery["id"])
+    enqueue(deps, [(ident, 0, 0) for ident in recorded])
+    return len(recorded)
 
 
 def enqueue(deps: Deps, messages: list[tuple[str, int, int]]) -> None:

@@ -191,3 +191,21 @@ def test_an_open_imported_dossier_goes_on_in_motcua(auth_module):
                                    {"action": action, "version": dossier["version"], **extra})
             assert status == 200, (action, dossier)
         assert dossier["status"] == "resolved" and dossier["outcome"] in ("early", "on_time")
+
+
+def test_codes_that_would_break_the_intake_are_rejected_with_their_reason(auth_module):
+    """The code the issue saw accepted (today's last 9-digit number: the unit's next intake got a tenth digit),
+    and a code naming a day after today."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    rows = [{**dossier(n, "2023-05-17 10:00", "resolved"), "code": c} for n, c in (
+        (20, f"{DONG_SON}-{today:%y%m%d}-999999999"), (21, f"{DONG_SON}-{today + timedelta(days=1):%y%m%d}-0001"))]
+    with Client(app, stage_name="local") as client:
+        status, body = post(client, "/v1/imports", auth_module(PROVINCE, "admin"), {"source": "MotCua-2019",
+                                                                                   "rows": rows})
+    assert status == 200 and body["rejected"] == 2, body
+    reasons = [r["problems"][0] for r in body["rows"]]
+    assert [p["field"] for p in reasons] == ["rows[0].code", "rows[1].code"]
+    assert "the last the code format holds" in reasons[0]["reason"] and "a day after today" in reasons[1]["reason"]

@@ -358,3 +358,23 @@ def test_the_scheduled_sweep_sends_through_the_lambda_handler(client, auth, cloc
     assert report["due"] >= 1 and report.get("delivered", 0) >= 1
     [delivery] = deliveries(client, auth, hook["id"], code)
     assert delivery["status"] == "delivered" and delivery["attempts"][0]["duration_ms"] >= 0
+
+
+def test_history_is_a_subscriptions_choice_off_by_default(client, auth, clock, receiver):
+    """`include_history` (docs/import.md): imported dossiers' events only to subscriptions that ask for them;
+    live events go to every subscription whatever it says."""
+    plain = subscribe(client, auth, receiver.url, event_types=["dossier.received"])
+    assert plain["include_history"] is False
+    status, changed = call(client, "PATCH", f"/v1/webhooks/{plain['id']}", auth(CENTRE, "admin"),
+                           {"version": plain["version"], "include_history": True})
+    assert status == 200 and changed["include_history"] is True, changed
+    status, again = call(client, "PATCH", f"/v1/webhooks/{plain['id']}", auth(CENTRE, "admin"),
+                         {"version": changed["version"], "description": "kept"})
+    assert status == 200 and again["include_history"] is True  # what is not given stays
+    status, error = post(client, "/v1/webhooks", auth(CENTRE, "admin"), {"url": receiver.url,
+                                                                        "include_history": "yes"})
+    assert status == 400 and "include_history" in json.dumps(error), error
+    live = subscribe(client, auth, receiver.url, event_types=["dossier.received"], include_history=False)
+    code = receive_and_relay(client, auth)
+    assert len(deliveries(client, auth, live["id"], code)) == 1
+    assert len(deliveries(client, auth, plain["id"], code)) == 1

@@ -9,15 +9,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_import_bench_runs_and_reports_rate_and_capacity_per_row():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--import", "30"], capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "TZ": "UTC"}, cwd=ROOT)
+def test_the_import_bench_runs_and_reports_rate_capacity_and_the_floor():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_import.py"), "--rows", "60",
+                          "--capacity-rows", "20"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TZ": "UTC"}, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert (result["rows"], result["imported"]) == (30, 30) and result["rows_per_s"] > 0
+    assert (result["rows"], result["imported"]) == (60, 60) and result["rows_per_s"] > 0
+    assert result["floor"]["rows"] == 60 and result["floor"]["rows_per_s"] > 0 and result["share_of_floor"] > 0
     new, again = result["capacity_new"], result["capacity_again"]
-    assert new["imported"] == 30 and new["wcu_per_row"] > 2  # a dossier, its history and its events, transacted
-    assert again["duplicates"] == 30 and again["wcu_per_row"] == 0 and 0 < again["rcu_per_row"] <= 1
+    assert new["imported"] == 60 and "outbox" not in " ".join(new["by_target"])  # no event is queued
+    assert new["by_target"]["dossiers"] >= 1 and new["by_target"]["stats"] > 0  # the dossier, its guard
+    assert again["duplicates"] == 20 and again["wcu_per_row"] == 0 and 0 < again["rcu_per_row"] <= 1.5
 
 
 def test_dynamodb_local_with_the_optimising_compiler_only_when_asked(tmp_path: Path):

@@ -171,3 +171,18 @@ def test_local_times_are_asia_ho_chi_minh_and_offsets_are_kept():
     assert parse_instant("2024-03-12T09:00:00+07:00") == parse_instant("2024-03-12T02:00:00Z")
     with pytest.raises(ValueError):
         parse_instant("2024-03-12")
+
+
+@pytest.mark.parametrize("code, words", [
+    (f"{HAC_THANH}-261121-0001", "a day after today"),  # NOW is 20 Nov 2026, 10:00 local
+    (f"{HAC_THANH}-261120-999999999", "the last the code format holds"),
+    (f"{HAC_THANH}-241120-1000000000", "at most 9 digits"),
+])
+def test_a_code_that_would_break_the_live_intake_is_rejected_with_its_reason(code, words):
+    found = problems(row(code=code))
+    assert words in found["code"], found
+
+
+def test_codes_of_today_and_of_the_past_within_the_format_are_taken():
+    for code in (f"{HAC_THANH}-261120-999999998", f"{HAC_THANH}-241120-999999999"):
+        parse_row(row(code=code), NOW)

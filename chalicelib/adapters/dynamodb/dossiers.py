@@ -9,18 +9,20 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ...domain.clock import iso
+from ...domain.codes import MAX_SEQUENCE
 from ...domain.dossier import Dossier, HistoryEntry
-from ...domain.errors import FieldProblem, StaleVersion
+from ...domain.errors import FieldProblem, SequenceExhausted, StaleVersion
 from ...domain.events import STEP_OVERDUE, DomainEvent
 from ...services.ports import DossierQuery, ItemTooLarge, MessageRecord, MessageSeen
 from ..idempotency import IdempotencyConflict
 from . import cursors
+from .errors import condition_failed
 from .inbound import outcome_item
 from .models import (
     CounterModel,
@@ -47,8 +49,6 @@ class BatchIncomplete(Exception):
     """DynamoDB kept leaving keys unprocessed (throttling): the API answers 503, retry later."""
 
     cause_response_code = "ProvisionedThroughputExceededException"  # what routing._unavailable recognises
-MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
-CONFLICT_ATTEMPTS = 3
 
 
 class DossierRepository:
@@ -168,9 +168,17 @@ class DossierRepository:
 
     # --- writes -----------------------------------------------------------------------------
     def next_sequence(self, name: str) -> int:
-        """Atomically draw the next number of a counter (never reused, gaps possible)."""
+        """Atomically draw the next number of a counter (never reused, gaps possible), never past the code
+        format's last number: a conditional update, so nothing can push a code out of the format."""
         counter = CounterModel(name)
-        counter.update(actions=[CounterModel.value.add(1)])
+        try:
+            counter.update(actions=[CounterModel.value.add(1)],
+                           condition=CounterModel.value.does_not_exist() | (CounterModel.value < MAX_SEQUENCE))
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            raise SequenceExhausted(f"every dossier number of {name} is drawn ({MAX_SEQUENCE:,}): the code "
+                                    "format holds no more for that day") from exc
         return int(counter.value)
 
     def add(self, dossier: Dossier, entry: HistoryEntry, claim: tuple[str, str] | None = None,
@@ -239,79 +247,40 @@ class DossierRepository:
                 codes[start:start + 100], attributes_to_get=["code", "imported_key"]))
         return found
 
-    def add_imported_many(self, batch: list[tuple[Dossier, list[HistoryEntry]]]) -> list[bool]:
-        """Store imported dossiers, each with all its history lines and events, only if no dossier has its code,
-        packed into as few transactions as DynamoDB allows (100 items): each dossier all or nothing, guarded by its
-        own condition. A transaction cancelled because some codes exist is tried again without them; answers, in
-        order, whether each dossier was written (False: its code was already stored, nothing written)."""
-        groups: list[list[Model]] = []
-        for dossier, history in batch:
-            taken = dossier.take_events()
-            items: list[Model] = [_to_model(dossier), *(HistoryModel(dossier.code, e.seq, entry=e.as_dict())
-                                                        for e in history), *(outbox_item(e) for e in taken)]
-            _check_size(items, INTAKE_ITEM_BYTES)
-            groups.append(items)
-        written = [False] * len(groups)
-        pending = list(range(len(groups)))
-        while pending:
-            packed: list[int] = []
-            size = 0
-            for index in pending:
-                if packed and size + len(groups[index]) > MAX_TRANSACTION_ITEMS:
-                    break
-                packed.append(index)
-                size += len(groups[index])
-            pending = pending[len(packed):]
-            existing = self._write_groups([groups[i] for i in packed])
-            if existing:  # nothing of this transaction was written: again without the codes already stored
-                pending = [index for position, index in enumerate(packed) if position not in existing] + pending
-            else:
-                for index in packed:
-                    written[index] = True
-        return written
-
-    def _write_groups(self, groups: list[list[Model]]) -> set[int]:
-        """Write the groups in one transaction: answers the positions of the groups whose code already exists
-        (then nothing was written), or an empty set when everything was. A conflict with another transaction
-        (the same code written at this moment by another thread or import) is tried again, a bounded number of
-        times, until the condition tells."""
-        for attempt in range(CONFLICT_ATTEMPTS):
-            try:
-                return self._transact_groups(groups)
-            except TransactWriteError as exc:
-                reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
-                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        return set()
-
-    def _transact_groups(self, groups: list[list[Model]]) -> set[int]:
+    def claim_imported(self, dossier: Dossier) -> bool:
+        """Store an imported dossier's item only if no dossier has its code (a conditional PutItem): the claim. Only
+        the winner writes anything else of it (services/importer.py), so a dossier received here or a racing
+        import is never overwritten. Answers whether it was written. Its events are not written anywhere: the
+        importer does their work itself, in bulk (docs/import.md)."""
+        dossier.take_events()
+        item = _to_model(dossier)
+        _check_size([item], INTAKE_ITEM_BYTES)
         try:
-            with TransactWrite(connection=self._conn()) as transaction:
-                for items in groups:
-                    transaction.save(items[0], condition=DossierModel.code.does_not_exist())
-                    for item in items[1:]:
-                        transaction.save(item)
-        except TransactWriteError as exc:
-            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
-            existing, start = set(), 0
-            for position, items in enumerate(groups):
-                if len(reasons) > start and reasons[start] == "ConditionalCheckFailed":
-                    existing.add(position)
-                start += len(items)
-            if not existing:
-                raise
-            return existing
-        return set()
+            item.save(condition=DossierModel.code.does_not_exist())
+        except PutError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def add_history_lines(self, lines: list[tuple[str, HistoryEntry]]) -> None:
+        """Control-sheet lines of claimed imported dossiers, BatchWriteItem (25 a call; what DynamoDB leaves
+        unprocessed is sent again): keyed by code and seq, so a re-run writes the same items again."""
+        with HistoryModel.batch_write() as batch:
+            for code, entry in lines:
+                batch.save(HistoryModel(code, entry.seq, entry=entry.as_dict()))
 
     def raise_sequence(self, name: str, at_least: int) -> None:
         """Make the daily counter `name` at least `at_least`, so the live intake never draws a number an imported
-        code already holds (a conditional update: a counter already higher is left alone)."""
+        code already holds (a conditional update: a counter already higher is left alone). Never past the code
+        format's last number: the importer rejects such codes (domain/importing.py `code_problems`)."""
+        if at_least > MAX_SEQUENCE:
+            raise ValueError(f"{name}: {at_least} is past the code format's last number")
         try:
             CounterModel(name).update(actions=[CounterModel.value.set(at_least)],
                                       condition=CounterModel.value.does_not_exist() | (CounterModel.value < at_least))
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
 
     def _conn(self) -> Connection:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ...services.ports import MessageRecord, MessageSeen
 from . import cursors
+from .errors import condition_failed
 from .models import InboundModel
 
 # A sender retries a message (re-signed, same webhook-id) for up to a few days; its outcome outlives that.
@@ -39,7 +40,7 @@ class InboundRepository:
         try:
             outcome_item(message).save(condition=InboundModel.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise MessageSeen(message.key) from exc
             raise
 
@@ -66,7 +67,7 @@ def _unsigned_slot(source: str, hour: str) -> bool:
             actions=[InboundModel.kept.add(1), InboundModel.expires.set(datetime.now(UTC) + timedelta(days=2))],
             condition=InboundModel.kept.does_not_exist() | (InboundModel.kept < UNSIGNED_KEPT_PER_HOUR))
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise
     return True

@@ -19,6 +19,7 @@ from pynamodb.exceptions import UpdateError
 from ...domain.clock import iso
 from ...domain.events import DomainEvent
 from ...observability import logger
+from .errors import condition_failed
 from .models import OutboxModel, shard_of
 
 OUTBOX_SHARDS = 4
@@ -104,7 +105,7 @@ class OutboxRepository:
                 condition=OutboxModel.pending.exists(),
             )
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):  # a timeout stays the timeout it is
                 raise
             # Another relay marked it first: published at least once, which is all this records.
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DeleteError, PutError
 
 from ...services.ports import ClaimBusy
+from .errors import condition_failed
 from .models import ProcessedModel
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 # A consumer runs well within a Lambda's timeout; a claim older than this belongs to a worker that died.
 LEASE_SECONDS = 300
 # Long after any redelivery (EventBridge retries for 24 h, SQS keeps a message at most 14 days).
@@ -33,7 +33,7 @@ class ProcessedRepository:
             fresh.save(condition=ProcessedModel.key.does_not_exist() | lapsed)
             return True
         except PutError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
         try:
             current = ProcessedModel.get(key, consistent_read=True)
@@ -51,7 +51,7 @@ class ProcessedRepository:
         try:
             ProcessedModel(key).delete(condition=ProcessedModel.state == "claimed")
         except DeleteError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
 
 

@@ -1,8 +1,11 @@
 """Report 06's counters on the stats table: one event's increments, their monthly roll-ups and its guard in one
-transaction."""
+transaction; an import's counters summed per key across many dossiers, with one guard per dossier, in as few
+transactions as DynamoDB allows."""
 
 from __future__ import annotations
 
+import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -10,12 +13,24 @@ from pynamodb.transactions import TransactWrite
 
 from ...domain.counting import overdue_closing, rollup_key, rollups
 from ...domain.events import DomainEvent
-from .models import StatsModel
+from ...domain.import_counts import DossierCounts, Packed, packed
+from .errors import cancellation_codes
+from .models import StatsModel, SyncModel
 
 if TYPE_CHECKING:
     from ...domain.counting import Booking, Key
 
 LIFE = "life"
+GUARD = "guard"
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+# Imports running in parallel ADD to the same roll-ups at once: a conflicting transaction is tried again, with a
+# growing, jittered pause, this many times before the error is raised (the importer's batch retries then apply).
+CONFLICT_ATTEMPTS = 12
+
+
+def imported_guard(code: str) -> str:
+    """The key of the item that says an imported dossier's counters were applied (once, whatever re-runs)."""
+    return f"imported#{code}"
 FACTS = ("flagged", "ended", "months")  # the life and months items' attributes, not counters
 
 
@@ -28,7 +43,22 @@ class StatsRepository:
 
         The overdue interval's end (services/statistics.py): the dossier's `life` item is read first, and the
         fact this event adds is written conditioned on what was read, so two events of one dossier applied at
-        once cannot both miss the -1: the loser's transaction is cancelled, raises, and its delivery is retried."""
+        once cannot both miss the -1: the loser's transaction is cancelled and tried again, reading anew.
+
+        Events of many dossiers are counted at once (a consumer's copies, the local bus's lanes), and their
+        transactions ADD to the same unit, day and month items: DynamoDB cancels one of two that meet
+        (TransactionConflict). That one is tried again, with a growing, jittered pause, up to CONFLICT_ATTEMPTS
+        times before the error goes to the delivery's own retries."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return self._apply_once(event, booking)
+            except TransactWriteError as exc:
+                if "TransactionConflict" not in cancellation_codes(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 6)))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _apply_once(self, event: DomainEvent, booking: Booking) -> bool:
         increments: dict[Key, dict[str, int]] = {k: dict(v) for k, v in booking.increments.items()}
         life = self._life(event.code) if booking.flags_overdue or booking.ends is not None else None
         life_update: tuple[list[Any], Any] | None = None
@@ -57,11 +87,102 @@ class StatsRepository:
                     transaction.update(StatsModel(f"dossier#{event.code}", LIFE), actions=life_update[0],
                                        condition=life_update[1])
         except TransactWriteError as exc:
-            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            reasons = cancellation_codes(exc)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return False
             raise
         return True
+
+    # --- an import's counters (services/importer.py) ---------------------------------------------------------
+    def imported_counted(self, codes: list[str]) -> set[str]:
+        """Which of `codes` (imported dossiers found stored) had their counters applied: a BatchGetItem of their
+        guards only (0.5 RCU each), asked only for codes a re-run finds."""
+        found: set[str] = set()
+        for start in range(0, len(codes), 100):
+            keys = [(imported_guard(code), GUARD) for code in codes[start:start + 100]]
+            found.update(item.pk.removeprefix("imported#")
+                         for item in StatsModel.batch_get(keys, attributes_to_get=["pk"]))
+        return found
+
+    def apply_imported(self, counts: list[DossierCounts], workers: int = 1) -> set[str]:
+        """`_apply_imported` on `workers` slices at once (the dossiers sorted by key first, so that each slice
+        keeps the keys its dossiers share)."""
+        if workers <= 1 or len(counts) < 200:
+            return self._apply_imported(counts)
+        from concurrent.futures import ThreadPoolExecutor
+
+        ordered = sorted(counts, key=lambda c: min(c.increments, default=("", "")))
+        size = -(-len(ordered) // workers)
+        slices = [ordered[i:i + size] for i in range(0, len(ordered), size)]
+        with ThreadPoolExecutor(max_workers=len(slices), thread_name_prefix="counters") as pool:
+            return set().union(*pool.map(self._apply_imported, slices))
+
+    def _apply_imported(self, counts: list[DossierCounts]) -> set[str]:
+        """Apply the counters of imported dossiers exactly once each: packed into transactions of at most 100
+        items, each counter key written once per transaction with the sum of its dossiers, together with one
+        guard per dossier (`imported#<code>`, put only if absent). A transaction cancelled because some guards
+        exist (those dossiers were counted by an earlier run) is tried again without them. Answers the codes
+        counted by this call."""
+        by_code = {c.code: c for c in counts}
+        queue = packed(counts, MAX_TRANSACTION_ITEMS)
+        counted: set[str] = set()
+        while queue:
+            group = queue.pop(0)
+            if group.items > MAX_TRANSACTION_ITEMS:
+                raise ValueError(f"{group.codes[0]}: {group.items} counter items, more than one transaction holds")
+            existing = self._write_imported(group)
+            if not existing:
+                counted.update(group.codes)
+                continue
+            rest = [by_code[code] for code in group.codes if code not in existing]
+            queue[0:0] = packed(rest, MAX_TRANSACTION_ITEMS) if rest else []
+        return counted
+
+    def _write_imported(self, group: Packed) -> set[str]:
+        """One transaction: the group's guards, then its summed counters. Answers the codes whose guard exists
+        (then nothing was written), or an empty set when everything was."""
+        from botocore.exceptions import ClientError
+
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._transact_imported(group)
+                return set()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                existing = {code for code, reason in zip(group.codes, reasons, strict=False)
+                            if reason == "ConditionalCheckFailed"}
+                if existing:
+                    return existing
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.02, 0.05) * (attempt + 1))
+        return set()
+
+    @staticmethod
+    def _transact_imported(group: Packed) -> None:
+        """The transaction in DynamoDB's own terms: built here rather than through PynamoDB's expression objects,
+        which cost more CPU than the call itself for a hundred small updates."""
+        stats, sync = StatsModel.Meta.table_name, SyncModel.Meta.table_name
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": stats, "Item": {"pk": {"S": imported_guard(code)}, "sk": {"S": GUARD}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}} for code in group.codes]
+        for (pk, sk), row in [*sorted(group.daily.items()), *sorted(group.rollup.items())]:
+            columns = [(c, n) for c, n in sorted(row.items()) if n]
+            if columns:
+                items.append(_add_item(stats, pk, sk, columns))
+        for unit, months in sorted(group.months.items()):
+            items.append({"Update": {"TableName": stats, "Key": {"pk": {"S": f"unit#{unit}"}, "sk": {"S": "months"}},
+                                     "UpdateExpression": "ADD #m :m", "ExpressionAttributeNames": {"#m": "months"},
+                                     "ExpressionAttributeValues": {":m": {"SS": sorted(months)}}}})
+        for code in group.life:  # open and overdue: its live end writes the -1 (apply, above)
+            items.append({"Update": {"TableName": stats, "Key": {"pk": {"S": f"dossier#{code}"}, "sk": {"S": LIFE}},
+                                     "UpdateExpression": "SET #f = :f", "ExpressionAttributeNames": {"#f": "flagged"},
+                                     "ExpressionAttributeValues": {":f": {"N": "1"}}}})
+        for unit, n in sorted(group.known.items()):  # the portal sync's count of the unit's dossiers
+            items.append(_add_item(sync, f"unit#{unit}", "known", [("known", n)]))
+        StatsModel._get_connection().connection.client.transact_write_items(TransactItems=items)
 
     def _life(self, code: str) -> dict[str, Any] | None:
         try:
@@ -92,6 +213,14 @@ class StatsRepository:
             month, _, group = item.sk.partition("#")
             out.append({"month": month, "group": group, **_columns(item)})
         return out
+
+
+def _add_item(table: str, pk: str, sk: str, columns: list[tuple[str, int]]) -> dict[str, Any]:
+    names = {f"#c{i}": column for i, (column, _) in enumerate(columns)}
+    values = {f":v{i}": {"N": str(n)} for i, (_, n) in enumerate(columns)}
+    return {"Update": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                       "UpdateExpression": "ADD " + ", ".join(f"#c{i} :v{i}" for i in range(len(columns))),
+                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
 
 
 def _columns(item: StatsModel) -> dict[str, int]:

@@ -17,8 +17,9 @@ from pynamodb.transactions import TransactWrite
 
 from ...domain.clock import iso
 from ...domain.events import DomainEvent
-from ...domain.portal import SYNCED, SyncState
+from ...domain.portal import HISTORY, SYNCED, SyncState
 from ...services.ports import SyncConflict
+from .errors import condition_failed
 from .models import OutboxModel, SyncModel, shard_of
 
 SHARDS = 4  # the due index's partitions: a dossier's state stays in one, the worker reads them all
@@ -47,15 +48,16 @@ class SyncRepository:
         return SyncState.from_dict({**(item.data or {}), "rev": int(item.rev or 0)})
 
     def record(self, seq: int, change: dict[str, Any] | None, before: SyncState | None, after: SyncState,
-               now: datetime) -> bool:
-        """Write item `seq` (a change, or None: a skip) and the state counting it; False if the item exists."""
+               now: datetime, count_known: bool = True) -> bool:
+        """Write item `seq` (a change, or None: a skip) and the state counting it; False if the item exists.
+        `count_known`: a new state adds one to its unit's known dossiers (an imported dossier's import counts it)."""
         item = SyncModel(_pk(after.code), _item_sk(seq),
                          data={"seq": seq, "change": change, "recorded_at": iso(now), "acked_at": None})
         try:
             with TransactWrite(connection=SyncModel._get_connection().connection) as transaction:
                 transaction.save(item, condition=SyncModel.pk.does_not_exist())
                 transaction.save(self._state_item(after), condition=self._expected(before))
-                if before is None:
+                if before is None and count_known:
                     transaction.update(SyncModel(f"unit#{after.unit}", "known"), actions=[SyncModel.known.add(1)])
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
@@ -71,7 +73,7 @@ class SyncRepository:
         try:
             self._state_item(after).save(condition=self._expected(before))
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise SyncConflict(after.code) from exc
             raise
         return replace(after, rev=before.rev + 1)
@@ -103,12 +105,39 @@ class SyncRepository:
         query = SyncModel.query(_pk(code), SyncModel.sk.startswith("item#"), scan_index_forward=False, limit=limit)
         return [dict(item.data or {}) for item in query]
 
+    def add_history(self, states: list[tuple[SyncState, dict[str, Any]]], now: datetime) -> int:
+        """Imported dossiers' history lane: each one's single item (its final state, a BatchWriteItem: keys are
+        idempotent) and its state, put only if the dossier has none (a live change recorded first keeps its own;
+        an earlier run's state, perhaps pushed since, is left alone). Answers how many states were put; their
+        units' known counts are the import's (adapters/dynamodb/stats.py `apply_imported`)."""
+        with SyncModel.batch_write() as batch:
+            for state, change in states:
+                batch.save(SyncModel(_pk(state.code), _item_sk(state.next_seq), data={
+                    "seq": state.next_seq, "change": change, "recorded_at": iso(now), "acked_at": None}))
+        put = 0
+        for state, _ in states:
+            try:
+                self._state_item(state).save(condition=SyncModel.pk.does_not_exist())
+                put += 1
+            except PutError as exc:
+                if not condition_failed(exc):
+                    raise
+        return put
+
     def due(self, now: datetime, limit: int) -> list[str]:
         """Codes of dossiers with something to push whose next try has come, the longest waiting first."""
+        return self._due(now, limit, "")
+
+    def due_history(self, now: datetime, limit: int) -> list[str]:
+        """The same on the history lane (imported dossiers): its own partitions of the due index."""
+        return self._due(now, limit, "h")
+
+    @staticmethod
+    def _due(now: datetime, limit: int, lane: str) -> list[str]:
         found: list[tuple[str, str]] = []
         upper = f"{iso(now)}#~"
         for shard in range(SHARDS):
-            for item in SyncModel.sync_due.query(str(shard), SyncModel.due_sk <= upper, limit=limit):
+            for item in SyncModel.sync_due.query(f"{lane}{shard}", SyncModel.due_sk <= upper, limit=limit):
                 found.append((item.due_sk or "", item.pk.removeprefix("dossier#")))
         return [code for _, code in sorted(found)[:limit]]
 
@@ -142,7 +171,8 @@ class SyncRepository:
         rev = data.pop("rev") + 1
         item = SyncModel(_pk(state.code), STATE, data=data, rev=rev)
         if state.status != SYNCED:
-            item.due_shard = shard_of(state.code, SHARDS)
+            # The history lane has partitions of its own in the same index: "h0".."h3" beside "0".."3".
+            item.due_shard = ("h" if state.lane == HISTORY else "") + shard_of(state.code, SHARDS)
             item.due_sk = f"{state.next_at or iso(datetime.now(UTC))}#{state.code}"
             item.pending_unit = f"{state.unit}#{state.status}"
             item.pending_sk = f"{state.pending_since}#{state.code}"

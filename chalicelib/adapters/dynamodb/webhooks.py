@@ -11,11 +11,11 @@ from pynamodb.expressions.condition import Condition
 from ...domain.clock import parse_iso
 from ...domain.errors import NotFound, StaleVersion
 from . import cursors
+from .errors import condition_failed
 from .models import WebhookDeliveryModel, WebhookModel, shard_of
 
 PARTITION = "webhook"
 DUE_SHARDS = 4  # the sparse due index spreads its writes; the sweep reads each shard
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _WEBHOOK_KEY = ("pk", "id")
 _DELIVERY_KEY = ("id", "webhook_id", "listed_sk")
 # Delivered and failed deliveries stay listable this long, then DynamoDB removes them.
@@ -41,7 +41,7 @@ class WebhookRepository:
         try:
             item.save(condition=WebhookModel.version == expected_version)
         except PutError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
             if self.get(data["id"]) is None:
                 raise NotFound(f"no webhook {data['id']}") from exc
@@ -52,7 +52,7 @@ class WebhookRepository:
         try:
             WebhookModel(PARTITION, webhook_id).delete(condition=WebhookModel.id.exists())
         except DeleteError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
             return False
         return True
@@ -75,7 +75,7 @@ class WebhookRepository:
         try:
             _delivery_item(delivery).save(condition=WebhookDeliveryModel.id.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
             return False
         return True
@@ -92,7 +92,7 @@ class WebhookRepository:
         try:
             _delivery_item(delivery).save(condition=condition)
         except PutError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
             return False
         return True
