@@ -363,3 +363,51 @@ def test_digest_has_its_budget_and_the_api_stays_under_api_gateway(package):
     assert resources["DeadlineDigest"]["Properties"]["Timeout"] == 300 > DIGEST_BUDGET_SECONDS + 30
     assert resources["OverdueSweep"]["Properties"]["Timeout"] == 120
     assert resources["APIHandler"]["Properties"]["Timeout"] < 29
+
+
+# What the Lambda Python 3.11 runtime itself provides: boto3 and botocore, with their own dependencies.
+RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "urllib3", "dateutil", "six.py")
+PROBE = ROOT / "tests" / "e2e" / "runtime_probe.py"
+
+
+def runtime_venv(where: Path) -> Path:
+    """A fresh virtualenv with only the runtime's packages (copied from this one: no network needed)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
+    here = Path(yaml.__file__).resolve().parents[1]  # this environment's site-packages
+    site = where / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    for name in RUNTIME_PACKAGES:
+        source = here / name
+        if source.is_dir():
+            shutil.copytree(source, site / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, site / name)
+    return where / "bin" / "python"
+
+
+def test_every_module_and_client_works_with_only_what_lambda_provides(package, tmp_path):
+    """The whole class of "a dependency the package does not ship": every module of chalicelib imports, and every
+    adapter builds its client (and the HTTP ones send), in an environment of the runtime's packages plus the
+    packaged function and layer alone, with production's settings."""
+    stage, out = package
+    if stage != "prod":
+        pytest.skip("the zips are the same for every stage")
+    code_dir, layer_dir = tmp_path / "task", tmp_path / "opt"
+    zipfile.ZipFile(out / "deployment.zip").extractall(code_dir)
+    zipfile.ZipFile(out / "layer-deployment.zip").extractall(layer_dir)
+    layer_site = layer_dir / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / (
+        "site-packages")
+    python = runtime_venv(tmp_path / "runtime")
+    assert subprocess.run([str(python), "-E", "-s", "-c", "import requests"], capture_output=True).returncode != 0
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "ap-southeast-1", "AWS_ACCESS_KEY_ID": "probe",
+           "AWS_SECRET_ACCESS_KEY": "probe", "AWS_LAMBDA_FUNCTION_NAME": "motcua-prod-probe",
+           "MOTCUA_AUTH_MODE": "jwks", **FILLED, "MOTCUA_TABLE_PREFIX": "motcua-prod",
+           "MOTCUA_EVENT_BUS": "motcua-prod-events",
+           "MOTCUA_TIMER_STATE_MACHINE_ARN": "arn:aws:states:ap-southeast-1:123456789012:stateMachine:motcua-prod-t",
+           "MOTCUA_WEBHOOK_QUEUE_URL": "https://sqs.ap-southeast-1.amazonaws.com/123456789012/motcua-prod-w",
+           "MOTCUA_NOTIFIER": "aws", "MOTCUA_EMAIL_SENDER": "motcua@thanhhoa.gov.vn", "MOTCUA_SMS": "on",
+           "MOTCUA_PORTAL_URL": "https://127.0.0.1:9/api", "MOTCUA_PORTAL_TOKEN": "probe-token",
+           "MOTCUA_PORTAL_CONNECT_TIMEOUT": "0.5"}
+    result = subprocess.run([str(python), "-E", "-s", str(PROBE), str(code_dir), str(layer_site)], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("ok") and "portal: DongBoHoSoMC: ConnectionRefusedError" in result.stdout
