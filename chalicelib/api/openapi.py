@@ -679,7 +679,7 @@ def _operation(op: Operation) -> JSON:
         responses[str(op.success)]["content"][media_type] = {
             "schema": {"type": "string"} if text else {"type": "string", "format": "binary"}}
         responses[str(op.success)]["headers"] = {**_REQUEST_ID, **_ATTACHMENT}
-    codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
+    codes = set(op.errors) | ({401, 403} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
                                                              else set())
     if op.operation_id not in ("health", "openapi"):
         codes.add(503)  # every other route reads DynamoDB
