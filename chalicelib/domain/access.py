@@ -44,6 +44,11 @@ def check_claims(actor: Actor, tree: UnitTree, today: date) -> Actor:
     return actor if roles == actor.roles else replace(actor, roles=roles)
 
 
+def check_role(actor: Actor, role: str, what: str) -> None:
+    if role not in actor.roles:
+        raise Forbidden(f"{what} needs the {role} role")
+
+
 def covers(actor: Actor, unit_id: str, tree: UnitTree) -> bool:
     """Whether `actor` answers for `unit_id`: its officer, its successor's, or a leader above either."""
     for uid in (unit_id, *tree.successors(unit_id)):

@@ -191,3 +191,11 @@ def test_an_open_imported_dossier_goes_on_in_motcua(auth_module):
                                    {"action": action, "version": dossier["version"], **extra})
             assert status == 200, (action, dossier)
         assert dossier["status"] == "resolved" and dossier["outcome"] in ("early", "on_time")
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"source": "x"}',
+                                  b'{"source": "x", "rows": "' + b"x" * 300_000 + b'"}'])
+def test_the_role_is_checked_before_the_body(auth_module, body):
+    with Client(app, stage_name="local") as client:
+        response = client.http.post("/v1/imports", headers=auth_module(CENTRE, "processor"), body=body)
+    assert response.status_code == 403, response.body
