@@ -58,6 +58,7 @@ SQS_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueue
 # What the code does with the webhook delivery queue (adapters/sqs_queue.py: SendMessageBatch needs this action).
 SQS_SENDER_ACTIONS = ["sqs:SendMessage"]
 WEBHOOK_DELIVERY_QUEUE = "webhook-deliveries"  # chalicelib/api/event_handlers.py DELIVERY_QUEUE
+SECRET_PARAMETERS = ("cursor-secret", "portal-token")  # SecureStrings /<prefix>/<name> (docs/deploy.md)
 
 # API Gateway answers these itself, before the Lambda function runs. Each gets the body the API gives for its own
 # errors: {"error": {"code", "message", "details", "request_id"}}. (type, status or None to keep API Gateway's,
@@ -165,6 +166,10 @@ def policy(stage: str) -> dict[str, Any]:
             # MOTCUA_INBOUND_SOURCES=ssm:/<prefix>/inbound-sources (docs/inbound.md): the stage's own parameter only.
             {"Sid": "StageInboundSources", "Effect": "Allow", "Action": ["ssm:GetParameter"],
              "Resource": f"arn:aws:ssm:*:*:parameter/{prefix}/inbound-sources"},
+            # The stage's secrets (adapters/secrets.py, docs/deploy.md "Secrets"): SecureString parameters read
+            # with Powertools Parameters, named by MOTCUA_CURSOR_SECRET and MOTCUA_PORTAL_TOKEN.
+            {"Sid": "StageSecrets", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+             "Resource": [f"arn:aws:ssm:*:*:parameter/{prefix}/{name}" for name in SECRET_PARAMETERS]},
         ],
     }
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..services.ports import PortalError
+from . import secrets
 
 if TYPE_CHECKING:
     from ..config import PortalSettings
@@ -38,7 +39,10 @@ class HttpPortalClient:
             raise PortalError("no portal configured (MOTCUA_PORTAL_URL)")
         headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key,
                    "Connection": "close"}
-        token = self._portal.token
+        try:
+            token = secrets.resolve(self._portal.token) if self._portal.token else ""  # ssm:/... or the token
+        except secrets.SecretUnavailable as exc:  # SSM unreachable or the parameter missing: retried after backoff
+            raise PortalError(f"{service}: {exc}") from exc
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -46,6 +46,12 @@ def main(code_dir: str, layer_site: str) -> None:
     result = d.webhooks.sender.post("http://127.0.0.1:9/hook", {"content-type": "application/json"}, b"{}")
     assert result.status is None and result.error, result
     made.append(f"webhook sender: {result.error[:40]}")
+    from chalicelib.adapters import secrets  # Powertools Parameters' SSM client, to a closed port
+
+    try:
+        secrets.resolve("ssm:/motcua-prod/cursor-secret")
+    except secrets.SecretUnavailable as exc:
+        made.append(f"ssm: {exc}"[:80])
     for line in made:
         print(line)
     print("ok")

@@ -38,7 +38,6 @@ FILLED = {
     "MOTCUA_JWKS_URL": "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Test/.well-known/jwks.json",
     "MOTCUA_JWT_ISSUER": "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Test",
     "MOTCUA_JWT_AUDIENCE": "testappclientid",
-    "MOTCUA_CURSOR_SECRET": "t" * 40,
 }
 ENV = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
 SENDER = "Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>"
@@ -401,13 +400,29 @@ def test_every_module_and_client_works_with_only_what_lambda_provides(package, t
     env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "ap-southeast-1", "AWS_ACCESS_KEY_ID": "probe",
            "AWS_SECRET_ACCESS_KEY": "probe", "AWS_LAMBDA_FUNCTION_NAME": "motcua-prod-probe",
            "MOTCUA_AUTH_MODE": "jwks", **FILLED, "MOTCUA_TABLE_PREFIX": "motcua-prod",
+           "MOTCUA_CURSOR_SECRET": "ssm:/motcua-prod/cursor-secret",
            "MOTCUA_EVENT_BUS": "motcua-prod-events",
            "MOTCUA_TIMER_STATE_MACHINE_ARN": "arn:aws:states:ap-southeast-1:123456789012:stateMachine:motcua-prod-t",
            "MOTCUA_WEBHOOK_QUEUE_URL": "https://sqs.ap-southeast-1.amazonaws.com/123456789012/motcua-prod-w",
            "MOTCUA_NOTIFIER": "aws", "MOTCUA_EMAIL_SENDER": "motcua@thanhhoa.gov.vn", "MOTCUA_SMS": "on",
            "MOTCUA_PORTAL_URL": "https://127.0.0.1:9/api", "MOTCUA_PORTAL_TOKEN": "probe-token",
+           "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:9",
            "MOTCUA_PORTAL_CONNECT_TIMEOUT": "0.5"}
     result = subprocess.run([str(python), "-E", "-s", str(PROBE), str(code_dir), str(layer_site)], env=env,
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("ok") and "portal: DongBoHoSoMC: ConnectionRefusedError" in result.stdout
+
+
+def test_secrets_are_named_never_written_in_the_template(package):
+    stage, out = package
+    template = (out / "sam.yaml").read_text(encoding="utf-8")
+    prefix = stages()[stage]
+    resources = sam(package)["Resources"]
+    functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    for name, function in functions.items():
+        env = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert env.get("MOTCUA_CURSOR_SECRET") == f"ssm:/{prefix}/cursor-secret", name
+        assert env.get("MOTCUA_PORTAL_TOKEN", f"ssm:/{prefix}/portal-token") == f"ssm:/{prefix}/portal-token", name
+    assert "MOTCUA_PORTAL_TOKEN" in functions["PortalSyncPush"]["Properties"]["Environment"]["Variables"]
+    assert "t" * 32 not in template and "whsec_" not in template
