@@ -1,8 +1,9 @@
 """The configured inbound sources (MOTCUA_INBOUND_SOURCES): a JSON file, or an SSM SecureString parameter.
 
 Read on the first inbound message and kept for a few minutes (a parameter with Powertools Parameters, as every
-secret: adapters/secrets.py), so a rotated secret reaches every container without a deploy. A file was already checked when the container started (config.py); a parameter is checked
-here: an unusable one answers 503 (the sender retries) and logs which entry is wrong, never its content.
+secret: adapters/secrets.py), so a rotated secret reaches every container without a deploy. A file was already
+checked when the container started (config.py); a parameter is checked here: an unusable one answers 503 (the
+sender retries) and logs which entry is wrong, never its content.
 """
 
 from __future__ import annotations

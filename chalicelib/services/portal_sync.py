@@ -32,6 +32,7 @@ from ..domain.errors import Forbidden, NotFound
 from ..domain.events import DomainEvent
 from ..domain.portal import SYNCED, SyncState
 from ..observability import logger
+from . import metrics
 from .ports import PortalError, SyncConflict
 
 if TYPE_CHECKING:
@@ -190,6 +191,8 @@ class _Pusher:
         failing_after = 1 if unexpected else s.failing_after
         after = self._write(state, lambda st: st.failed(self.deps.now(), error, s.backoff_base, s.backoff_cap,
                                                         failing_after))
+        if after.failing and not state.failing:  # the dossier turns failing: counted once per spell
+            metrics.count(self.deps, metrics.PORTAL_UPDATES_FAILING)
         # The try that makes the dossier failing is an error (an alarm's metric filter); the others warnings.
         log = logger().error if after.attempts == failing_after or unexpected else logger().warning
         log("portal sync: change not acknowledged", extra={
@@ -206,6 +209,8 @@ class _Pusher:
             s = self.s
             self._write(state, lambda st: st.failed(self.deps.now(), _describe(exc), s.backoff_base,
                                                     s.backoff_cap, 1))
+            if not state.failing:
+                metrics.count(self.deps, metrics.PORTAL_UPDATES_FAILING)
         except Exception:  # the store itself is failing: the lease lapses and the next run tries again
             logger().exception("portal sync: could not record the error", extra={"code": self.code})
 

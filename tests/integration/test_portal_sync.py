@@ -305,11 +305,16 @@ class _BrokenDossiers:
 
 
 def test_an_unexpected_error_makes_the_dossier_failing_at_once_with_the_error(fake):
+    from chalicelib.adapters.metrics import RecordedMetrics
+
     s, deps, u, code = recorded_dossier(fake)
-    broken = local_deps(portal=_BrokenPortal())
+    measured = RecordedMetrics()
+    broken = local_deps(portal=_BrokenPortal(), metrics=measured)
     assert portal_sync.push(broken, s, codes=[code])["failed"] == 1
+    assert portal_sync.push(broken, s, codes=[code])["failed"] == 1  # still failing: counted once
+    assert measured.counts == {"PortalUpdatesFailing": 1}
     state = deps.sync.state(code)
-    assert state is not None and state.status == FAILING and state.attempts == 1
+    assert state is not None and state.status == FAILING and state.attempts == 2
     assert "ModuleNotFoundError" in (state.last_error or "") and state.lease_owner is None
     assert deps.sync.unit_figures(u)["failing"] == 1
     push_until_synced(deps, s, [code])  # once the fault is gone, it is pushed as any other
