@@ -426,3 +426,64 @@ def test_secrets_are_named_never_written_in_the_template(package):
         assert env.get("MOTCUA_PORTAL_TOKEN", f"ssm:/{prefix}/portal-token") == f"ssm:/{prefix}/portal-token", name
     assert "MOTCUA_PORTAL_TOKEN" in functions["PortalSyncPush"]["Properties"]["Environment"]["Variables"]
     assert "t" * 32 not in template and "whsec_" not in template
+
+
+def test_every_function_queue_machine_and_the_api_is_watched(package):
+    """infra/observability.yaml in the package: log groups with retention and tracing on every function, alarms on
+    errors and throttles per function, on every dead-letter queue (first message, oldest message) with its URL in
+    the outputs, on the timers, the API's 5xx and p95, the business metrics; all to one SNS topic."""
+    template = sam(package)
+    resources, outputs = template["Resources"], template["Outputs"]
+    alarms = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert alarms and all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+    def alarmed(namespace: str, metric: str, value: Any) -> bool:
+        return any(a["Namespace"] == namespace and a["MetricName"] == metric and value in [
+            d["Value"] for d in a["Dimensions"]] for a in alarms.values())
+
+    functions = [n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) >= 12
+    for name in functions:
+        props = resources[name]["Properties"]
+        assert props["Tracing"] == "Active", name
+        group = resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert group["Type"] == "AWS::Logs::LogGroup" and group["Properties"]["RetentionInDays"] == {
+            "Ref": "LogRetentionDays"}, name
+        assert alarmed("AWS/Lambda", "Errors", {"Ref": name}) and alarmed("AWS/Lambda", "Throttles", {"Ref": name})
+    dlqs = [n for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"
+            and r["Properties"]["QueueName"]["Fn::Sub"].endswith("-dlq")]
+    assert len(dlqs) >= 6
+    for name in dlqs:
+        assert resources[name]["Properties"]["MessageRetentionPeriod"] == 14 * 86400, name
+        dims = {"Fn::GetAtt": [name, "QueueName"]}
+        assert alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible", dims), name
+        assert alarmed("AWS/SQS", "ApproximateAgeOfOldestMessage", dims), name
+        assert outputs[f"{name}Url"] == {"Value": {"Ref": name}}, name
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
+        assert alarmed("AWS/States", metric, {"Ref": "DeadlineTimerStateMachine"})
+    assert alarmed("AWS/ApiGateway", "5XXError", {"Ref": "Prefix"})
+    assert alarms["ApiLatencyP95Alarm"]["ExtendedStatistic"] == "p95"
+    for metric in ("PortalUpdatesFailing", "WebhookDeliveriesFailed"):
+        assert alarmed("motcua", metric, "motcua")  # the EMF dimensions chalicelib/adapters/metrics.py writes
+    body = json.loads(json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]))
+    assert all(f"${{{name}}}" in body for name in functions) and all(f"${{{q}.QueueName}}" in body for q in dlqs)
+
+
+def test_the_api_is_throttled_traced_and_its_public_routes_rate_limited(package):
+    resources = sam(package)["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    assert api["TracingEnabled"] is True
+    [setting] = api["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    plan = resources["IntegratorUsagePlan"]["Properties"]
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": "RestAPI"}, "Stage": "api"}] and plan["Quota"]["Period"] == "DAY"
+    [rule] = resources["PublicWebAcl"]["Properties"]["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rule["Action"] == {"Block": {}} and rate["AggregateKeyType"] == "IP"
+    paths = {s["ByteMatchStatement"]["SearchString"] for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]}
+    assert paths == {"/v1/public/", "/v1/inbound/"}
+    body = api["DefinitionBody"]["paths"]
+    assert any(p.startswith("/v1/public/") for p in body) and any(p.startswith("/v1/inbound/") for p in body)
+    assert resources["PublicWebAclAssociation"]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["PublicWebAcl", "Arn"]}

@@ -13,7 +13,8 @@ import pytest
 from scripts import dynamodb_local
 
 ROOT = Path(__file__).resolve().parents[2]
-HELPFUL = ["import_dossiers", "local_keys", "local_inbound", "make_import_sample", "fake_portal"]
+HELPFUL = ["import_dossiers", "local_keys", "local_inbound", "make_import_sample", "fake_portal", "redrive",
+           "cognito_officer"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
