@@ -243,6 +243,7 @@ def _components() -> JSON:
         "seq": INTEGER, "action": STRING, "label": STRING,
         "from_status": _nullable(_ref("StatusRef")), "to_status": _ref("StatusRef"),
         "at": INSTANT, "officer": STRING, "officer_unit": STRING,
+        "officer_name": {**STRING, "description": "the officer's display name (the token's name claim)"},
         "step_index": MAYBE_INTEGER, "step_name": MAYBE_STRING, "step_unit": MAYBE_STRING,
         "step_due_at": MAYBE_INSTANT, "step_met": MAYBE_BOOLEAN, "step_outcome": STEP_OUTCOME,
         "note": STRING,

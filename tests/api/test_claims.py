@@ -52,3 +52,22 @@ def test_an_unrecognised_role_beside_a_recognised_one_is_ignored(client):
     assert get(client, f"/v1/stats/report06?unit={JUSTICE}&{WEEK}", bearer(JUSTICE, ["leader", "Admin"]))[0] == 200
     assert get(client, f"/v1/stats/report06?unit={PROVINCE}&{WEEK}", bearer(JUSTICE, ["leader", "Admin"]))[0] == 403
     assert get(client, f"/v1/stats/report06?unit={PROVINCE}&{WEEK}", bearer(JUSTICE, ["admin"]))[0] == 200
+
+
+def test_the_control_sheet_shows_the_officers_display_name(client):
+    from tests.api.helpers import CRIMINAL_RECORD, post
+
+    desk = {**bearer("000.00.24.H56", ["desk"]), "Content-Type": "application/json"}
+    named = local_keys.make_token(JUSTICE, ["processor"], "cv.binh", key_dir=_state["keys"],  # type: ignore[arg-type]
+                                  name="Nguyễn Văn Bình")
+    status, dossier = post(client, "/v1/dossiers", desk, CRIMINAL_RECORD)
+    assert status == 201, dossier
+    status, _ = post(client, f"/v1/dossiers/{dossier['code']}/actions",
+                     {"Authorization": f"Bearer {named}", "Content-Type": "application/json"},
+                     {"action": "assign", "version": dossier["version"]})
+    assert status == 200
+    status, sheet = get(client, f"/v1/dossiers/{dossier['code']}/history", desk)
+    assert status == 200
+    first, last = sheet["entries"][0], sheet["entries"][-1]
+    assert (last["officer"], last["officer_name"]) == ("cv.binh", "Nguyễn Văn Bình")
+    assert first["officer_name"] == first["officer"]  # no name claim: the user name stands in
