@@ -156,7 +156,7 @@ def _api_resources() -> dict[str, Any]:
         "RestAPI": {"Properties": {
             "Name": {"Fn::Sub": "${Prefix}"}, "TracingEnabled": True,
             "DefinitionBody": {"info": {"title": {"Fn::Sub": "${Prefix}"}}},
-            "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+            "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",  # no per-method metrics: each is billed
                                 "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
                                 "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"}}]}},
         "IntegratorUsagePlan": {"Type": "AWS::ApiGateway::UsagePlan", "DependsOn": f"RestAPI{API_STAGE}Stage",
