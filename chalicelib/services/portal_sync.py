@@ -238,7 +238,10 @@ class _Pusher:
         self.out["held"] += 1
         logger().error("portal sync: an event is missing and not in the outbox; later changes are held",
                        extra={"code": self.code, "seq": state.next_seq})
-        return self._write(state, lambda st: st.gap_unresolved(now, self.s.backoff_cap)), False
+        after = self._write(state, lambda st: st.gap_unresolved(now, self.s.backoff_cap))
+        if after.failing and not state.failing:  # held by a missing event: failing too, counted once per spell
+            metrics.count(self.deps, metrics.PORTAL_UPDATES_FAILING)
+        return after, False
 
     def _acknowledge(self, state: SyncState, item: dict[str, Any], pushed: bool,
                      answer: dict[str, Any] | None) -> SyncState:

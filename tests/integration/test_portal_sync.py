@@ -215,14 +215,18 @@ def test_a_missing_seq_holds_the_later_changes_then_is_read_from_the_outbox(fake
 
 
 def test_a_missing_seq_that_no_outbox_holds_makes_the_dossier_failing_until_it_comes(fake):
+    from chalicelib.adapters.metrics import RecordedMetrics
+
     s = settings_for(fake, gap_seconds=0.0)
-    deps = deps_for(s)
+    measured = RecordedMetrics()
+    deps = deps_for(s, metrics=measured)
     u = unit()
     code = f"{u}-001"
     events = life(code, u)
     for event in events[1:4]:
         portal_sync.record(deps, event)
     assert portal_sync.push(deps, s, codes=[code])["held"] == 1
+    assert measured.counts == {"PortalUpdatesFailing": 1}
     state = deps.sync.state(code)
     assert state is not None and state.status == FAILING and f"{code}/1 is missing" in (state.last_error or "")
     assert deps.sync.unit_figures(u)["failing"] == 1 and fake.acknowledged == []
