@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test token bench templates lint install java clean-local reconcile import
+.PHONY: run test token bench templates lint install java clean-local reconcile import redrive
 
 install: $(PY_STAMP) $(NODE_STAMP) java
 
@@ -60,3 +60,9 @@ lint: $(PY_STAMP)
 
 clean-local:
 	rm -rf .local/dynamodb
+
+# A stage's SQS dead-letter queues (docs/deploy.md, "Dead letters"), with AWS credentials: lists what each holds;
+# MOVE=1 moves the messages back to the queues they came from (QUEUE=<dlq name> for one).
+redrive: $(PY_STAMP)
+	@test -n "$(PREFIX)" || (echo "usage: make redrive PREFIX=motcua-prod [MOVE=1] [QUEUE=motcua-prod-notifications-dlq]" >&2; exit 2)
+	$(PY) scripts/redrive.py --prefix "$(PREFIX)" $(if $(MOVE),--move) $(if $(QUEUE),--queue "$(QUEUE)")

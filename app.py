@@ -18,6 +18,7 @@ from chalicelib.api import (
     webhook_routes,
 )
 from chalicelib.config import settings
+from chalicelib.observability import traced
 
 # Fail at container start, with the variable named, rather than with a 500 on the first request.
 settings()
@@ -32,3 +33,7 @@ for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, p
 # XLSX answers (report 06, the tracking book) reach the client as bytes only when its Accept names a binary type
 # registered here (chalicelib/api/files.py); CSV is text and needs none.
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+# One X-Ray subsegment per invocation when the function is traced; the tracer loads on the first invocation
+# (chalicelib/observability.py), never at import.
+app.register_middleware(traced, "all")

@@ -16,6 +16,7 @@ from .services.deps import Deps, utc_now
 from .services.ports import (
     EventPublisher,
     InboundStore,
+    Metrics,
     NotificationStore,
     OutboxStore,
     PortalClient,
@@ -149,6 +150,19 @@ def _webhooks() -> WebhookPorts:
     return WebhookPorts(WebhookRepository(), HttpSender(public_only=not local), local, random.random, queue)
 
 
+def _metrics() -> Metrics:
+    """CloudWatch (EMF) in Lambda; counted in memory elsewhere (the local stack, tests)."""
+    import os
+
+    from .adapters.metrics import EmfMetrics, RecordedMetrics
+    from .config import settings
+    from .services.metrics import NAMESPACE
+
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return EmfMetrics(NAMESPACE, settings().table_prefix)
+    return RecordedMetrics()
+
+
 @lru_cache(maxsize=1)
 def _default() -> Deps:
     from .adapters.calendar_data import national_settings
@@ -159,7 +173,7 @@ def _default() -> Deps:
                 timers=_timers(), outbox=_outbox(), publisher=_publisher(), processed=_processed(),
                 notifications=_notifications(), notifier=_notifier(), stats=_stats(), inbound=_inbound(),
                 inbound_sources=_inbound_sources, webhooks=_webhooks(), sync=_sync(), portal=_portal(),
-                now=_clock(), watch=_watch())
+                now=_clock(), watch=_watch(), metrics=_metrics())
 
 
 @lru_cache(maxsize=1)

@@ -84,6 +84,7 @@ class Settings:
     # tables stack's output); route 2's package replaces the placeholder with the table's own stream.
     outbox_stream_arn: str = ""
     portal: PortalSettings = field(default_factory=lambda: PortalSettings())  # the national portal sync
+    cursor_secret_parameter: str = ""  # "ssm:/...": the cursor secret is that SecureString (adapters/secrets.py)
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -156,6 +157,8 @@ def load(env: Mapping[str, str]) -> Settings:
         max_body_bytes=_number(env, "MOTCUA_MAX_BODY_BYTES", int, 256 * 1024, 1024, 6 * 1024 * 1024),
         idempotency_ttl_seconds=_number(env, "MOTCUA_IDEMPOTENCY_TTL", int, 24 * 3600, 60, 30 * 24 * 3600),
         cursor_secret=_cursor_secret(env, auth_mode),
+        cursor_secret_parameter=env.get("MOTCUA_CURSOR_SECRET", "") if env.get(
+            "MOTCUA_CURSOR_SECRET", "").startswith("ssm:") else "",
         # Bounded waits on DynamoDB: attempts x read timeout stays well under 10 s, so a request answers 503
         # while the database is unreachable instead of hanging until API Gateway gives up.
         db_connect_timeout=_number(env, "MOTCUA_DB_CONNECT_TIMEOUT", float, 1.0, 0.1, 10.0),
@@ -202,7 +205,7 @@ def _portal(env: Mapping[str, str], auth_mode: str) -> PortalSettings:
             raise SettingsError(f"MOTCUA_PORTAL_URL={url!r}: https:// only (http://127.0.0.1 in the local stack)")
     return PortalSettings(
         base_url=url,
-        token=env.get("MOTCUA_PORTAL_TOKEN", ""),
+        token=_ssm_locator("MOTCUA_PORTAL_TOKEN", env.get("MOTCUA_PORTAL_TOKEN", "").strip()),
         connect_timeout=_number(env, "MOTCUA_PORTAL_CONNECT_TIMEOUT", float, 2.0, 0.1, 10.0),
         read_timeout=_number(env, "MOTCUA_PORTAL_READ_TIMEOUT", float, 5.0, 0.1, 30.0),
         concurrency=_number(env, "MOTCUA_PORTAL_CONCURRENCY", int, 8, 1, 64),
@@ -239,6 +242,9 @@ def _cursor_secret(env: Mapping[str, str], auth_mode: str) -> bytes:
     """The key list cursors are signed with. Every Lambda container must share it, so outside the local
     stack it is required; locally a per-process random key is enough (cursors live for one listing)."""
     secret = env.get("MOTCUA_CURSOR_SECRET", "")
+    if secret.startswith("ssm:"):  # read when a cursor is first signed (adapters/secrets.py)
+        _ssm_locator("MOTCUA_CURSOR_SECRET", secret)
+        return b""
     if secret:
         if len(secret) < _MIN_SECRET_LENGTH:
             raise SettingsError(f"MOTCUA_CURSOR_SECRET: at least {_MIN_SECRET_LENGTH} characters")
@@ -353,6 +359,14 @@ def _levels(raw: str | None) -> tuple[str, ...]:
             raise SettingsError(f"MOTCUA_RANKING_PUBLIC_LEVELS: {level!r} is not a unit level like commune")
     return levels
 _SSM_PARAMETER = re.compile(r"^ssm:(/[A-Za-z0-9_.-]+)+$")
+
+
+def _ssm_locator(name: str, value: str) -> str:
+    """A secret setting as it is: the secret itself, or `ssm:/<SecureString parameter>` (checked here)."""
+    if value.startswith("ssm:") and not _SSM_PARAMETER.match(value):
+        example = name.removeprefix("MOTCUA_").lower().replace("_", "-")
+        raise SettingsError(f"{name}={value!r}: expected ssm:/<parameter path>, e.g. ssm:/motcua-prod/{example}")
+    return value
 
 
 def _inbound_sources(env: Mapping[str, str]) -> str:

@@ -47,3 +47,33 @@ def logger() -> Any:
     log = Logger(service="motcua")
     log.addFilter(_RequestContext())
     return log
+
+
+# --- tracing ----------------------------------------------------------------------------------------------------
+# Powertools Tracer (X-Ray SDK) only where the function is traced (Lambda sets AWS_XRAY_DAEMON_ADDRESS when
+# tracing is Active: infra/observability.yaml) and POWERTOOLS_TRACE_DISABLED is not "true"; created on the first
+# invocation, never at import: loading the X-Ray SDK costs 0.2 to 1 s (docs/performance.md), paid once per container
+# by its first invocation, and not at all locally or with tracing off.
+@lru_cache(maxsize=1)
+def tracer() -> Any:
+    import os
+
+    if not os.environ.get("AWS_XRAY_DAEMON_ADDRESS") or os.environ.get(
+            "POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true"):
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service="motcua")  # patches boto3/botocore: each AWS call is a subsegment
+
+
+def traced(event: Any, get_response: Any) -> Any:
+    """Chalice middleware for every invocation (app.py): one X-Ray subsegment named after what ran."""
+    active = tracer()
+    if active is None:
+        return get_response(event)
+    context = getattr(event, "context", None)
+    name = (f"{context.get('httpMethod', '')} {context.get('resourcePath', '')}".strip()
+            if isinstance(context, dict) else type(event).__name__)
+    with active.provider.in_subsegment(f"## {name or 'invocation'}") as subsegment:
+        subsegment.put_annotation("service", "motcua")
+        return get_response(event)

@@ -39,13 +39,15 @@ def ensure_keys(key_dir: Path = KEY_DIR) -> Path:
 
 
 def make_token(unit: str, roles: list[str], subject: str | None = None, hours: float = 12,
-               key_dir: Path = KEY_DIR) -> str:
+               key_dir: Path = KEY_DIR, name: str | None = None) -> str:
     import jwt
 
     ensure_keys(key_dir)
     now = int(time.time())
     claims = {"sub": subject or f"{roles[0] if roles else 'officer'}@{unit}", "unit": unit, "roles": roles,
               "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + int(hours * 3600)}
+    if name:
+        claims["name"] = name  # the display name (Cognito's `name` attribute: infra/cognito.yaml)
     private = (key_dir / "private.pem").read_bytes()
     return jwt.encode(claims, private, algorithm="RS256", headers={"kid": KID})
 
@@ -58,13 +60,14 @@ def main() -> None:
     token.add_argument("--roles", default="desk")
     token.add_argument("--sub", default=None)
     token.add_argument("--hours", type=float, default=12)
+    token.add_argument("--name", default=None, help="the officer's display name (the name claim)")
     sub.add_parser("keys", help="create the local key pair if missing")
     args = parser.parse_args()
     if args.command == "keys":
         print(ensure_keys())
         return
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-    print(make_token(args.unit, roles, args.sub, args.hours))
+    print(make_token(args.unit, roles, args.sub, args.hours, name=args.name))
 
 
 if __name__ == "__main__":

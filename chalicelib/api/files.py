@@ -27,10 +27,12 @@ MAX_FILENAME = 120
 def requested_format(call: Call, formats: tuple[str, ...] = ("json", "csv", "xlsx")) -> str:
     """The format the request asks for, one of `formats`: `format` wins over Accept; JSON by default."""
     chosen = call.query().get("format")
-    accept = call.header("accept") or ""
-    first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    listed = accepted(call.header("accept") or "")
+    # API Gateway judges only the first type listed; a type with q=0 is one the client refuses (RFC 9110 12.4.2).
+    first = listed[0][0] if listed and listed[0][1] > 0 else ""
     if chosen is None:
-        chosen = next((name for name, media in FORMATS.items() if media == first and name in formats), "json")
+        preferred = next((media for media, q in listed if q > 0), "")
+        chosen = next((name for name, media in FORMATS.items() if media == preferred and name in formats), "json")
     if chosen not in formats:  # the query schemas list the same names: this guards a route that forgets to
         raise InvalidInput("invalid format", [FieldProblem("format", f"one of {', '.join(formats)}")])
     if FORMATS[chosen] in BINARY and first != FORMATS[chosen]:
@@ -38,6 +40,26 @@ def requested_format(call: Call, formats: tuple[str, ...] = ("json", "csv", "xls
                         "alone) so that the gateway returns it as a file",
                         [FieldProblem("accept", f"must start with {FORMATS[chosen]}")])
     return chosen
+
+
+def accepted(accept: str) -> list[tuple[str, float]]:
+    """The Accept header's media types in the order listed, each with its weight (1 unless `q` says otherwise;
+    an unreadable weight counts as 0: that type is not taken as asked for)."""
+    out: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+                weight = weight if 0.0 <= weight <= 1.0 else 0.0
+        if media:
+            out.append((media.lower(), weight))
+    return out
 
 
 def content_disposition(filename: str) -> str:

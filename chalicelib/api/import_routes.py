@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from ..bootstrap import deps
+from ..domain.access import check_role
 from .routing import Call, route
 
 bp = Blueprint(__name__)
@@ -20,4 +21,5 @@ def import_batch(call: Call) -> dict[str, Any]:
     from ..services import importer  # on the first import only: other requests never load it
 
     actor = call.actor()
+    check_role(actor, "admin", "importing dossiers")  # before the body: a processor gets 403, not 400 or 413
     return importer.import_batch(deps(), actor, call.body())

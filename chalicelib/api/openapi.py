@@ -243,6 +243,7 @@ def _components() -> JSON:
         "seq": INTEGER, "action": STRING, "label": STRING,
         "from_status": _nullable(_ref("StatusRef")), "to_status": _ref("StatusRef"),
         "at": INSTANT, "officer": STRING, "officer_unit": STRING,
+        "officer_name": {**STRING, "description": "the officer's display name (the token's name claim)"},
         "step_index": MAYBE_INTEGER, "step_name": MAYBE_STRING, "step_unit": MAYBE_STRING,
         "step_due_at": MAYBE_INSTANT, "step_met": MAYBE_BOOLEAN, "step_outcome": STEP_OUTCOME,
         "note": STRING,
@@ -679,7 +680,7 @@ def _operation(op: Operation) -> JSON:
         responses[str(op.success)]["content"][media_type] = {
             "schema": {"type": "string"} if text else {"type": "string", "format": "binary"}}
         responses[str(op.success)]["headers"] = {**_REQUEST_ID, **_ATTACHMENT}
-    codes = set(op.errors) | ({401} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
+    codes = set(op.errors) | ({401, 403} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
                                                              else set())
     if op.operation_id not in ("health", "openapi"):
         codes.add(503)  # every other route reads DynamoDB

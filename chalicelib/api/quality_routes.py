@@ -34,7 +34,7 @@ def quality_of_unit(call: Call) -> dict[str, Any]:
 @route(bp, "GET", "/v1/stats/ranking",
        summary="Ranking of the units of a level by their Decision 766 score, with dossier counts and rating bands; "
                "public for the levels in MOTCUA_RANKING_PUBLIC_LEVELS, else a token shows the units it covers",
-       tag="statistics", query="stats-ranking-query", response="Ranking", errors=(400, 401))
+       tag="statistics", query="stats-ranking-query", response="Ranking", errors=(400, 401, 403))
 def ranking(call: Call) -> dict[str, Any]:
     q = call.query()
     from_day, to_day = period(q)

@@ -151,10 +151,11 @@ class Call:
             raise HttpError("unauthorized", "a bearer token is required",
                             [FieldProblem("authorization", "missing Bearer token")])
         try:
-            return deps().verifier().verify(token.strip())
+            actor = deps().verifier().verify(token.strip())
         except InvalidToken as exc:
             raise HttpError("unauthorized", "the token is not valid",
                             [FieldProblem("authorization", str(exc))]) from exc
+        return deps().catalogue.officer(actor, deps().now())  # its unit and roles against the catalogue
 
 
 def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

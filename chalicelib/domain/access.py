@@ -8,8 +8,10 @@ its own officers did; leaders above the successor too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
 
-from .catalogue import UnitTree
+from .catalogue import ROLES, UnitTree
 from .dossier import Actor, Dossier
 from .errors import Forbidden
 from .lifecycle import Action
@@ -19,6 +21,32 @@ from .lifecycle import Action
 # of the step's unit (or its successor's, or a leader above) do them. The receiving desk acts on the others.
 STEP_ACTIONS = frozenset({Action.ASSIGN, Action.COMPLETE_STEP, Action.RESOLVE, Action.REFUSE,
                           Action.REQUEST_PAYMENT, Action.APOLOGIZE})
+
+
+RECOGNISED_ROLES = frozenset(ROLES)
+
+
+def check_claims(actor: Actor, tree: UnitTree, today: date) -> Actor:
+    """A verified token's claims against the catalogue, before anything is read: its unit must be a unit of the
+    catalogue that still operates on local day `today` (an abolished unit's officers act through its successor,
+    whose officers see what it left), whatever its roles; and it must hold a role this API knows (names are
+    exact: `Admin` is not `admin`). Answers the actor with its recognised roles only."""
+    roles = actor.roles & RECOGNISED_ROLES
+    if not roles:
+        raise Forbidden(f"the token holds no role of this API ({', '.join(ROLES)})")
+    unit = tree.get(actor.unit)
+    if unit is None:
+        raise Forbidden(f"unit {actor.unit} of the token is not in the catalogue")
+    if unit.valid_to is not None and today > unit.valid_to:
+        successor = tree.successors(unit.id)
+        raise Forbidden(f"unit {unit.id} ceased operating after {unit.valid_to.isoformat()}"
+                        + (f"; its dossiers are in the hands of {successor[-1]}'s officers" if successor else ""))
+    return actor if roles == actor.roles else replace(actor, roles=roles)
+
+
+def check_role(actor: Actor, role: str, what: str) -> None:
+    if role not in actor.roles:
+        raise Forbidden(f"{what} needs the {role} role")
 
 
 def covers(actor: Actor, unit_id: str, tree: UnitTree) -> bool:

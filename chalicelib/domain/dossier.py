@@ -135,6 +135,7 @@ class HistoryEntry:
     from_unit: str | None = None  # the unit handing the dossier over (form 05: bên giao)
     to_unit: str | None = None  # the unit receiving it (form 05: bên nhận)
     step_outcome: str | None = None  # early / on_time / late of the step this line finished
+    officer_name: str = ""  # the officer's display name (the token's `name` claim), as signed on the sheet
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,6 +157,7 @@ class HistoryEntry:
             "from_unit": self.from_unit,
             "to_unit": self.to_unit,
             "step_outcome": self.step_outcome,
+            "officer_name": self.officer_name,
         }
 
     @classmethod
@@ -169,6 +171,7 @@ class HistoryEntry:
             step_due_at=parse_iso(data["step_due_at"]) if data.get("step_due_at") else None,
             step_met=data.get("step_met"), note=data.get("note", ""), details=data.get("details", {}),
             from_unit=data.get("from_unit"), to_unit=data.get("to_unit"), step_outcome=data.get("step_outcome"),
+            officer_name=data.get("officer_name") or "",
         )
 
 
@@ -655,6 +658,7 @@ class Dossier:
             step_met=step_met, note=note, details=details or {},
             from_unit=from_unit or actor.unit, to_unit=self.handling_unit,
             step_outcome=step.outcome.value if step is not None and step_met is not None and step.outcome else None,
+            officer_name=actor.name,
         )
 
     # --- events and deadline watch --------------------------------------------------------------

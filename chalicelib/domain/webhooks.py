@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from .clock import iso
 from .errors import FieldProblem, InvalidInput
 from .events import EVENT_TYPES, DomainEvent
+from .special_addresses import special_purpose
 
 PING = "webhook.ping"  # a test delivery an admin asks for; never a domain event
 ALL_TYPES = "*"
@@ -90,8 +91,9 @@ def check_public_host(host: str) -> None:
     """A host a deployed stage may send to: a global IP address or a plain public DNS name."""
     address = _address(host)
     if address is not None:
-        if not is_public_address(address):
-            raise _bad(f"{host} is not a public address (private, loopback, link-local or reserved)")
+        reason = special_purpose(address)
+        if reason is not None:
+            raise _bad(f"{host} is not a public address: {reason}")
         return
     labels = host.split(".")
     if host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or len(labels) < 2:
@@ -103,19 +105,9 @@ def check_public_host(host: str) -> None:
         raise _bad(f"{host} looks like an address in another notation; write a name or a dotted address")
 
 
-# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64 RFC 6052 and RFC 8215, IPv4-compatible):
-# behind DNS64/NAT64 they reach that IPv4 address, so it is the one judged.
-_EMBEDDING_IPV4 = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96"))
-
-
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address):
-        mapped = address.ipv4_mapped or address.sixtofour
-        if mapped is None and any(address in net for net in _EMBEDDING_IPV4):
-            mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if mapped is not None:
-            return is_public_address(mapped)
-    return bool(address.is_global) and not address.is_multicast
+    """Not in any IANA special-purpose block (domain/special_addresses.py), nor outside IPv6 global unicast."""
+    return special_purpose(address) is None
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -6,12 +6,16 @@ import dataclasses
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..domain.calendar import CalendarSettings, WorkingCalendar
 from ..domain.catalogue import Procedure, Unit, UnitTree
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
 from .ports import CatalogueStore
+
+if TYPE_CHECKING:
+    from ..domain.dossier import Actor
 
 
 class Catalogue:
@@ -52,6 +56,14 @@ class Catalogue:
         else:
             reason = f"unit {unit.id} operates only from {unit.valid_from.isoformat() if unit.valid_from else ''}"
         raise InvalidInput("unit not in operation", [FieldProblem(field_name, reason)])
+
+    def officer(self, actor: Actor, at: datetime) -> Actor:
+        """The token's actor checked against the catalogue on the local day of `at` (domain/access.py
+        `check_claims`): an unknown or abolished unit, or no recognised role, is refused (403)."""
+        from ..domain.access import check_claims
+
+        day = at.astimezone(ZoneInfo(self._national().timezone)).date()
+        return check_claims(actor, self.tree(), day)
 
     def procedures(self) -> list[Procedure]:
         return sorted(self._store.procedures(), key=lambda p: p.code)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the JWT library loads on the first authenticated request, n
     from ..adapters.tokens import TokenVerifier
     from ..domain.inbound import Source
     from .notifications import Notifier
+    from .ports import Metrics
 
 
 def utc_now() -> datetime:
@@ -53,3 +54,4 @@ class Deps:
     portal: PortalClient  # the national portal's services
     now: Callable[[], datetime] = utc_now
     watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
+    metrics: Metrics | None = None  # business metrics (services/metrics.py); None: not measured

@@ -19,9 +19,7 @@ def validate_form(schema: Mapping[str, Any], form: Any) -> None:
 def schema_problems(
     schema: Mapping[str, Any], instance: Any, prefix: str = "", root: str = "body"
 ) -> list[FieldProblem]:
-    from jsonschema import Draft202012Validator  # lazily: not every request validates
-
-    validator = Draft202012Validator(schema, format_checker=_format_checker())
+    validator = _validator_class()(schema, format_checker=_format_checker())
     problems: list[FieldProblem] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         path = [prefix] if prefix else []
@@ -35,6 +33,40 @@ def schema_problems(
             continue
         problems.append(FieldProblem(_join(path, root), _reason(error)))
     return problems
+
+
+@lru_cache(maxsize=1)
+def _validator_class() -> Any:
+    """Draft 2020-12 with `pattern` read as ECMA-262 reads it (what JSON Schema specifies): Python's `$` also
+    matches before a final line feed, so "^[0-9]+$" took `limit=5%0A`; here `$` is the end of the text only."""
+    from jsonschema import Draft202012Validator, validators  # lazily: not every request validates
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator: Any, value: str, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and not _ecma(value).search(instance):
+            yield ValidationError(f"{instance!r} does not match {value!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})
+
+
+@lru_cache(maxsize=512)
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """`pattern` with each unescaped `$` outside a character class made `\\Z` (the end of the text alone)."""
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
 
 
 def check_form_schema(schema: Mapping[str, Any]) -> None:

@@ -17,9 +17,11 @@ Logs name the source, the message id, the type and the outcome, never the body: 
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -140,24 +142,44 @@ def _check_envelope(raw: bytes, headers: Mapping[str, str | None], max_body_byte
 def _verify(source: Source, raw: bytes, headers: Mapping[str, str | None]) -> None:
     """Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` under any of the source's secrets (two
     while it rotates), with the timestamp within 5 minutes of now, either way."""
-    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+    from standardwebhooks.webhooks import WebhookVerificationError
 
     signed = {name: headers.get(name) or "" for name in SIGNATURE_HEADERS}
     reason = "no signature matches a secret of this source"
+    # The body's exact bytes, even when they are not UTF-8: a signed body that is not text is a 400 (_parse), and
+    # only a signature that does not match them is a 401.
+    payload = raw.decode("utf-8", "surrogateescape")
     for secret in source.secrets:
         try:
-            Webhook(secret).verify(raw, signed, json_parse=False)
+            _bytes_webhook(secret).verify(payload, signed, json_parse=False)
             return
         except WebhookVerificationError as exc:
             text = str(exc).lower()
             if "too old" in text or "too new" in text or "invalid signature headers" in text:
                 field, reason = "webhook-timestamp", _timestamp_reason(text)
                 break  # the same for every secret
-        except (ValueError, TypeError):  # a signature list that is not `v1,<base64>`, a body not UTF-8
-            reason = "expected space-separated v1,<base64 signature> over a UTF-8 body"
+        except (ValueError, TypeError):  # a signature list that is not `v1,<base64>`
+            reason = "expected space-separated v1,<base64 signature>"
     else:
         field = "webhook-signature"
     raise DomainError("the signature is not valid", [FieldProblem(field, reason)], "unauthorized")
+
+
+def _bytes_webhook(secret: str) -> Any:
+    """standardwebhooks' verifier, signing the body's bytes as they came (the library encodes its text as strict
+    UTF-8, which would refuse a body that is not UTF-8 before its signature could be told right or wrong)."""
+    from datetime import UTC
+    from math import floor
+
+    from standardwebhooks.webhooks import Webhook, hmac_data
+
+    class BytesWebhook(Webhook):
+        def sign(self, msg_id: str, timestamp: datetime, data: str) -> str:
+            seconds = str(floor(timestamp.replace(tzinfo=UTC).timestamp()))
+            to_sign = f"{msg_id}.{seconds}.".encode() + data.encode("utf-8", "surrogateescape")
+            return f"v1,{base64.b64encode(hmac_data(self._whsecret, to_sign)).decode('ascii')}"
+
+    return BytesWebhook(secret)
 
 
 def _timestamp_reason(text: str) -> str:
@@ -176,8 +198,13 @@ def _parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
                           [FieldProblem("content-type", f"{media_type} is not application/json")],
                           "unsupported_media_type")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the body is not UTF-8 text", [FieldProblem(
+            "body", f"byte {exc.start} is not UTF-8: send JSON encoded as UTF-8")]) from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
         reason = str(exc) if isinstance(exc, json.JSONDecodeError) else "not a JSON document this API accepts"
         raise InvalidInput("the body is not valid JSON", [FieldProblem("body", reason)]) from exc
     except RecursionError as exc:

@@ -32,6 +32,7 @@ from ..domain.errors import Forbidden, NotFound
 from ..domain.events import DomainEvent
 from ..domain.portal import SYNCED, SyncState
 from ..observability import logger
+from . import metrics
 from .ports import PortalError, SyncConflict
 
 if TYPE_CHECKING:
@@ -116,14 +117,16 @@ class _LeaseLost(Exception):
 
 def _push_one(deps: Deps, code: str, s: PortalSettings, deadline: float) -> Counter[str]:
     out: Counter[str] = Counter()
+    pusher = _Pusher(deps, code, s, deadline, out)
     try:
-        _Pusher(deps, code, s, deadline, out).run()
+        pusher.run()
     except _LeaseLost:
         logger().warning("portal sync: lease lost to another worker", extra={"code": code})
         out["busy"] += 1
-    except Exception:  # one dossier's trouble (its lease lapses) must not stop the others
+    except Exception as exc:  # one dossier's trouble must not stop the others, nor leave it pending unseen
         logger().exception("portal sync: dossier not pushed", extra={"code": code})
         out["failed"] += 1
+        pusher.fault(exc)
     return out
 
 
@@ -192,25 +195,49 @@ class _Pusher:
         if not state.announced and self.applicant is None:
             dossier = self.deps.dossiers.get(self.code)
             self.applicant = dict(dossier.applicant) if dossier is not None else {}
-        service, body = portal.payload(change, state.announced, self.applicant)
         try:
+            service, body = portal.payload(change, state.announced, self.applicant)
             answer = self.deps.portal.send(service, body, str(change["event_id"]))
         except PortalError as exc:
             self.out["failed"] += 1
             self._failed(state, item, str(exc))
             return None
+        except Exception as exc:  # a fault of this code or its environment (a missing module...): failing at once
+            logger().exception("portal sync: unexpected error pushing a change", extra={"code": self.code})
+            self.out["failed"] += 1
+            self._failed(state, item, _describe(exc), unexpected=True)
+            return None
         self.out["pushed"] += 1
         return self._acknowledge(state, item, True, {"service": service, **answer})
 
-    def _failed(self, state: SyncState, item: dict[str, Any], error: str) -> None:
+    def _failed(self, state: SyncState, item: dict[str, Any], error: str, unexpected: bool = False) -> None:
+        """Record a failed try; an unexpected error (no retry cures a bug) makes the dossier failing at once."""
         s = self.s
+        failing_after = 1 if unexpected else s.failing_after
         after = self._write(state, lambda st: st.failed(self.deps.now(), error, s.backoff_base, s.backoff_cap,
-                                                        s.failing_after))
+                                                        failing_after))
+        if after.failing and not state.failing:  # the dossier turns failing: counted once per spell
+            metrics.count(self.deps, metrics.PORTAL_UPDATES_FAILING)
         # The try that makes the dossier failing is an error (an alarm's metric filter); the others warnings.
-        log = logger().error if after.attempts == s.failing_after else logger().warning
+        log = logger().error if after.attempts == failing_after or unexpected else logger().warning
         log("portal sync: change not acknowledged", extra={
             "code": self.code, "seq": item["seq"], "attempts": after.attempts, "failing": after.failing,
             "next_at": after.next_at, "error": error})
+
+    def fault(self, exc: BaseException) -> None:
+        """After an error nothing expected (outside a push): the dossier, if this run holds it, is failing with
+        the error and tried again after the backoff, instead of waiting pending for its lease to lapse."""
+        try:
+            state = self.deps.sync.state(self.code)
+            if state is None or state.lease_owner != self.owner:
+                return  # not claimed by this run: it stays due as it was, and the error is logged
+            s = self.s
+            self._write(state, lambda st: st.failed(self.deps.now(), _describe(exc), s.backoff_base,
+                                                    s.backoff_cap, 1))
+            if not state.failing:
+                metrics.count(self.deps, metrics.PORTAL_UPDATES_FAILING)
+        except Exception:  # the store itself is failing: the lease lapses and the next run tries again
+            logger().exception("portal sync: could not record the error", extra={"code": self.code})
 
     def _no_next(self, state: SyncState) -> tuple[SyncState, bool]:
         """Item next_seq is not there: the dossier is done, or a seq is missing. Answer the state and whether
@@ -236,7 +263,10 @@ class _Pusher:
         self.out["held"] += 1
         logger().error("portal sync: an event is missing and not in the outbox; later changes are held",
                        extra={"code": self.code, "seq": state.next_seq})
-        return self._write(state, lambda st: st.gap_unresolved(now, self.s.backoff_cap)), False
+        after = self._write(state, lambda st: st.gap_unresolved(now, self.s.backoff_cap))
+        if after.failing and not state.failing:  # held by a missing event: failing too, counted once per spell
+            metrics.count(self.deps, metrics.PORTAL_UPDATES_FAILING)
+        return after, False
 
     def _acknowledge(self, state: SyncState, item: dict[str, Any], pushed: bool,
                      answer: dict[str, Any] | None) -> SyncState:
@@ -268,6 +298,10 @@ class _Pusher:
         if fresh is None or fresh.lease_owner != self.owner:
             raise _LeaseLost(self.code)
         return fresh
+
+
+def _describe(exc: BaseException) -> str:
+    return f"unexpected {type(exc).__name__}: {str(exc)[:300]}"
 
 
 # --- what the routes show ---------------------------------------------------------------------------------------

@@ -393,3 +393,10 @@ class PortalClient(Protocol):
 
 class PortalError(Exception):
     """The portal did not acknowledge: unreachable, too slow, an error status or a refusal in its answer."""
+
+
+class Metrics(Protocol):
+    """Business metrics (services/metrics.py names them): CloudWatch embedded metric format in AWS
+    (adapters/metrics.py), counted in memory locally."""
+
+    def count(self, name: str, value: int = 1) -> None: ...

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from ..domain.events import DomainEvent
 from ..observability import logger
+from . import metrics
 from .ports import PublishError
 
 if TYPE_CHECKING:
@@ -143,8 +144,9 @@ def relay(deps: Deps, limit: int = SAFETY_NET_PAGE, older_than_seconds: float = 
             break
         done = publish_in_order(deps, batch)
         counts["found"] += len(batch)
-        if announce:  # every page, so a run cut short still said what it found
+        if announce:  # every page, so a run cut short still said what it found; the metric is alarmed
             logger().warning("safety net published events the stream path had not", extra={"found": len(batch)})
+            metrics.count(deps, metrics.EVENTS_PUBLISHED_LATE, len(batch))
         for key in ("published", "unmarked", "dossiers", "held"):
             counts[key] += getattr(done, key)
         counts["failed"] += len(done.failed)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..domain.counting import booking, snapshot_units
 from ..domain.events import DomainEvent
+from . import metrics
 
 if TYPE_CHECKING:
     from .deps import Deps
@@ -19,4 +20,7 @@ if TYPE_CHECKING:
 def on_event(deps: Deps, event: DomainEvent) -> None:
     snap = event.data.get("dossier") or {}
     tree = deps.catalogue.tree() if isinstance(snap, dict) and snap.get("imported") else None
-    deps.stats.apply(event, booking(event, snapshot_units(snap, tree) if isinstance(snap, dict) else None))
+    applied = deps.stats.apply(event, booking(event, snapshot_units(snap, tree) if isinstance(snap, dict) else None))
+    metric = metrics.of_event(event)
+    if applied and metric is not None:  # once per event, as its counters
+        metrics.count(deps, metric)

@@ -340,6 +340,7 @@ def history_view(entry: HistoryEntry, unit_name: Callable[[str], str] | None = N
                        for k, v in entry.details.items()}
     data["from_status"] = entry.from_status.as_dict() if entry.from_status else None
     data["to_status"] = entry.to_status.as_dict()
+    data["officer_name"] = entry.officer_name or entry.officer  # the display name; the user name before it was kept
     if unit_name is not None:
         data["from_unit_name"] = unit_name(entry.from_unit) if entry.from_unit else None
         data["to_unit_name"] = unit_name(entry.to_unit) if entry.to_unit else None

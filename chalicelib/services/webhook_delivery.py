@@ -32,7 +32,7 @@ from ..domain.clock import iso, parse_iso
 from ..domain.dossier import Actor
 from ..domain.errors import FieldProblem, InvalidInput, NotFound
 from ..observability import logger
-from . import webhooks
+from . import metrics, webhooks
 
 if TYPE_CHECKING:
     from .deps import Deps
@@ -137,7 +137,9 @@ def _finish(deps: Deps, delivery: dict[str, Any], now: datetime, status: str, er
     final = {**delivery, "status": status, "next_at": None, "updated_at": iso(now)}
     if error is not None:
         final["last_error"] = error
-    deps.webhooks.store.save_delivery(final, {"status": "pending", **expected})
+    ended = deps.webhooks.store.save_delivery(final, {"status": "pending", **expected})
+    if ended and status == "failed":  # once: only the worker whose conditional write ended it counts it
+        metrics.count(deps, metrics.WEBHOOK_DELIVERIES_FAILED)
 
 
 def _disable(deps: Deps, webhook_id: str, reason: str, now: datetime) -> None:

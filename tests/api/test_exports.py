@@ -217,3 +217,16 @@ def test_a_book_too_large_for_a_lambda_answer_is_a_400_not_a_bare_502(week, auth
     response = get(client, f"{BOOK}&format={fmt}", {**auth(CENTRE, "desk"), **({"Accept": accept} if accept else {})})
     assert response.status_code == 400, response.body
     assert json.loads(response.body)["error"]["details"][0]["field"] == "to"
+
+
+def test_a_type_the_accept_header_refuses_with_q0_is_not_answered(week, auth):
+    client, _ = week
+    leader = auth(PROVINCE, "leader")
+    for accept in ("text/csv;q=0", "text/csv; q=0.0", "text/csv;q=nonsense", "text/csv;q=0, application/json"):
+        response = get(client, REPORT, {**leader, "Accept": accept})
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json"), accept
+    # A refused first type gives way to the next one the client takes.
+    response = get(client, REPORT, {**leader, "Accept": "application/json;q=0, text/csv;q=0.5"})
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert get(client, REPORT, {**leader, "Accept": f"{XLSX};q=0"}).headers["Content-Type"].startswith(
+        "application/json")

@@ -209,3 +209,11 @@ def test_codes_that_would_break_the_intake_are_rejected_with_their_reason(auth_m
     reasons = [r["problems"][0] for r in body["rows"]]
     assert [p["field"] for p in reasons] == ["rows[0].code", "rows[1].code"]
     assert "the last the code format holds" in reasons[0]["reason"] and "a day after today" in reasons[1]["reason"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"source": "x"}',
+                                  b'{"source": "x", "rows": "' + b"x" * 300_000 + b'"}'])
+def test_the_role_is_checked_before_the_body(auth_module, body):
+    with Client(app, stage_name="local") as client:
+        response = client.http.post("/v1/imports", headers=auth_module(CENTRE, "processor"), body=body)
+    assert response.status_code == 403, response.body

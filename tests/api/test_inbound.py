@@ -492,3 +492,29 @@ def test_unsigned_rejections_are_kept_up_to_a_number_per_hour(client, auth, monk
     assert send(client, "dvcqg", NATIONAL, {"type": "dossier.submitted", "data": {}})[0] == 400  # signed
     kept = [r for r in every_rejection() if r["id"] not in before]
     assert sorted(r["signed"] for r in kept) == [False, False, True]
+
+
+def hmac_signed(secret: str, body: bytes, message_id: str) -> dict[str, str]:
+    """Standard Webhooks' signature computed by hand over the body's bytes, whatever they are."""
+    import base64
+    import hashlib
+    import hmac
+
+    at = str(int(datetime.now(UTC).timestamp()))
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{message_id}.{at}.".encode() + body, hashlib.sha256).digest()
+    return {"webhook-id": message_id, "webhook-timestamp": at, "content-type": "application/json",
+            "webhook-signature": f"v1,{base64.b64encode(mac).decode()}"}
+
+
+@pytest.mark.parametrize("body", [b'{"type": "dossier.submitted", "data": {"x": "\xff"}}', "Hóa".encode("cp1258"),
+                                  "\ud800".encode("utf-8", "surrogatepass")])
+def test_a_signed_body_that_is_not_utf8_is_400_naming_the_body_and_a_wrong_signature_still_401(client, body):
+    message_id = f"msg_{uuid.uuid4().hex}"
+    response = client.http.post("/v1/inbound/dvcqg", headers=hmac_signed(NATIONAL, body, message_id), body=body)
+    error = json.loads(response.body)["error"]
+    assert response.status_code == 400 and error["details"][0]["field"] == "body", error
+    assert "UTF-8" in error["message"]
+    headers = hmac_signed(NATIONAL, body + b" ", f"msg_{uuid.uuid4().hex}")  # signed over other bytes
+    response = client.http.post("/v1/inbound/dvcqg", headers=headers, body=body)
+    assert response.status_code == 401, response.body

@@ -179,3 +179,11 @@ def test_formats_are_checked_with_the_libraries_lambda_ships():
     assert {p.field for p in problems} == {"email", "at", "day"}
     assert schema_problems(schema, {"email": "an.nguyen@thanhhoa.gov.vn", "at": "2026-03-16T10:00:00+07:00",
                                     "day": "2026-02-28"}) == []
+
+
+@pytest.mark.parametrize("value", ["5%0A", "5%0D%0A", "%0A5", "100%0A"])
+def test_a_pattern_does_not_take_a_trailing_line_feed(client, auth, value):
+    # JSON Schema patterns are ECMA-262: `$` is the end of the text, not "before a final newline" as in Python.
+    status, data = get(client, f"/v1/dossiers?view=received&limit={value}", auth(CENTRE, "desk"))
+    assert status == 400 and data["error"]["details"][0]["field"] == "limit", data
+    assert get(client, "/v1/dossiers?view=received&limit=5", auth(CENTRE, "desk"))[0] == 200

@@ -69,14 +69,14 @@ def test_units_route_shows_the_validity(client, at):
 
 def test_an_abolished_unit_receives_nothing(client, auth, at):
     at(vn(2026, 3, 16, 10))
+    # Its desk's tokens are refused (its officers act through the successor), naming the successor.
     status, data = intake(client, auth, DISTRICT, competent_unit=DISTRICT)
-    assert status == 400 and data["error"]["details"][0]["field"] == "receiving_unit"
-    assert WARD in data["error"]["details"][0]["reason"]
+    assert status == 403 and WARD in data["error"]["message"]
     status, data = intake(client, auth, WARD, competent_unit=DISTRICT)
     assert status == 400 and data["error"]["details"][0]["field"] == "competent_unit"
     # The demo's district, abolished on 1 Jul 2025, by its real identifier.
     status, data = post(client, "/v1/dossiers", auth("000.20.30.H56", "desk"), CRIMINAL_RECORD)
-    assert status == 400 and data["error"]["details"][0]["field"] == "receiving_unit"
+    assert status == 403 and "000.21.30.H56" in data["error"]["message"]
 
 
 def test_a_unit_not_yet_in_operation_receives_nothing(client, auth, at):
@@ -102,3 +102,19 @@ def test_the_successor_takes_over_what_the_abolished_unit_left_open(client, auth
 
     assert get(client, f"/v1/dossiers/{code}", auth(OTHER_WARD, "processor"))[0] == 403
     assert get(client, f"/v1/dossiers?unit={DISTRICT}", auth(OTHER_WARD, "processor"))[0] == 403
+
+
+def test_an_abolished_units_officers_lose_access_after_its_last_day_its_successors_keep_it(client, auth, at):
+    at(vn(2025, 6, 30, 16))  # its last day: its officers still work
+    status, dossier = intake(client, auth, DISTRICT, competent_unit=DISTRICT)
+    assert status == 201, dossier
+    code = dossier["code"]
+    for who in (auth(DISTRICT, "processor"), auth(DISTRICT, "leader")):
+        assert get(client, f"/v1/dossiers/{code}", who)[0] == 200
+    at(vn(2025, 7, 1, 8))  # the next local day: refused, whatever the role, on every route
+    for who in (auth(DISTRICT, "processor"), auth(DISTRICT, "leader"), auth(DISTRICT, "admin")):
+        for path in (f"/v1/dossiers/{code}", f"/v1/dossiers?unit={DISTRICT}", f"/v1/dossiers/{code}/history"):
+            status, data = get(client, path, who)
+            assert status == 403 and "ceased operating after 2025-06-30" in data["error"]["message"], path
+    assert get(client, f"/v1/dossiers/{code}", auth(WARD, "processor"))[0] == 200
+    assert get(client, f"/v1/dossiers/{code}/history", auth(WARD, "desk"))[0] == 200

@@ -38,7 +38,6 @@ FILLED = {
     "MOTCUA_JWKS_URL": "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Test/.well-known/jwks.json",
     "MOTCUA_JWT_ISSUER": "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Test",
     "MOTCUA_JWT_AUDIENCE": "testappclientid",
-    "MOTCUA_CURSOR_SECRET": "t" * 40,
 }
 ENV = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
 SENDER = "Một cửa Thanh Hóa <motcua@thanhhoa.gov.vn>"
@@ -386,3 +385,128 @@ def test_digest_has_its_budget_and_the_api_stays_under_api_gateway(package):
     assert resources["DeadlineDigest"]["Properties"]["Timeout"] == 300 > DIGEST_BUDGET_SECONDS + 30
     assert resources["OverdueSweep"]["Properties"]["Timeout"] == 120
     assert resources["APIHandler"]["Properties"]["Timeout"] < 29
+
+
+# What the Lambda Python 3.11 runtime itself provides: boto3 and botocore, with their own dependencies.
+RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "urllib3", "dateutil", "six.py")
+PROBE = ROOT / "tests" / "e2e" / "runtime_probe.py"
+
+
+def runtime_venv(where: Path) -> Path:
+    """A fresh virtualenv with only the runtime's packages (copied from this one: no network needed)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
+    here = Path(yaml.__file__).resolve().parents[1]  # this environment's site-packages
+    site = where / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    for name in RUNTIME_PACKAGES:
+        source = here / name
+        if source.is_dir():
+            shutil.copytree(source, site / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, site / name)
+    return where / "bin" / "python"
+
+
+def test_every_module_and_client_works_with_only_what_lambda_provides(package, tmp_path):
+    """The whole class of "a dependency the package does not ship": every module of chalicelib imports, and every
+    adapter builds its client (and the HTTP ones send), in an environment of the runtime's packages plus the
+    packaged function and layer alone, with production's settings."""
+    stage, out = package
+    if stage != "prod":
+        pytest.skip("the zips are the same for every stage")
+    code_dir, layer_dir = tmp_path / "task", tmp_path / "opt"
+    zipfile.ZipFile(out / "deployment.zip").extractall(code_dir)
+    zipfile.ZipFile(out / "layer-deployment.zip").extractall(layer_dir)
+    layer_site = layer_dir / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / (
+        "site-packages")
+    python = runtime_venv(tmp_path / "runtime")
+    assert subprocess.run([str(python), "-E", "-s", "-c", "import requests"], capture_output=True).returncode != 0
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "ap-southeast-1", "AWS_ACCESS_KEY_ID": "probe",
+           "AWS_SECRET_ACCESS_KEY": "probe", "AWS_LAMBDA_FUNCTION_NAME": "motcua-prod-probe",
+           "MOTCUA_AUTH_MODE": "jwks", **FILLED, "MOTCUA_TABLE_PREFIX": "motcua-prod",
+           "MOTCUA_CURSOR_SECRET": "ssm:/motcua-prod/cursor-secret",
+           "MOTCUA_EVENT_BUS": "motcua-prod-events",
+           "MOTCUA_TIMER_STATE_MACHINE_ARN": "arn:aws:states:ap-southeast-1:123456789012:stateMachine:motcua-prod-t",
+           "MOTCUA_WEBHOOK_QUEUE_URL": "https://sqs.ap-southeast-1.amazonaws.com/123456789012/motcua-prod-w",
+           "MOTCUA_NOTIFIER": "aws", "MOTCUA_EMAIL_SENDER": "motcua@thanhhoa.gov.vn", "MOTCUA_SMS": "on",
+           "MOTCUA_PORTAL_URL": "https://127.0.0.1:9/api", "MOTCUA_PORTAL_TOKEN": "probe-token",
+           "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:9",
+           "MOTCUA_PORTAL_CONNECT_TIMEOUT": "0.5"}
+    result = subprocess.run([str(python), "-E", "-s", str(PROBE), str(code_dir), str(layer_site)], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("ok") and "portal: DongBoHoSoMC: ConnectionRefusedError" in result.stdout
+
+
+def test_secrets_are_named_never_written_in_the_template(package):
+    stage, out = package
+    template = (out / "sam.yaml").read_text(encoding="utf-8")
+    prefix = stages()[stage]
+    resources = sam(package)["Resources"]
+    functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    for name, function in functions.items():
+        env = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert env.get("MOTCUA_CURSOR_SECRET") == f"ssm:/{prefix}/cursor-secret", name
+        assert env.get("MOTCUA_PORTAL_TOKEN", f"ssm:/{prefix}/portal-token") == f"ssm:/{prefix}/portal-token", name
+    assert "MOTCUA_PORTAL_TOKEN" in functions["PortalSyncPush"]["Properties"]["Environment"]["Variables"]
+    assert "t" * 32 not in template and "whsec_" not in template
+
+
+def test_every_function_queue_machine_and_the_api_is_watched(package):
+    """infra/observability.yaml in the package: log groups with retention and tracing on every function, alarms on
+    errors and throttles per function, on every dead-letter queue (first message, oldest message) with its URL in
+    the outputs, on the timers, the API's 5xx and p95, the business metrics; all to one SNS topic."""
+    template = sam(package)
+    resources, outputs = template["Resources"], template["Outputs"]
+    alarms = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert alarms and all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+    def alarmed(namespace: str, metric: str, value: Any) -> bool:
+        return any(a["Namespace"] == namespace and a["MetricName"] == metric and value in [
+            d["Value"] for d in a["Dimensions"]] for a in alarms.values())
+
+    functions = [n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) >= 12
+    for name in functions:
+        props = resources[name]["Properties"]
+        assert props["Tracing"] == "Active", name
+        group = resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert group["Type"] == "AWS::Logs::LogGroup" and group["Properties"]["RetentionInDays"] == {
+            "Ref": "LogRetentionDays"}, name
+        assert alarmed("AWS/Lambda", "Errors", {"Ref": name}) and alarmed("AWS/Lambda", "Throttles", {"Ref": name})
+    dlqs = [n for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"
+            and r["Properties"]["QueueName"]["Fn::Sub"].endswith("-dlq")]
+    assert len(dlqs) >= 6
+    for name in dlqs:
+        assert resources[name]["Properties"]["MessageRetentionPeriod"] == 14 * 86400, name
+        dims = {"Fn::GetAtt": [name, "QueueName"]}
+        assert alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible", dims), name
+        assert alarmed("AWS/SQS", "ApproximateAgeOfOldestMessage", dims), name
+        assert outputs[f"{name}Url"] == {"Value": {"Ref": name}}, name
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
+        assert alarmed("AWS/States", metric, {"Ref": "DeadlineTimerStateMachine"})
+    assert alarmed("AWS/ApiGateway", "5XXError", {"Ref": "Prefix"})
+    assert alarms["ApiLatencyP95Alarm"]["ExtendedStatistic"] == "p95"
+    for metric in ("PortalUpdatesFailing", "WebhookDeliveriesFailed"):
+        assert alarmed("motcua", metric, "motcua")  # the EMF dimensions chalicelib/adapters/metrics.py writes
+    body = json.loads(json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]))
+    assert all(f"${{{name}}}" in body for name in functions) and all(f"${{{q}.QueueName}}" in body for q in dlqs)
+
+
+def test_the_api_is_throttled_traced_and_its_public_routes_rate_limited(package):
+    resources = sam(package)["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    assert api["TracingEnabled"] is True
+    [setting] = api["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    plan = resources["IntegratorUsagePlan"]["Properties"]
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": "RestAPI"}, "Stage": "api"}] and plan["Quota"]["Period"] == "DAY"
+    [rule] = resources["PublicWebAcl"]["Properties"]["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rule["Action"] == {"Block": {}} and rate["AggregateKeyType"] == "IP"
+    paths = {s["ByteMatchStatement"]["SearchString"] for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]}
+    assert paths == {"/v1/public/", "/v1/inbound/"}
+    body = api["DefinitionBody"]["paths"]
+    assert any(p.startswith("/v1/public/") for p in body) and any(p.startswith("/v1/inbound/") for p in body)
+    assert resources["PublicWebAclAssociation"]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["PublicWebAcl", "Arn"]}

@@ -74,7 +74,14 @@ def test_stage_auth_is_configured_or_visibly_unset(stage):
         assert env[name] == "" or env[name].startswith("https://"), name
     for name in ("MOTCUA_JWKS_URL", "MOTCUA_JWT_ISSUER", "MOTCUA_JWT_AUDIENCE"):
         assert not any(word in env[name].upper() for word in ("REPLACE", "EXAMPLE", "TODO", "CHANGE")), name
-    assert env["MOTCUA_CURSOR_SECRET"] == "", "a secret never lives in the repository"
+    # A secret never lives in the repository nor the template: the stage names its SSM SecureString parameter.
+    assert env["MOTCUA_CURSOR_SECRET"] == f"ssm:/motcua-{stage}/cursor-secret"
+    assert function_env(stage, "portal_sync_push")["MOTCUA_PORTAL_TOKEN"] == f"ssm:/motcua-{stage}/portal-token"
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text(encoding="utf-8"))
+    [grant] = [s for s in policy["Statement"] if s["Sid"] == "StageSecrets"]
+    assert grant["Action"] == ["ssm:GetParameter"] and grant["Resource"] == [
+        f"arn:aws:ssm:*:*:parameter/motcua-{stage}/cursor-secret",
+        f"arn:aws:ssm:*:*:parameter/motcua-{stage}/portal-token"]
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])

@@ -215,14 +215,18 @@ def test_a_missing_seq_holds_the_later_changes_then_is_read_from_the_outbox(fake
 
 
 def test_a_missing_seq_that_no_outbox_holds_makes_the_dossier_failing_until_it_comes(fake):
+    from chalicelib.adapters.metrics import RecordedMetrics
+
     s = settings_for(fake, gap_seconds=0.0)
-    deps = deps_for(s)
+    measured = RecordedMetrics()
+    deps = deps_for(s, metrics=measured)
     u = unit()
     code = f"{u}-001"
     events = life(code, u)
     for event in events[1:4]:
         portal_sync.record(deps, event)
     assert portal_sync.push(deps, s, codes=[code])["held"] == 1
+    assert measured.counts == {"PortalUpdatesFailing": 1}
     state = deps.sync.state(code)
     assert state is not None and state.status == FAILING and f"{code}/1 is missing" in (state.last_error or "")
     assert deps.sync.unit_figures(u)["failing"] == 1 and fake.acknowledged == []
@@ -240,7 +244,7 @@ def test_an_unreachable_or_refusing_portal_is_not_an_acknowledgement(fake):
     started = time.monotonic()
     assert portal_sync.push(deps, closed, codes=[code])["failed"] == 1
     assert time.monotonic() - started < 5
-    assert "ConnectionError" in (deps.sync.state(code).last_error or "")  # type: ignore[union-attr]
+    assert "ConnectionRefusedError" in (deps.sync.state(code).last_error or "")  # type: ignore[union-attr]
     wrong_token = settings_for(fake, token="not-the-token")
     portal_sync.push(deps_for(wrong_token), wrong_token, codes=[code])
     assert "HTTP 401" in (deps.sync.state(code).last_error or "")  # type: ignore[union-attr]
@@ -284,3 +288,46 @@ def test_a_run_out_of_time_leaves_its_dossiers_due_and_unleased(fake):
     assert portal_sync.push(deps, s, codes=[code], run_seconds=0)["pushed"] == 0
     assert deps.sync.state(code) == before and fake.attempts == []
     push_until_synced(deps, s, [code])
+
+
+class _BrokenPortal:
+    """A portal client whose environment lacks something (what a missing module does in Lambda)."""
+
+    def send(self, service: str, body: dict[str, object], key: str) -> dict[str, object]:
+        raise ModuleNotFoundError("No module named 'requests'")
+
+
+class _BrokenDossiers:
+    def __init__(self, inner: object):
+        self._inner = inner
+
+    def get(self, code: str) -> None:
+        raise RuntimeError("the dossier store answered nonsense")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def test_an_unexpected_error_makes_the_dossier_failing_at_once_with_the_error(fake):
+    from chalicelib.adapters.metrics import RecordedMetrics
+
+    s, deps, u, code = recorded_dossier(fake)
+    measured = RecordedMetrics()
+    broken = local_deps(portal=_BrokenPortal(), metrics=measured)
+    assert portal_sync.push(broken, s, codes=[code])["failed"] == 1
+    assert portal_sync.push(broken, s, codes=[code])["failed"] == 1  # still failing: counted once
+    assert measured.counts == {"PortalUpdatesFailing": 1}
+    state = deps.sync.state(code)
+    assert state is not None and state.status == FAILING and state.attempts == 2
+    assert "ModuleNotFoundError" in (state.last_error or "") and state.lease_owner is None
+    assert deps.sync.unit_figures(u)["failing"] == 1
+    push_until_synced(deps, s, [code])  # once the fault is gone, it is pushed as any other
+
+
+def test_an_unexpected_error_outside_the_push_still_leaves_the_dossier_failing_not_leased(fake):
+    s, deps, u, code = recorded_dossier(fake)
+    broken = local_deps(portal=HttpPortalClient(s), dossiers=_BrokenDossiers(deps.dossiers))
+    assert portal_sync.push(broken, s, codes=[code])["failed"] == 1
+    state = deps.sync.state(code)
+    assert state is not None and state.status == FAILING and state.lease_owner is None
+    assert "RuntimeError" in (state.last_error or "") and fake.attempts == []

@@ -251,3 +251,31 @@ def test_a_receiver_that_never_answers_is_tried_for_3_days_then_given_up():
         now = rules.next_attempt(created, now, attempts, lambda: 0.5)
     assert last == created + timedelta(days=3)
     assert 20 < attempts < 40  # mean waits: 15 s, 30 s ... 3 h
+
+
+# Accepted before the IANA tables (Python's is_global judged them public); each is special-purpose.
+@pytest.mark.parametrize("host", [
+    "192.0.0.192", "192.0.0.8", "192.0.0.9", "192.0.0.10", "192.0.0.255", "[::ffff:0:a9fe:a9fe]", "[fec0::1]",
+    "[fec0:1234::5]", "[5f00::1]", "[5f00:ffff::1]", "[64:ff9b::808:808]", "[2002:808:808::1]", "[2001::1]",
+    "[2001:db8::1]", "[3fff::1]", "[100::1]", "[4000::1]", "[::]", "[ff02::1]", "192.88.99.2", "198.19.255.255",
+])
+def test_every_special_purpose_address_is_refused(host):
+    with pytest.raises(InvalidInput) as caught:
+        rules.check_target(f"https://{host}/hook", local=False)
+    assert "not a public address" in caught.value.details[0].reason
+
+
+def test_each_registry_block_is_refused_at_both_ends_and_its_neighbours_are_not_confused():
+    import ipaddress
+
+    from chalicelib.domain import special_addresses as registry
+
+    for block, name, rfc in registry.IPV4_SPECIAL + registry.IPV6_SPECIAL:
+        net = ipaddress.ip_network(block)
+        for address in (net.network_address, net.broadcast_address):
+            assert registry.special_purpose(address) is not None, (block, name, rfc)
+            assert not rules.is_public_address(address), address
+    assert registry.special_purpose(ipaddress.ip_address("192.0.0.192")) == "IETF Protocol Assignments (RFC 6890)"
+    for public in ("8.8.8.8", "1.1.1.1", "192.0.1.1", "192.0.3.1", "100.128.0.1", "198.20.0.1", "223.255.255.254",
+                   "2001:4860:4860::8888", "2001:200::1", "2400:cb00::1", "2a00:1450:4001::1", "3ffe::1"):
+        assert rules.is_public_address(ipaddress.ip_address(public)), public

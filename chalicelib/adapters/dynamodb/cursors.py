@@ -28,7 +28,25 @@ def fingerprint(*scope: Any) -> bytes:
 
 
 def mac(listing: bytes, payload: bytes) -> bytes:
-    return hmac.new(settings().cursor_secret, listing + b"\n" + payload, hashlib.sha256).digest()
+    return hmac.new(_key(), listing + b"\n" + payload, hashlib.sha256).digest()
+
+
+def _key() -> bytes:
+    """The stage's cursor secret: from SSM when MOTCUA_CURSOR_SECRET names a parameter (kept a few minutes, so a
+    rotation reaches every container without a deploy; cursors signed before it are then refused, and the client
+    lists again from the first page), else the setting's own bytes."""
+    s = settings()
+    if not s.cursor_secret_parameter:
+        return s.cursor_secret
+    from ..secrets import SecretUnavailable, resolve
+
+    secret = resolve(s.cursor_secret_parameter).encode("utf-8")
+    if len(secret) < 32:  # the same floor config.py sets for a literal secret
+        from ...observability import logger
+
+        logger().error("cursor secret too short", extra={"parameter": s.cursor_secret_parameter})
+        raise SecretUnavailable("MOTCUA_CURSOR_SECRET")
+    return secret
 
 
 def encode(key: dict[str, Any] | None, listing: bytes) -> str | None:
