@@ -22,6 +22,8 @@ from tests.integration import relay_worker
 from tests.integration.relay_worker import count, local_deps
 from tests.integration.test_relay import FailingFor, dossiers, outbox
 
+REAL_REGISTRY = consumers.registry
+
 
 @pytest.fixture(autouse=True)
 def test_consumer(monkeypatch):
@@ -195,3 +197,42 @@ def test_the_poller_pauses_a_shard_whose_function_crashed_and_tries_the_batch_ag
     dossiers("P", n=1)
     poll_until(poller, lambda: len(seen) >= 2, seconds=10)
     assert seen[0] == seen[1] >= 4  # the same records, handed on again after the pause
+
+
+def test_an_import_running_while_live_dossiers_move_never_queues_ahead_of_them(tmp_path, monkeypatch):
+    """History has its own lane: while an import writes its dossiers, the stream carries only live events, and
+    every live dossier's events reach the real consumers as they are written."""
+    import threading
+
+    from chalicelib.domain.dossier import Actor
+    from chalicelib.services.intake import receive_dossier
+    from scripts.import_dossiers import import_file
+    from tests.api.helpers import CRIMINAL_RECORD
+    from tests.integration.test_import_file import generated
+    from tests.units import CENTRE
+
+    monkeypatch.setattr(consumers, "registry", REAL_REGISTRY)
+    rows = generated(tmp_path / "export.csv", 300, 71, 0)
+    bootstrap.override(publisher=local_deps().publisher)
+    try:
+        poller = outbox_poller(lambda_handler(app))
+        outcome: dict[str, object] = {}
+        worker = threading.Thread(target=lambda: outcome.update(tally=import_file(
+            bootstrap.deps(), tmp_path / "export.csv", "test-live", workers=4, chunk=50, progress=False)[0]))
+        worker.start()
+        desk = Actor("desk.live", CENTRE, frozenset({"desk"}))
+        live = []
+        while worker.is_alive() or not live:
+            if len(live) < 5:
+                live.append(receive_dossier(bootstrap.deps(), desk, CRIMINAL_RECORD)["code"])
+            poller.poll()
+        worker.join()
+        poll_until(poller, lambda: not pending(live))
+    finally:
+        bootstrap.override()
+    tally = outcome["tally"]
+    assert tally.imported == 300 and tally.rejected == 0, tally  # type: ignore[attr-defined]
+    # Not one imported dossier wrote an event to the outbox: nothing of the import is in the live lane ...
+    assert not any(list(OutboxModel.query(row["code"], limit=1)) for row in rows)
+    # ... and every live dossier's events were published while it ran.
+    assert all(outbox(code) for code in live) and not pending(live)
