@@ -11,6 +11,7 @@ from chalicelib.api import (
     inbound_routes,
     jobs,
     meta_routes,
+    print_routes,
     public_routes,
     quality_routes,
     stats_routes,
@@ -26,9 +27,12 @@ settings()
 app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
-               event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes, import_routes):
+               event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes, import_routes,
+               print_routes):
     app.register_blueprint(module.bp)
 
 # XLSX answers (report 06, the tracking book) reach the client as bytes only when its Accept names a binary type
 # registered here (chalicelib/api/files.py); CSV is text and needs none.
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+# Printed forms and the tracking book as PDF (api/print_routes.py), the same way.
+app.api.binary_types.append("application/pdf")

@@ -81,6 +81,8 @@ class Settings:
     webhooks_local: bool = False  # the local stack: webhook targets may be http on loopback
     webhook_queue_url: str = ""  # "": the webhook sweep alone sends deliveries; else the SQS delivery queue
     portal: PortalSettings = field(default_factory=lambda: PortalSettings())  # the national portal sync
+    # The QR code on the receipt (form 01) leads here: a URL with "{code}"; "": the API's own public lookup.
+    public_lookup_url: str = ""
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -176,7 +178,16 @@ def load(env: Mapping[str, str]) -> Settings:
         webhook_queue_url=_matching(env, "MOTCUA_WEBHOOK_QUEUE_URL", _QUEUE_URL,
                                     "https://sqs.<region>.amazonaws.com/<account>/<queue name>"),
         portal=_portal(env, auth_mode),
+        public_lookup_url=_lookup_url(env),
     )
+
+
+def _lookup_url(env: Mapping[str, str]) -> str:
+    url = env.get("MOTCUA_PUBLIC_LOOKUP_URL", "").strip()
+    if url and (not re.match(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/", url) or url.count("{code}") != 1):
+        raise SettingsError(f"MOTCUA_PUBLIC_LOOKUP_URL={url!r}: expected a URL with one {{code}}, like "
+                            "https://dichvucong.thanhhoa.gov.vn/tra-cuu?ma={code}")
+    return url
 
 
 _PORTAL_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")

@@ -19,18 +19,19 @@ from .routing import Call, HttpError
 JSON = "application/json"
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS = {"json": JSON, "csv": CSV, "xlsx": XLSX}
-BINARY = (XLSX,)  # registered as app.api.binary_types in app.py
+PDF = "application/pdf"
+FORMATS = {"json": JSON, "csv": CSV, "xlsx": XLSX, "pdf": PDF}
+BINARY = (XLSX, PDF)  # registered as app.api.binary_types in app.py
 MAX_FILENAME = 120
 
 
-def requested_format(call: Call, formats: tuple[str, ...] = ("json", "csv", "xlsx")) -> str:
-    """The format the request asks for, one of `formats`: `format` wins over Accept; JSON by default."""
+def requested_format(call: Call, formats: tuple[str, ...] = ("json", "csv", "xlsx"), default: str = "json") -> str:
+    """The format the request asks for, one of `formats`: `format` wins over Accept; `default` (JSON) else."""
     chosen = call.query().get("format")
     accept = call.header("accept") or ""
     first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
     if chosen is None:
-        chosen = next((name for name, media in FORMATS.items() if media == first and name in formats), "json")
+        chosen = next((name for name, media in FORMATS.items() if media == first and name in formats), default)
     if chosen not in formats:  # the query schemas list the same names: this guards a route that forgets to
         raise InvalidInput("invalid format", [FieldProblem("format", f"one of {', '.join(formats)}")])
     if FORMATS[chosen] in BINARY and first != FORMATS[chosen]:

@@ -660,9 +660,10 @@ def _operation(op: Operation) -> JSON:
     if op.body:
         out["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": _ref(schemas.component_name(op.body))}}}
-    response = op.response or _RESPONSE_OF[op.operation_id]
-    responses: JSON = {str(op.success): {"description": "OK", "headers": _REQUEST_ID,
-                                         "content": {"application/json": {"schema": _ref(response)}}}}
+    # A route that answers only with a file (a printed form: routing.FileBody) declares no JSON schema.
+    response = op.response or (None if op.files else _RESPONSE_OF[op.operation_id])
+    responses: JSON = {str(op.success): {"description": "OK", "headers": _REQUEST_ID, "content": {
+        "application/json": {"schema": _ref(response)}} if response else {}}}
     if response == "Dossier":
         # A dossier's code leads to everything that takes one (clients and stateful API tests follow these).
         declared = {o.operation_id for o in OPERATIONS}
