@@ -38,7 +38,8 @@ def _run(tool: str, pdf: bytes, *args: str) -> bytes:
 
 
 def pdftotext(pdf: bytes) -> str:
-    return _run("pdftotext", pdf, "-layout", "-enc", "UTF-8").decode("utf-8")
+    """The text in reading order (not -layout): a table cell's wrapped lines stay together."""
+    return _run("pdftotext", pdf, "-enc", "UTF-8").decode("utf-8")
 
 
 def pdffonts(pdf: bytes) -> list[dict[str, str]]:

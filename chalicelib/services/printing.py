@@ -281,3 +281,25 @@ _FORM_DATA: dict[str, Callable[[Deps, Dossier, Names], FormData]] = {
 def _breakable(officer: str) -> str:
     """An officer's id ("desk@000.00.24.H56") may break after "@" in a narrow column (a zero-width space)."""
     return officer.replace("@", "@\u200b")
+
+
+def tracking_book_pdf(book: Mapping[str, Any]) -> bytes:
+    """Form 06, the tracking book (services/tracking_book.py) in its printed layout: A4 landscape, the XLSX
+    book's columns (services/tracking_book_files.py), each line's instants as local day and time."""
+    from datetime import date
+
+    from .tracking_book_files import COLUMNS, DATES, FORM, TITLE
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.strftime("%d/%m/%Y %H:%M")
+        return str(value)
+
+    start, end = (date.fromisoformat(book[k]).strftime("%d/%m/%Y") for k in ("from", "to"))
+    data = {"title": TITLE, "unit": book["unit"], "unit_name": book["unit_name"], "from": start, "to": end,
+            "period": f"{start} - {end}", "count": book["count"], "form": FORM, "dates_label": DATES,
+            "columns": [c.label for c in COLUMNS], "dated": [i for i, c in enumerate(COLUMNS) if c.dated],
+            "rows": [[cell(c.value(row)) for c in COLUMNS] for row in book["rows"]]}
+    return render("form-06.typ", data)

@@ -149,16 +149,45 @@ def test_the_refusal_after_appraisal_and_the_stop_notice(client, auth, frozen_no
         assert expected in text, (expected, text)
     check_golden("form-appraisal-refusal", printed)
 
+    frozen_now(vn(2026, 11, 10, 9))
     code = receive(client, auth, {**CRIMINAL_RECORD, "applicant": APPLICANT})["code"]
-    frozen_now(vn(2026, 11, 6, 15))
+    frozen_now(vn(2026, 11, 10, 15))
     act(client, auth(CENTRE, "desk", sub="tn.lan"), code, {"action": "stop", "version": 1,
                                                            "reason": "Công dân đề nghị dừng để bổ sung giấy tờ"})
     printed = pdf(client, auth(CENTRE, "desk"), code, "stop-notice")
     text = text_of(printed)
     for expected in (code, "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ", "Công dân đề nghị dừng để bổ sung giấy tờ",
-                     "15 giờ 00 phút, ngày 6 tháng 11 năm 2026"):
+                     "15 giờ 00 phút, ngày 10 tháng 11 năm 2026"):
         assert expected in text, (expected, text)
     check_golden("form-stop-notice", printed)
     response = client.http.get(f"/v1/dossiers/{code}/forms/appraisal-refusal.pdf",
                                headers={**auth(CENTRE, "desk"), **PDF})
     assert response.status_code == 404
+
+
+def test_the_tracking_book_form_06_as_pdf_beside_its_other_formats(client, auth, frozen_now):
+    names = ["Lê Thị Ánh Nguyệt", "Phạm Văn Đức", "Đỗ Quang Huy"]
+    codes, appointments = [], set()
+    for hour, name in zip((8, 9, 10), names, strict=True):
+        frozen_now(vn(2026, 11, 23, hour, 15))
+        data = receive(client, auth, {**CRIMINAL_RECORD, "applicant": {**APPLICANT, "name": name}})
+        codes.append(data["code"])
+        day = data["appointment_at"][:10].split("-")
+        appointments.add(f"{day[2]}/{day[1]}/{day[0]}")
+    assert appointments == {"08/12/2026"}  # 10 working days; Sunday 29/11 and the holiday of 24/11 skipped
+    path = f"/v1/units/{CENTRE}/tracking-book?from=2026-11-23&to=2026-11-23"
+    response = client.http.get(f"{path}&format=pdf", headers={**auth(CENTRE, "desk"), **PDF})
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert "so-theo-doi-ho-so_" in response.headers["Content-Disposition"]
+    assert all(f["emb"] == "yes" for f in pdffonts(response.body))
+    if os.environ.get("MOTCUA_PRINT_DIR"):
+        Path(os.environ["MOTCUA_PRINT_DIR"], "06.pdf").write_bytes(response.body)
+    text = text_of(response.body)
+    for expected in ("SỔ THEO DÕI HỒ SƠ", "Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa", "3 hồ sơ",
+                     "23/11/2026", *appointments, *codes, *names):
+        assert expected in text, (expected, text)
+    check_golden("form-06", response.body)
+    # A PDF is binary: asked for without Accept: application/pdf first, it is a 406 naming accept.
+    response = client.http.get(f"{path}&format=pdf", headers=auth(CENTRE, "desk"))
+    assert response.status_code == 406 and b"accept" in response.body
