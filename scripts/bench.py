@@ -183,6 +183,11 @@ def main() -> None:
     imported = import_in_child()
     report_import(imported)
     save({"import": imported})
+    from scripts import bench_forms
+
+    printed = bench_forms.in_child()
+    bench_forms.report(printed)
+    save({"forms": printed})
 
 
 INTAKE_BODY = {
@@ -844,5 +849,9 @@ if __name__ == "__main__":
         print(json.dumps(bench_report06.main(sys.argv[3] if sys.argv[2:3] == ["--endpoint"] else None)))
     elif sys.argv[1:2] == ["--import"]:
         print(json.dumps(import_bench(int(sys.argv[2]) if len(sys.argv) > 2 else IMPORT_ROWS)))
+    elif sys.argv[1:2] == ["--forms"]:
+        from scripts import bench_forms
+
+        print(json.dumps(bench_forms.main()))
     else:
         main()
