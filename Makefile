@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test token bench templates lint install java clean-local reconcile import redrive
+.PHONY: run test token bench templates lint install java system-tools web clean-local reconcile import redrive
 
-install: $(PY_STAMP) $(NODE_STAMP) java
+install: $(PY_STAMP) $(NODE_STAMP) java system-tools
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "motcua needs Python 3.11 (the Lambda runtime)")'
@@ -22,10 +22,18 @@ $(NODE_STAMP): package.json package-lock.json
 java:
 	@scripts/ensure_java.sh
 
-run: install
+# The ranking page's chart library (ECharts, pinned in package.json) copied into web/vendor: no CDN.
+web: $(NODE_STAMP)
+	@$(PYTHON) scripts/build_web.py
+
+# poppler-utils (the printed forms' tests) and chromium with its driver (the ranking page's test).
+system-tools:
+	@scripts/ensure_system_tools.sh
+
+run: install web
 	$(PY) scripts/run_local.py
 
-test: install
+test: install web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	TZ=UTC $(PY) -m pytest

@@ -11,6 +11,7 @@ from chalicelib.api import (
     inbound_routes,
     jobs,
     meta_routes,
+    print_routes,
     public_routes,
     quality_routes,
     stats_routes,
@@ -27,7 +28,8 @@ settings()
 app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
-               event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes, import_routes):
+               event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes, import_routes,
+               print_routes):
     app.register_blueprint(module.bp)
 
 # XLSX answers (report 06, the tracking book) reach the client as bytes only when its Accept names a binary type
@@ -37,3 +39,5 @@ app.api.binary_types.append("application/vnd.openxmlformats-officedocument.sprea
 # One X-Ray subsegment per invocation when the function is traced; the tracer loads on the first invocation
 # (chalicelib/observability.py), never at import.
 app.register_middleware(traced, "all")
+# Printed forms and the tracking book as PDF (api/print_routes.py), the same way.
+app.api.binary_types.append("application/pdf")

@@ -85,6 +85,8 @@ class Settings:
     outbox_stream_arn: str = ""
     portal: PortalSettings = field(default_factory=lambda: PortalSettings())  # the national portal sync
     cursor_secret_parameter: str = ""  # "ssm:/...": the cursor secret is that SecureString (adapters/secrets.py)
+    # The QR code on the receipt (form 01) leads here: a URL with "{code}"; "": the API's own public lookup.
+    public_lookup_url: str = ""
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -185,11 +187,22 @@ def load(env: Mapping[str, str]) -> Settings:
         portal=_portal(env, auth_mode),
         outbox_stream_arn=_matching(env, "MOTCUA_OUTBOX_STREAM_ARN", _STREAM_ARN,
                                     "arn:aws:dynamodb:<region>:<account>:table/<prefix>-outbox/stream/<label>"),
+        public_lookup_url=_lookup_url(env),
     )
 
 
 _STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9._-]{3,255}"
                          r"/stream/[0-9A-Za-z:._-]{1,64}$")
+
+
+def _lookup_url(env: Mapping[str, str]) -> str:
+    url = env.get("MOTCUA_PUBLIC_LOOKUP_URL", "").strip()
+    if url and (not re.match(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/", url) or url.count("{code}") != 1):
+        raise SettingsError(f"MOTCUA_PUBLIC_LOOKUP_URL={url!r}: expected a URL with one {{code}}, like "
+                            "https://dichvucong.thanhhoa.gov.vn/tra-cuu?ma={code}")
+    return url
+
+
 _PORTAL_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 
 

@@ -184,6 +184,11 @@ def main() -> None:
     imported = bench_import.in_child(int(os.environ.get("MOTCUA_BENCH_IMPORT_ROWS", "100000")))
     bench_import.report(imported)
     save({"import": imported})
+    from scripts import bench_forms
+
+    printed = bench_forms.in_child()
+    bench_forms.report(printed)
+    save({"forms": printed})
     from scripts import bench_events
 
     bench_events.main([])  # events, import_live: each with its own DynamoDB Local
@@ -696,5 +701,9 @@ if __name__ == "__main__":
         from scripts import bench_report06
 
         print(json.dumps(bench_report06.main(sys.argv[3] if sys.argv[2:3] == ["--endpoint"] else None)))
+    elif sys.argv[1:2] == ["--forms"]:
+        from scripts import bench_forms
+
+        print(json.dumps(bench_forms.main()))
     else:
         main()

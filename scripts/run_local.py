@@ -31,6 +31,7 @@ from scripts import dynamodb_local, local_inbound, local_keys  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
+WEB_PORT = int(os.environ.get("MOTCUA_WEB_PORT", "8002"))  # the public ranking page (web/, docs/web.md)
 WEBHOOK_INTERVAL_SECONDS = 1.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
 STREAM_POLL_SECONDS = 0.1  # an idle stream is read again this soon (Lambda's mapping polls about 4 times a second)
@@ -44,6 +45,12 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def main() -> None:
     if not dynamodb_local.port_is_free(API_PORT):
         raise SystemExit(f"port {API_PORT} is busy: stop whatever serves it, or set MOTCUA_API_PORT")
+    if not dynamodb_local.port_is_free(WEB_PORT):
+        raise SystemExit(f"port {WEB_PORT} is busy: stop whatever serves it, or set MOTCUA_WEB_PORT")
+    # The ranking page calls the API from its own origin: allowed by CORS beside whatever is configured.
+    web_origins = f"http://127.0.0.1:{WEB_PORT},http://localhost:{WEB_PORT}"
+    configured = os.environ.get("MOTCUA_CORS_ORIGINS", "http://localhost:3000")  # config.py's default
+    os.environ["MOTCUA_CORS_ORIGINS"] = ",".join(o for o in (configured, web_origins) if o)
     os.environ.update(dynamodb_local.local_environment(DB_PORT, "motcua-local"))
     os.environ["MOTCUA_AUTH_MODE"] = "local"
     os.environ["MOTCUA_LOCAL_JWKS"] = str(local_keys.ensure_keys())
@@ -58,6 +65,7 @@ def main() -> None:
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
     fake_portal = _start_fake_portal()
+    web = None
     try:
         database = dynamodb_local.start(DB_PORT, db_path=LOCAL_DIR / "dynamodb", log_path=LOCAL_DIR / "dynamodb.log",
                                         started=lambda p: _started(children, p, "DynamoDB Local"))
@@ -73,7 +81,8 @@ def main() -> None:
             )
             _started(children, api, "the API")
         _wait_for_api(api)
-        _banner(clock)
+        web = _start_web()
+        _banner(clock, web.url)
         _run_jobs_until_stopped(api, clock)
     except KeyboardInterrupt:
         print("\nstopping…", flush=True)
@@ -84,7 +93,20 @@ def main() -> None:
             dynamodb_local.stop(child)  # the child's whole process group
         if fake_portal is not None:
             fake_portal.stop()
+        if web is not None:
+            web.stop()
         print("stopped the API and DynamoDB Local", flush=True)
+
+
+def _start_web() -> Any:
+    """The public ranking page on WEB_PORT, its chart library vendored first (scripts/build_web.py)."""
+    from chalicelib.config import load
+    from scripts import build_web
+    from scripts.web_server import WebServer
+
+    build_web.build()
+    levels = load(os.environ).ranking_public_levels
+    return WebServer(WEB_PORT, f"http://127.0.0.1:{API_PORT}", levels).start()
 
 
 def _start_fake_portal() -> Any:
@@ -144,7 +166,7 @@ def _sweep_interval(clock: Any) -> float:
     return max(1.0, min(JOB_INTERVAL_SECONDS, 300 / clock.speed))
 
 
-def _banner(clock: Any) -> None:
+def _banner(clock: Any, web_url: str) -> None:
     if clock is None:
         time_line = "The clock is the real time."
     else:
@@ -154,6 +176,7 @@ def _banner(clock: Any) -> None:
                      f"(1 real second = {timedelta(seconds=clock.speed)}); it is now {now.isoformat()}.")
     print(f"""
 motcua is running: http://127.0.0.1:{API_PORT}/v1/health   (OpenAPI: /v1/openapi.json)
+The public ranking map: {web_url}/   (docs/web.md)
 Get a token for an officer, e.g. the desk of the provincial public-service centre:
     make token UNIT=000.00.24.H56 ROLES=desk
     make token UNIT=000.00.11.H56 ROLES=processor,leader SUB=cv.binh

@@ -19,20 +19,21 @@ from .routing import Call, HttpError
 JSON = "application/json"
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS = {"json": JSON, "csv": CSV, "xlsx": XLSX}
-BINARY = (XLSX,)  # registered as app.api.binary_types in app.py
+PDF = "application/pdf"
+FORMATS = {"json": JSON, "csv": CSV, "xlsx": XLSX, "pdf": PDF}
+BINARY = (XLSX, PDF)  # registered as app.api.binary_types in app.py
 MAX_FILENAME = 120
 
 
-def requested_format(call: Call, formats: tuple[str, ...] = ("json", "csv", "xlsx")) -> str:
-    """The format the request asks for, one of `formats`: `format` wins over Accept; JSON by default."""
+def requested_format(call: Call, formats: tuple[str, ...] = ("json", "csv", "xlsx"), default: str = "json") -> str:
+    """The format the request asks for, one of `formats`: `format` wins over Accept; `default` (JSON) else."""
     chosen = call.query().get("format")
     listed = accepted(call.header("accept") or "")
     # API Gateway judges only the first type listed; a type with q=0 is one the client refuses (RFC 9110 12.4.2).
     first = listed[0][0] if listed and listed[0][1] > 0 else ""
     if chosen is None:
         preferred = next((media for media, q in listed if q > 0), "")
-        chosen = next((name for name, media in FORMATS.items() if media == preferred and name in formats), "json")
+        chosen = next((name for name, media in FORMATS.items() if media == preferred and name in formats), default)
     if chosen not in formats:  # the query schemas list the same names: this guards a route that forgets to
         raise InvalidInput("invalid format", [FieldProblem("format", f"one of {', '.join(formats)}")])
     if FORMATS[chosen] in BINARY and first != FORMATS[chosen]:

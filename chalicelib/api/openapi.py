@@ -134,7 +134,9 @@ def _quality_components() -> JSON:
         ("on_time", "online"), "Decision 766 indicators the system computes")
     unit_row = {"unit": STRING, "name": STRING,
                 "dossiers": {**count, "description": "processed: finished in the period + open at its end"},
-                "received": count, "score": score, "indicators": _ref("QualityIndicators")}
+                "received": count, "score": score, "indicators": _ref("QualityIndicators"),
+                "in_progress": {**count, "description": "open at the end of the period"},
+                "overdue": {**count, "description": "of those, past their due time (đang xử lý trễ)"}}
     return {
         "QualityIndicators": indicators,
         "QualityAssessment": _obj({
@@ -157,9 +159,11 @@ def _quality_components() -> JSON:
                           "the lowest score of each band (MOTCUA_RANKING_BANDS); below average: weak"),
             "tie_rule": STRING, "ranked_total": {**count, "description": "units ranked, whoever asks"},
             "ranked": _array(_ref("RankedUnit"), "best first"),
-            "apart": _array(_ref("UnrankedUnit"), "fewer than min_dossiers dossiers: not ranked")},
+            "apart": _array(_ref("UnrankedUnit"), "fewer than min_dossiers dossiers: not ranked"),
+            "inactive": _array(_obj({"unit": STRING, "name": STRING}, ("unit", "name")),
+                               "units of the level with no dossier event of their own counted in the period")},
             ("level", "within", "from", "to", "min_dossiers", "points", "bands", "tie_rule", "ranked_total",
-             "ranked", "apart"),
+             "ranked", "apart", "inactive"),
             "The units of a level ranked by score (the ranking map's colours are the bands)"),
         "InactiveUnits": _obj({
             "unit": STRING, "from": DAY, "to": DAY,
@@ -661,9 +665,10 @@ def _operation(op: Operation) -> JSON:
     if op.body:
         out["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": _ref(schemas.component_name(op.body))}}}
-    response = op.response or _RESPONSE_OF[op.operation_id]
-    responses: JSON = {str(op.success): {"description": "OK", "headers": _REQUEST_ID,
-                                         "content": {"application/json": {"schema": _ref(response)}}}}
+    # A route that answers only with a file (a printed form: routing.FileBody) declares no JSON schema.
+    response = op.response or (None if op.files else _RESPONSE_OF[op.operation_id])
+    responses: JSON = {str(op.success): {"description": "OK", "headers": _REQUEST_ID, "content": {
+        "application/json": {"schema": _ref(response)}} if response else {}}}
     if response == "Dossier":
         # A dossier's code leads to everything that takes one (clients and stateful API tests follow these).
         declared = {o.operation_id for o in OPERATIONS}

@@ -16,7 +16,7 @@ from ..domain.errors import FieldProblem, InvalidInput
 from ..services import reports, tracking_book
 from ..services.deps import Deps
 from .catalogue_routes import UNIT_ID
-from .files import CSV, XLSX, requested_format
+from .files import CSV, PDF, XLSX, requested_format
 from .params import period
 from .routing import Call, FileBody, route
 
@@ -45,13 +45,13 @@ def report06(call: Call) -> dict[str, Any] | FileBody:
 
 @route(bp, "GET", "/v1/units/{id}/tracking-book",
        summary="The tracking book (sổ theo dõi hồ sơ) of a unit's desk for a period: every dossier it took in, "
-               "with its dates and outcome; as JSON, CSV or XLSX (format, or Accept)",
+               "with its dates and outcome; as JSON, CSV, XLSX or PDF (form 06) (format, or Accept)",
        tag="statistics", query="tracking-book-query", auth=True, response="UnitTrackingBook",
-       errors=(400, 401, 403, 404, 406), path_params={"id": UNIT_ID}, files=(CSV, XLSX))
+       errors=(400, 401, 403, 404, 406), path_params={"id": UNIT_ID}, files=(CSV, XLSX, PDF))
 def get_tracking_book(call: Call, id: str) -> dict[str, Any] | FileBody:
     actor = call.actor()
     q = call.query()
-    fmt = requested_format(call)
+    fmt = requested_format(call, ("json", "csv", "xlsx", "pdf"))
     if len(id) > 35 or not _UNIT_ID.match(id):
         raise InvalidInput("invalid unit id", [FieldProblem("id", "expected a unit id like 000.00.11.H56")])
     book = tracking_book.tracking_book(deps(), actor, id, *period(q))
@@ -63,6 +63,11 @@ def get_tracking_book(call: Call, id: str) -> dict[str, Any] | FileBody:
     if fmt == "csv":
         text = files.to_csv(book)
         return _fits(FileBody(text, f"{CSV}; charset=utf-8", name), len(text.encode("utf-8")))
+    if fmt == "pdf":
+        from ..services.printing import tracking_book_pdf
+
+        content = tracking_book_pdf(book)
+        return _fits(FileBody(content, PDF, name), (len(content) + 2) // 3 * 4)
     content = files.to_xlsx(book)
     return _fits(FileBody(content, XLSX, name), (len(content) + 2) // 3 * 4)  # sent base64-encoded
 

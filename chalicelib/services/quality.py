@@ -108,7 +108,9 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
     def row(entry: qi.Entry) -> dict[str, Any]:
         f = figures[entry.unit]
         return {"unit": entry.unit, "name": tree.units[entry.unit].name, "dossiers": entry.dossiers,
-                "received": f.received, "score": entry.score, "indicators": qi.indicators(f)}
+                "received": f.received, "score": entry.score, "indicators": qi.indicators(f),
+                # Open at the end of the period, and of those past their due time ("đang xử lý trễ").
+                "in_progress": f.in_progress, "overdue": f.overdue}
 
     def rated(place: int, entry: qi.Entry) -> dict[str, Any]:
         name = qi.band(entry.score or 0.0, s.ranking_bands)
@@ -125,6 +127,8 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
         "ranked_total": len(ranked),
         "ranked": [rated(place, e) for place, e in ranked if show(e.unit)],
         "apart": [aside(e) for e in apart if show(e.unit)],
+        # The units of the level with no dossier event counted on their own in the period (as `inactive`).
+        "inactive": [{"unit": u.id, "name": u.name} for u in units if show(u.id) and not counters.own(u.id)[1]],
     }
 
 

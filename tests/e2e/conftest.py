@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,14 +55,24 @@ CLOCK_START, CLOCK_SPEED = "2026-03-16T08:00:00+07:00", "600"
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """scripts/run_local.py as `make run CLOCK_START=... CLOCK_SPEED=...` runs it, on free ports and its own data
     and key directories; answers the API base URL and the key directory tokens must be signed with."""
-    work = tmp_path_factory.mktemp("local-stack")
-    api_port, db_port = dynamodb_local.free_port(), dynamodb_local.free_port()
+    with running_stack(tmp_path_factory.mktemp("local-stack"),
+                       {"CLOCK_START": CLOCK_START, "CLOCK_SPEED": CLOCK_SPEED}) as stack:
+        yield stack
+
+
+@contextmanager
+def running_stack(work: Path, settings: dict[str, str]) -> Iterator[dict[str, str]]:
+    """`make run` (scripts/run_local.py) on free ports, with its data and keys under `work` and `settings` added to
+    its environment; stopped (SIGTERM, then its process group killed) on exit."""
+    api_port, db_port, web_port = dynamodb_local.free_port(), dynamodb_local.free_port(), dynamodb_local.free_port()
     env = {**os.environ, "MOTCUA_API_PORT": str(api_port), "MOTCUA_DYNAMODB_PORT": str(db_port),
+           "MOTCUA_WEB_PORT": str(web_port),
            "MOTCUA_LOCAL_DIR": str(work / "local"), "MOTCUA_LOCAL_KEY_DIR": str(work / "keys"),
-           "CLOCK_START": CLOCK_START, "CLOCK_SPEED": CLOCK_SPEED, "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1"}
     for name in ("AWS_ENDPOINT_URL_DYNAMODB", "MOTCUA_JOB_INTERVAL", "MOTCUA_LOCAL_JWKS", "MOTCUA_CLOCK_START",
                  "MOTCUA_CLOCK_SPEED", "MOTCUA_CLOCK_ANCHOR", "MOTCUA_TABLE_PREFIX"):
         env.pop(name, None)
+    env.update(settings)
     process = subprocess.Popen([sys.executable, "scripts/run_local.py"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     lines: queue.Queue[str] = queue.Queue()
@@ -83,7 +94,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                 lines.get(timeout=0.5)
             except queue.Empty:
                 pass
-        yield {"api": f"http://127.0.0.1:{api_port}", "key_dir": str(work / "keys"), "output": "".join(output)}
+        yield {"api": f"http://127.0.0.1:{api_port}", "key_dir": str(work / "keys"), "output": "".join(output),
+               "web": f"http://127.0.0.1:{web_port}", "db_port": str(db_port)}
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # run_local stops the API and DynamoDB Local itself

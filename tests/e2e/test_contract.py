@@ -144,6 +144,11 @@ def life(r: Recorder) -> None:
     r.act(code, JUSTICE, "leader", {"action": "apologize", "reason": "Cần xác minh thêm tại địa phương",
                                     "new_appointment_at": "2026-04-15T09:00:00+07:00"})  # form 04
     r.call("get_apology", "GET", f"/v1/dossiers/{code}/apology", desk)
+    pdf = {**desk, "Accept": "application/pdf"}  # the printed forms (api/print_routes.py)
+    r.call("get_form", "GET", f"/v1/dossiers/{code}/forms/04.pdf", pdf)
+    r.call("get_form", "GET", f"/v1/dossiers/{code}/forms/04.pdf", desk)  # not asked as a PDF: 406
+    r.call("get_form", "GET", f"/v1/dossiers/{code}/forms/09.pdf", pdf)  # 400
+    r.call("get_form", "GET", f"/v1/dossiers/{code}/forms/stop-notice.pdf", pdf)  # not stopped: 404
     r.call("list_notifications", "GET", f"/v1/dossiers/{code}/notifications", desk)
     r.act(code, JUSTICE, "processor", {"action": "complete_step", "note": "Đã tra cứu"})
     r.act(code, JUSTICE, "leader", {"action": "resolve", "result": {"summary": "Phiếu LLTP số 1234/STP",
@@ -248,6 +253,7 @@ def exports_tour(r: Recorder, report: str, desk: dict[str, str]) -> None:
     r.call("get_tracking_book", "GET", book, desk)
     r.call("get_tracking_book", "GET", f"{book}&format=csv", desk)
     r.call("get_tracking_book", "GET", book, {**desk, "Accept": XLSX})
+    r.call("get_tracking_book", "GET", f"{book}&format=pdf", {**desk, "Accept": "application/pdf"})
     r.call("get_tracking_book", "GET", f"/v1/units/{CENTRE}/tracking-book?from=2026-03-01", desk)
     r.call("get_tracking_book", "GET", book, r.auth(LAND, "desk"))
     r.call("get_tracking_book", "GET", "/v1/units/000.00.98.H56/tracking-book?from=2026-03-01&to=2026-03-31", desk)
@@ -457,6 +463,9 @@ def test_every_response_object_is_described_with_typed_fields():
     for path, methods in doc["paths"].items():
         for method, op in methods.items():
             for status, response in op["responses"].items():
+                if "application/json" not in response["content"]:  # a file only (a printed form): its media type
+                    assert response["content"], f"{method} {path} {status}: no content"
+                    continue
                 walk(response["content"]["application/json"]["schema"], f"{method} {path} {status}")
     request_bodies = {schemas.component_name(n) for n in ("dossier-intake", "dossier-action", "inbound-message")}
     request_bodies |= {"InboundDossierSubmitted", "InboundPaymentConfirmed"}  # `data` of inbound-message
@@ -492,10 +501,13 @@ def test_generated_client_has_a_typed_return_for_every_operation(tmp_path):
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(document(), ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "client"
+    # A printed form is a file (application/pdf), which the generator types as bytes when told it is one.
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"content_type_overrides": {"application/pdf": "application/octet-stream"}}))
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}  # its post-hooks run ruff from the virtualenv
     result = subprocess.run([str(BIN / "openapi-python-client"), "generate", "--path", str(spec), "--output-path",
-                             str(out), "--meta", "none", "--fail-on-warning"], capture_output=True, text=True,
-                            env=env, timeout=300)
+                             str(out), "--meta", "none", "--fail-on-warning", "--config", str(config)],
+                            capture_output=True, text=True, env=env, timeout=300)
     printed = result.stdout + result.stderr
     assert result.returncode == 0, printed
     assert "Warning" not in printed and "warning" not in printed, printed
@@ -506,6 +518,9 @@ def test_generated_client_has_a_typed_return_for_every_operation(tmp_path):
         returns = re.search(r"\ndef sync\(.*?\) -> (.*?):\n", source, re.S)
         assert returns and "Any" not in returns.group(1), f"{name}: {returns.group(1) if returns else 'no sync'}"
         success = next(code for code in operations[name]["responses"] if code.startswith("2"))
+        if "application/json" not in operations[name]["responses"][success]["content"]:
+            assert "File" in returns.group(1), f"{name}: a file answer is not typed as File"
+            continue
         parsed = re.search(rf"response_{success} = (\w+)\.from_dict\(", source)
         assert parsed, f"{name}: the {success} answer is not parsed into a model"
         assert parsed.group(1) in returns.group(1)

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-LAZY = ["jwt", "cryptography", "jsonschema", "holidays", "aws_lambda_powertools", "boto3"]
+LAZY = ["jwt", "cryptography", "jsonschema", "holidays", "aws_lambda_powertools", "boto3", "typst", "segno"]
 
 
 def test_import_app_leaves_request_specific_libraries_unloaded():
