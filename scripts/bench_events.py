@@ -148,6 +148,7 @@ class Pipeline:
 
         self.poller = outbox_poller(lambda_handler(app))
         self._stop = threading.Event()
+        self._running = False
         self._threads = [threading.Thread(target=self._poll, daemon=True)]
 
     def _poll(self) -> None:
@@ -172,9 +173,13 @@ class Pipeline:
                     running.append(thread)
                 self._stop.wait(interval)
 
-        self._threads.append(threading.Thread(target=loop, daemon=True))
+        thread = threading.Thread(target=loop, daemon=True)
+        self._threads.append(thread)
+        if self._running:
+            thread.start()
 
     def __enter__(self) -> Pipeline:
+        self._running = True
         for thread in self._threads:
             thread.start()
         return self
