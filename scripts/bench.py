@@ -210,6 +210,7 @@ def run_benchmarks() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     from chalicelib.domain.dossier import Actor
     from chalicelib.services.actions import perform_action
     from chalicelib.services.intake import receive_dossier
+    from scripts.bench_import import item_bytes
 
     desk = Actor("desk.bench", "000.00.24.H56", frozenset({"desk"}))
     officer = Actor("cv.bench", "000.00.11.H56", frozenset({"processor"}))
@@ -280,19 +281,9 @@ def run_benchmarks() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
                                                                                        "version": 1})),
                  measure_capacity("transition: raw boto3", CAPACITY_OPS, raw_transition)]
     capacity.append({"label": "stored sizes (bytes)", **{
-        f"{op['TableName'].removeprefix(PREFIX + '-')}": _item_bytes(op["Item"])
+        f"{op['TableName'].removeprefix(PREFIX + '-')}": item_bytes(op["Item"])
         for item in intake_items for op in item.values() if "Item" in op}})
     return results, capacity, first
-
-
-def _item_bytes(item: dict[str, Any]) -> int:
-    """DynamoDB's item size: attribute names plus values (UTF-8), the figure capacity is charged on."""
-    size = 0
-    for name, value in item.items():
-        size += len(name.encode("utf-8"))
-        ((kind, raw),) = value.items()
-        size += len(str(raw).encode("utf-8")) if kind in ("S", "N") else len(json.dumps(raw).encode("utf-8"))
-    return size
 
 
 class Captured:

@@ -139,14 +139,21 @@ def test_gateway_errors_carry_the_envelope_request_id_and_cors(package):
         assert error["request_id"] == "c0ffee-1" and error["details"] == [] and re.fullmatch(r"[a-z_]+", error["code"])
 
 
-def test_app_imports_from_the_zips_alone(package, tmp_path):
+def unzipped(package: tuple[str, Path], where: Path) -> tuple[Path, Path]:
+    """The packaged function's code and its layer's site-packages, unzipped as Lambda lays them out (/var/task,
+    /opt); skipped but for one stage: the zips are the same for every stage."""
     stage, out = package
     if stage != "prod":
         pytest.skip("the zips are the same for every stage")
-    code_dir, layer_dir = tmp_path / "task", tmp_path / "opt"
+    code_dir, layer_dir = where / "task", where / "opt"
     zipfile.ZipFile(out / "deployment.zip").extractall(code_dir)
     zipfile.ZipFile(out / "layer-deployment.zip").extractall(layer_dir)
-    site = layer_dir / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    return code_dir, layer_dir / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / (
+        "site-packages")
+
+
+def test_app_imports_from_the_zips_alone(package, tmp_path):
+    code_dir, site = unzipped(package, tmp_path)
     probe = (f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(site)!r}]; "
              "import app; from chalicelib.api.schemas import load; load('dossier-intake'); "
              "print(sorted(app.app.routes)[:1])")
@@ -410,14 +417,7 @@ def test_every_module_and_client_works_with_only_what_lambda_provides(package, t
     """The whole class of "a dependency the package does not ship": every module of chalicelib imports, and every
     adapter builds its client (and the HTTP ones send), in an environment of the runtime's packages plus the
     packaged function and layer alone, with production's settings."""
-    stage, out = package
-    if stage != "prod":
-        pytest.skip("the zips are the same for every stage")
-    code_dir, layer_dir = tmp_path / "task", tmp_path / "opt"
-    zipfile.ZipFile(out / "deployment.zip").extractall(code_dir)
-    zipfile.ZipFile(out / "layer-deployment.zip").extractall(layer_dir)
-    layer_site = layer_dir / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / (
-        "site-packages")
+    code_dir, layer_site = unzipped(package, tmp_path)
     python = runtime_venv(tmp_path / "runtime")
     assert subprocess.run([str(python), "-E", "-s", "-c", "import requests"], capture_output=True).returncode != 0
     env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "ap-southeast-1", "AWS_ACCESS_KEY_ID": "probe",
