@@ -119,6 +119,7 @@ class Importer:
         self.count_window = max(1, count_window)
         self._counts: list[DossierCounts] = []
         self._counts_lock = threading.Lock()
+        self._claimed: set[str] = set()  # codes this run claimed: their counters are its own, maybe still waiting
 
     def run(self, rows: Iterable[Read], on_done: Callable[[RowResult], None]) -> Tally:
         """Import `rows` with at most `workers` chunks in flight (memory stays bounded whatever the file's
@@ -197,6 +198,8 @@ class Importer:
         self._count_later(self._history_work([i for r, i in fresh if r.outcome == IMPORTED]))
         # Stored before by this very row: an earlier run that stopped between the steps left it without its
         # counters' guard (the last step); its steps are done again, each idempotent, the counters once.
+        with self._counts_lock:  # a row repeated later in the file: this run counts it, not as unfinished
+            again = [(r, i) for r, i in again if i.dossier.code not in self._claimed]
         counted = self.deps.stats.imported_counted([i.dossier.code for _, i in again]) if again else set()
         unfinished = [(r, i) for r, i in again if i.dossier.code not in counted]
         if unfinished:  # rare: applied at once, to tell which this run finished
@@ -212,6 +215,8 @@ class Importer:
         for result, imported in fresh:
             if self.deps.dossiers.claim_imported(imported.dossier):
                 result.outcome = IMPORTED
+                with self._counts_lock:
+                    self._claimed.add(imported.dossier.code)
                 continue
             found = self.deps.dossiers.existing([imported.dossier.code])
             if found.get(imported.dossier.code) == _fingerprint(imported):

@@ -207,3 +207,12 @@ class _Lane:
 
     def due_history(self, now: Any, limit: int) -> list[str]:
         return [c for c in self.inner.due_history(now, 100000) if c in self.codes][:limit]
+
+
+def test_a_row_repeated_later_in_the_file_is_a_duplicate_not_an_unfinished_import():
+    rows = [row(n, "returned") for n in range(90, 96)]
+    results = run(rows + rows)  # chunks of 7: the repeats come in later chunks, while the counters still wait
+    imported = sorted(r.code for r in results if r.outcome == IMPORTED)  # whichever chunk claimed it first
+    assert imported == sorted(r["code"] for r in rows) and sum(r.outcome == DUPLICATE for r in results) == 6
+    assert not any(r.completed for r in results)
+    assert reconcile(deps(), sorted(WRITTEN), FROM, TO)["differences"] == []
