@@ -200,7 +200,8 @@ def _intake_part(name: str) -> JSON:
 def _components() -> JSON:
     status = _obj(STATUS_FIELDS, ("status", "national_code", "label"))
     limit = _obj({"amount": {"type": "number", "minimum": 0},
-                  "unit": {"type": "string", "enum": ["working_days", "working_hours", "calendar_days", "same_day"]},
+                  "unit": {"type": "string", "enum": ["working_days", "working_hours", "calendar_days", "same_day",
+                                                       "months", "clock_hours"]},
                   "label": STRING}, ("amount", "unit", "label"), "A time limit as the law publishes it")
     ledger_entry = _obj({
         "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "reschedule", "stop"]},

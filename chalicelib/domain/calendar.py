@@ -336,7 +336,9 @@ class WorkingCalendar:
             end = start + duration
         except OverflowError as exc:
             raise OutsideCalendar("the limit ends outside the years the calendar covers") from exc
-        return self.close_of_working_day(self.local(end).date())
+        # A count that ends at midnight ends with the day before it (a period counted from the first instant of
+        # the day after receipt, N days long, ends with the Nth day).
+        return self.close_of_working_day(self.local(end - timedelta(microseconds=1)).date())
 
     def local(self, instant: datetime) -> datetime:
         try:

@@ -203,7 +203,7 @@ class Clock:
             raise ValueError(f"cannot {what} a {self.state.value} clock")
 
     def _elapsed(self, calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
-        if self.counting is Counting.CALENDAR:
+        if self.counting in (Counting.CALENDAR, Counting.ELAPSED):
             return max(end - start, timedelta(0))
         return calendar.working_between(start, end)
 
@@ -211,6 +211,8 @@ class Clock:
         remaining = max(self.budget - self.consumed, timedelta(0))
         if self.counting is Counting.CALENDAR:
             due = calendar.add_calendar(effective_at, remaining)
+        elif self.counting is Counting.ELAPSED:
+            due = (effective_at + remaining).astimezone(_UTC)
         else:
             due = calendar.add_working(effective_at, remaining)
         self.capped = self.not_after is not None and due > self.not_after

@@ -393,7 +393,7 @@ class Dossier:
         step = self.steps[self.current_step]
         if self.supplement_restarts:
             # The lawful request: the legal time limit restarts from zero once the complete dossier is back.
-            start = calendar.clock_start(at, self.channel)
+            start = self.limit.start_of_count(calendar, at, self.channel)
             clock.restart(calendar, at, start, self.limit.budget_from(calendar, start, at), "supplement received")
             if step.clock is not None and step.clock.state is not ClockState.STOPPED:
                 step_calendar = calendars(step.unit)
@@ -528,7 +528,7 @@ class Dossier:
 
     def _start_clock(self, calendars: CalendarFor, actor: Actor, at: datetime) -> None:
         calendar = calendars(self.receiving_unit)
-        start = calendar.clock_start(at, self.channel)
+        start = self.limit.start_of_count(calendar, at, self.channel)
         self.received_at = at
         self.clock = Clock.start(calendar, at, start, self.limit.budget_from(calendar, start, at),
                                  self.limit.counting)
