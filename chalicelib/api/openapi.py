@@ -204,7 +204,8 @@ def _components() -> JSON:
                                                        "months", "clock_hours"]},
                   "label": STRING}, ("amount", "unit", "label"), "A time limit as the law publishes it")
     ledger_entry = _obj({
-        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "reschedule", "stop"]},
+        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "reschedule", "wait", "wait_end",
+                                                     "stop"]},
         "at": INSTANT, "effective_at": INSTANT, "consumed_seconds": INTEGER, "due_at": MAYBE_INSTANT,
         "reason": STRING}, ("event", "at", "effective_at", "consumed_seconds", "due_at"))
     clock = _obj({
@@ -426,6 +427,10 @@ def _components() -> JSON:
                                            "description": "null: the province's calendar decides"}),
         "supplement_period": {**_ref("TimeLimit"), "description": "only when the procedure sets its own window "
                                                                   "for requesting a supplement"},
+        "supplement_window_working_days": {**INTEGER, "description": "working days after the day of receipt within "
+                                           "which a supplement may be requested (default 3: Decree 61/2018 Art 19(4))"},
+        "supplement_notices_allowed": {**INTEGER, "description": "supplement notices the law allows (default 1; "
+                                       "sector law may allow more, e.g. building permits)"},
     }
     procedure = _obj({**procedure_fields,
                       "form_schema": _obj({}, description="the form's JSON Schema (draft 2020-12)", open_ended=True)},

@@ -55,7 +55,7 @@ def week():
     b = take(vn(2025, 10, 13, 9), {**CRIMINAL_RECORD, "applicant": {**CRIMINAL_RECORD["applicant"], "name": ATTACK}})
     c = take(vn(2025, 10, 14, 9), {**CRIMINAL_RECORD, "intake": {"decision": "refuse", "reasons": ["Sai thẩm quyền"]}})
     d = take(vn(2025, 10, 15, 9), {**CRIMINAL_RECORD,
-                                   "intake": {"decision": "guide", "missing_items": ["Bản chụp căn cước"]}})
+                                   "intake": {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}})
     act(a, OFFICER, "assign", vn(2025, 10, 13, 10))
     act(a, OFFICER, "complete_step", vn(2025, 10, 14, 9))
     act(a, LEADER, "resolve", vn(2025, 10, 14, 10), result={"summary": "Phiếu LLTP"})

@@ -121,9 +121,9 @@ def _lives() -> list[str]:
     desk, officer, leader = actors(B)
     b1, b2, b3, b4 = (_receive(B) for _ in range(4))
     _resolve(b1, B, 8)
-    _act(b2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản sao CCCD"])
+    _act(b2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản chụp căn cước công dân"])
     _act(b2, desk, "receive_supplement", vn(2026, 4, 8, 9))
-    _act(b2, leader, "request_supplement", vn(2026, 4, 9, 9), missing_items=["Bản chính CCCD"],
+    _act(b2, leader, "request_supplement", vn(2026, 4, 9, 9), missing_items=["Bản chụp căn cước công dân"],
          reason="Bổ sung lần hai")
     _act(b2, desk, "receive_supplement", vn(2026, 4, 10, 9))
     _resolve(b2, B, 13)
@@ -133,9 +133,9 @@ def _lives() -> list[str]:
     c1, c2 = _receive(C), _receive(C)
     _resolve(c1, C, 8)
     desk, officer, leader = actors(C)
-    _act(c2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản sao CCCD"])
+    _act(c2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản chụp căn cước công dân"])
     _act(c2, desk, "receive_supplement", vn(2026, 4, 8, 9))
-    _act(c2, leader, "request_supplement", vn(2026, 4, 24, 9), missing_items=["Bản chính CCCD"],
+    _act(c2, leader, "request_supplement", vn(2026, 4, 24, 9), missing_items=["Bản chụp căn cước công dân"],
          reason="Bổ sung lần hai")
     return [*codes, b1, b2, b3, b4, c1, c2]
 

@@ -136,7 +136,7 @@ def life(r: Recorder) -> None:
     code = d["code"]
     r.call("get_dossier", "GET", f"/v1/dossiers/{code}", desk)
     r.call("lookup", "GET", f"/v1/public/dossiers/{code}")
-    r.act(code, JUSTICE, "processor", {"action": "request_supplement", "missing_items": ["Bản sao CCCD"]})
+    r.act(code, JUSTICE, "processor", {"action": "request_supplement", "missing_items": ["Bản chụp căn cước công dân"]})
     r.act(code, CENTRE, "desk", {"action": "receive_supplement"})  # the limit restarts: a new receipt
     r.act(code, JUSTICE, "processor", {"action": "assign"})
     r.act(code, JUSTICE, "processor", {"action": "request_payment", "amount": 200000})
@@ -164,7 +164,7 @@ def life(r: Recorder) -> None:
 
     # Refused and guided at the desk (forms 03 and 02); online: accepted (receipt) or refused by action.
     r.receive({**CRIMINAL_RECORD, "intake": {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}})
-    r.receive({**CRIMINAL_RECORD, "intake": {"decision": "guide", "missing_items": ["Bản sao CCCD"]}})
+    r.receive({**CRIMINAL_RECORD, "intake": {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}})
     online = r.receive({**CRIMINAL_RECORD, "channel": "online"})
     r.act(online["code"], CENTRE, "desk", {"action": "accept"})
     online = r.receive({**CRIMINAL_RECORD, "channel": "online"})

@@ -31,7 +31,7 @@ LEADER = Actor("ld.prop", JUSTICE, frozenset({"leader", "processor"}))
 ACTIONS = {
     "accept": (DESK, {}), "refuse_intake": (DESK, {"reasons": ["Hồ sơ giả mạo"]}),
     "assign": (OFFICER, {}), "complete_step": (OFFICER, {"note": "xong"}),
-    "request_supplement": (LEADER, {"missing_items": ["Bản sao CCCD"], "reason": "Thiếu giấy tờ"}),
+    "request_supplement": (LEADER, {"missing_items": ["Bản chụp căn cước công dân"], "reason": "Thiếu giấy tờ"}),
     "receive_supplement": (DESK, {}), "request_payment": (OFFICER, {"amount": 200000}),
     "confirm_payment": (DESK, {"receipt_number": "BL-1"}), "resolve": (LEADER, {"result": {"summary": "Phiếu"}}),
     "refuse": (LEADER, {"reasons": ["Không đủ điều kiện"]}), "return_result": (DESK, {}),
@@ -96,7 +96,7 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     if channel != "online" and decision == "refuse":
         body["intake"] = {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}
     elif channel != "online" and decision == "guide":
-        body["intake"] = {"decision": "guide", "missing_items": ["Bản sao CCCD"]}
+        body["intake"] = {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}
     code = receive_dossier(deps, DESK, body)["code"]
     at = start
     for _ in range(data.draw(st.integers(4, 18), label="steps")):

@@ -17,8 +17,8 @@ def lived(*pauses: tuple[str, str, tuple[int, int], tuple[int, int]], resolved: 
     dossier, _ = receive("1.004873", actor=COMMUNE_DESK, competent=DONG_SON)
     act(dossier, "assign", COMMUNE, vn(2026, 3, 16, 10))
     for ask, answer, (day, hour), (back_day, back_hour) in pauses:
-        payload = ({"missing_items": ["Bản sao CCCD"], "reason": "Thiếu"} if ask == "request_supplement"
-                   else {"amount": 50000})
+        form = "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân"
+        payload = ({"missing_items": [form], "reason": "Thiếu"} if ask == "request_supplement" else {"amount": 50000})
         act(dossier, ask, COMMUNE, vn(2026, 3, day, hour), **payload)
         extra = {"receipt_number": "BL-1"} if answer == "confirm_payment" else {}
         act(dossier, answer, COMMUNE_DESK, vn(2026, 3, back_day, back_hour), **extra)
