@@ -251,7 +251,8 @@ def _components() -> JSON:
         "details": _obj({}, description="What the action recorded (missing items, amounts, new due times...)",
                         open_ended=True),
         "from_unit": MAYBE_STRING, "to_unit": MAYBE_STRING,
-        "from_unit_name": MAYBE_STRING, "to_unit_name": MAYBE_STRING},
+        "from_unit_name": MAYBE_STRING, "to_unit_name": MAYBE_STRING,
+        "officer_name": MAYBE_STRING, "to_officer": MAYBE_STRING},
         ("seq", "action", "label", "from_status", "to_status", "at", "officer", "officer_unit", "step_index",
          "step_name", "step_unit", "step_due_at", "step_met", "note", "details"),
         "One line of the process control sheet (form 05)")

@@ -137,6 +137,8 @@ class HistoryEntry:
     from_unit: str | None = None  # the unit handing the dossier over (form 05: bên giao)
     to_unit: str | None = None  # the unit receiving it (form 05: bên nhận)
     step_outcome: str | None = None  # early / on_time / late of the step this line finished
+    officer_name: str | None = None  # the giver by name (form 05: người giao)
+    to_officer: str | None = None  # the officer now holding the dossier, when assigned (form 05: người nhận)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +160,8 @@ class HistoryEntry:
             "from_unit": self.from_unit,
             "to_unit": self.to_unit,
             "step_outcome": self.step_outcome,
+            "officer_name": self.officer_name,
+            "to_officer": self.to_officer,
         }
 
     @classmethod
@@ -171,6 +175,7 @@ class HistoryEntry:
             step_due_at=parse_iso(data["step_due_at"]) if data.get("step_due_at") else None,
             step_met=data.get("step_met"), note=data.get("note", ""), details=data.get("details", {}),
             from_unit=data.get("from_unit"), to_unit=data.get("to_unit"), step_outcome=data.get("step_outcome"),
+            officer_name=data.get("officer_name"), to_officer=data.get("to_officer"),
         )
 
 
@@ -221,6 +226,8 @@ class Dossier:
     supplement_window_days: int = SUPPLEMENT_WINDOW_WORKING_DAYS
     supplement_notices_allowed: int = SUPPLEMENT_NOTICES_ALLOWED
     document_list: list[str] = field(default_factory=list)
+    # The one-time guidance on an incomplete online submission: {missing_items, reason, by, at, completed_at}.
+    guidance: dict[str, Any] | None = None
     rescheduled: bool = False  # an apology (form 04) gave a new appointment: allowed once
     apology: dict[str, Any] | None = None  # form 04: old and new appointment, reason, who, when, timely
     event_count: int = 0  # domain events produced so far: the next one's seq is event_count + 1
@@ -328,11 +335,12 @@ class Dossier:
         target = self.status if transition.keeps_status else (transition.target or self._resume_target())
         step_met = details.pop("_step_met", None)
         step = details.pop("_step", None)
+        label = details.pop("_label", transition.label)
         self.status = target
         self.version += 1
         for event_type, data in flag_events:
             self._emit(event_type, at, **data)
-        entry = self._record(action.value, transition.label, before, actor, at, note, details=details,
+        entry = self._record(action.value, label, before, actor, at, note, details=details,
                              step_met=step_met, step=step, from_unit=from_unit)
         self._emit_for(action.value, before, entry, actor, at)
         self.rearm(source, watch)
@@ -502,7 +510,12 @@ class Dossier:
         return self._end(calendars, at, _required_text(payload, "reason"), "withdrawn")
 
     def _on_stop(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
-        return self._end(calendars, at, _required_text(payload, "reason"), "stopped")
+        """Decree 118/2025: processing stops at the applicant's request; the line says who recorded the stop."""
+        details = self._end(calendars, at, _required_text(payload, "reason"), "stopped")
+        who = "Bộ phận Một cửa" if "desk" in actor.roles and "leader" not in actor.roles else "lãnh đạo đơn vị"
+        by = f"{actor.name} ({actor.subject})" if actor.name else actor.subject
+        return {**details, "_label": f"Dừng giải quyết theo yêu cầu của công dân, do {who} thực hiện: {by}",
+                "stopped_by": actor.subject, "stopped_by_unit": actor.unit}
 
     def _on_apologize(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         """Form 04 (Circular 01/2018): the agency that will be late apologises with a reason and a new
@@ -560,6 +573,35 @@ class Dossier:
         return {"form": "04", "reason": reason, "previous_appointment_at": iso(previous),
                 "appointment_at": iso(new_appointment), "appointment_changed": True, "timely": timely,
                 "late_apology": already_late, "legal_due_at": iso(old_due)}
+
+    def _on_guide_submission(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        """The one-time guidance on an incomplete online submission: what is missing (from the procedure's document
+        list) and why, on the same dossier and code (Decree 61/2018 Art 15(2)(a), carried into Decree 118/2025)."""
+        if self.channel != "online":
+            raise ActionNotAllowed("the guidance on the same dossier is for online submissions: a paper dossier gets "
+                                   "its guidance slip at the desk (intake decision guide)", ["accept"])
+        if self.guidance is not None:
+            raise ActionNotAllowed(f"dossier {self.code} was already guided on {self.guidance['at']}: the guidance is "
+                                   "given once, fully", [a for a in allowed_actions(self.status)
+                                                         if a not in ("guide_submission",)])
+        missing = self._missing_items(payload)
+        reason = _required_text(payload, "reason")
+        self.guidance = {"form": "02", "missing_items": missing, "reason": reason, "by": actor.subject,
+                         "by_name": actor.name, "by_unit": actor.unit, "at": iso(at), "completed_at": None}
+        return {"form": "02", "missing_items": missing, "reason": reason}
+
+    def _on_complete_submission(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        """The applicant completes the guided online dossier (through the portal, recorded by the desk)."""
+        if self.guidance is None or self.guidance.get("completed_at"):
+            raise ActionNotAllowed("only a dossier waiting for the applicant after the desk's guidance is completed",
+                                   [a for a in allowed_actions(self.status) if a != "complete_submission"])
+        added = payload.get("documents")
+        if not isinstance(added, list) or not added or not all(isinstance(d, dict) and d.get("name") for d in added):
+            raise InvalidInput("documents are required", [FieldProblem("documents", "a non-empty list of documents "
+                                                                                    "with their names")])
+        self.documents = [*self.documents, *added]
+        self.guidance = {**self.guidance, "completed_at": iso(at)}
+        return {"documents_added": [str(d["name"]) for d in added]}
 
     # --- helpers ----------------------------------------------------------------------------
     def _legal_clock(self, action: Action) -> Clock:
@@ -721,7 +763,14 @@ class Dossier:
             step_met=step_met, note=note, details=details or {},
             from_unit=from_unit or actor.unit, to_unit=self.handling_unit,
             step_outcome=step.outcome.value if step is not None and step_met is not None and step.outcome else None,
+            officer_name=actor.name or None, to_officer=self._holder(),
         )
+
+    def _holder(self) -> str | None:
+        """The officer holding the dossier after a change: the current step's assignee while it is processed."""
+        if self.status in (Status.RECEIVED, Status.IN_PROGRESS) and self.steps:
+            return self.steps[self.current_step].assignee
+        return None
 
     # --- events and deadline watch --------------------------------------------------------------
     def take_events(self) -> list[DomainEvent]:
@@ -805,8 +854,11 @@ class Dossier:
         source = calendar_source(calendars)
         watched: dict[str, str] = {}
         calendar = source(self.receiving_unit)
-        if self.status is Status.SUBMITTED:
-            opened = calendar.next_working_instant(self.submitted_at)
+        guidance = self.guidance
+        if self.status is Status.SUBMITTED and (guidance is None or guidance.get("completed_at")):
+            # After the guidance the dossier waits for the applicant; the desk's time runs again once completed.
+            since = parse_iso(guidance["completed_at"]) if guidance else self.submitted_at
+            opened = calendar.next_working_instant(since)
             watched[dl.INTAKE_OVERDUE] = _z(calendar.add_working(opened, settings.intake))
         clock = self.clock
         open_work = not (self.status.is_closed or self.status in (Status.RESOLVED, Status.REFUSED))
@@ -998,6 +1050,7 @@ class Dossier:
             "supplement_window_days": self.supplement_window_days,
             "supplement_notices_allowed": self.supplement_notices_allowed,
             "document_list": self.document_list,
+            "guidance": self.guidance,
             "event_count": self.event_count,
             "flags": self.flags,
             "watch": self.watch,
@@ -1035,7 +1088,7 @@ class Dossier:
             rescheduled=bool(d.get("rescheduled", False)), apology=d.get("apology"),
             supplement_window_days=int(d.get("supplement_window_days", SUPPLEMENT_WINDOW_WORKING_DAYS)),
             supplement_notices_allowed=int(d.get("supplement_notices_allowed", SUPPLEMENT_NOTICES_ALLOWED)),
-            document_list=list(d.get("document_list") or []),
+            document_list=list(d.get("document_list") or []), guidance=d.get("guidance"),
             event_count=int(d.get("event_count", 0)), flags=dict(d.get("flags") or {}),
             watch=dict(d.get("watch") or {}), watch_generation=int(d.get("watch_generation", 0)),
             flag_history=list(d.get("flag_history") or []), imported=d.get("imported"),
@@ -1060,6 +1113,8 @@ HANDLERS: dict[Action, Handler] = {
     Action.WITHDRAW: Dossier._on_withdraw,
     Action.STOP: Dossier._on_stop,
     Action.APOLOGIZE: Dossier._on_apologize,
+    Action.GUIDE_SUBMISSION: Dossier._on_guide_submission,
+    Action.COMPLETE_SUBMISSION: Dossier._on_complete_submission,
 }
 
 # Closed dossiers that are not early, on time or late: each has an outcome of its own (DOMAIN: lifecycle).

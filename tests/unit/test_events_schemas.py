@@ -53,7 +53,9 @@ def payload(action: str, dossier: Dossier, rng: random.Random) -> dict:
     later = (dossier.appointment_at or vn(2026, 1, 1, 8)) + timedelta(days=rng.randint(1, 10))
     return {
         "refuse_intake": {"reasons": ["Hồ sơ không thuộc thẩm quyền"]},
-        "request_supplement": {"missing_items": ["Bản chụp căn cước công dân"], "reason": "Thiếu giấy tờ"},
+        "request_supplement": {"missing_items": dossier.document_list[:1], "reason": "Thiếu giấy tờ"},
+        "guide_submission": {"missing_items": dossier.document_list[:1], "reason": "Thiếu giấy tờ"},
+        "complete_submission": {"documents": [{"name": "Bổ sung"}]},
         "resolve": {"result": {"summary": "Đã cấp"}},
         "refuse": {"reasons": ["Không đủ điều kiện"]},
         "withdraw": {"reason": "Công dân rút"},
