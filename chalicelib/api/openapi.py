@@ -113,7 +113,23 @@ def _report06_row() -> JSON:
     figures = _report06_figures()
     return _obj({"key": {"type": "string", "description": "the unit id, field code or procedure code"},
                  "name": {**MAYBE_STRING, "description": "the unit's name (group_by=unit), else null"},
-                 **figures["properties"]}, ("key", "name", *figures["required"]), "One row of report 06")
+                 **figures["properties"], "official": _ref("Report06Official")},
+                ("key", "name", *figures["required"], "official"), "One row of report 06")
+
+
+def _report06_official() -> JSON:
+    count = {"type": "integer", "minimum": 0}
+    return _obj({
+        "received": _obj({"total": count, "online": count, "direct_or_postal": count, "carried_over": count},
+                         ("total", "online", "direct_or_postal", "carried_over"), "columns 3 (= 4 + 5 + 6) to 6"),
+        "resolved": _obj({"total": count, "early": count, "on_time": count, "late": count},
+                         ("total", "early", "on_time", "late"), "columns 7 (= 8 + 9 + 10) to 10"),
+        "in_progress": _obj({"total": count, "within_deadline": count, "overdue": count},
+                            ("total", "within_deadline", "overdue"), "columns 11 (= 12 + 13) to 13"),
+        "on_time_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1}},
+        ("received", "resolved", "in_progress", "on_time_rate"),
+        "The official form's columns (biểu 06a/06b, Circular 01/2020/TT-VPCP) at the resolving unit: column 3 = "
+        "column 7 + column 11 on every row (docs/statistics.md)")
 
 
 def _quality_components() -> JSON:
@@ -462,13 +478,22 @@ def _components() -> JSON:
             "unit": STRING, "from": DAY, "to": DAY, "group_by": {"enum": ["unit", "field", "procedure"]},
             "rows": _array(_ref("Report06Row"), "one per unit of the subtree, field or procedure with any counter, "
                                                 "by key"),
-            "total": _ref("Report06Figures")},
-            ("unit", "from", "to", "group_by", "rows", "total"),
+            "total": _ref("Report06Total"),
+            "form": {"enum": ["06a", "06b"], "description": "06a: the resolving unit; 06b: the province"},
+            "period": _obj({"from": DAY, "to": DAY, "preset": MAYBE_STRING, "label": STRING,
+                            "cut_off": MAYBE_STRING}, ("from", "to", "preset", "label", "cut_off"),
+                           "the period printed on the form (Decree 09/2019 Art 12 for the official presets)"),
+            "reading": _obj({"withdrawn_or_stopped": {"enum": ["on_time", "by_deadline"]}, "note": STRING},
+                            ("withdrawn_or_stopped", "note"), "where withdrawn and stopped dossiers sit")},
+            ("unit", "from", "to", "group_by", "rows", "total", "form", "period", "reading"),
             "Report 06 (Circular 01/2020/TT-VPCP) of a unit and its subtree for a period of local days, from the "
             "daily counters the statistics consumer keeps from the domain events (never a scan of dossiers). "
             "Received and not accepted / guided count at the receiving unit; everything else at the competent "
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
+        "Report06Official": _report06_official(),
+        "Report06Total": {"allOf": [_ref("Report06Figures"),
+                                    _obj({"official": _ref("Report06Official")}, ("official",))]},
         **_quality_components(),
         **_sync_components(),
         "ImportResult": _obj({

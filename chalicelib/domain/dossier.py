@@ -700,6 +700,10 @@ class Dossier:
         # A refusal after appraisal is not measured against the deadline (it has an outcome of its own).
         self.final_outcome = "refused" if result["kind"] == "refused" else self._timeliness(calendar, at)
         details = {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
+        if result["kind"] == "refused":
+            # A refusal after appraisal is a result (the portal's code 9): report 06 counts it among the resolved,
+            # judged against the legal due time like any result.
+            details["timeliness"] = self._timeliness(calendar, at)
         if self.rescheduled:  # form 04's own measure, beside the outcome by law
             details["appointment_met"] = self.appointment_met
         if result["kind"] == "approved":
@@ -739,13 +743,25 @@ class Dossier:
         return self.resolved_at <= parse_iso(self.apology["new_appointment_at"])
 
     def _end(self, calendars: CalendarFor, at: datetime, reason: str, why: str) -> dict:
+        timeliness = self._end_timeliness(calendars(self.receiving_unit), at)
         if self.clock is not None and self.clock.state is not ClockState.STOPPED:
             self.clock.stop(calendars(self.receiving_unit), at, why)
         step = self.steps[self.current_step]
         if step.clock is not None and step.clock.state is not ClockState.STOPPED:
             step.clock.stop(calendars(step.unit), at, why)
         self.final_outcome = why
-        return {"reason": reason, "outcome": why}
+        return {"reason": reason, "outcome": why, **({"timeliness": timeliness} if timeliness else {})}
+
+    def _end_timeliness(self, calendar: WorkingCalendar, at: datetime) -> str | None:
+        """A dossier withdrawn or stopped after receipt, judged against the legal due time at its end (report 06
+        places it as the province's reading says); a paused clock runs no due time: late only if it was
+        already overdue. None when never received."""
+        clock = self.clock
+        if clock is None or self.resolved_at is not None:
+            return None
+        if clock.due_at is not None:
+            return classify(calendar, at, clock.due_at).value
+        return "late" if dl.OVERDUE in self.flags else "on_time"
 
     def _record(
         self, action: str, label: str, before: Status | None, actor: Actor, at: datetime, note: str, *,
@@ -826,13 +842,16 @@ class Dossier:
                        appointment_at=details.get("appointment_at"), reason=self.appointments[-1]["reason"], **by)
         if action in ("resolve", "refuse"):
             late_766 = {"late_766": details["late_766"]} if isinstance(details.get("late_766"), bool) else {}
+            timeliness = {"timeliness": details["timeliness"]} if details.get("timeliness") else {}
             self._emit(ev.RESOLVED, at, result_kind=(self.result or {}).get("kind"), outcome=self.final_outcome,
-                       **late_766, **by)
+                       **late_766, **timeliness, **by)
         if action == "return_result":
             self._emit(ev.RETURNED, at, **by)
         if self.status.is_closed:
+            ended = ({"timeliness": details["timeliness"]}
+                     if action in ("withdraw", "stop") and details.get("timeliness") else {})
             self._emit(ev.CLOSED, at, outcome=self.final_outcome or OWN_OUTCOMES.get(self.status), action=action,
-                       **by)
+                       **ended, **by)
 
     def _emit_step_started(self, at: datetime) -> None:
         step = self.steps[self.current_step]

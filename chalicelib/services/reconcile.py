@@ -23,7 +23,17 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
-from ..domain.counting import COLUMNS, Booking, Key, counting_units, late_766, local_day, rollup_key, rollups
+from ..domain.counting import (
+    COLUMNS,
+    TIMELINESS,
+    Booking,
+    Key,
+    counting_units,
+    late_766,
+    local_day,
+    rollup_key,
+    rollups,
+)
 from ..domain.deadlines import AFTER_DUE, OVERDUE
 
 if TYPE_CHECKING:
@@ -53,6 +63,7 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             book.add(snap, receiving, day, "received")
             book.add(snap, receiving, day, f"received_{dossier.channel}")
             book.add(snap, competent, day, "received_for_resolution")
+            book.add(snap, competent, day, f"received_for_resolution_{dossier.channel}")
             book.add(snap, holder, day, "open")
         elif action in ("refuse_intake", "guide_intake"):
             book.add(snap, receiving, day, "not_accepted" if action == "refuse_intake" else "guided")
@@ -62,6 +73,8 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
                 book.add(snap, competent, day, "resolved")
             if outcome:
                 book.add(snap, competent, day, str(outcome))
+            if outcome == "refused" and details.get("timeliness") in TIMELINESS:
+                book.add(snap, competent, day, f"refused_{details['timeliness']}")
             if outcome in ("early", "on_time", "late") and late_766(details.get("late_766"), outcome):
                 book.add(snap, competent, day, "resolved_late_766")
             elif outcome in ("early", "on_time", "late") and supplement_late:
@@ -75,6 +88,8 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             if received and not resolved:
                 ended = day
                 book.add(snap, holder, day, "open", -1)
+                if details.get("timeliness") in TIMELINESS:
+                    book.add(snap, competent, day, f"ended_{details['timeliness']}")
                 if supplement_late:
                     book.add(snap, holder, day, "open_supplement_late", -1)
         elif action == "request_supplement":
