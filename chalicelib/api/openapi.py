@@ -137,7 +137,8 @@ def _quality_components() -> JSON:
     count = {"type": "integer", "minimum": 0}
     share = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
     score = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
-             "description": "points earned over the points of the indicators with a value, on 100; null when none"}
+             "description": "points earned out of 100, never rescaled to what was measured (Decision 766's "
+                            "groups without data are not measured: `index`); null when nothing was measured"}
     bands = ["excellent", "good", "fair", "average", "weak"]
     figures = ("received", "received_online", "resolved", "finished_in_time", "resolved_supplement_late",
                "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
@@ -146,36 +147,62 @@ def _quality_components() -> JSON:
         "on_time": {**share, "description": "(finished within the original limit by the agency's working time "
                                             "+ open within deadline, less those asked for supplements more than "
                                             "once) / (finished + open at the end); null when none"},
-        "online": {**share, "description": "online received / received; null when nothing was received"}},
-        ("on_time", "online"), "Decision 766 indicators the system computes")
+        "online": {**share, "description": "3.3: online / received for resolution over the procedures offered "
+                                           "online, x the sync share; null when none was received"},
+        "sync": {**share, "description": "1.4: dossiers synced to the national portal / dossiers known"},
+        "online_procedures": {**share, "description": "3.1: procedures offered online / the unit's procedures"},
+        "online_used": {**share, "description": "3.2: procedures offered online with an online dossier / "
+                                                "procedures offered online"}},
+        ("on_time", "online", "sync", "online_procedures", "online_used"),
+        "Decision 766 indicators the system computes (docs/statistics.md)")
+    index_row = _obj({"indicator": STRING, "code": STRING, "label": STRING, "formula": STRING, "value": share,
+                      "points": {"type": "number"}, "earned": {"type": ["number", "null"]},
+                      "full_at": {"type": ["number", "null"]},
+                      "status": {"enum": ["measured", "not_measured"]}},
+                     ("indicator", "code", "label", "formula", "value", "points", "earned", "full_at", "status"))
+    index = _obj({
+        "index": STRING, "score": score, "measured_points": {"type": "number"}, "max_points": {"type": "number"},
+        "complete": BOOLEAN, "measured_groups": _array(STRING), "not_measured_groups": _array(STRING),
+        "groups": _array(_obj({
+            "group": STRING, "label": STRING, "points": {"type": "number"},
+            "measured_points": {"type": "number"}, "earned": {"type": ["number", "null"]},
+            "status": {"enum": ["measured", "partial", "not_measured"]}, "indicators": _array(index_row)},
+            ("group", "label", "points", "measured_points", "earned", "status", "indicators")))},
+        ("index", "score", "measured_points", "max_points", "complete", "measured_groups", "not_measured_groups",
+         "groups"), "Decision 766's six groups: what is measured, with its points and what it earns")
     unit_row = {"unit": STRING, "name": STRING,
                 "dossiers": {**count, "description": "processed: finished in the period + open at its end"},
-                "received": count, "score": score, "indicators": _ref("QualityIndicators")}
+                "received": count, "score": score, "indicators": _ref("QualityIndicators"),
+                "measured_points": {"type": "number", "description": "the points the measured indicators carry"}}
     return {
         "QualityIndicators": indicators,
         "QualityAssessment": _obj({
             "unit": STRING, "name": STRING, "from": DAY, "to": DAY, "indicators": _ref("QualityIndicators"),
             "score": score, "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING,
-            "dossiers": count,
+            "dossiers": count, "index": index,
             "figures": _obj({name: count for name in figures}, figures, "the counts the indicators are made of")},
-            ("unit", "name", "from", "to", "indicators", "score", "band", "band_label", "dossiers", "figures"),
+            ("unit", "name", "from", "to", "indicators", "score", "band", "band_label", "dossiers", "figures",
+             "index"),
             "Decision 766 indicators of a unit's subtree for a period, from the daily counters"),
         "RankedUnit": _obj({"rank": {"type": "integer", "minimum": 1}, **unit_row,
-                            "band": {"type": "string", "enum": bands}, "band_label": STRING},
+                            "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING},
                            ("rank", *unit_row, "band", "band_label")),
         "UnrankedUnit": _obj({**unit_row, "reason": STRING}, (*unit_row, "reason"),
                              "A unit listed apart: too few dossiers to be ranked on"),
         "Ranking": _obj({
             "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
-            "points": _obj({"on_time": {"type": "number"}, "online": {"type": "number"}}, (),
+            "points": _obj({name: {"type": "number"} for name in ("on_time", "online", "sync", "online_procedures",
+                                                                  "online_used")}, (),
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
+            "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
+            "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
             "bands": _obj({b: {"type": "number"} for b in bands[:4]}, bands[:4],
                           "the lowest score of each band (MOTCUA_RANKING_BANDS); below average: weak"),
             "tie_rule": STRING, "ranked_total": {**count, "description": "units ranked, whoever asks"},
             "ranked": _array(_ref("RankedUnit"), "best first"),
             "apart": _array(_ref("UnrankedUnit"), "fewer than min_dossiers dossiers: not ranked")},
             ("level", "within", "from", "to", "min_dossiers", "points", "bands", "tie_rule", "ranked_total",
-             "ranked", "apart"),
+             "ranked", "apart", "index", "measured_groups", "not_measured_groups"),
             "The units of a level ranked by score (the ranking map's colours are the bands)"),
         "InactiveUnits": _obj({
             "unit": STRING, "from": DAY, "to": DAY,
@@ -448,6 +475,8 @@ def _components() -> JSON:
                                            "which a supplement may be requested (default 3: Decree 61/2018 Art 19(4))"},
         "supplement_notices_allowed": {**INTEGER, "description": "supplement notices the law allows (default 1; "
                                        "sector law may allow more, e.g. building permits)"},
+        "online_service": {"enum": ["partial", "full", None], "description": "offered online: một phần (partial) "
+                           "or toàn trình (full); null: not offered online (Decision 766 indicators 3.1-3.3)"},
     }
     procedure = _obj({**procedure_fields,
                       "form_schema": _obj({}, description="the form's JSON Schema (draft 2020-12)", open_ended=True)},

@@ -169,6 +169,9 @@ class Procedure:
     # the Construction Law for building permits allows a further notice).
     supplement_window_working_days: int = 3
     supplement_notices_allowed: int = 1
+    # The online service the procedure is offered as (dịch vụ công trực tuyến "partial": một phần, "full": toàn
+    # trình), None when it is not offered online: Decision 766's indicators 3.1-3.3 count over it.
+    online_service: str | None = None
 
     @property
     def document_names(self) -> tuple[str, ...]:
@@ -193,6 +196,7 @@ class Procedure:
                 supplement_period=_optional_limit(data.get("supplement_period"), "supplement_period"),
                 supplement_window_working_days=_count(data, "supplement_window_working_days", 3, 1, 30),
                 supplement_notices_allowed=_count(data, "supplement_notices_allowed", 1, 1, 5),
+                online_service=_online_service(data.get("online_service")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidInput("invalid procedure", [FieldProblem("procedure", str(exc))]) from exc
@@ -239,6 +243,7 @@ class Procedure:
             **({"supplement_period": self.supplement_period.as_dict()} if self.supplement_period else {}),
             "supplement_window_working_days": self.supplement_window_working_days,
             "supplement_notices_allowed": self.supplement_notices_allowed,
+            "online_service": self.online_service,
         }
 
 
@@ -273,3 +278,9 @@ def _count(data: Mapping[str, Any], name: str, default: int, low: int, high: int
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInput("invalid procedure", [FieldProblem(name, f"a whole number from {low} to {high}")])
     return value
+
+
+def _online_service(value: Any) -> str | None:
+    if value is None or value in ("partial", "full"):
+        return value
+    raise InvalidInput("invalid procedure", [FieldProblem("online_service", "partial, full or null")])
