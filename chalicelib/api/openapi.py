@@ -180,9 +180,11 @@ def _quality_components() -> JSON:
             "unit": STRING, "name": STRING, "from": DAY, "to": DAY, "indicators": _ref("QualityIndicators"),
             "score": score, "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING,
             "dossiers": count, "index": index,
+            "average_working_hours": {"type": ["number", "null"], "description": "Decision 766 2.2: the agency's "
+                                      "average working hours per result in the period (applicant's pauses out)"},
             "figures": _obj({name: count for name in figures}, figures, "the counts the indicators are made of")},
             ("unit", "name", "from", "to", "indicators", "score", "band", "band_label", "dossiers", "figures",
-             "index"),
+             "index", "average_working_hours"),
             "Decision 766 indicators of a unit's subtree for a period, from the daily counters"),
         "RankedUnit": _obj({"rank": {"type": "integer", "minimum": 1}, **unit_row,
                             "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING},

@@ -84,6 +84,9 @@ COLUMNS: tuple[str, ...] = (
     "received_for_resolution_online", "received_for_resolution_direct", "received_for_resolution_postal",
     "refused_early", "refused_on_time", "refused_late",
     "ended_early", "ended_on_time", "ended_late",
+    # Decision 766's 2.2 (average processing time): the agency's working seconds of the dossiers resolved (early,
+    # on time or late) that day, `working_seconds` on dossier.resolved; the average divides it by `resolved`.
+    "resolved_working_seconds",
 )
 TIMELINESS = ("early", "on_time", "late")
 
@@ -234,6 +237,8 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         if outcome in ("early", "on_time", "late"):
             book.add(snap, competent, day, "resolved")
             book.add(snap, competent, day, str(outcome))
+            if isinstance(data.get("working_seconds"), int) and data["working_seconds"] > 0:
+                book.add(snap, competent, day, "resolved_working_seconds", data["working_seconds"])
             if late_766(data.get("late_766"), outcome):
                 book.add(snap, competent, day, "resolved_late_766")
             elif _supplement_late(snap):

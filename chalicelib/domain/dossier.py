@@ -699,7 +699,8 @@ class Dossier:
         self.resolved_at = at
         # A refusal after appraisal is not measured against the deadline (it has an outcome of its own).
         self.final_outcome = "refused" if result["kind"] == "refused" else self._timeliness(calendar, at)
-        details = {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
+        details: dict[str, Any] = {"_step_met": met, "_step": finished, "result": result,
+                                   "outcome": self.final_outcome}
         if result["kind"] == "refused":
             # A refusal after appraisal is a result (the portal's code 9): report 06 counts it among the resolved,
             # judged against the legal due time like any result.
@@ -708,11 +709,13 @@ class Dossier:
             details["appointment_met"] = self.appointment_met
         if result["kind"] == "approved":
             # Decision 766 counts the agency's working time against the original limit, the applicant's pauses
-            # left out, where Decree 61 restarts the limit after a lawful supplement request (and an apology moves
-            # it). Late by the law is late here too (a result after the due time, outside working hours, adds no
-            # working time).
+            # left out, where Decree 61 restarts the limit after a lawful supplement request. Late by the law is
+            # late here too (a result after the due time, outside working hours, adds no working time).
             original = self.limit.budget_from(calendar, clock.first_started_at, self.received_at)
-            details["late_766"] = self.final_outcome == "late" or clock.working_time(calendar, at) > original
+            worked = clock.working_time(calendar, at)
+            details["late_766"] = self.final_outcome == "late" or worked > original
+            # Decision 766's 2.2: the agency's working time to the result, for the average per procedure.
+            details["working_seconds"] = int(worked.total_seconds())
         return details
 
     def _timeliness(self, calendar: WorkingCalendar, finished: datetime) -> str | None:
@@ -842,6 +845,8 @@ class Dossier:
                        appointment_at=details.get("appointment_at"), reason=self.appointments[-1]["reason"], **by)
         if action in ("resolve", "refuse"):
             late_766 = {"late_766": details["late_766"]} if isinstance(details.get("late_766"), bool) else {}
+            if isinstance(details.get("working_seconds"), int):
+                late_766["working_seconds"] = details["working_seconds"]
             timeliness = {"timeliness": details["timeliness"]} if details.get("timeliness") else {}
             self._emit(ev.RESOLVED, at, result_kind=(self.result or {}).get("kind"), outcome=self.final_outcome,
                        **late_766, **timeliness, **by)

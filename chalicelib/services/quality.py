@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Counted over the days of the period; the deltas are summed over every day up to its end.
 FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late",
-         "resolved_late_766")
+         "resolved_late_766", "resolved_working_seconds")
 DELTAS = {"open": "in_progress", "overdue": "overdue", "open_supplement_late": "open_supplement_late",
           "overdue_supplement_late": "overdue_supplement_late"}
 PARALLEL_READS = 8  # below botocore's 10 pooled connections per client
@@ -224,7 +224,9 @@ def _assessment(f: qi.Figures, values: dict[str, float | None]) -> dict[str, Any
     name = _band(index, s.ranking_bands)
     return {"indicators": values, "score": index["score"], "band": name,
             "band_label": qi.BAND_LABELS[name] if name else None, "dossiers": f.processed,
-            "index": index}
+            "index": index,
+            # 2.2, shown beside the index (it carries no points): the agency's average working hours per result.
+            "average_working_hours": qi.average_working_hours(f)}
 
 
 def _band(index: dict[str, Any], floors: tuple[float, ...]) -> str | None:

@@ -71,6 +71,8 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             outcome = details.get("outcome")
             if outcome in ("early", "on_time", "late"):
                 book.add(snap, competent, day, "resolved")
+                if isinstance(details.get("working_seconds"), int) and details["working_seconds"] > 0:
+                    book.add(snap, competent, day, "resolved_working_seconds", details["working_seconds"])
             if outcome:
                 book.add(snap, competent, day, str(outcome))
             if outcome == "refused" and details.get("timeliness") in TIMELINESS:

@@ -373,6 +373,7 @@ class StatsModel(Model):
     ended_early = NumberAttribute(null=True)
     ended_on_time = NumberAttribute(null=True)
     ended_late = NumberAttribute(null=True)
+    resolved_working_seconds = NumberAttribute(null=True)  # Decision 766 2.2: the agency's time to the results
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
