@@ -206,6 +206,25 @@ def _quality_components() -> JSON:
             ("level", "within", "from", "to", "min_dossiers", "points", "bands", "tie_rule", "ranked_total",
              "ranked", "apart", "index", "measured_groups", "not_measured_groups"),
             "The units of a level ranked by score (the ranking map's colours are the bands)"),
+        "LateWithoutApology": _obj({
+            "unit": STRING, "from": DAY, "to": DAY, "count": count,
+            "units": _array(_obj({
+                "unit": STRING, "name": STRING, "count": count,
+                "items": _array(_obj({"code": STRING, "procedure_code": STRING, "status": STRING,
+                                      "received_at": MAYBE_STRING, "due_at": MAYBE_STRING,
+                                      "resolved_at": MAYBE_STRING, "outcome": STRING},
+                                     ("code", "procedure_code", "status", "received_at", "due_at", "resolved_at",
+                                      "outcome")))},
+                ("unit", "name", "count", "items")))},
+            ("unit", "from", "to", "count", "units"),
+            "Dossiers late by law (resolved after the legal due time, or open past it) with no form 04, by unit"),
+        "OfficerFigures": _obj({
+            "unit": STRING, "from": DAY, "to": DAY,
+            "officers": _array(_obj({"officer": STRING, "dossiers": count, "steps_completed": count,
+                                     "steps_on_time": count, "steps_late": count, "steps_open_overdue": count},
+                                    ("officer", "dossiers", "steps_completed", "steps_on_time", "steps_late",
+                                     "steps_open_overdue")))},
+            ("unit", "from", "to", "officers"), "Per-officer figures of a unit: responsibility traced to the person"),
         "InactiveUnits": _obj({
             "unit": STRING, "from": DAY, "to": DAY,
             "items": _array(_obj({"unit": STRING, "name": STRING, "level": STRING, "parent": MAYBE_STRING},

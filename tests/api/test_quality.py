@@ -296,3 +296,22 @@ def test_a_published_ranking_is_kept_for_the_configured_seconds(province, monkey
         monkeypatch.delenv("MOTCUA_RANKING_CACHE_SECONDS")
         settings.cache_clear()
         quality_routes._published_answers.clear()
+
+
+def test_late_dossiers_without_an_apology_are_listed_by_unit_and_officers_are_counted(province, auth):
+    status, body = get(province, f"/v1/stats/late-without-apology?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
+    assert status == 200, body
+    by_unit = {u["unit"]: u for u in body["units"]}
+    # B: one open and flagged overdue, one paused after its due time passed; C: one paused overdue. None apologised.
+    assert by_unit[B]["count"] == 2 and {i["outcome"] for i in by_unit[B]["items"]} == {"overdue"}
+    assert by_unit[C]["count"] == 1
+    # A's and D's online dossiers left open are past their due time by now (the list is as of today).
+    assert by_unit[A]["count"] == by_unit[D]["count"] == 1
+    status, body = get(province, f"/v1/stats/officers?unit={B}&{PERIOD}", auth(B, "leader"))
+    assert status == 200, body
+    officers = {o["officer"]: o for o in body["officers"]}
+    assert officers[f"cv.{B}"] == {"officer": f"cv.{B}", "dossiers": 3, "steps_completed": 2, "steps_on_time": 2,
+                                   "steps_late": 0, "steps_open_overdue": 0}
+    assert officers["(chưa phân công)"]["steps_open_overdue"] == 1
+    status, _ = get(province, f"/v1/stats/officers?unit={B}&{PERIOD}", auth(A, "leader"))
+    assert status == 403  # another unit's leader
