@@ -2,11 +2,12 @@
 
 The audit path, not the report path: it reads every dossier and its control sheet (form 05), never the events
 the counters were made from, and applies the rules of services/statistics.py to what the dossier records:
-- its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
-  guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
-  dossier), request_supplement (and its `violation`; the second one makes the dossier late for Decision 766:
-  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not late by
-  Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
+- its history lines: receive/accept (received, by channel at the desk and, for report 06's official form, at the
+  competent unit; opens), refuse_intake / guide_intake (not accepted, guided), resolve / refuse (the outcome on the
+  line, a refusal's timeliness, the agency's working seconds; ends), withdraw / stop (ends a received, unresolved
+  dossier; its timeliness), request_supplement (and its `violation`; the second one makes the dossier late for
+  Decision 766: supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not
+  late by Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
   overdue_supplement_late from the later of that day and the overdue interval's start),
   apologize (with a new appointment; rescheduled);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
