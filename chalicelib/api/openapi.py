@@ -449,7 +449,8 @@ def _components() -> JSON:
         "at": MAYBE_INSTANT, "event_id": MAYBE_STRING, "event_type": MAYBE_STRING,
         "template": {"type": "string", "enum": ["due_soon", "overdue", "step_overdue", "intake_overdue",
                                                 "supplement_overdue", "apology_issued", "appointment_changed",
-                                                "digest"]},
+                                                "digest", "supplement_request", "online_guidance", "refusal",
+                                                "result_ready", "stop"]},
         "channel": {"type": "string", "enum": ["internal", "email", "sms"],
                     "description": "internal: shown to officers in the app; email (SES), sms (SNS): the applicant"},
         "recipient": {"type": "string", "description": "leader@<unit>, desk@<unit>, an officer's id, or the "
@@ -460,7 +461,8 @@ def _components() -> JSON:
                    "description": "sent: left for the recipient; recorded: only recorded (locally, the app's "
                                   "internal messages, SMS off); failed: retried with the event; undeliverable: "
                                   "refused for good (a landline for SMS, an address SES rejects), not retried"},
-        "attempts": INTEGER, "sent_at": MAYBE_INSTANT, "error": MAYBE_STRING},
+        "attempts": INTEGER, "sent_at": MAYBE_INSTANT, "error": MAYBE_STRING,
+        "form": {**MAYBE_STRING, "description": "the written notice's form number (02), when it has one"}},
         ("id", "at", "template", "channel", "recipient", "recipient_kind", "subject", "body", "status",
          "attempts"), "A notification, as sent or (locally) as it would have been")
     control_sheet = _obj({
@@ -533,17 +535,20 @@ def _components() -> JSON:
             "period": _obj({"from": DAY, "to": DAY, "preset": MAYBE_STRING, "label": STRING,
                             "cut_off": MAYBE_STRING}, ("from", "to", "preset", "label", "cut_off"),
                            "the period printed on the form (Decree 09/2019 Art 12 for the official presets)"),
-            "reading": _obj({"withdrawn_or_stopped": {"enum": ["on_time", "by_deadline"]}, "note": STRING},
-                            ("withdrawn_or_stopped", "note"), "where withdrawn and stopped dossiers sit")},
-            ("unit", "from", "to", "group_by", "rows", "total", "form", "period", "reading"),
+            "reading_applied": _obj({"withdrawn_or_stopped": STRING, "note": STRING},
+                                    ("withdrawn_or_stopped", "note"),
+                                    "where withdrawn and stopped dossiers sit (the `reading` asked: on_time or "
+                                    "by_deadline)")},
+            ("unit", "from", "to", "group_by", "rows", "total", "form", "period", "reading_applied"),
             "Report 06 (Circular 01/2020/TT-VPCP) of a unit and its subtree for a period of local days, from the "
             "daily counters the statistics consumer keeps from the domain events (never a scan of dossiers). "
             "Received and not accepted / guided count at the receiving unit; everything else at the competent "
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
         "Report06Official": _report06_official(),
-        "Report06Total": {"allOf": [_ref("Report06Figures"),
-                                    _obj({"official": _ref("Report06Official")}, ("official",))]},
+        "Report06Total": _obj({**_report06_figures()["properties"], "official": _ref("Report06Official")},
+                              (*_report06_figures()["required"], "official"),
+                              "The totals row: the figures and the official form's columns"),
         **_quality_components(),
         **_sync_components(),
         "ImportResult": _obj({

@@ -192,7 +192,7 @@ def _official_sheet(ws: Any, report: dict[str, Any], names: Callable[[str], str 
             if not number:
                 cell.font, cell.fill = styles.bold, styles.total_fill
         row += 1
-    note = (report.get("reading") or {}).get("note")
+    note = (report.get("reading_applied") or {}).get("note")
     for text in ("Ghi chú: hồ sơ từ chối giải quyết sau thẩm định là kết quả giải quyết (mã 9 trên Cổng DVCQG).",
                  f"Ghi chú: {note}." if note else "", "Người làm báo cáo"):
         if text:

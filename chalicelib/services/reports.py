@@ -71,7 +71,7 @@ def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str,
             # Biểu 06a: the unit that resolves; 06b: the province's summary (Circular 01/2020/TT-VPCP).
             "form": "06b" if level == "province" else "06a",
             "period": ReportPeriod(from_day, to_day, preset).as_dict(),
-            "reading": {"withdrawn_or_stopped": reading, "note": READINGS[reading]},
+            "reading_applied": {"withdrawn_or_stopped": reading, "note": READINGS[reading]},
             "rows": rows, "total": {**_columns(total), "official": official(total, reading)}}
 
 

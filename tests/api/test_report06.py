@@ -187,7 +187,7 @@ def test_the_official_form_balances_on_every_row_and_books_the_channel_at_the_re
     for reading in ("on_time", "by_deadline"):
         status, body = report(client, auth_module, ("2025-09-08", "2025-09-30"), reading=reading)
         assert status == 200, body
-        assert body["form"] == "06b" and body["reading"]["withdrawn_or_stopped"] == reading
+        assert body["form"] == "06b" and body["reading_applied"]["withdrawn_or_stopped"] == reading
         assert body["period"]["label"] == "Kỳ báo cáo (từ ngày 08/09/2025 đến ngày 30/09/2025)"
         for row in [*body["rows"], body["total"]]:
             form = row["official"]

@@ -266,6 +266,12 @@ def quality_tour(r: Recorder) -> None:
     r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(PROVINCE, "leader"))
     r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(LAND, "leader"))
     r.call("inactive_units", "GET", f"/v1/stats/inactive?{period}")
+    r.call("late_without_apology", "GET", f"/v1/stats/late-without-apology?unit={PROVINCE}&{period}",
+           r.auth(PROVINCE, "leader"))
+    r.call("late_without_apology", "GET", f"/v1/stats/late-without-apology?unit={PROVINCE}&{period}",
+           r.auth(LAND, "desk"))
+    r.call("officer_figures", "GET", f"/v1/stats/officers?unit={JUSTICE}&{period}", r.auth(JUSTICE, "leader"))
+    r.call("officer_figures", "GET", f"/v1/stats/officers?{period}")
 
 
 def inbound_tour(r: Recorder) -> None:

@@ -37,6 +37,8 @@ ACTIONS = {
     "refuse": (LEADER, {"reasons": ["Không đủ điều kiện"]}), "return_result": (DESK, {}),
     "withdraw": (DESK, {"reason": "Công dân rút"}), "stop": (DESK, {"reason": "Dừng"}),
     "apologize": (LEADER, {"reason": "Cần xác minh"}), "wake": (None, {}),
+    "guide_submission": (DESK, {"missing_items": ["Bản chụp căn cước công dân"], "reason": "Ảnh mờ"}),
+    "complete_submission": (DESK, {"documents": [{"name": "Bản chụp căn cước công dân"}]}),
 }
 UNITS = (CENTRE, JUSTICE)
 

@@ -30,7 +30,7 @@ def figures(n: int, rate: float | None) -> dict:
 
 REPORT = {"unit": "000.00.24.H56", "from": "2026-03-01", "to": "2026-03-31", "group_by": "unit", "form": "06b",
           "period": {"label": "Kỳ báo cáo (từ ngày 01/03/2026 đến ngày 31/03/2026)"},
-          "reading": {"note": "Hồ sơ rút được tính vào cột 9 (đúng hạn)"},
+          "reading_applied": {"note": "Hồ sơ rút được tính vào cột 9 (đúng hạn)"},
           "rows": [{"key": "000.00.11.H56", "name": "Sở Tư pháp", **figures(2, 1.0)},
                    {"key": "000.00.99.H56", "name": None, **figures(0, None)},
                    {"key": "000.00.13.H56", "name": ATTACK, **figures(1, 0.5)}],
