@@ -39,6 +39,12 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names the environment variable."""
 
 
+# Decision 766's computable indicators and their default points (domain/quality_index.py DEFAULT_POINTS, the
+# sample allocation of a real provincial system; docs/statistics.md).
+_QUALITY_POINTS: tuple[tuple[str, float], ...] = (
+    ("on_time", 20.0), ("online", 6.0), ("online_procedures", 2.0), ("online_used", 4.0), ("sync", 6.0))
+
+
 @dataclass(frozen=True)
 class Settings:
     table_prefix: str
@@ -72,8 +78,8 @@ class Settings:
     # the floors of the bands excellent, good, fair, average (scores on 100), each indicator's points, and the
     # unit levels whose ranking anyone may read without a token.
     ranking_min_dossiers: int = 10
-    ranking_bands: tuple[float, float, float, float] = (90.0, 80.0, 65.0, 50.0)
-    quality_points: tuple[tuple[str, float], ...] = (("on_time", 20.0), ("online", 22.0))
+    ranking_bands: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 50.0)
+    quality_points: tuple[tuple[str, float], ...] = _QUALITY_POINTS
     ranking_public_levels: tuple[str, ...] = ("province", "department", "commune")
     ranking_cache_seconds: float = 300.0  # how long a container keeps a published ranking; 0: never (local stack)
     # Inbound message sources (docs/inbound.md): "" none, a JSON file's path, or "ssm:<SecureString parameter>".
@@ -325,31 +331,36 @@ def _moved_clock(env: Mapping[str, str], auth_mode: str) -> MovedClock | None:
 
 
 def _bands(raw: str) -> tuple[float, float, float, float]:
-    """MOTCUA_RANKING_BANDS: the lowest score of excellent, good, fair and average, e.g. 90,80,65,50."""
+    """MOTCUA_RANKING_BANDS: the lowest score of excellent, good, fair and average, e.g. 90,80,70,50 (the default:
+    a real provincial map's legend, Thanh Hóa)."""
     if not raw.strip():
-        return (90.0, 80.0, 65.0, 50.0)
+        return (90.0, 80.0, 70.0, 50.0)
     try:
         floors = tuple(float(part) for part in raw.split(","))
     except ValueError as exc:
-        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four numbers like 90,80,65,50") from exc
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four numbers like 90,80,70,50") from exc
     if len(floors) != 4 or not all(0 <= f <= 100 for f in floors) \
             or any(a <= b for a, b in zip(floors, floors[1:], strict=False)):
         raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four scores from 100 down to 0, strictly "
-                            "decreasing (the floors of excellent, good, fair, average), like 90,80,65,50")
+                            "decreasing (the floors of excellent, good, fair, average), like 90,80,70,50")
     return (floors[0], floors[1], floors[2], floors[3])
 
 
 def _points(raw: str) -> tuple[tuple[str, float], ...]:
-    """MOTCUA_QUALITY_POINTS: each computed Decision 766 indicator's points, e.g. on_time=20,online=22."""
+    """MOTCUA_QUALITY_POINTS: each computed Decision 766 indicator's points, e.g. on_time=20,online=6 (the others
+    keep their defaults: domain/quality_index.py DEFAULT_POINTS)."""
     if not raw.strip():
-        return (("on_time", 20.0), ("online", 22.0))
+        return _QUALITY_POINTS
     out: dict[str, float] = {}
+    given: set[str] = set()
+    names = tuple(n for n, _ in _QUALITY_POINTS)
     for part in raw.split(","):
         name, _, value = part.partition("=")
         name = name.strip()
-        if name not in ("on_time", "online") or name in out:
-            raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: {name!r} is not an indicator (on_time, online) "
+        if name not in names or name in given:
+            raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: {name!r} is not an indicator ({', '.join(names)}) "
                                 "or is given twice")
+        given.add(name)
         try:
             out[name] = float(value)
         except ValueError as exc:
@@ -358,7 +369,7 @@ def _points(raw: str) -> tuple[tuple[str, float], ...]:
             raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: {name} points from 0 to 100")
     if not any(out.values()):
         raise SettingsError(f"MOTCUA_QUALITY_POINTS={raw!r}: at least one indicator needs points")
-    return tuple(sorted(out.items()))
+    return tuple(sorted({**dict(_QUALITY_POINTS), **out}.items()))
 
 
 def _levels(raw: str | None) -> tuple[str, ...]:

@@ -56,9 +56,10 @@ def due_preview(call: Call) -> dict[str, Any]:
         limit, field = TimeLimit(float(query["hours"]), LimitUnit.WORKING_HOURS), "hours"
     calendar = _calendar(query.get("unit"), procedure)
     try:
-        clock_start = calendar.clock_start(start, query.get("channel", "direct"))
+        clock_start = limit.start_of_count(calendar, start, query.get("channel", "direct"))
         budget = limit.budget_from(calendar, clock_start, start)
         due = (calendar.add_calendar(clock_start, budget) if limit.counting is Counting.CALENDAR
+               else clock_start + budget if limit.counting is Counting.ELAPSED
                else calendar.add_working(clock_start, budget))
         answer = {
             "received_at": local(start),

@@ -113,7 +113,23 @@ def _report06_row() -> JSON:
     figures = _report06_figures()
     return _obj({"key": {"type": "string", "description": "the unit id, field code or procedure code"},
                  "name": {**MAYBE_STRING, "description": "the unit's name (group_by=unit), else null"},
-                 **figures["properties"]}, ("key", "name", *figures["required"]), "One row of report 06")
+                 **figures["properties"], "official": _ref("Report06Official")},
+                ("key", "name", *figures["required"], "official"), "One row of report 06")
+
+
+def _report06_official() -> JSON:
+    count = {"type": "integer", "minimum": 0}
+    return _obj({
+        "received": _obj({"total": count, "online": count, "direct_or_postal": count, "carried_over": count},
+                         ("total", "online", "direct_or_postal", "carried_over"), "columns 3 (= 4 + 5 + 6) to 6"),
+        "resolved": _obj({"total": count, "early": count, "on_time": count, "late": count},
+                         ("total", "early", "on_time", "late"), "columns 7 (= 8 + 9 + 10) to 10"),
+        "in_progress": _obj({"total": count, "within_deadline": count, "overdue": count},
+                            ("total", "within_deadline", "overdue"), "columns 11 (= 12 + 13) to 13"),
+        "on_time_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1}},
+        ("received", "resolved", "in_progress", "on_time_rate"),
+        "The official form's columns (biểu 06a/06b, Circular 01/2020/TT-VPCP) at the resolving unit: column 3 = "
+        "column 7 + column 11 on every row (docs/statistics.md)")
 
 
 def _quality_components() -> JSON:
@@ -121,7 +137,8 @@ def _quality_components() -> JSON:
     count = {"type": "integer", "minimum": 0}
     share = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
     score = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
-             "description": "points earned over the points of the indicators with a value, on 100; null when none"}
+             "description": "points earned out of 100, never rescaled to what was measured (Decision 766's "
+                            "groups without data are not measured: `index`); null when nothing was measured"}
     bands = ["excellent", "good", "fair", "average", "weak"]
     figures = ("received", "received_online", "resolved", "finished_in_time", "resolved_supplement_late",
                "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
@@ -130,31 +147,59 @@ def _quality_components() -> JSON:
         "on_time": {**share, "description": "(finished within the original limit by the agency's working time "
                                             "+ open within deadline, less those asked for supplements more than "
                                             "once) / (finished + open at the end); null when none"},
-        "online": {**share, "description": "online received / received; null when nothing was received"}},
-        ("on_time", "online"), "Decision 766 indicators the system computes")
+        "online": {**share, "description": "3.3: online / received for resolution over the procedures offered "
+                                           "online, x the sync share; null when none was received"},
+        "sync": {**share, "description": "1.4: dossiers synced to the national portal / dossiers known"},
+        "online_procedures": {**share, "description": "3.1: procedures offered online / the unit's procedures"},
+        "online_used": {**share, "description": "3.2: procedures offered online with an online dossier / "
+                                                "procedures offered online"}},
+        ("on_time", "online", "sync", "online_procedures", "online_used"),
+        "Decision 766 indicators the system computes (docs/statistics.md)")
+    index_row = _obj({"indicator": STRING, "code": STRING, "label": STRING, "formula": STRING, "value": share,
+                      "points": {"type": "number"}, "earned": {"type": ["number", "null"]},
+                      "full_at": {"type": ["number", "null"]},
+                      "status": {"enum": ["measured", "not_measured"]}},
+                     ("indicator", "code", "label", "formula", "value", "points", "earned", "full_at", "status"))
+    index = _obj({
+        "index": STRING, "score": score, "measured_points": {"type": "number"}, "max_points": {"type": "number"},
+        "complete": BOOLEAN, "measured_groups": _array(STRING), "not_measured_groups": _array(STRING),
+        "groups": _array(_obj({
+            "group": STRING, "label": STRING, "points": {"type": "number"},
+            "measured_points": {"type": "number"}, "earned": {"type": ["number", "null"]},
+            "status": {"enum": ["measured", "partial", "not_measured"]}, "indicators": _array(index_row)},
+            ("group", "label", "points", "measured_points", "earned", "status", "indicators")))},
+        ("index", "score", "measured_points", "max_points", "complete", "measured_groups", "not_measured_groups",
+         "groups"), "Decision 766's six groups: what is measured, with its points and what it earns")
     unit_row = {"unit": STRING, "name": STRING,
                 "dossiers": {**count, "description": "processed: finished in the period + open at its end"},
                 "received": count, "score": score, "indicators": _ref("QualityIndicators"),
                 "in_progress": {**count, "description": "open at the end of the period"},
-                "overdue": {**count, "description": "of those, past their due time (đang xử lý trễ)"}}
+                "overdue": {**count, "description": "of those, past their due time (đang xử lý trễ)"},
+                "measured_points": {"type": "number", "description": "the points the measured indicators carry"}}
     return {
         "QualityIndicators": indicators,
         "QualityAssessment": _obj({
             "unit": STRING, "name": STRING, "from": DAY, "to": DAY, "indicators": _ref("QualityIndicators"),
             "score": score, "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING,
-            "dossiers": count,
+            "dossiers": count, "index": index,
+            "average_working_hours": {"type": ["number", "null"], "description": "Decision 766 2.2: the agency's "
+                                      "average working hours per result in the period (applicant's pauses out)"},
             "figures": _obj({name: count for name in figures}, figures, "the counts the indicators are made of")},
-            ("unit", "name", "from", "to", "indicators", "score", "band", "band_label", "dossiers", "figures"),
+            ("unit", "name", "from", "to", "indicators", "score", "band", "band_label", "dossiers", "figures",
+             "index", "average_working_hours"),
             "Decision 766 indicators of a unit's subtree for a period, from the daily counters"),
         "RankedUnit": _obj({"rank": {"type": "integer", "minimum": 1}, **unit_row,
-                            "band": {"type": "string", "enum": bands}, "band_label": STRING},
+                            "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING},
                            ("rank", *unit_row, "band", "band_label")),
         "UnrankedUnit": _obj({**unit_row, "reason": STRING}, (*unit_row, "reason"),
                              "A unit listed apart: too few dossiers to be ranked on"),
         "Ranking": _obj({
             "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
-            "points": _obj({"on_time": {"type": "number"}, "online": {"type": "number"}}, (),
+            "points": _obj({name: {"type": "number"} for name in ("on_time", "online", "sync", "online_procedures",
+                                                                  "online_used")}, (),
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
+            "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
+            "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
             "bands": _obj({b: {"type": "number"} for b in bands[:4]}, bands[:4],
                           "the lowest score of each band (MOTCUA_RANKING_BANDS); below average: weak"),
             "tie_rule": STRING, "ranked_total": {**count, "description": "units ranked, whoever asks"},
@@ -163,8 +208,27 @@ def _quality_components() -> JSON:
             "inactive": _array(_obj({"unit": STRING, "name": STRING}, ("unit", "name")),
                                "units of the level with no dossier event of their own counted in the period")},
             ("level", "within", "from", "to", "min_dossiers", "points", "bands", "tie_rule", "ranked_total",
-             "ranked", "apart", "inactive"),
+             "ranked", "apart", "inactive", "index", "measured_groups", "not_measured_groups"),
             "The units of a level ranked by score (the ranking map's colours are the bands)"),
+        "LateWithoutApology": _obj({
+            "unit": STRING, "from": DAY, "to": DAY, "count": count,
+            "units": _array(_obj({
+                "unit": STRING, "name": STRING, "count": count,
+                "items": _array(_obj({"code": STRING, "procedure_code": STRING, "status": STRING,
+                                      "received_at": MAYBE_STRING, "due_at": MAYBE_STRING,
+                                      "resolved_at": MAYBE_STRING, "outcome": STRING},
+                                     ("code", "procedure_code", "status", "received_at", "due_at", "resolved_at",
+                                      "outcome")))},
+                ("unit", "name", "count", "items")))},
+            ("unit", "from", "to", "count", "units"),
+            "Dossiers late by law (resolved after the legal due time, or open past it) with no form 04, by unit"),
+        "OfficerFigures": _obj({
+            "unit": STRING, "from": DAY, "to": DAY,
+            "officers": _array(_obj({"officer": STRING, "dossiers": count, "steps_completed": count,
+                                     "steps_on_time": count, "steps_late": count, "steps_open_overdue": count},
+                                    ("officer", "dossiers", "steps_completed", "steps_on_time", "steps_late",
+                                     "steps_open_overdue")))},
+            ("unit", "from", "to", "officers"), "Per-officer figures of a unit: responsibility traced to the person"),
         "InactiveUnits": _obj({
             "unit": STRING, "from": DAY, "to": DAY,
             "items": _array(_obj({"unit": STRING, "name": STRING, "level": STRING, "parent": MAYBE_STRING},
@@ -204,10 +268,12 @@ def _intake_part(name: str) -> JSON:
 def _components() -> JSON:
     status = _obj(STATUS_FIELDS, ("status", "national_code", "label"))
     limit = _obj({"amount": {"type": "number", "minimum": 0},
-                  "unit": {"type": "string", "enum": ["working_days", "working_hours", "calendar_days", "same_day"]},
+                  "unit": {"type": "string", "enum": ["working_days", "working_hours", "calendar_days", "same_day",
+                                                       "months", "clock_hours"]},
                   "label": STRING}, ("amount", "unit", "label"), "A time limit as the law publishes it")
     ledger_entry = _obj({
-        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "reschedule", "stop"]},
+        "event": {"type": "string", "enum": ["start", "pause", "resume", "restart", "reschedule", "wait", "wait_end",
+                                                     "stop"]},
         "at": INSTANT, "effective_at": INSTANT, "consumed_seconds": INTEGER, "due_at": MAYBE_INSTANT,
         "reason": STRING}, ("event", "at", "effective_at", "consumed_seconds", "due_at"))
     clock = _obj({
@@ -254,7 +320,8 @@ def _components() -> JSON:
         "details": _obj({}, description="What the action recorded (missing items, amounts, new due times...)",
                         open_ended=True),
         "from_unit": MAYBE_STRING, "to_unit": MAYBE_STRING,
-        "from_unit_name": MAYBE_STRING, "to_unit_name": MAYBE_STRING},
+        "from_unit_name": MAYBE_STRING, "to_unit_name": MAYBE_STRING,
+        "to_officer": {**MAYBE_STRING, "description": "the officer now holding the dossier (form 05: người nhận)"}},
         ("seq", "action", "label", "from_status", "to_status", "at", "officer", "officer_unit", "step_index",
          "step_name", "step_unit", "step_due_at", "step_met", "note", "details"),
         "One line of the process control sheet (form 05)")
@@ -387,7 +454,8 @@ def _components() -> JSON:
         "at": MAYBE_INSTANT, "event_id": MAYBE_STRING, "event_type": MAYBE_STRING,
         "template": {"type": "string", "enum": ["due_soon", "overdue", "step_overdue", "intake_overdue",
                                                 "supplement_overdue", "apology_issued", "appointment_changed",
-                                                "digest"]},
+                                                "digest", "supplement_request", "online_guidance", "refusal",
+                                                "result_ready", "stop"]},
         "channel": {"type": "string", "enum": ["internal", "email", "sms"],
                     "description": "internal: shown to officers in the app; email (SES), sms (SNS): the applicant"},
         "recipient": {"type": "string", "description": "leader@<unit>, desk@<unit>, an officer's id, or the "
@@ -398,7 +466,8 @@ def _components() -> JSON:
                    "description": "sent: left for the recipient; recorded: only recorded (locally, the app's "
                                   "internal messages, SMS off); failed: retried with the event; undeliverable: "
                                   "refused for good (a landline for SMS, an address SES rejects), not retried"},
-        "attempts": INTEGER, "sent_at": MAYBE_INSTANT, "error": MAYBE_STRING},
+        "attempts": INTEGER, "sent_at": MAYBE_INSTANT, "error": MAYBE_STRING,
+        "form": {**MAYBE_STRING, "description": "the written notice's form number (02), when it has one"}},
         ("id", "at", "template", "channel", "recipient", "recipient_kind", "subject", "body", "status",
          "attempts"), "A notification, as sent or (locally) as it would have been")
     control_sheet = _obj({
@@ -430,6 +499,12 @@ def _components() -> JSON:
                                            "description": "null: the province's calendar decides"}),
         "supplement_period": {**_ref("TimeLimit"), "description": "only when the procedure sets its own window "
                                                                   "for requesting a supplement"},
+        "supplement_window_working_days": {**INTEGER, "description": "working days after the day of receipt within "
+                                           "which a supplement may be requested (default 3: Decree 61/2018 Art 19(4))"},
+        "supplement_notices_allowed": {**INTEGER, "description": "supplement notices the law allows (default 1; "
+                                       "sector law may allow more, e.g. building permits)"},
+        "online_service": {"enum": ["partial", "full", None], "description": "offered online: một phần (partial) "
+                           "or toàn trình (full); null: not offered online (Decision 766 indicators 3.1-3.3)"},
     }
     procedure = _obj({**procedure_fields,
                       "form_schema": _obj({}, description="the form's JSON Schema (draft 2020-12)", open_ended=True)},
@@ -460,13 +535,25 @@ def _components() -> JSON:
             "unit": STRING, "from": DAY, "to": DAY, "group_by": {"enum": ["unit", "field", "procedure"]},
             "rows": _array(_ref("Report06Row"), "one per unit of the subtree, field or procedure with any counter, "
                                                 "by key"),
-            "total": _ref("Report06Figures")},
-            ("unit", "from", "to", "group_by", "rows", "total"),
+            "total": _ref("Report06Total"),
+            "form": {"enum": ["06a", "06b"], "description": "06a: the resolving unit; 06b: the province"},
+            "period": _obj({"from": DAY, "to": DAY, "preset": MAYBE_STRING, "label": STRING,
+                            "cut_off": MAYBE_STRING}, ("from", "to", "preset", "label", "cut_off"),
+                           "the period printed on the form (Decree 09/2019 Art 12 for the official presets)"),
+            "reading_applied": _obj({"withdrawn_or_stopped": STRING, "note": STRING},
+                                    ("withdrawn_or_stopped", "note"),
+                                    "where withdrawn and stopped dossiers sit (the `reading` asked: on_time or "
+                                    "by_deadline)")},
+            ("unit", "from", "to", "group_by", "rows", "total", "form", "period", "reading_applied"),
             "Report 06 (Circular 01/2020/TT-VPCP) of a unit and its subtree for a period of local days, from the "
             "daily counters the statistics consumer keeps from the domain events (never a scan of dossiers). "
             "Received and not accepted / guided count at the receiving unit; everything else at the competent "
             "unit. Each column's predicate is in chalicelib/services/reports.py"),
         "Report06Figures": _report06_figures(),
+        "Report06Official": _report06_official(),
+        "Report06Total": _obj({**_report06_figures()["properties"], "official": _ref("Report06Official")},
+                              (*_report06_figures()["required"], "official"),
+                              "The totals row: the figures and the official form's columns"),
         **_quality_components(),
         **_sync_components(),
         "ImportResult": _obj({

@@ -13,7 +13,7 @@ from chalice import Blueprint
 from ..bootstrap import deps
 from ..config import settings
 from ..domain.access import covers
-from ..services import quality
+from ..services import accountability, quality
 from ..services.deps import Deps
 from .params import period
 from .routing import Call, route
@@ -56,6 +56,25 @@ def ranking(call: Call) -> dict[str, Any]:
        tag="statistics", query="stats-inactive-query", auth=True, response="InactiveUnits", errors=(400, 401, 403))
 def inactive_units(call: Call) -> dict[str, Any]:
     return quality.inactive(*subtree_period(call))
+
+
+@route(bp, "GET", "/v1/stats/late-without-apology",
+       summary="Dossiers late by law with no apology (form 04), by competent unit of a subtree, received in a period",
+       tag="statistics", query="stats-accountability-query", auth=True, response="LateWithoutApology",
+       errors=(400, 401, 403))
+def late_without_apology(call: Call) -> dict[str, Any]:
+    d, unit, from_day, to_day = subtree_period(call)
+    return accountability.late_without_apology(d, call.actor(), unit, from_day, to_day)
+
+
+@route(bp, "GET", "/v1/stats/officers",
+       summary="Per-officer figures of a unit for its leader: dossiers handled, steps on time and late, open steps "
+               "overdue, over the dossiers received in a period",
+       tag="statistics", query="stats-accountability-query", auth=True, response="OfficerFigures",
+       errors=(400, 401, 403))
+def officer_figures(call: Call) -> dict[str, Any]:
+    d, unit, from_day, to_day = subtree_period(call)
+    return accountability.officer_figures(d, call.actor(), unit, from_day, to_day)
 
 
 # A published ranking answers anyone: each container keeps an answer for MOTCUA_RANKING_CACHE_SECONDS, so that

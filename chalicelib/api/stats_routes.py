@@ -13,6 +13,7 @@ from chalice import Blueprint
 from ..bootstrap import deps
 from ..domain.access import check_may_list
 from ..domain.errors import FieldProblem, InvalidInput
+from ..domain.report_periods import official_period
 from ..services import reports, tracking_book
 from ..services.deps import Deps
 from .catalogue_routes import UNIT_ID
@@ -31,7 +32,9 @@ bp = Blueprint(__name__)
 def report06(call: Call) -> dict[str, Any] | FileBody:
     fmt = requested_format(call)
     d, unit, from_day, to_day = subtree_period(call)
-    report = reports.report06(d, unit, from_day, to_day, call.query().get("group_by", "unit"))
+    q = call.query()
+    report = reports.report06(d, unit, from_day, to_day, q.get("group_by", "unit"), q.get("reading", "on_time"),
+                              q.get("period"))
     if fmt == "json":
         return report
     from ..services import report06_files as files
@@ -93,7 +96,11 @@ def subtree_period(call: Call) -> tuple[Deps, str, date, date]:
     actor = call.actor()
     q = call.query()
     unit = q.get("unit", actor.unit)
-    from_day, to_day = period(q)
+    if q.get("period"):  # an official period (Decree 09/2019 Art 12) instead of from/to
+        preset = official_period(q["period"])
+        from_day, to_day = preset.from_day, preset.to_day
+    else:
+        from_day, to_day = period(q)
     d = deps()
     d.catalogue.unit(unit, "unit")
     check_may_list(actor, unit, d.catalogue.tree())

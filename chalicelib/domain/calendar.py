@@ -80,6 +80,18 @@ class CalendarSettings:
     # A fingerprint of the holiday data this calendar is counted on (the `holidays` package version and
     # the shipped year files), part of `version`: an upgrade that changes a holiday changes the version.
     holiday_data: str = ""
+    # Seasonal working hours (giờ làm việc mùa hè / mùa đông): ((first MM-DD, last MM-DD, periods), ...). A day
+    # within a season (the range may wrap the new year, e.g. 10-15 to 04-14) works that season's periods; other
+    # days work `periods`. Each season's periods add up to `hours_per_day` like the default ones.
+    seasons: tuple[tuple[str, str, tuple[tuple[time, time], ...]], ...] = ()
+
+    def periods_for(self, day: date) -> tuple[tuple[time, time], ...]:
+        """The working periods of `day`: its season's, else the default ones."""
+        key = day.strftime("%m-%d")
+        for first, last, periods in self.seasons:
+            if (first <= key <= last) if first <= last else (key >= first or key <= last):
+                return periods
+        return self.periods
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: CalendarSettings | None = None) -> CalendarSettings:
@@ -97,6 +109,9 @@ class CalendarSettings:
         days_off = dict(base.days_off)
         for entry in data.get("days_off", []) or []:
             days_off[date.fromisoformat(entry["date"])] = entry.get("reason", "Nghỉ theo quyết định")
+        seasons = base.seasons
+        if "seasons" in data:
+            seasons = tuple(_season(entry) for entry in data["seasons"] or [])
         working = set(base.working_days)
         working.update(date.fromisoformat(e["date"]) for e in data.get("working_days", []) or [])
         settings = cls(
@@ -111,6 +126,7 @@ class CalendarSettings:
             timezone=str(data.get("timezone", base.timezone)),
             confirmed_years=base.confirmed_years | ({int(data["year"])} if data.get("year") is not None else set()),
             holiday_data=base.holiday_data,
+            seasons=seasons,
         )
         settings.check()
         return settings
@@ -124,23 +140,14 @@ class CalendarSettings:
         otherwise be given deadlines half an hour per day later than its own day, silently; the
         operator states both, so a change to every deadline is deliberate and a typo is caught.
         """
-        if not self.periods:
-            raise CalendarError("working_hours", "a calendar needs at least one working period")
-        previous_end: time | None = None
-        for start, end in self.periods:
-            if start >= end or (previous_end is not None and start < previous_end):
-                raise CalendarError("working_hours", "working periods must be ordered and not overlap")
-            previous_end = end
+        for field_name, periods in (("working_hours", self.periods),
+                                    *(("seasons", season[2]) for season in self.seasons)):
+            self._check_periods(field_name, periods)
+        if self.intake_cutoff is not None and any(
+                not periods[0][0] <= self.intake_cutoff <= periods[-1][1] for _, _, periods in self.seasons):
+            raise CalendarError("intake_cutoff", "must lie within every season's working day")
         if not 1 <= self.hours_per_day <= 24:
             raise CalendarError("hours_per_day", "must be between 1 and 24")
-        worked = sum(
-            (datetime.combine(date.min, end) - datetime.combine(date.min, start) for start, end in self.periods),
-            start=timedelta(0),
-        )
-        if worked != timedelta(hours=self.hours_per_day):
-            raise CalendarError("hours_per_day", (
-                f"{_number(self.hours_per_day)} h per working day, but the working periods add up to "
-                f"{_number(worked / timedelta(hours=1))} h: set both so they agree"))
         if self.intake_cutoff is not None and not self.periods[0][0] <= self.intake_cutoff <= self.periods[-1][1]:
             raise CalendarError("intake_cutoff", "must lie within the working day")
         if not self.weekend <= set(range(7)) or len(self.weekend) == 7:
@@ -149,6 +156,26 @@ class CalendarSettings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise CalendarError("timezone", f"unknown time zone {self.timezone!r}") from exc
+
+    def _check_periods(self, field_name: str, periods: tuple[tuple[time, time], ...]) -> None:
+        if not periods:
+            raise CalendarError(field_name, "a calendar needs at least one working period")
+        previous_end: time | None = None
+        for start, end in periods:
+            if start >= end or (previous_end is not None and start < previous_end):
+                raise CalendarError(field_name, "working periods must be ordered and not overlap")
+            previous_end = end
+        if not 1 <= self.hours_per_day <= 24:
+            raise CalendarError("hours_per_day", "must be between 1 and 24")
+        worked = sum(
+            (datetime.combine(date.min, end) - datetime.combine(date.min, start) for start, end in periods),
+            start=timedelta(0),
+        )
+        if worked != timedelta(hours=self.hours_per_day):
+            raise CalendarError("hours_per_day", (
+                f"{_number(self.hours_per_day)} h per working day, but the working periods"
+                f"{' of a season' if field_name == 'seasons' else ''} add up to "
+                f"{_number(worked / timedelta(hours=1))} h: set both so they agree"))
 
     @property
     def version(self) -> str:
@@ -165,6 +192,9 @@ class CalendarSettings:
             "tz": self.timezone,
             "confirmed": sorted(self.confirmed_years),
             "holiday_data": self.holiday_data,
+            # Only when set: calendars without seasons keep the version their dossiers' clocks were stamped with.
+            **({"seasons": [[a, b, [[s.isoformat(), e.isoformat()] for s, e in p]] for a, b, p in self.seasons]}
+               if self.seasons else {}),
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -232,7 +262,7 @@ class WorkingCalendar:
                 datetime.combine(day, start, self.zone).astimezone(UTC),
                 datetime.combine(day, end, self.zone).astimezone(UTC),
             )
-            for start, end in self.settings.periods
+            for start, end in self.settings.periods_for(day)
         ]
 
     def _periods_ending_after(self, instant: datetime) -> Iterator[tuple[datetime, datetime, bool]]:
@@ -336,7 +366,9 @@ class WorkingCalendar:
             end = start + duration
         except OverflowError as exc:
             raise OutsideCalendar("the limit ends outside the years the calendar covers") from exc
-        return self.close_of_working_day(self.local(end).date())
+        # A count that ends at midnight ends with the day before it (a period counted from the first instant of
+        # the day after receipt, N days long, ends with the Nth day).
+        return self.close_of_working_day(self.local(end - timedelta(microseconds=1)).date())
 
     def local(self, instant: datetime) -> datetime:
         try:
@@ -362,3 +394,16 @@ def _number(value: float) -> float | int:
 def _require_aware(instant: datetime) -> None:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("instants must carry a timezone offset")
+
+
+def _season(entry: Any) -> tuple[str, str, tuple[tuple[time, time], ...]]:
+    """{"from": "04-15", "to": "10-14", "working_hours": [["07:00", "11:30"], ["13:30", "17:00"]]}."""
+    try:
+        first, last = str(entry["from"]), str(entry["to"])
+        for text in (first, last):
+            date.fromisoformat(f"2000-{text}")  # a real month and day (29 Feb included)
+        periods = tuple((time.fromisoformat(str(p[0])), time.fromisoformat(str(p[1]))) for p in entry["working_hours"])
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CalendarError("seasons", "each season is {from: MM-DD, to: MM-DD, working_hours: [[HH:MM, HH:MM], "
+                                       "...]}") from exc
+    return first, last, periods

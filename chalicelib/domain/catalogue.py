@@ -164,6 +164,19 @@ class Procedure:
     # How long an applicant may take to bring a requested supplement before the dossier is flagged for the
     # desk to stop it or hand it back (a province setting per procedure; None: not watched).
     supplement_period: TimeLimit | None = None
+    # The supplement request's window in working days after the day of receipt, and how many notices the law
+    # allows (Decree 61/2018 Art 15(2)(a), Art 19(4): one, within 3 working days; sector law may differ, e.g.
+    # the Construction Law for building permits allows a further notice).
+    supplement_window_working_days: int = 3
+    supplement_notices_allowed: int = 1
+    # The online service the procedure is offered as (dịch vụ công trực tuyến "partial": một phần, "full": toàn
+    # trình), None when it is not offered online: Decision 766's indicators 3.1-3.3 count over it.
+    online_service: str | None = None
+
+    @property
+    def document_names(self) -> tuple[str, ...]:
+        """The names of the documents the procedure asks for: what a supplement request may name as missing."""
+        return tuple(str(d["name"]) for d in self.documents if d.get("name"))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Procedure:
@@ -181,6 +194,9 @@ class Procedure:
                 documents=tuple(data.get("documents", ())),
                 intake_cutoff_online=_optional_bool(data.get("intake_cutoff_online"), "intake_cutoff_online"),
                 supplement_period=_optional_limit(data.get("supplement_period"), "supplement_period"),
+                supplement_window_working_days=_count(data, "supplement_window_working_days", 3, 1, 30),
+                supplement_notices_allowed=_count(data, "supplement_notices_allowed", 1, 1, 5),
+                online_service=_online_service(data.get("online_service")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidInput("invalid procedure", [FieldProblem("procedure", str(exc))]) from exc
@@ -225,6 +241,9 @@ class Procedure:
             "form_schema": self.form_schema,
             # Only when set: procedures published without it keep their shape.
             **({"supplement_period": self.supplement_period.as_dict()} if self.supplement_period else {}),
+            "supplement_window_working_days": self.supplement_window_working_days,
+            "supplement_notices_allowed": self.supplement_notices_allowed,
+            "online_service": self.online_service,
         }
 
 
@@ -252,3 +271,16 @@ def _optional_bool(value: Any, name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     raise InvalidInput("invalid procedure", [FieldProblem(name, "true, false or null")])
+
+
+def _count(data: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput("invalid procedure", [FieldProblem(name, f"a whole number from {low} to {high}")])
+    return value
+
+
+def _online_service(value: Any) -> str | None:
+    if value is None or value in ("partial", "full"):
+        return value
+    raise InvalidInput("invalid procedure", [FieldProblem("online_service", "partial, full or null")])

@@ -30,7 +30,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ClockEntry:
-    event: str  # start | pause | resume | restart | reschedule | stop
+    event: str  # start | pause | resume | restart | wait | wait_end | stop; reschedule in older ledgers
     at: datetime  # when it happened
     effective_at: datetime  # when it counts from (a working instant for start/resume/restart)
     consumed_seconds: int  # budget used in the current run, as of this entry
@@ -112,6 +112,16 @@ class Clock:
         return self.entries[-1].at if self.state is ClockState.STOPPED else None
 
     @property
+    def waiting_since(self) -> datetime | None:
+        """When an unlawful supplement request left the dossier with the applicant, while it still waits."""
+        for entry in reversed(self.entries):
+            if entry.event == "wait_end":
+                return None
+            if entry.event == "wait":
+                return entry.at
+        return None
+
+    @property
     def last_due_at(self) -> datetime | None:
         return next((e.due_at for e in reversed(self.entries) if e.due_at is not None), None)
 
@@ -119,8 +129,16 @@ class Clock:
         """The time the clock ran over its whole ledger, up to `until`: every run (from a start, resume or restart
         to the next pause or stop), the pauses for the applicant left out, and a restart resetting nothing
         (Decision 766's agency time, not Decree 61's restarted limit)."""
-        total, running_from = timedelta(0), None
+        total, running_from, waiting = timedelta(0), None, False
         for entry in self.entries:
+            if entry.event == "wait_end":
+                if waiting:
+                    running_from, waiting = entry.at, False
+                continue
+            if entry.event == "wait" and running_from is not None:
+                total += self._elapsed(calendar, running_from, max(entry.at, running_from))
+                running_from, waiting = None, True
+                continue
             if entry.event in ("start", "resume", "restart"):
                 if running_from is not None:  # a restart of a running clock: the run so far counts
                     total += self._elapsed(calendar, running_from, max(entry.at, running_from))
@@ -189,6 +207,15 @@ class Clock:
         self.confirmed = calendar.confirmed_between(self.running_since or at, due_at)
         self._log("reschedule", at, at, reason)
 
+    def mark(self, event: str, at: datetime, reason: str = "") -> None:
+        """Record the applicant's time without touching the limit: `wait` when an unlawful supplement request
+        (a second one, or one outside the window) leaves the dossier with the applicant, `wait_end` when the
+        supplement is back. The due time runs on (the agency's fault does not move it); Decision 766's agency
+        time (`working_time`) leaves the wait out."""
+        if event not in ("wait", "wait_end"):
+            raise ValueError(f"unknown mark {event!r}")
+        self._log(event, at, at, reason)
+
     def stop(self, calendar: WorkingCalendar, at: datetime, reason: str) -> None:
         if self.state is ClockState.STOPPED:
             raise ValueError("the clock is already stopped")
@@ -203,7 +230,7 @@ class Clock:
             raise ValueError(f"cannot {what} a {self.state.value} clock")
 
     def _elapsed(self, calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
-        if self.counting is Counting.CALENDAR:
+        if self.counting in (Counting.CALENDAR, Counting.ELAPSED):
             return max(end - start, timedelta(0))
         return calendar.working_between(start, end)
 
@@ -211,6 +238,8 @@ class Clock:
         remaining = max(self.budget - self.consumed, timedelta(0))
         if self.counting is Counting.CALENDAR:
             due = calendar.add_calendar(effective_at, remaining)
+        elif self.counting is Counting.ELAPSED:
+            due = (effective_at + remaining).astimezone(_UTC)
         else:
             due = calendar.add_working(effective_at, remaining)
         self.capped = self.not_after is not None and due > self.not_after

@@ -77,7 +77,18 @@ COLUMNS: tuple[str, ...] = (
     # (early, on time or late) and late by that rule; resolved_supplement_late above is then the resolved NOT late
     # by it but asked for supplements more than once, so that neither is subtracted twice.
     "resolved_late_766",
+    # Report 06 as the official form (biểu 06a/06b, Circular 01/2020/TT-VPCP): the online / direct / postal split
+    # of the dossiers received for resolution, booked at the resolving (competent) unit; refusals after appraisal
+    # by their timeliness (results: the portal's code 9); withdrawals and stops after receipt by their timeliness
+    # (the form has no column of their own: the province's reading places them, services/reports.py).
+    "received_for_resolution_online", "received_for_resolution_direct", "received_for_resolution_postal",
+    "refused_early", "refused_on_time", "refused_late",
+    "ended_early", "ended_on_time", "ended_late",
+    # Decision 766's 2.2 (average processing time): the agency's working seconds of the dossiers resolved (early,
+    # on time or late) that day, `working_seconds` on dossier.resolved; the average divides it by `resolved`.
+    "resolved_working_seconds",
 )
+TIMELINESS = ("early", "on_time", "late")
 
 TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
 
@@ -215,6 +226,8 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         book.add(snap, receiving, day, "received")
         book.add(snap, receiving, day, f"received_{snap.get('channel')}")
         book.add(snap, competent, day, "received_for_resolution")
+        if snap.get("channel") in ("online", "direct", "postal"):
+            book.add(snap, competent, day, f"received_for_resolution_{snap.get('channel')}")
         book.add(snap, holder, day, "open")
     elif event.type == ev.RESOLVED:
         # Resolved: a result (status 9) on that day; early / on time / late as the aggregate judged it against the
@@ -224,12 +237,16 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         if outcome in ("early", "on_time", "late"):
             book.add(snap, competent, day, "resolved")
             book.add(snap, competent, day, str(outcome))
+            if isinstance(data.get("working_seconds"), int) and data["working_seconds"] > 0:
+                book.add(snap, competent, day, "resolved_working_seconds", data["working_seconds"])
             if late_766(data.get("late_766"), outcome):
                 book.add(snap, competent, day, "resolved_late_766")
             elif _supplement_late(snap):
                 book.add(snap, competent, day, "resolved_supplement_late")
         elif outcome == "refused":
             book.add(snap, competent, day, "refused")
+            if data.get("timeliness") in TIMELINESS:
+                book.add(snap, competent, day, f"refused_{data['timeliness']}")
         _end(book, snap, holder, day)
     elif event.type == ev.CLOSED:
         outcome = data.get("outcome")
@@ -240,6 +257,8 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
             book.add(snap, competent, day, str(outcome))
             if snap.get("received_at") and not snap.get("resolved_at"):
                 _end(book, snap, holder, day)
+                if data.get("timeliness") in TIMELINESS:
+                    book.add(snap, competent, day, f"ended_{data['timeliness']}")
     elif event.type == ev.STATUS_CHANGED and data.get("action") == "request_supplement":
         # A supplement request; outside the law (Decree 61/2018 Art 15, 19(4)) when it is not the first one or
         # came after the window. Only the first request can be lawful and a lawful first request leaves the

@@ -28,8 +28,10 @@ from .time_limit import TimeLimit
 CHANNELS = ("direct", "postal", "online")
 PAPER_CHANNELS = ("direct", "postal")
 # A supplement is requested once, fully, within 3 working days of receipt (Decree 61/2018 Art 15(2)(a)
-# for the one request, Art 19(4) for the 3-working-day window; carried into Decree 118/2025).
+# for the one request, Art 19(4) for the 3-working-day window; carried into Decree 118/2025). Per procedure
+# the catalogue may set another window or allow a further notice (sector law); these are the defaults.
 SUPPLEMENT_WINDOW_WORKING_DAYS = 3
+SUPPLEMENT_NOTICES_ALLOWED = 1
 # How far an apology may move the appointment. The law sets no bound; a year past the due time covers any
 # reason an agency can give (an archive to consult, another agency's answer) and keeps the date countable.
 RESCHEDULE_MAX_DAYS = 365
@@ -135,7 +137,8 @@ class HistoryEntry:
     from_unit: str | None = None  # the unit handing the dossier over (form 05: bên giao)
     to_unit: str | None = None  # the unit receiving it (form 05: bên nhận)
     step_outcome: str | None = None  # early / on_time / late of the step this line finished
-    officer_name: str = ""  # the officer's display name (the token's `name` claim), as signed on the sheet
+    officer_name: str | None = None  # the giver by name (form 05: người giao)
+    to_officer: str | None = None  # the officer now holding the dossier, when assigned (form 05: người nhận)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +161,7 @@ class HistoryEntry:
             "to_unit": self.to_unit,
             "step_outcome": self.step_outcome,
             "officer_name": self.officer_name,
+            "to_officer": self.to_officer,
         }
 
     @classmethod
@@ -171,7 +175,7 @@ class HistoryEntry:
             step_due_at=parse_iso(data["step_due_at"]) if data.get("step_due_at") else None,
             step_met=data.get("step_met"), note=data.get("note", ""), details=data.get("details", {}),
             from_unit=data.get("from_unit"), to_unit=data.get("to_unit"), step_outcome=data.get("step_outcome"),
-            officer_name=data.get("officer_name") or "",
+            officer_name=data.get("officer_name"), to_officer=data.get("to_officer"),
         )
 
 
@@ -217,6 +221,13 @@ class Dossier:
     # How long the applicant may take to supplement (the procedure's setting, copied at receipt): past it the
     # dossier is flagged so the desk can stop it or hand it back. None: not watched.
     supplement_period: TimeLimit | None = None
+    # The procedure's supplement rules, copied at receipt: the window (working days after the day of receipt),
+    # the notices the law allows, and the documents a request may name as missing (its document list).
+    supplement_window_days: int = SUPPLEMENT_WINDOW_WORKING_DAYS
+    supplement_notices_allowed: int = SUPPLEMENT_NOTICES_ALLOWED
+    document_list: list[str] = field(default_factory=list)
+    # The one-time guidance on an incomplete online submission: {missing_items, reason, by, at, completed_at}.
+    guidance: dict[str, Any] | None = None
     rescheduled: bool = False  # an apology (form 04) gave a new appointment: allowed once
     apology: dict[str, Any] | None = None  # form 04: old and new appointment, reason, who, when, timely
     event_count: int = 0  # domain events produced so far: the next one's seq is event_count + 1
@@ -260,6 +271,9 @@ class Dossier:
             status=Status.SUBMITTED, applicant=applicant, form=form, documents=documents,
             fee=dict(procedure.fee), steps=steps, submitted_at=at, authorised_person=authorised_person,
             result_delivery=result_delivery, supplement_period=procedure.supplement_period,
+            supplement_window_days=procedure.supplement_window_working_days,
+            supplement_notices_allowed=procedure.supplement_notices_allowed,
+            document_list=list(procedure.document_names),
         )
         calendars = calendar_source(calendar)
         if channel == "online":
@@ -321,11 +335,12 @@ class Dossier:
         target = self.status if transition.keeps_status else (transition.target or self._resume_target())
         step_met = details.pop("_step_met", None)
         step = details.pop("_step", None)
+        label = details.pop("_label", transition.label)
         self.status = target
         self.version += 1
         for event_type, data in flag_events:
             self._emit(event_type, at, **data)
-        entry = self._record(action.value, transition.label, before, actor, at, note, details=details,
+        entry = self._record(action.value, label, before, actor, at, note, details=details,
                              step_met=step_met, step=step, from_unit=from_unit)
         self._emit_for(action.value, before, entry, actor, at)
         self.rearm(source, watch)
@@ -364,31 +379,73 @@ class Dossier:
                 "next_step_due_at": iso(nxt.due_at), "next_step_due_capped": nxt.due_capped}
 
     def _on_request_supplement(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
-        """Decree 61/2018 Art 15(2)(a), Art 19(4): one request, within 3 working days of receipt, restarts
-        the limit once the complete dossier is back. Any other request is the agency's fault: it only pauses
-        the clock, needs a leader and a reason, and is recorded as a violation (Decision 766 counts it late)."""
-        missing = _required_list(payload, "missing_items")
+        """Decree 61/2018 Art 15(2)(a), Art 19(4): one request (or the notices the procedure's sector law allows),
+        no later than the end of the third working day after the day of receipt (or the procedure's window),
+        restarts the limit once the complete dossier is back. It is the competent unit's decision, sent through
+        the desk: the desk alone cannot issue it. Any other request is the agency's fault: it needs a leader and a
+        reason, is recorded as a violation (Decision 766 counts it late) and the applicant's time is recorded,
+        but neither the legal due time nor the appointment moves (only form 04 gives a new date).
+        The missing items are picked from the procedure's document list; free text is only for the reason."""
+        if not actor.has_any({"processor", "leader"}):
+            raise Forbidden("a supplement request after receipt restarts the time limit: it is the competent "
+                            "unit's decision (a processor or leader), sent to the applicant through the desk")
+        missing = self._missing_items(payload)
         clock = self._legal_clock(Action.REQUEST_SUPPLEMENT)
         calendar = calendars(self.receiving_unit)
-        window = timedelta(hours=calendar.settings.hours_per_day * SUPPLEMENT_WINDOW_WORKING_DAYS)
-        within_window = calendar.working_between(clock.first_started_at, at) <= window
-        first = self.supplement_requests == 0
+        window_end = self.supplement_window_end(calendar)
+        within_window = at <= window_end
+        lawful_number = self.supplement_requests < self.supplement_notices_allowed
+        reason = str(payload.get("reason") or "").strip()
         details: dict[str, Any] = {"missing_items": missing, "within_legal_window": within_window,
+                                   "window_ends_at": iso(window_end),
                                    "request_number": self.supplement_requests + 1}
-        lawful = first and within_window
+        if reason:
+            details["reason"] = reason
+        lawful = lawful_number and within_window
         if not lawful:
-            kind, why = (("second_request", "a supplement was already requested once") if not first else
-                         ("outside_window", f"more than {SUPPLEMENT_WINDOW_WORKING_DAYS} working days after receipt"))
+            kind, why = (("second_request", "a supplement was already requested as many times as the law allows")
+                         if not lawful_number else
+                         ("outside_window", f"after the end of the {self.supplement_window_days}th working day "
+                                            "after the day of receipt"))
             if "leader" not in actor.roles:
                 raise Forbidden(f"{why}: such a request breaks Decree 61/2018 Art 15 and Art 19(4) "
                                 "and may only be made by a leader, with a reason")
             details.update(violation=True, violation_kind=kind, reason=_required_text(payload, "reason"))
             self.supplement_violations += 1
-        self._pause(calendars, at, "supplement", Action.REQUEST_SUPPLEMENT)
+            # The agency's fault: the clock runs on, the applicant's time is only recorded.
+            self.paused_from = self.status
+            clock.mark("wait", at, "supplement (unlawful request)")
+        else:
+            self._pause(calendars, at, "supplement", Action.REQUEST_SUPPLEMENT)
         self.supplement_requests += 1
         self.supplement_restarts = lawful
         details["restarts_limit"] = lawful
         return details
+
+    def supplement_window_end(self, calendar: WorkingCalendar) -> datetime:
+        """The close of the window's last working day, counted from the day after the day of receipt (or of the
+        complete dossier's return, for a further notice the procedure allows)."""
+        clock = self.clock
+        received = self.received_at or self.submitted_at
+        if clock is not None:
+            received = next((e.at for e in reversed(clock.entries) if e.event in ("start", "restart")), received)
+        day = calendar.local(received).date()
+        counted = 0
+        while counted < self.supplement_window_days:
+            day += timedelta(days=1)
+            if calendar.is_working_day(day):
+                counted += 1
+        return calendar.close_of_working_day(day)
+
+    def _missing_items(self, payload: dict[str, Any]) -> list[str]:
+        missing = _required_list(payload, "missing_items")
+        if self.document_list:
+            unknown = [item for item in missing if item not in self.document_list]
+            if unknown:
+                raise InvalidInput("missing items must come from the procedure's document list", [FieldProblem(
+                    "missing_items", f"not in the procedure's document list: {', '.join(unknown)}; "
+                                     f"one of: {'; '.join(self.document_list)} (explain in reason)")])
+        return missing
 
     def _on_receive_supplement(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         clock = self._legal_clock(Action.RECEIVE_SUPPLEMENT)
@@ -396,7 +453,7 @@ class Dossier:
         step = self.steps[self.current_step]
         if self.supplement_restarts:
             # The lawful request: the legal time limit restarts from zero once the complete dossier is back.
-            start = calendar.clock_start(at, self.channel)
+            start = self.limit.start_of_count(calendar, at, self.channel)
             clock.restart(calendar, at, start, self.limit.budget_from(calendar, start, at), "supplement received")
             if step.clock is not None and step.clock.state is not ClockState.STOPPED:
                 step_calendar = calendars(step.unit)
@@ -405,8 +462,12 @@ class Dossier:
                                    step.budget.budget_from(step_calendar, step_start, at),
                                    "supplement received", not_after=self.due_at)
             restarted = True
+        elif clock.waiting_since is not None:
+            # An unlawful request: the applicant's time is recorded, the limit never stopped.
+            clock.mark("wait_end", at, "supplement received")
+            restarted = False
         else:
-            # A request outside the rules: the time already used still counts, the clock only resumes.
+            # Stored before unlawful requests kept the clock running: it was paused, it resumes.
             self._resume(calendars, at, Action.RECEIVE_SUPPLEMENT)
             restarted = False
         self.supplement_restarts = False
@@ -449,18 +510,22 @@ class Dossier:
         return self._end(calendars, at, _required_text(payload, "reason"), "withdrawn")
 
     def _on_stop(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
-        return self._end(calendars, at, _required_text(payload, "reason"), "stopped")
+        """Decree 118/2025: processing stops at the applicant's request; the line says who recorded the stop."""
+        details = self._end(calendars, at, _required_text(payload, "reason"), "stopped")
+        who = "Bộ phận Một cửa" if "desk" in actor.roles and "leader" not in actor.roles else "lãnh đạo đơn vị"
+        by = f"{actor.name} ({actor.subject})" if actor.name else actor.subject
+        return {**details, "_label": f"Dừng giải quyết theo yêu cầu của công dân, do {who} thực hiện: {by}",
+                "stopped_by": actor.subject, "stopped_by_unit": actor.unit}
 
     def _on_apologize(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         """Form 04 (Circular 01/2018): the agency that will be late apologises with a reason and a new
-        appointment, no later than 1 working day before the due time (Decree 61/2018 Art 19; Circular 01/2018
-        Art 9); a dossier is rescheduled only once.
+        appointment, no later than 1 day before the due date (Decree 61/2018 Art 19; judged by date); a dossier
+        is rescheduled only once.
 
-        An apology issued before the old due time reschedules the judgement: the dossier is judged against the
-        new appointment. One issued after it is still recorded (the letter and the new appointment are the
-        agency's duty even when late), but the lateness already happened and is not cancelled: the `overdue`
-        flag stays and the outcome is judged against the old due time (`_apologised_late`). `timely` (at least one
-        working day before the old due time) is recorded for the statistics either way."""
+        The new appointment is the citizen's: it is kept beside the old one with measures of its own (the dossier
+        was rescheduled; the result came by the new date or not). It never moves the legal due time: statistics,
+        the tracking book and the public outcome judge against the limit of the law, moved only by lawful pauses
+        and the lawful supplement restart. An apology does not make a late dossier on time."""
         if self.apology is not None:
             raise ActionNotAllowed(
                 f"dossier {self.code} was already rescheduled on {self.apology['issued_at']}: an apology with a new "
@@ -491,16 +556,13 @@ class Dossier:
             raise InvalidInput("the new appointment must fall within working hours", [FieldProblem(
                 "new_appointment_at", "must be a working day's working hours at the receiving unit, e.g. "
                                       f"{calendar.local(calendar.next_working_instant(new_appointment)).isoformat()}")])
-        one_day = timedelta(hours=calendar.settings.hours_per_day)
-        timely = calendar.working_between(at, old_due) >= one_day
+        # "No later than 1 day before the due date": judged by date, not by working hours left.
+        timely = calendar.local(at).date() < calendar.local(old_due).date()
         already_late = at > old_due
-        clock.reschedule(calendar, at, new_appointment, "apology")
         previous = self.appointment_at
         self.appointment_at = new_appointment
         self.appointments.append({"appointment_at": iso(new_appointment), "given_at": iso(at), "reason": "apology"})
         self.rescheduled = True
-        # The warnings about the old date, as they stood: the re-arm that follows moves the due-soon one to the
-        # flag history so the new date warns once (an overdue flag stays: the lateness happened).
         earlier = {k: self.flags[k] for k in (dl.DUE_SOON, dl.OVERDUE) if k in self.flags}
         self.apology = {
             "form": "04", "reason": reason, "previous_appointment_at": iso(previous), "previous_due_at": iso(old_due),
@@ -510,7 +572,36 @@ class Dossier:
         }
         return {"form": "04", "reason": reason, "previous_appointment_at": iso(previous),
                 "appointment_at": iso(new_appointment), "appointment_changed": True, "timely": timely,
-                "late_apology": already_late}
+                "late_apology": already_late, "legal_due_at": iso(old_due)}
+
+    def _on_guide_submission(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        """The one-time guidance on an incomplete online submission: what is missing (from the procedure's document
+        list) and why, on the same dossier and code (Decree 61/2018 Art 15(2)(a), carried into Decree 118/2025)."""
+        if self.channel != "online":
+            raise ActionNotAllowed("the guidance on the same dossier is for online submissions: a paper dossier gets "
+                                   "its guidance slip at the desk (intake decision guide)", ["accept"])
+        if self.guidance is not None:
+            raise ActionNotAllowed(f"dossier {self.code} was already guided on {self.guidance['at']}: the guidance is "
+                                   "given once, fully", [a for a in allowed_actions(self.status)
+                                                         if a not in ("guide_submission",)])
+        missing = self._missing_items(payload)
+        reason = _required_text(payload, "reason")
+        self.guidance = {"form": "02", "missing_items": missing, "reason": reason, "by": actor.subject,
+                         "by_name": actor.name, "by_unit": actor.unit, "at": iso(at), "completed_at": None}
+        return {"form": "02", "missing_items": missing, "reason": reason}
+
+    def _on_complete_submission(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        """The applicant completes the guided online dossier (through the portal, recorded by the desk)."""
+        if self.guidance is None or self.guidance.get("completed_at"):
+            raise ActionNotAllowed("only a dossier waiting for the applicant after the desk's guidance is completed",
+                                   [a for a in allowed_actions(self.status) if a != "complete_submission"])
+        added = payload.get("documents")
+        if not isinstance(added, list) or not added or not all(isinstance(d, dict) and d.get("name") for d in added):
+            raise InvalidInput("documents are required", [FieldProblem("documents", "a non-empty list of documents "
+                                                                                    "with their names")])
+        self.documents = [*self.documents, *added]
+        self.guidance = {**self.guidance, "completed_at": iso(at)}
+        return {"documents_added": [str(d["name"]) for d in added]}
 
     # --- helpers ----------------------------------------------------------------------------
     def _legal_clock(self, action: Action) -> Clock:
@@ -531,7 +622,7 @@ class Dossier:
 
     def _start_clock(self, calendars: CalendarFor, actor: Actor, at: datetime) -> None:
         calendar = calendars(self.receiving_unit)
-        start = calendar.clock_start(at, self.channel)
+        start = self.limit.start_of_count(calendar, at, self.channel)
         self.received_at = at
         self.clock = Clock.start(calendar, at, start, self.limit.budget_from(calendar, start, at),
                                  self.limit.counting)
@@ -572,9 +663,13 @@ class Dossier:
         """The appointment follows the due time; the applicant gets the new one, and every one is kept.
         `reason`: received, payment_confirmed, supplement_restarted or supplement_resumed."""
         previous = self.appointment_at
-        if self.due_at is None or self.due_at == previous:
+        target = self.due_at
+        if target is not None and self.apology is not None and self.apology.get("new_appointment_at"):
+            # The apology's date stands for the citizen unless the law's own due time moved past it.
+            target = max(target, parse_iso(self.apology["new_appointment_at"]))
+        if target is None or target == previous:
             return {}
-        self.appointment_at = self.due_at
+        self.appointment_at = target
         self.appointments.append({"appointment_at": iso(self.appointment_at), "given_at": iso(at), "reason": reason})
         return {"previous_appointment_at": iso(previous), "appointment_at": iso(self.appointment_at),
                 "appointment_changed": previous is not None}
@@ -604,43 +699,72 @@ class Dossier:
         self.resolved_at = at
         # A refusal after appraisal is not measured against the deadline (it has an outcome of its own).
         self.final_outcome = "refused" if result["kind"] == "refused" else self._timeliness(calendar, at)
-        details = {"_step_met": met, "_step": finished, "result": result, "outcome": self.final_outcome}
+        details: dict[str, Any] = {"_step_met": met, "_step": finished, "result": result,
+                                   "outcome": self.final_outcome}
+        if result["kind"] == "refused":
+            # A refusal after appraisal is a result (the portal's code 9): report 06 counts it among the resolved,
+            # judged against the legal due time like any result.
+            details["timeliness"] = self._timeliness(calendar, at)
+        if self.rescheduled:  # form 04's own measure, beside the outcome by law
+            details["appointment_met"] = self.appointment_met
         if result["kind"] == "approved":
             # Decision 766 counts the agency's working time against the original limit, the applicant's pauses
-            # left out, where Decree 61 restarts the limit after a lawful supplement request (and an apology moves
-            # it). Late by the law is late here too (a result after the due time, outside working hours, adds no
-            # working time).
+            # left out, where Decree 61 restarts the limit after a lawful supplement request. Late by the law is
+            # late here too (a result after the due time, outside working hours, adds no working time).
             original = self.limit.budget_from(calendar, clock.first_started_at, self.received_at)
-            details["late_766"] = self.final_outcome == "late" or clock.working_time(calendar, at) > original
+            worked = clock.working_time(calendar, at)
+            details["late_766"] = self.final_outcome == "late" or worked > original
+            # Decision 766's 2.2: the agency's working time to the result, for the average per procedure.
+            details["working_seconds"] = int(worked.total_seconds())
         return details
 
     def _timeliness(self, calendar: WorkingCalendar, finished: datetime) -> str | None:
-        """Early / on time / late against the appointment the applicant holds (never later than the due time).
-        After an apology issued past the old due time, against that old due time: the lateness stands."""
-        clock = self.clock
-        if self._apologised_late:
-            return classify(calendar, finished, parse_iso((self.apology or {})["previous_due_at"])).value
-        candidates = [d for d in (self.appointment_at, clock.last_due_at if clock else None) if d is not None]
-        if not candidates:
-            return None
-        return classify(calendar, finished, min(candidates)).value
+        """Early / on time / late against the legal due time (never the apology's new appointment)."""
+        due = self.legal_due_at
+        return classify(calendar, finished, due).value if due is not None else None
 
     @property
-    def _apologised_late(self) -> bool:
-        """Whether the apology came after the old due time: the lateness it could not prevent stands."""
-        apology = self.apology
-        if apology is None or not apology.get("previous_due_at") or not apology.get("issued_at"):
-            return False
-        return parse_iso(apology["issued_at"]) > parse_iso(apology["previous_due_at"])
+    def legal_due_at(self) -> datetime | None:
+        """The due time of the law: the limit from receipt, moved only by lawful pauses and the lawful restart.
+
+        Ledgers written before the apology stopped moving it carry a `reschedule` entry: for them the due time
+        the apology replaced is the legal one."""
+        clock = self.clock
+        if clock is None:
+            return None
+        if self.apology is not None and self.apology.get("previous_due_at") and any(
+                e.event == "reschedule" for e in clock.entries):
+            return parse_iso(self.apology["previous_due_at"])
+        return clock.due_at if clock.due_at is not None else clock.last_due_at
+
+    @property
+    def appointment_met(self) -> bool | None:
+        """For a rescheduled dossier: whether the result came by the apology's new appointment (None while open
+        or when never rescheduled): form 04's own measure, apart from lateness by law."""
+        if self.apology is None or self.resolved_at is None or not self.apology.get("new_appointment_at"):
+            return None
+        return self.resolved_at <= parse_iso(self.apology["new_appointment_at"])
 
     def _end(self, calendars: CalendarFor, at: datetime, reason: str, why: str) -> dict:
+        timeliness = self._end_timeliness(calendars(self.receiving_unit), at)
         if self.clock is not None and self.clock.state is not ClockState.STOPPED:
             self.clock.stop(calendars(self.receiving_unit), at, why)
         step = self.steps[self.current_step]
         if step.clock is not None and step.clock.state is not ClockState.STOPPED:
             step.clock.stop(calendars(step.unit), at, why)
         self.final_outcome = why
-        return {"reason": reason, "outcome": why}
+        return {"reason": reason, "outcome": why, **({"timeliness": timeliness} if timeliness else {})}
+
+    def _end_timeliness(self, calendar: WorkingCalendar, at: datetime) -> str | None:
+        """A dossier withdrawn or stopped after receipt, judged against the legal due time at its end (report 06
+        places it as the province's reading says); a paused clock runs no due time: late only if it was
+        already overdue. None when never received."""
+        clock = self.clock
+        if clock is None or self.resolved_at is not None:
+            return None
+        if clock.due_at is not None:
+            return classify(calendar, at, clock.due_at).value
+        return "late" if dl.OVERDUE in self.flags else "on_time"
 
     def _record(
         self, action: str, label: str, before: Status | None, actor: Actor, at: datetime, note: str, *,
@@ -658,8 +782,14 @@ class Dossier:
             step_met=step_met, note=note, details=details or {},
             from_unit=from_unit or actor.unit, to_unit=self.handling_unit,
             step_outcome=step.outcome.value if step is not None and step_met is not None and step.outcome else None,
-            officer_name=actor.name,
+            officer_name=actor.name or None, to_officer=self._holder(),
         )
+
+    def _holder(self) -> str | None:
+        """The officer holding the dossier after a change: the current step's assignee while it is processed."""
+        if self.status in (Status.RECEIVED, Status.IN_PROGRESS) and self.steps:
+            return self.steps[self.current_step].assignee
+        return None
 
     # --- events and deadline watch --------------------------------------------------------------
     def take_events(self) -> list[DomainEvent]:
@@ -679,7 +809,8 @@ class Dossier:
             "assignee": step.assignee if step is not None else None, "submitted_at": iso(self.submitted_at),
             "received_at": iso(self.received_at), "appointment_at": iso(self.appointment_at),
             "due_at": iso(self.due_at), "resolved_at": iso(self.resolved_at), "outcome": self.final_outcome,
-            "rescheduled": self.rescheduled, "supplement_violations": self.supplement_violations,
+            "rescheduled": self.rescheduled, "appointment_met": self.appointment_met,
+            "supplement_violations": self.supplement_violations,
             "supplement_requests": self.supplement_requests, "overdue": dl.OVERDUE in self.flags,
             # Only on imported dossiers: consumers that care (the portal sync, webhooks) see where it came from.
             **({"imported": {k: v for k, v in self.imported.items() if k != "fingerprint"}}
@@ -714,13 +845,18 @@ class Dossier:
                        appointment_at=details.get("appointment_at"), reason=self.appointments[-1]["reason"], **by)
         if action in ("resolve", "refuse"):
             late_766 = {"late_766": details["late_766"]} if isinstance(details.get("late_766"), bool) else {}
+            if isinstance(details.get("working_seconds"), int):
+                late_766["working_seconds"] = details["working_seconds"]
+            timeliness = {"timeliness": details["timeliness"]} if details.get("timeliness") else {}
             self._emit(ev.RESOLVED, at, result_kind=(self.result or {}).get("kind"), outcome=self.final_outcome,
-                       **late_766, **by)
+                       **late_766, **timeliness, **by)
         if action == "return_result":
             self._emit(ev.RETURNED, at, **by)
         if self.status.is_closed:
+            ended = ({"timeliness": details["timeliness"]}
+                     if action in ("withdraw", "stop") and details.get("timeliness") else {})
             self._emit(ev.CLOSED, at, outcome=self.final_outcome or OWN_OUTCOMES.get(self.status), action=action,
-                       **by)
+                       **ended, **by)
 
     def _emit_step_started(self, at: datetime) -> None:
         step = self.steps[self.current_step]
@@ -742,8 +878,11 @@ class Dossier:
         source = calendar_source(calendars)
         watched: dict[str, str] = {}
         calendar = source(self.receiving_unit)
-        if self.status is Status.SUBMITTED:
-            opened = calendar.next_working_instant(self.submitted_at)
+        guidance = self.guidance
+        if self.status is Status.SUBMITTED and (guidance is None or guidance.get("completed_at")):
+            # After the guidance the dossier waits for the applicant; the desk's time runs again once completed.
+            since = parse_iso(guidance["completed_at"]) if guidance else self.submitted_at
+            opened = calendar.next_working_instant(since)
             watched[dl.INTAKE_OVERDUE] = _z(calendar.add_working(opened, settings.intake))
         clock = self.clock
         open_work = not (self.status.is_closed or self.status in (Status.RESOLVED, Status.REFUSED))
@@ -757,8 +896,8 @@ class Dossier:
                     and step.clock.due_at is not None:
                 watched[dl.step_flag(step.index)] = _z(step.clock.due_at + dl.AFTER_DUE)
         if (self.status is Status.SUPPLEMENT_REQUESTED and self.supplement_period is not None
-                and clock is not None and clock.state is ClockState.PAUSED):
-            requested = clock.entries[-1].at
+                and clock is not None and (clock.state is ClockState.PAUSED or clock.waiting_since is not None)):
+            requested = clock.waiting_since or clock.entries[-1].at
             watched[dl.SUPPLEMENT_OVERDUE] = _z(dl.period_end(calendar, requested, self.supplement_period))
         if watched == self.watch:
             return False
@@ -833,7 +972,8 @@ class Dossier:
         if name == dl.INTAKE_OVERDUE:
             return ev.INTAKE_OVERDUE, {"submitted_at": iso(self.submitted_at), **common}
         if name == dl.SUPPLEMENT_OVERDUE:
-            requested = self.clock.entries[-1].at if self.clock is not None else None
+            requested = ((self.clock.waiting_since or self.clock.entries[-1].at)
+                         if self.clock is not None else None)
             return ev.SUPPLEMENT_OVERDUE, {
                 "requested_at": iso(requested),
                 "supplement_period": self.supplement_period.as_dict() if self.supplement_period else None, **common}
@@ -931,6 +1071,10 @@ class Dossier:
             "supplement_period": self.supplement_period.as_dict() if self.supplement_period else None,
             "rescheduled": self.rescheduled,
             "apology": self.apology,
+            "supplement_window_days": self.supplement_window_days,
+            "supplement_notices_allowed": self.supplement_notices_allowed,
+            "document_list": self.document_list,
+            "guidance": self.guidance,
             "event_count": self.event_count,
             "flags": self.flags,
             "watch": self.watch,
@@ -966,6 +1110,9 @@ class Dossier:
             # Stored before deadlines acted: nothing watched until the next change re-arms the watch.
             supplement_period=TimeLimit.from_dict(d["supplement_period"]) if d.get("supplement_period") else None,
             rescheduled=bool(d.get("rescheduled", False)), apology=d.get("apology"),
+            supplement_window_days=int(d.get("supplement_window_days", SUPPLEMENT_WINDOW_WORKING_DAYS)),
+            supplement_notices_allowed=int(d.get("supplement_notices_allowed", SUPPLEMENT_NOTICES_ALLOWED)),
+            document_list=list(d.get("document_list") or []), guidance=d.get("guidance"),
             event_count=int(d.get("event_count", 0)), flags=dict(d.get("flags") or {}),
             watch=dict(d.get("watch") or {}), watch_generation=int(d.get("watch_generation", 0)),
             flag_history=list(d.get("flag_history") or []), imported=d.get("imported"),
@@ -990,6 +1137,8 @@ HANDLERS: dict[Action, Handler] = {
     Action.WITHDRAW: Dossier._on_withdraw,
     Action.STOP: Dossier._on_stop,
     Action.APOLOGIZE: Dossier._on_apologize,
+    Action.GUIDE_SUBMISSION: Dossier._on_guide_submission,
+    Action.COMPLETE_SUBMISSION: Dossier._on_complete_submission,
 }
 
 # Closed dossiers that are not early, on time or late: each has an outcome of its own (DOMAIN: lifecycle).

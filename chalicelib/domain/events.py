@@ -40,7 +40,7 @@ EVENT_TYPES: tuple[str, ...] = (
 SNAPSHOT_FIELDS: tuple[str, ...] = (
     "code", "procedure_code", "procedure_version", "field_code", "channel", "status", "national_code",
     "receiving_unit", "competent_unit", "handling_unit", "current_step", "assignee", "submitted_at", "received_at",
-    "appointment_at", "due_at", "resolved_at", "outcome", "rescheduled", "supplement_violations",
+    "appointment_at", "due_at", "resolved_at", "outcome", "rescheduled", "appointment_met", "supplement_violations",
     "supplement_requests", "overdue",
 )
 

@@ -23,6 +23,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"  # công dân rút hồ sơ
     STOP = "stop"  # dừng giải quyết theo yêu cầu của công dân
     APOLOGIZE = "apologize"  # xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)
+    GUIDE_SUBMISSION = "guide_submission"  # hướng dẫn bổ sung hồ sơ trực tuyến (một lần, cùng mã hồ sơ)
+    COMPLETE_SUBMISSION = "complete_submission"  # công dân bổ sung hồ sơ trực tuyến đã được hướng dẫn
 
 
 # None as target: back to the status the dossier was paused from.
@@ -72,6 +74,13 @@ TRANSITIONS: dict[Action, Transition] = {
     # 01/2018) with a new appointment, once. Only while the clock runs: a paused dossier has no due time to
     # miss, and its appointment is given again when it resumes.
     Action.APOLOGIZE: _t(_OPEN_WORK, None, {"leader"}, "Xin lỗi và hẹn lại ngày trả kết quả", keeps_status=True),
+    # Decree 61/2018 Art 15(2)(a) / Decree 118/2025: an incomplete online submission gets the guidance once, on the
+    # same dossier and code; the applicant completes that dossier (not refused and filed anew). The clock has not
+    # started: it starts when the complete dossier is received.
+    Action.GUIDE_SUBMISSION: _t({Status.SUBMITTED}, None, {"desk"}, "Hướng dẫn bổ sung, hoàn thiện hồ sơ trực tuyến",
+                                keeps_status=True),
+    Action.COMPLETE_SUBMISSION: _t({Status.SUBMITTED}, None, {"desk"}, "Công dân bổ sung, hoàn thiện hồ sơ trực tuyến",
+                                   keeps_status=True),
 }
 
 

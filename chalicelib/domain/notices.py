@@ -85,6 +85,76 @@ def apology_letter(dossier: Dossier, unit_name: str) -> dict[str, Any]:
     }
 
 
+# Decree 118/2025/NĐ-CP replaced Decree 61/2018/NĐ-CP (as amended by Decree 107/2021) from 1 Jul 2025: a dossier
+# received since then is handled under the new decree, one received before under the old one.
+DECREE_118_FROM = "2025-07-01"
+
+
+def legal_basis(received: datetime | str | None) -> str:
+    """The one-stop decree a dossier received at `received` is handled under (its citation in notices)."""
+    when = _local(received)
+    if when is not None and when.date().isoformat() < DECREE_118_FROM:
+        return "Nghị định số 61/2018/NĐ-CP (được sửa đổi, bổ sung bởi Nghị định số 107/2021/NĐ-CP)"
+    return "Nghị định số 118/2025/NĐ-CP"
+
+
+# The written notices to the applicant that an officer's act produces (not a deadline): form 02 (supplement
+# request, or the one-time guidance on an online submission), the refusal after appraisal, the result ready, the
+# stop notice (Decree 118/2025). Each is laid out as its form; `applicant_notice` fills it from the dossier and the
+# control-sheet line of the act.
+NOTICE_TITLES = {
+    "supplement_request": "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
+    "online_guidance": "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
+    "refusal": "THÔNG BÁO TỪ CHỐI GIẢI QUYẾT HỒ SƠ",
+    "result_ready": "THÔNG BÁO CÓ KẾT QUẢ GIẢI QUYẾT HỒ SƠ",
+    "stop": "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
+}
+NOTICE_FORMS = {"supplement_request": "02", "online_guidance": "02", "refusal": None, "result_ready": None,
+                "stop": None}
+
+
+def applicant_notice(kind: str, dossier: Dossier, details: Mapping[str, Any], at: datetime | str,
+                     unit_name: str) -> dict[str, Any]:
+    """The written notice `kind` for the applicant of `dossier`, issued at `at` by `unit_name`."""
+    if kind not in NOTICE_TITLES:
+        raise ValueError(f"unknown notice {kind!r}; known: {', '.join(NOTICE_TITLES)}")
+    applicant = str(dossier.applicant.get("name") or "Ông/Bà")
+    received = dossier.received_at or dossier.submitted_at
+    basis = legal_basis(received)
+    head = (f"{unit_name} đã nhận hồ sơ đề nghị {dossier.procedure_name} của Ông/Bà, mã hồ sơ {dossier.code}, "
+            f"{local_date(received)}.")
+    items = [str(i) for i in details.get("missing_items") or []]
+    reasons = [str(r) for r in details.get("reasons") or []] or ([str(details["reason"])] if details.get("reason")
+                                                                  else [])
+    if kind in ("supplement_request", "online_guidance"):
+        body = [head, "Hồ sơ của Ông/Bà cần được bổ sung, hoàn thiện các nội dung sau:",
+                *(f"{n}. {item}" for n, item in enumerate(items, 1)),
+                *([f"Lý do: {'; '.join(reasons)}."] if reasons else []),
+                ("Ông/Bà bổ sung, hoàn thiện hồ sơ trên chính hồ sơ trực tuyến này (cùng mã hồ sơ)."
+                 if kind == "online_guidance" else
+                 "Thời hạn giải quyết được tính lại từ đầu kể từ khi nhận đủ hồ sơ bổ sung."
+                 if details.get("restarts_limit") else
+                 "Thời hạn giải quyết không thay đổi; ngày hẹn trả kết quả giữ nguyên."),
+                f"Căn cứ: {basis}."]
+    elif kind == "refusal":
+        body = [head, "Sau khi thẩm định, hồ sơ của Ông/Bà không đủ điều kiện giải quyết.",
+                f"Lý do: {'; '.join(reasons)}.", f"Căn cứ: {basis}."]
+    elif kind == "result_ready":
+        body = [head, f"Hồ sơ đã có kết quả giải quyết. Ông/Bà nhận kết quả tại {unit_name} hoặc theo hình thức đã "
+                      "đăng ký.", f"Căn cứ: {basis}."]
+    else:
+        body = [head, f"Theo đề nghị của Ông/Bà, {unit_name} dừng giải quyết hồ sơ.",
+                *([f"Lý do: {'; '.join(reasons)}."] if reasons else []), f"Căn cứ: {basis}."]
+    title = NOTICE_TITLES[kind]
+    place = local_date(at).capitalize()
+    return {
+        "kind": kind, "form": NOTICE_FORMS[kind], "title": title, "code": dossier.code, "addressee": applicant,
+        "issuing_unit": unit_name, "issued_at": _iso_local(at), "legal_basis": basis, "missing_items": items,
+        "reasons": reasons, "paragraphs": body,
+        "text": "\n".join([*NATIONAL_HEADER, "", title, "", f"Kính gửi: {applicant}", "", *body, "", place]),
+    }
+
+
 # Each template: (subject, body) with {placeholders}, and the context keys it needs. Instants are given as
 # ISO strings or datetimes and written in Asia/Ho_Chi_Minh ("09 giờ 00 phút, ngày 30 tháng 3 năm 2026").
 TEMPLATES: dict[str, tuple[str, str, tuple[str, ...]]] = {

@@ -53,7 +53,10 @@ class PortalMappingError(ValueError):
 
 def change_of(event: DomainEvent) -> dict[str, Any] | None:
     """What the portal must hear of `event`, or None: only status changes, reschedulings and a dossier's first
-    event reach the portal (due-soon warnings, steps, notices are the province's own business)."""
+    event reach the portal (due-soon warnings, steps, notices are the province's own business). A paper walk-in
+    given only a guidance slip (status guided) was never a dossier: the portal hears nothing of it, no code 3."""
+    if str((event.data.get("dossier") or {}).get("status")) == Status.GUIDED.value:
+        return None
     if event.type == ev.STATUS_CHANGED:
         status = Status(str(event.data["to_status"]))
         carried = event.data.get("national_code")

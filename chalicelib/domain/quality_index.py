@@ -16,20 +16,62 @@ so it computes two indicators (docs/statistics.md lists the others and the data 
   says (the law allows one request, Decree 61/2018 Art 15(2)(a)).
 - `online`: online dossiers received over all dossiers received.
 
-Each indicator carries points (its group's, by default: the group is represented by the one indicator the system
-holds); a unit's score is the points it earns over the points of the indicators it has figures for, out of 100.
+Each indicator carries points within its group (settings, cited defaults); a unit's score is the points it earns,
+out of 100, never rescaled: a group the data cannot measure is reported as not measured with its points (`index`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-INDICATORS = ("on_time", "online")
+# The six groups of the national dashboard (Decision 766/QĐ-TTg; ../shared/DECISION-766.md: the decision's five
+# groups with online service and online payment apart), 100 points. Points are settings (config.py); these are
+# the cited defaults.
+GROUPS: Mapping[str, tuple[float, str]] = {
+    "transparency": (18.0, "Công khai, minh bạch"),
+    "progress": (20.0, "Tiến độ, kết quả giải quyết"),
+    "online_service": (12.0, "Cung cấp dịch vụ trực tuyến"),
+    "online_payment": (10.0, "Thanh toán trực tuyến"),
+    "satisfaction": (18.0, "Mức độ hài lòng"),
+    "digitisation": (22.0, "Số hóa hồ sơ"),
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str  # the formula specification's number (1.4, 2.1 ...)
+    group: str
+    label: str
+    formula: str
+    full_at: float | None = None  # full points at or above this share; below it, pro rata (None: points x share)
+
+
+# The indicators the one-stop system's own data supports, each with its official formula and denominator. Default
+# points: the sample allocation of a real provincial system (Thanh Hóa: sync 6, progress 20 x ratio, TTHC with
+# online service 2, online services with dossiers 4, online dossier share 6), as configuration.
+INDICATOR_SPECS: Mapping[str, Indicator] = {
+    "sync": Indicator("1.4", "transparency", "Hồ sơ đồng bộ lên Cổng DVCQG",
+                      "dossiers synced to the national portal / dossiers the unit's desk received (the sync table)"),
+    "on_time": Indicator("2.1", "progress", "Hồ sơ xử lý trước hạn, đúng hạn",
+                         "(finished in time + open within deadline) / (finished + open)"),
+    "online_procedures": Indicator("3.1", "online_service", "TTHC cung cấp dịch vụ công trực tuyến",
+                                   "procedures offered online (một phần or toàn trình) / procedures of the unit",
+                                   full_at=0.8),
+    "online_used": Indicator("3.2", "online_service", "Dịch vụ công trực tuyến phát sinh hồ sơ",
+                             "procedures offered online with an online dossier received / procedures offered online"),
+    "online": Indicator("3.3", "online_service", "Tỷ lệ hồ sơ trực tuyến",
+                        "online dossiers received / dossiers received, over the procedures offered online, "
+                        "x the sync share", full_at=0.5),
+}
+INDICATORS = tuple(INDICATOR_SPECS)
+DEFAULT_POINTS: Mapping[str, float] = {"sync": 6.0, "on_time": 20.0, "online_procedures": 2.0, "online_used": 4.0,
+                                       "online": 6.0}
 BANDS = ("excellent", "good", "fair", "average", "weak")
 BAND_LABELS = {"excellent": "Xuất sắc", "good": "Tốt", "fair": "Khá", "average": "Trung bình", "weak": "Yếu"}
-DEFAULT_POINTS: Mapping[str, float] = {"on_time": 20.0, "online": 22.0}
-DEFAULT_BAND_FLOORS: tuple[float, float, float, float] = (90.0, 80.0, 65.0, 50.0)  # excellent, good, fair, average
+# The legend of a real provincial map ("Chất lượng quản trị dịch vụ công", Thanh Hóa): 90 / 80 / 70 / 50.
+DEFAULT_BAND_FLOORS: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 50.0)  # excellent, good, fair, average
 SCORE_DIGITS = 2  # scores are compared as shown: two decimals
 
 
@@ -49,6 +91,7 @@ class Figures:
     overdue: int = 0  # of in_progress: due time passed
     open_supplement_late: int = 0  # of in_progress: supplements asked more than once
     overdue_supplement_late: int = 0  # of in_progress: both overdue and supplement-late
+    resolved_working_seconds: int = 0  # of resolved: the agency's working time to the result, summed
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> Figures:
@@ -72,6 +115,12 @@ class Figures:
         return max(0, self.in_progress - late)
 
 
+def average_working_hours(f: Figures) -> float | None:
+    """2.2: the average processing time, in working hours of the agency (clock start to result, the applicant's
+    pauses left out) over the dossiers resolved in the period; None when none was."""
+    return round(f.resolved_working_seconds / 3600 / f.resolved, 2) if f.resolved else None
+
+
 def on_time_share(f: Figures) -> float | None:
     """(finished in time by the agency's working time + open within deadline, both less the supplement-late) /
     (finished + open)."""
@@ -83,15 +132,92 @@ def online_share(f: Figures) -> float | None:
     return f.received_online / f.received if f.received else None
 
 
-def indicators(f: Figures) -> dict[str, float | None]:
-    return {"on_time": _round(on_time_share(f), 4), "online": _round(online_share(f), 4)}
+def indicators(f: Figures, sync: float | None = None, catalogue: Catalogue | None = None
+               ) -> dict[str, float | None]:
+    """Every indicator the data supports, as a share (None: not measurable for this unit and period)."""
+    cat = catalogue or Catalogue()
+    online = cat.online_share(sync)
+    return {"sync": _round(sync, 4), "on_time": _round(on_time_share(f), 4),
+            "online_procedures": _round(cat.offered_share, 4), "online_used": _round(cat.used_share, 4),
+            "online": _round(online, 4)}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the online-service indicators need: the unit's procedures, those offered online, those of them that had
+    an online dossier in the period, and the dossiers received over the procedures offered online."""
+
+    procedures: int = 0
+    offered: int = 0
+    used: int = 0
+    received_offered: int = 0  # dossiers received of the procedures offered online
+    online_offered: int = 0  # of them, online
+
+    @property
+    def offered_share(self) -> float | None:
+        return self.offered / self.procedures if self.procedures else None
+
+    @property
+    def used_share(self) -> float | None:
+        return self.used / self.offered if self.offered else None
+
+    def online_share(self, sync: float | None) -> float | None:
+        if not self.received_offered:
+            return None
+        share = self.online_offered / self.received_offered
+        return share * sync if sync is not None else share
+
+
+def earned(name: str, value: float | None, points: float) -> float | None:
+    """The points an indicator earns: pro rata, or full at its threshold and pro rata below it."""
+    if value is None:
+        return None
+    full_at = INDICATOR_SPECS[name].full_at
+    ratio = min(1.0, value / full_at) if full_at else value
+    return points * ratio
+
+
+def index(values: Mapping[str, float | None], points: Mapping[str, float],
+          group_points: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The Decision 766 index as far as the data goes: each of the six groups with its points, what is measured in
+    it and what that earns. A group (or part of one) without data is "not measured" with its points: nothing is
+    rescaled, so the score is out of 100 like the national one, and `measured_points` says how much of it was
+    measurable. A score published under the decision's name must be comparable with the national one."""
+    groups_points = dict(group_points or {g: p for g, (p, _) in GROUPS.items()})
+    groups = []
+    score, measured = 0.0, 0.0
+    for group, (_, label) in GROUPS.items():
+        rows: list[dict[str, Any]] = []
+        group_measured, group_earned = 0.0, 0.0
+        for name, spec in INDICATOR_SPECS.items():
+            if spec.group != group or name not in points:
+                continue
+            got = earned(name, values.get(name), points[name])
+            rows.append({"indicator": name, "code": spec.code, "label": spec.label, "formula": spec.formula,
+                         "value": values.get(name), "points": points[name],
+                         "earned": None if got is None else round(got, SCORE_DIGITS),
+                         "full_at": spec.full_at, "status": "measured" if got is not None else "not_measured"})
+            if got is not None:
+                group_measured += points[name]
+                group_earned += got
+        total = groups_points[group]
+        status = ("not_measured" if group_measured == 0 else "measured" if group_measured >= total else "partial")
+        groups.append({"group": group, "label": label, "points": total, "measured_points": group_measured,
+                       "earned": round(group_earned, SCORE_DIGITS) if group_measured else None,
+                       "status": status, "indicators": rows})
+        score += group_earned
+        measured += group_measured
+    return {"index": "Quyết định 766/QĐ-TTg", "groups": groups,
+            "score": round(score, SCORE_DIGITS) if measured else None,
+            "measured_points": round(measured, SCORE_DIGITS), "max_points": sum(groups_points.values()),
+            "complete": measured >= sum(groups_points.values()),
+            "measured_groups": [g["group"] for g in groups if g["status"] != "not_measured"],
+            "not_measured_groups": [g["group"] for g in groups if g["status"] == "not_measured"]}
 
 
 def score(values: Mapping[str, float | None], points: Mapping[str, float]) -> float | None:
-    """Points earned over the points of the indicators with a value, on 100; None when none has one."""
-    earned = sum(points[name] * value for name, value in values.items() if value is not None and name in points)
-    possible = sum(points[name] for name, value in values.items() if value is not None and name in points)
-    return round(100 * earned / possible, SCORE_DIGITS) if possible else None
+    """The points earned, out of 100, never rescaled to the indicators measured; None when none has a value."""
+    return index(values, points)["score"]
 
 
 def band(value: float, floors: Sequence[float] = DEFAULT_BAND_FLOORS) -> str:

@@ -12,6 +12,7 @@ from ..domain.errors import NotFound, StaleVersion
 from ..domain.lifecycle import Action
 from ..observability import logger
 from .deps import Deps
+from .notifications import notify_act
 from .ports import MessageRecord
 from .queries import unit_names
 from .views import (
@@ -47,6 +48,7 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any],
     logger().info("dossier action", extra={
         "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,
         "officer": actor.subject, "unit": actor.unit, "step": entry.step_index, "step_met": entry.step_met})
+    notify_act(deps, dossier, entry)  # the written notice to the applicant, after the change is saved
     names = unit_names(deps)
     return {**dossier_view(dossier, calendars(dossier.receiving_unit), now),
             "history_entry": history_view(entry, names), **_documents_issued(dossier, action, entry, names)}

@@ -3,7 +3,11 @@
 Recipients (issue 6; Decree 61/2018 Art 19 for the applicant's apology):
 - due soon: the leader of the unit handling the dossier and the officer holding the current step;
 - overdue: that leader; a step overdue: the step's officer and its unit's leader (the persons responsible);
-- apology issued / appointment changed: the applicant, by email and/or SMS from the dossier's contacts;
+- apology issued: the applicant (email/SMS) and the receiving desk (Decree 61/2018 Art 19: both are told);
+- appointment changed: the applicant, by email and/or SMS from the dossier's contacts;
+- written notices of an officer's act (`notify_act`, sent by the action use case after the change is saved): form
+  02 (supplement request; the guidance on an online submission), the refusal after appraisal, the result ready,
+  the stop notice (Decree 118/2025): the applicant, with a copy to the receiving desk that hands paper over;
 - intake overdue / supplement overdue: the receiving desk.
 
 Officers, leaders and desks are addressed by unit and officer id on the "internal" channel (what the app shows
@@ -24,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain import events as ev
 from ..domain.clock import iso
-from ..domain.dossier import Dossier
+from ..domain.dossier import Dossier, HistoryEntry
 from ..domain.events import DomainEvent
-from ..domain.notices import context_from_event, render
+from ..domain.notices import applicant_notice, context_from_event, render
 from ..observability import logger
 from .ports import Undeliverable
 
@@ -137,7 +141,9 @@ def _recipients(event: DomainEvent, dossier: Dossier | None) -> list[tuple[str, 
             out.append(("officer", str(snapshot["assignee"]), handling, INTERNAL))
         return out
     if event.type == ev.OVERDUE:
-        return [_leader(handling)]
+        # Lateness is the competent agency's (Decree 61/2018 Art 19), whoever recorded it first: a late resolve or
+        # refuse records it while the dossier is already back at the receiving desk.
+        return [_leader(str(snapshot.get("competent_unit") or handling))]
     if event.type == ev.STEP_OVERDUE:
         step_unit = str(data.get("unit") or handling)
         officer = data.get("officer")
@@ -146,7 +152,42 @@ def _recipients(event: DomainEvent, dossier: Dossier | None) -> list[tuple[str, 
         return [("desk", f"desk@{receiving}", receiving, INTERNAL)]
     if event.type == ev.APPOINTMENT_CHANGED and data.get("reason") == "apology":
         return []  # the apology's own notification carries the new appointment: one message, not two
+    if event.type == ev.APOLOGY_ISSUED:
+        return [*_applicant(dossier, receiving), ("desk", f"desk@{receiving}", receiving, INTERNAL)]
     return _applicant(dossier, receiving)
+
+
+# The written notice each act gives the applicant (domain/notices.py `applicant_notice`).
+_ACT_NOTICES = {"request_supplement": "supplement_request", "guide_submission": "online_guidance",
+                "refuse": "refusal", "resolve": "result_ready", "stop": "stop"}
+
+
+def notify_act(deps: Deps, dossier: Dossier, entry: HistoryEntry) -> list[dict[str, Any]]:
+    """Send the written notice of the act `entry` records, if it calls for one: to the applicant (email/SMS) with
+    a copy to the receiving desk. Ids are deterministic (dossier, control-sheet line, channel, recipient): sent
+    again, a notice replaces its record. The change is already saved: a send that fails is recorded as failed and
+    logged, never raised into the officer's request."""
+    kind = _ACT_NOTICES.get(entry.action)
+    if kind is None:
+        return []
+    names = _unit_names(deps)
+    issuer = dossier.receiving_unit if kind == "online_guidance" else dossier.competent_unit
+    notice = applicant_notice(kind, dossier, entry.details, entry.at, names(issuer))
+    desk = dossier.receiving_unit
+    out = []
+    for who, recipient, unit, channel in [*_applicant(dossier, desk), ("desk", f"desk@{desk}", desk, INTERNAL)]:
+        out.append({
+            "id": f"notice/{dossier.code}/{entry.seq}#{channel}#{recipient}", "at": iso(entry.at),
+            "code": dossier.code, "unit": unit, "event_id": None, "event_type": f"notice.{kind}", "template": kind,
+            "channel": channel, "recipient": recipient, "recipient_kind": who, "subject": f"{notice['title']} - "
+            f"hồ sơ {dossier.code}", "body": notice["text"], "status": PENDING, "attempts": 0,
+            "form": notice["form"]})
+    try:
+        deliver(deps, out, deps.notifications.for_dossier(dossier.code))
+    except NotificationFailed as exc:
+        logger().warning("written notice not sent; recorded as failed", extra={"code": dossier.code,
+                                                                               "notifications": exc.ids})
+    return out
 
 
 def _leader(unit: str) -> tuple[str, str, str, str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import settings
 from ..domain import quality_index as qi
-from ..domain.catalogue import Unit, UnitTree
+from ..domain.catalogue import Procedure, Unit, UnitTree
 from ..domain.errors import FieldProblem, InvalidInput
 from .period_sums import unit_sums
 from .reports import check_period
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Counted over the days of the period; the deltas are summed over every day up to its end.
 FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late",
-         "resolved_late_766")
+         "resolved_late_766", "resolved_working_seconds")
 DELTAS = {"open": "in_progress", "overdue": "overdue", "open_supplement_late": "open_supplement_late",
           "overdue_supplement_late": "overdue_supplement_late"}
 PARALLEL_READS = 8  # below botocore's 10 pooled connections per client
@@ -38,6 +38,9 @@ class Counters:
     def __init__(self, deps: Deps, from_day: date, to_day: date):
         self._deps, self._from, self._to = deps, from_day, to_day
         self._own: dict[str, tuple[dict[str, int], bool]] = {}
+        # Per unit: procedure -> (received for resolution, of them online), and the sync table's figures.
+        self._procedures: dict[str, dict[str, tuple[int, int]]] = {}
+        self._sync: dict[str, tuple[int, int]] = {}
 
     def prefetch(self, units: Iterable[str]) -> None:
         """Read these units' counters PARALLEL_READS at a time: a ranking reads every unit of a level, and each
@@ -59,12 +62,50 @@ class Counters:
         return self._own[unit]
 
     def _read(self, unit: str) -> tuple[dict[str, int], bool]:
-        counted = unit_sums(self._deps, unit, self._from, self._to).get("all")
+        sums_by_group = unit_sums(self._deps, unit, self._from, self._to)
+        self._procedures[unit] = {
+            group.partition("#")[2]: (sums.flow("received_for_resolution"),
+                                      sums.flow("received_for_resolution_online"))
+            for group, sums in sums_by_group.items() if group.startswith("procedure#")}
+        self._sync[unit] = _sync_figures(self._deps, unit)
+        counted = sums_by_group.get("all")
         if counted is None:
             return {}, False
         sums = {column: counted.flow(column) for column in FLOWS}
         sums.update({name: counted.at_end(column) for column, name in DELTAS.items()})
         return sums, counted.counted
+
+    def sync_share(self, units: Iterable[str]) -> float | None:
+        """1.4: the dossiers of these units' desks synced to the national portal over those it knows (the sync
+        table, as it stands: a count of the unit's dossiers, not of the period's)."""
+        known = synced = 0
+        for unit in units:
+            self.own(unit)
+            k, s = self._sync.get(unit, (0, 0))
+            known, synced = known + k, synced + s
+        return synced / known if known else None
+
+    def catalogue(self, units: Iterable[str], procedures: Iterable[Procedure]) -> qi.Catalogue:
+        """3.1-3.3's figures: the procedures these units are competent for, those offered online, those with an
+        online dossier in the period, and the dossiers received for resolution over the procedures offered."""
+        members = list(units)
+        mine = [p for p in procedures if set(p.competent_units) & set(members)]
+        counts: dict[str, tuple[int, int]] = {}
+        for unit in members:
+            self.own(unit)
+            for code, (received, online) in self._procedures.get(unit, {}).items():
+                before = counts.get(code, (0, 0))
+                counts[code] = (before[0] + received, before[1] + online)
+        offered = {p.code for p in mine if p.online_service}
+        return qi.Catalogue(
+            procedures=len({p.code for p in mine}), offered=len(offered),
+            used=sum(1 for code in offered if counts.get(code, (0, 0))[1] > 0),
+            received_offered=sum(counts.get(code, (0, 0))[0] for code in offered),
+            online_offered=sum(counts.get(code, (0, 0))[1] for code in offered))
+
+    def values(self, units: Iterable[str], procedures: Iterable[Procedure]) -> dict[str, float | None]:
+        members = list(units)
+        return qi.indicators(self.figures(members), self.sync_share(members), self.catalogue(members, procedures))
 
     def figures(self, units: Iterable[str]) -> qi.Figures:
         total: dict[str, int] = {}
@@ -82,8 +123,9 @@ def unit_quality(deps: Deps, unit: str, from_day: date, to_day: date) -> dict[st
     counters = Counters(deps, from_day, to_day)
     counters.prefetch(tree.subtree(unit))
     f = counters.figures(tree.subtree(unit))
+    values = counters.values(tree.subtree(unit), deps.catalogue.procedures())
     return {"unit": unit, "name": tree.units[unit].name, "from": from_day.isoformat(), "to": to_day.isoformat(),
-            **_assessment(f), "figures": _figures(f)}
+            **_assessment(f, values), "figures": _figures(f)}
 
 
 def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | None = None,
@@ -100,21 +142,25 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
     subtrees = {u.id: tree.subtree(u.id) for u in units}
     counters.prefetch(uid for members in subtrees.values() for uid in members)
     figures = {uid: counters.figures(members) for uid, members in subtrees.items()}
+    procedures = deps.catalogue.procedures()
+    values = {uid: counters.values(members, procedures) for uid, members in subtrees.items()}
     points = dict(s.quality_points)
-    entries = [qi.Entry(uid, f.processed, qi.score(qi.indicators(f), points)) for uid, f in figures.items()]
+    indexes = {uid: qi.index(values[uid], points) for uid in figures}
+    entries = [qi.Entry(uid, f.processed, indexes[uid]["score"]) for uid, f in figures.items()]
     ranked, apart = qi.rank(entries, s.ranking_min_dossiers)
     show = visible or (lambda _: True)
 
     def row(entry: qi.Entry) -> dict[str, Any]:
         f = figures[entry.unit]
         return {"unit": entry.unit, "name": tree.units[entry.unit].name, "dossiers": entry.dossiers,
-                "received": f.received, "score": entry.score, "indicators": qi.indicators(f),
+                "received": f.received, "score": entry.score, "indicators": values[entry.unit],
+                "measured_points": indexes[entry.unit]["measured_points"],
                 # Open at the end of the period, and of those past their due time ("đang xử lý trễ").
                 "in_progress": f.in_progress, "overdue": f.overdue}
 
     def rated(place: int, entry: qi.Entry) -> dict[str, Any]:
-        name = qi.band(entry.score or 0.0, s.ranking_bands)
-        return {"rank": place, **row(entry), "band": name, "band_label": qi.BAND_LABELS[name]}
+        name = _band(indexes[entry.unit], s.ranking_bands)
+        return {"rank": place, **row(entry), "band": name, "band_label": qi.BAND_LABELS[name] if name else None}
 
     def aside(entry: qi.Entry) -> dict[str, Any]:
         reason = "no dossier processed" if entry.score is None else f"fewer than {s.ranking_min_dossiers} dossiers"
@@ -123,6 +169,10 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
     return {
         "level": level, "within": within, "from": from_day.isoformat(), "to": to_day.isoformat(),
         "min_dossiers": s.ranking_min_dossiers, "points": points,
+        # What the ranking measures of Decision 766's six groups, and what it does not: the score is the points
+        # earned out of 100, never rescaled to the groups measured.
+        "index": "Quyết định 766/QĐ-TTg", "measured_groups": _measured(points, "measured"),
+        "not_measured_groups": _measured(points, "not_measured"),
         "bands": dict(zip(qi.BANDS[:4], s.ranking_bands, strict=True)), "tie_rule": TIE_RULE,
         "ranked_total": len(ranked),
         "ranked": [rated(place, e) for place, e in ranked if show(e.unit)],
@@ -172,13 +222,36 @@ def _exists(unit: Unit, from_day: date, to_day: date) -> bool:
                                                                         or unit.valid_to >= from_day)
 
 
-def _assessment(f: qi.Figures) -> dict[str, Any]:
+def _assessment(f: qi.Figures, values: dict[str, float | None]) -> dict[str, Any]:
     s = settings()
-    values = qi.indicators(f)
-    score = qi.score(values, dict(s.quality_points))
-    name = qi.band(score, s.ranking_bands) if score is not None else None
-    return {"indicators": values, "score": score, "band": name,
-            "band_label": qi.BAND_LABELS[name] if name else None, "dossiers": f.processed}
+    index = qi.index(values, dict(s.quality_points))
+    name = _band(index, s.ranking_bands)
+    return {"indicators": values, "score": index["score"], "band": name,
+            "band_label": qi.BAND_LABELS[name] if name else None, "dossiers": f.processed,
+            "index": index,
+            # 2.2, shown beside the index (it carries no points): the agency's average working hours per result.
+            "average_working_hours": qi.average_working_hours(f)}
+
+
+def _band(index: dict[str, Any], floors: tuple[float, ...]) -> str | None:
+    """A band of Decision 766 is given to a complete index only: a score with groups not measured is not comparable
+    with the national one's bands (the points it could not earn are not the unit's fault, nor its merit)."""
+    if not index["complete"] or index["score"] is None:
+        return None
+    return qi.band(index["score"], floors)
+
+
+def _measured(points: dict[str, float], status: str) -> list[str]:
+    """The groups the system's data can measure (some indicator of them has points), or those it cannot."""
+    measurable = {qi.INDICATOR_SPECS[name].group for name, p in points.items() if p}
+    return [g for g in qi.GROUPS if (g in measurable) == (status == "measured")]
+
+
+def _sync_figures(deps: Deps, unit: str) -> tuple[int, int]:
+    """(known, synced) of the unit's desk in the national portal's sync table."""
+    figures = deps.sync.unit_figures(unit)
+    known = int(figures.get("known") or 0)
+    return known, max(0, known - int(figures.get("pending") or 0) - int(figures.get("failing") or 0))
 
 
 def _figures(f: qi.Figures) -> dict[str, int]:

@@ -2,11 +2,12 @@
 
 The audit path, not the report path: it reads every dossier and its control sheet (form 05), never the events
 the counters were made from, and applies the rules of services/statistics.py to what the dossier records:
-- its history lines: receive/accept (received, by channel; opens), refuse_intake / guide_intake (not accepted,
-  guided), resolve / refuse (the outcome on the line; ends), withdraw / stop (ends a received, unresolved
-  dossier), request_supplement (and its `violation`; the second one makes the dossier late for Decision 766:
-  supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not late by
-  Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
+- its history lines: receive/accept (received, by channel at the desk and, for report 06's official form, at the
+  competent unit; opens), refuse_intake / guide_intake (not accepted, guided), resolve / refuse (the outcome on the
+  line, a refusal's timeliness, the agency's working seconds; ends), withdraw / stop (ends a received, unresolved
+  dossier; its timeliness), request_supplement (and its `violation`; the second one makes the dossier late for
+  Decision 766: supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not
+  late by Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
   overdue_supplement_late from the later of that day and the overdue interval's start),
   apologize (with a new appointment; rescheduled);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
@@ -23,7 +24,17 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
-from ..domain.counting import COLUMNS, Booking, Key, counting_units, late_766, local_day, rollup_key, rollups
+from ..domain.counting import (
+    COLUMNS,
+    TIMELINESS,
+    Booking,
+    Key,
+    counting_units,
+    late_766,
+    local_day,
+    rollup_key,
+    rollups,
+)
 from ..domain.deadlines import AFTER_DUE, OVERDUE
 
 if TYPE_CHECKING:
@@ -53,6 +64,7 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             book.add(snap, receiving, day, "received")
             book.add(snap, receiving, day, f"received_{dossier.channel}")
             book.add(snap, competent, day, "received_for_resolution")
+            book.add(snap, competent, day, f"received_for_resolution_{dossier.channel}")
             book.add(snap, holder, day, "open")
         elif action in ("refuse_intake", "guide_intake"):
             book.add(snap, receiving, day, "not_accepted" if action == "refuse_intake" else "guided")
@@ -60,8 +72,12 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             outcome = details.get("outcome")
             if outcome in ("early", "on_time", "late"):
                 book.add(snap, competent, day, "resolved")
+                if isinstance(details.get("working_seconds"), int) and details["working_seconds"] > 0:
+                    book.add(snap, competent, day, "resolved_working_seconds", details["working_seconds"])
             if outcome:
                 book.add(snap, competent, day, str(outcome))
+            if outcome == "refused" and details.get("timeliness") in TIMELINESS:
+                book.add(snap, competent, day, f"refused_{details['timeliness']}")
             if outcome in ("early", "on_time", "late") and late_766(details.get("late_766"), outcome):
                 book.add(snap, competent, day, "resolved_late_766")
             elif outcome in ("early", "on_time", "late") and supplement_late:
@@ -75,6 +91,8 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             if received and not resolved:
                 ended = day
                 book.add(snap, holder, day, "open", -1)
+                if details.get("timeliness") in TIMELINESS:
+                    book.add(snap, competent, day, f"ended_{details['timeliness']}")
                 if supplement_late:
                     book.add(snap, holder, day, "open_supplement_late", -1)
         elif action == "request_supplement":

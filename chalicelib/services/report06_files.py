@@ -111,9 +111,11 @@ def to_xlsx(report: dict[str, Any], names: Callable[[str], str | None], unit_nam
 
     styles = Styles()
     workbook = Workbook()
-    ws = workbook.active
-    assert ws is not None  # a new workbook always has its first sheet
-    ws.title = "Biểu 06"
+    first = workbook.active
+    assert first is not None  # a new workbook always has its first sheet
+    _official_sheet(first, report, names, unit_name, styles)
+    # The enriched sheet (apologies, supplements, violations, rescheduled, the desk's intake) comes second.
+    ws = workbook.create_sheet("Chi tiết")
     _title(ws, report, unit_name, styles)
     _header(ws, report["group_by"], styles)
     row = BODY_ROW
@@ -130,6 +132,74 @@ def to_xlsx(report: dict[str, Any], names: Callable[[str], str | None], unit_nam
 
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     return workbook_bytes(workbook)
+
+
+# The official form's 13 columns (biểu 06a/06b, Circular 01/2020/TT-VPCP; as a real provincial system prints it):
+# 1 TT, 2 unit; received 3 total, 4 online, 5 direct or postal, 6 carried over; resolved 7 total, 8 early,
+# 9 on time, 10 late; in progress 11 total, 12 within the deadline, 13 overdue.
+OFFICIAL: tuple[tuple[str, str, str], ...] = (
+    ("received", "total", "Tổng số"), ("received", "online", "Trực tuyến"),
+    ("received", "direct_or_postal", "Trực tiếp, dịch vụ bưu chính"), ("received", "carried_over", "Từ kỳ trước"),
+    ("resolved", "total", "Tổng số"), ("resolved", "early", "Trước hạn"), ("resolved", "on_time", "Đúng hạn"),
+    ("resolved", "late", "Quá hạn"), ("in_progress", "total", "Tổng số"),
+    ("in_progress", "within_deadline", "Trong hạn"), ("in_progress", "overdue", "Quá hạn"),
+)
+OFFICIAL_GROUPS = {"received": "Số hồ sơ nhận giải quyết", "resolved": "Số hồ sơ đã giải quyết",
+                   "in_progress": "Số hồ sơ đang giải quyết"}
+
+
+def _official_sheet(ws: Any, report: dict[str, Any], names: Callable[[str], str | None], unit_name: str,
+                    styles: Styles) -> None:
+    """Biểu 06a (the resolving unit) or 06b (the province): the header, the period, the 13 numbered columns,
+    a row per unit, field or procedure, the total, the reading applied and "Người làm báo cáo"."""
+    from openpyxl.utils import get_column_letter
+
+    form = report.get("form", "06a")
+    period = report.get("period") or {}
+    last = 13
+    lines = [(f"Biểu số II.{form}/VPCP/KSTT", styles.italic), (TITLE, styles.title),
+             (f"Đơn vị báo cáo: {unit_name} ({report['unit']})", styles.bold),
+             (str(period.get("label") or ""), styles.italic), ("Đơn vị tính: số hồ sơ TTHC", styles.italic)]
+    for row, (text, font) in enumerate(lines, start=1):
+        cell = ws.cell(row=row, column=1, value=safe_text(text))
+        cell.font, cell.alignment = font, styles.centre
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+    top, low = 7, 8
+    _span(ws, top, 1, low, 1, "TT", styles)
+    _span(ws, top, 2, low, 2, ROW_LABEL[report["group_by"]], styles)
+    column = 3
+    for group, title in OFFICIAL_GROUPS.items():
+        width = sum(1 for g, _, _ in OFFICIAL if g == group)
+        _span(ws, top, column, top, column + width - 1, title, styles)
+        column += width
+    for index, (_, _, label) in enumerate(OFFICIAL, start=3):
+        header_cell(ws, low, index, label, styles)
+        ws.column_dimensions[get_column_letter(index)].width = 12
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 6, 40
+    ws.row_dimensions[low].height = 45
+    for index in range(1, last + 1):
+        cell = ws.cell(row=low + 1, column=index, value=f"({index})")
+        cell.font, cell.alignment, cell.border = styles.italic, styles.centre, styles.border
+    row = low + 2
+    body = [(str(n), names(item["key"]) or item["key"], item["official"])
+            for n, item in enumerate(report["rows"], start=1)]
+    body.append(("", TOTAL, report["total"]["official"]))
+    for number, name, figures in body:
+        values = [number, name, *(figures[group][key] for group, key, _ in OFFICIAL)]
+        for index, value in enumerate(values, start=1):
+            cell = ws.cell(row=row, column=index, value=safe_text(value) if isinstance(value, str) else value)
+            cell.border = styles.border
+            if not number:
+                cell.font, cell.fill = styles.bold, styles.total_fill
+        row += 1
+    note = (report.get("reading_applied") or {}).get("note")
+    for text in ("Ghi chú: hồ sơ từ chối giải quyết sau thẩm định là kết quả giải quyết (mã 9 trên Cổng DVCQG).",
+                 f"Ghi chú: {note}." if note else "", "Người làm báo cáo"):
+        if text:
+            row += 1
+            ws.cell(row=row, column=1, value=safe_text(text)).font = styles.italic
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+    ws.title = f"Biểu {form}"
 
 
 def _title(ws: Any, report: dict[str, Any], unit_name: str, styles: Styles) -> None:

@@ -14,23 +14,41 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import FieldProblem, InvalidInput
+from ..domain.report_periods import ReportPeriod
 from .period_sums import Sums, unit_sums
 
 if TYPE_CHECKING:
     from .deps import Deps
 
 GROUPS = ("unit", "field", "procedure")
-MAX_DAYS = 366  # a report covers at most a year (what provinces publish); longer ones are refused
+# Any period since go-live: provinces quote cumulative figures over years (no cap). The monthly roll-ups keep what
+# a long period reads to about 12 items a year per unit and group.
+FIRST_DAY = date(2000, 1, 1)
 # The counters a row adds up over the period (flows) and over all days up to a day (deltas).
 FLOWS = ("received", "received_online", "received_direct", "received_postal", "resolved", "early", "on_time",
          "late", "refused", "withdrawn", "stopped", "not_accepted", "guided", "supplement_requests",
-         "supplement_violations", "apologies", "rescheduled", "received_for_resolution")
+         "supplement_violations", "apologies", "rescheduled", "received_for_resolution",
+         "received_for_resolution_online", "received_for_resolution_direct", "received_for_resolution_postal",
+         "refused_early", "refused_on_time", "refused_late", "ended_early", "ended_on_time", "ended_late")
+# Where the official form puts dossiers withdrawn or stopped after receipt (it has no column of their own): the
+# province's reading, printed on the report. "on_time": column 9, as a real provincial system does (Thanh Hóa's
+# form notes "kể cả hồ sơ ... rút"); "by_deadline": early / on time / late by the legal due time at their end.
+READINGS = {
+    "on_time": "Hồ sơ công dân rút hoặc dừng giải quyết sau khi tiếp nhận được tính vào cột 9 (đúng hạn)",
+    "by_deadline": "Hồ sơ công dân rút hoặc dừng giải quyết sau khi tiếp nhận được tính trước hạn, đúng hạn hoặc "
+                   "quá hạn theo thời hạn giải quyết tại thời điểm rút, dừng",
+}
 
 
-def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str) -> dict[str, Any]:
+def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str,
+             reading: str = "on_time", preset: str | None = None) -> dict[str, Any]:
     """Report 06 of `unit` and its subtree for the local days [from_day, to_day], one row per unit, field or
-    procedure (`group_by`), and the total. Who may ask is the caller's business (api: check_may_list)."""
+    procedure (`group_by`), and the total. Who may ask is the caller's business (api: check_may_list).
+    `reading`: where withdrawn and stopped dossiers sit in the official columns (READINGS); `preset`: the official
+    period the days are (domain/report_periods.py), printed."""
     check_period(from_day, to_day)
+    if reading not in READINGS:
+        raise InvalidInput("invalid reading", [FieldProblem("reading", f"one of {', '.join(READINGS)}")])
     if group_by not in GROUPS:
         raise InvalidInput("invalid group_by", [FieldProblem("group_by", f"one of {', '.join(GROUPS)}")])
     tree = deps.catalogue.tree()
@@ -42,20 +60,59 @@ def report06(deps: Deps, unit: str, from_day: date, to_day: date, group_by: str)
             if key is not None:
                 _accumulate(sums.setdefault(key, {}), own)
     names = {u: tree.units[u].name for u in tree.units} if group_by == "unit" else {}
-    rows = [{"key": key, "name": names.get(key), **_columns(sums[key])} for key in sorted(sums)]
+    rows = [{"key": key, "name": names.get(key), **_columns(sums[key]), "official": official(sums[key], reading)}
+            for key in sorted(sums)]
     total: dict[str, int] = {}
     for counted in sums.values():
         for column, n in counted.items():
             total[column] = total.get(column, 0) + n
+    level = tree.units[unit].level
     return {"unit": unit, "from": from_day.isoformat(), "to": to_day.isoformat(), "group_by": group_by,
-            "rows": rows, "total": _columns(total)}
+            # Biểu 06a: the unit that resolves; 06b: the province's summary (Circular 01/2020/TT-VPCP).
+            "form": "06b" if level == "province" else "06a",
+            "period": ReportPeriod(from_day, to_day, preset).as_dict(),
+            "reading_applied": {"withdrawn_or_stopped": reading, "note": READINGS[reading]},
+            "rows": rows, "total": {**_columns(total), "official": official(total, reading)}}
+
+
+def official(c: dict[str, int], reading: str) -> dict[str, Any]:
+    """The official form's columns 3 to 13 (biểu 06a/06b, Circular 01/2020/TT-VPCP), booked at the resolving
+    (competent) unit. The identities hold on every row: 3 = 4 + 5 + 6, 7 = 8 + 9 + 10, 11 = 12 + 13, 3 = 7 + 11
+    (each dossier the unit had to resolve is either resolved in the period or still in progress at its end).
+
+    Received (3-6): the clock started in the period at this unit as the resolving one, online (4) or direct or
+    postal (5); carried over (6) from before the period and still in progress at its start. Resolved (7-10): a
+    result in the period: approved, or refused after appraisal (a result: the portal's code 9), each early /
+    on time / late against the legal due time (an apology never moves it); withdrawn and stopped after receipt
+    as `reading` says. In progress (11-13): open at the end of the period, within its deadline or overdue."""
+    n = c.get
+    ended = {t: n(f"ended_{t}", 0) for t in ("early", "on_time", "late")}
+    if reading == "on_time":
+        ended = {"early": 0, "on_time": sum(ended.values()), "late": 0}
+    # Refusals counted before their timeliness was recorded: results all the same, in column 9.
+    unsplit = n("refused", 0) - sum(n(f"refused_{t}", 0) for t in ("early", "on_time", "late"))
+    early = n("early", 0) + n("refused_early", 0) + ended["early"]
+    on_time = n("on_time", 0) + n("refused_on_time", 0) + max(unsplit, 0) + ended["on_time"]
+    late = n("late", 0) + n("refused_late", 0) + ended["late"]
+    online = n("received_for_resolution_online", 0)
+    direct = n("received_for_resolution_direct", 0) + n("received_for_resolution_postal", 0)
+    carried = n("carried_over", 0)
+    in_progress, overdue = n("open", 0), n("overdue", 0)
+    resolved = early + on_time + late
+    return {
+        "received": {"total": carried + online + direct, "online": online, "direct_or_postal": direct,
+                     "carried_over": carried},
+        "resolved": {"total": resolved, "early": early, "on_time": on_time, "late": late},
+        "in_progress": {"total": in_progress, "within_deadline": in_progress - overdue, "overdue": overdue},
+        "on_time_rate": round((early + on_time) / resolved, 4) if resolved else None,
+    }
 
 
 def check_period(from_day: date, to_day: date) -> None:
     if to_day < from_day:
         raise InvalidInput("empty period", [FieldProblem("to", "must not be before from")])
-    if (to_day - from_day).days + 1 > MAX_DAYS:
-        raise InvalidInput("period too long", [FieldProblem("to", f"at most {MAX_DAYS} days after from")])
+    if from_day < FIRST_DAY:
+        raise InvalidInput("period before go-live", [FieldProblem("from", f"on or after {FIRST_DAY.isoformat()}")])
 
 
 def _group_key(unit: str, group: str, group_by: str) -> str | None:

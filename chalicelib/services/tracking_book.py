@@ -4,8 +4,8 @@ with form 02), oldest first.
 
 Unlike report 06 it lists dossiers, so it reads them: the unit's received list (the by-receiving-filed index,
 the same Query as `GET /v1/dossiers?view=received`), page by page, then the dossiers themselves in batches.
-Bounded: a period of at most 366 days (reports.MAX_DAYS) and at most MAX_ROWS dossiers, else a 400 naming
-`to` that asks for a shorter period.
+Bounded: a period of at most 366 days (MAX_DAYS: the book lists dossiers, not counters) and at most MAX_ROWS
+dossiers, else a 400 naming `to` that asks for a shorter period.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..domain.calendar import WorkingCalendar
     from .deps import Deps
 
+MAX_DAYS = 366
 MAX_ROWS = 5000  # a month of a busy provincial centre; a Lambda reads and lays them out in a few seconds
 PAGE = 500  # dossiers listed per Query of the index
 
@@ -40,6 +41,8 @@ def tracking_book(deps: Deps, actor: Actor, unit: str, from_day: date, to_day: d
     """The book of `unit`'s desk for the local days [from_day, to_day]. Who may list the unit's dossiers
     (domain/access.py: its officers, a leader above it, admins) may read its book."""
     check_period(from_day, to_day)
+    if (to_day - from_day).days + 1 > MAX_DAYS:
+        raise InvalidInput("period too long", [FieldProblem("to", f"at most {MAX_DAYS} days after from")])
     tree = deps.catalogue.tree()
     book_unit = tree.get(unit)
     if book_unit is None:

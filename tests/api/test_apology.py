@@ -27,10 +27,11 @@ def test_a_leader_apologises_once_and_the_applicant_sees_the_new_appointment(aut
         assert status == 403, answer
         status, answer = act(client, code, leader, body)
         assert status == 200, answer
-        assert answer["appointment_at"] == answer["due_at"] == "2026-04-03T09:00:00+07:00"
+        assert answer["appointment_at"] == "2026-04-03T09:00:00+07:00"
+        assert answer["due_at"] == "2026-03-30T09:00:00+07:00"  # the law's due time never moves with an apology
         assert answer["rescheduled"] is True and answer["apology"]["timely"] is True
         assert answer["apology"]["previous_appointment_at"] == "2026-03-30T09:00:00+07:00"
-        assert answer["watch"]["due_soon"] == "2026-04-01T09:00:00+07:00"  # two working days before the new date
+        assert answer["watch"]["overdue"] == "2026-03-30T09:00:01+07:00"  # lateness is still judged by law
         letter = answer["apology_letter"]  # form 04, handed to the applicant with the change
         assert letter["form"] == "04" and letter["title"] == "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
         assert letter["new_appointment_at"] == "2026-04-03T09:00:00+07:00" and letter["addressee"] == "Nguyễn Văn An"
@@ -58,7 +59,7 @@ def test_a_late_apology_is_recorded_as_late(auth, frozen_now):
     with Client(app, stage_name="local") as client:
         frozen_now(vn(2026, 3, 16, 9))
         dossier = receive(client, auth)
-        frozen_now(vn(2026, 3, 27, 14))  # less than one working day before the due time: late, but recorded
+        frozen_now(vn(2026, 3, 30, 8))  # on the due date itself: not 1 day before it, late, but recorded
         status, answer = post(client, f"/v1/dossiers/{dossier['code']}/actions", auth(JUSTICE, "leader"), {
             "action": "apologize", "version": dossier["version"], "reason": "Hệ thống tra cứu gián đoạn",
             "new_appointment_at": "2026-04-06T09:00:00+07:00"})

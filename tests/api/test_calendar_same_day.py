@@ -79,7 +79,8 @@ def test_online_same_day_left_to_the_province_still_gets_the_next_working_day(cl
     ("procedure=2.000815&channel=online", "2026-03-17T07:00:00+07:00", "2026-03-17T17:00:00+07:00"),
     ("procedure=2.000815&channel=direct", "2026-03-17T07:00:00+07:00", "2026-03-17T17:00:00+07:00"),
     ("procedure=2.001417&channel=online", "2026-03-16T16:59:00+07:00", "2026-03-30T16:59:00+07:00"),
-    ("procedure=1.009994", "2026-03-17T07:00:00+07:00", "2026-04-01T17:00:00+07:00"),  # 15 calendar days
+    # 15 calendar days run from the day after receipt (Civil Code Art 147): 17/03 to the close of 31/03.
+    ("procedure=1.009994", "2026-03-17T00:00:00+07:00", "2026-03-31T17:00:00+07:00"),
 ])
 def test_due_preview_for_a_procedure(client, query, clock_start, due):
     status, data = get(client, f"/v1/calendar/due?start=2026-03-16T16:59:00%2B07:00&{query}")

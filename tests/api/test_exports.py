@@ -55,7 +55,7 @@ def week():
     b = take(vn(2025, 10, 13, 9), {**CRIMINAL_RECORD, "applicant": {**CRIMINAL_RECORD["applicant"], "name": ATTACK}})
     c = take(vn(2025, 10, 14, 9), {**CRIMINAL_RECORD, "intake": {"decision": "refuse", "reasons": ["Sai thẩm quyền"]}})
     d = take(vn(2025, 10, 15, 9), {**CRIMINAL_RECORD,
-                                   "intake": {"decision": "guide", "missing_items": ["Bản chụp căn cước"]}})
+                                   "intake": {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}})
     act(a, OFFICER, "assign", vn(2025, 10, 13, 10))
     act(a, OFFICER, "complete_step", vn(2025, 10, 14, 9))
     act(a, LEADER, "resolve", vn(2025, 10, 14, 10), result={"summary": "Phiếu LLTP"})
@@ -108,7 +108,9 @@ def test_report06_as_xlsx_on_accept_with_its_totals_row_and_the_file_headers(wee
         f'attachment; filename="bao-cao-06_{PROVINCE}_2025-10-13_2025-10-17.xlsx"; filename*=UTF-8\'\'')
     assert "Content-Disposition" in response.headers["Access-Control-Expose-Headers"]
     assert response.headers["Cache-Control"] == "no-store"
-    ws = load_workbook(io.BytesIO(response.body))["Biểu 06"]
+    book = load_workbook(io.BytesIO(response.body))
+    assert book.sheetnames[0] == "Biểu 06b"  # the official form first, the enriched sheet after it
+    ws = book["Chi tiết"]
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=9)]
     assert body[-1][0] == "Tổng cộng" and len(body) == len(as_json["rows"]) + 1
     expected = [c.value(as_json["total"]) for c in report06_files.COLUMNS]

@@ -145,7 +145,8 @@ def test_withdrawn_while_paused_for_a_supplement_is_withdrawn_everywhere(client,
     frozen_now(vn(2026, 7, 9, 9))
     code = receive(client, auth)["code"]
     desk = auth(CENTRE, "desk")
-    step(client, desk, code, {"action": "request_supplement", "missing_items": ["Bản sao CCCD"]}, 1)
+    step(client, auth(JUSTICE, "processor"), code,
+         {"action": "request_supplement", "missing_items": ["Bản chụp căn cước công dân"]}, 1)
     frozen_now(vn(2026, 9, 30, 9))  # long after the first appointment
     data = step(client, desk, code, {"action": "withdraw", "reason": "Công dân rút hồ sơ"}, 2)
     assert data["outcome"] == "withdrawn"
@@ -179,12 +180,12 @@ def test_a_second_supplement_request_needs_a_leader_and_a_reason_and_is_a_violat
     code = receive(client, auth)["code"]
     processor, leader, desk = auth(JUSTICE, "processor"), auth(JUSTICE, "leader"), auth(CENTRE, "desk")
     step(client, processor, code, {"action": "assign"}, 1)
-    step(client, processor, code, {"action": "request_supplement", "missing_items": ["Bản sao CCCD"]}, 2)
+    step(client, processor, code, {"action": "request_supplement", "missing_items": ["Bản chụp căn cước công dân"]}, 2)
     frozen_now(vn(2026, 7, 22, 9))
     data = step(client, desk, code, {"action": "receive_supplement"}, 3)
     assert data["receipt"]["reissued"] is True and data["appointment_notice"]["appointment_at"] == data["due_at"]
     frozen_now(vn(2026, 7, 23, 9))
-    again = {"action": "request_supplement", "version": 4, "missing_items": ["Giấy khai sinh"]}
+    again = {"action": "request_supplement", "version": 4, "missing_items": ["Bản chụp căn cước công dân"]}
     status, error = post(client, actions(client, code), processor, again)
     assert status == 403 and "leader" in error["error"]["message"]
     status, error = post(client, actions(client, code), leader, again)
@@ -197,8 +198,9 @@ def test_a_second_supplement_request_needs_a_leader_and_a_reason_and_is_a_violat
     frozen_now(vn(2026, 7, 27, 9))
     data = step(client, desk, code, {"action": "receive_supplement"}, 5)
     assert data["history_entry"]["details"]["restarted"] is False and "receipt" not in data
-    assert data["clock"]["consumed_seconds"] == 8 * 3600  # 22 Jul 09:00 to 23 Jul 09:00 still counts
-    assert data["due_at"] == "2026-08-07T09:00:00+07:00"  # 9 working days left from Mon 27 Jul
+    # The agency's fault: the clock ran on, neither the due time nor the appointment moved.
+    assert data["clock"]["state"] == "running"
+    assert data["due_at"] == data["appointment_at"] == "2026-08-05T09:00:00+07:00"  # 10 working days from 22 Jul
 
 
 # --- form 05: header and lines -----------------------------------------------------------------------------

@@ -76,9 +76,10 @@ def test_the_applicant_is_sent_the_apology_by_email_and_sms_once_and_form_04_is_
         status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
         sent = [(n["template"], n["channel"], n["recipient"], n["recipient_kind"]) for n in listed["items"]]
         # One message per channel: the appointment change that comes with an apology is not sent again.
-        assert sent == [("apology_issued", "email", "an.nguyen@example.vn", "applicant"),
-                        ("apology_issued", "sms", "0912345678", "applicant")]
-        email = listed["items"][0]
+        assert sorted(sent) == [("apology_issued", "email", "an.nguyen@example.vn", "applicant"),
+                                ("apology_issued", "internal", f"desk@{CENTRE}", "desk"),  # form 04 to the desk too
+                                ("apology_issued", "sms", "0912345678", "applicant")]
+        email = next(n for n in listed["items"] if n["channel"] == "email")
         assert email["subject"] == f"Thư xin lỗi và hẹn lại ngày trả kết quả hồ sơ {code}"
         assert "Lý do: Cần xác minh thêm" in email["body"] and "10 tháng 5 năm 2022" in email["body"]
         assert email["status"] == "recorded" and email["attempts"] == 1 and email["at"].endswith("+07:00")
@@ -120,14 +121,14 @@ def test_a_failed_send_is_recorded_and_retried_with_its_event_without_a_second_r
             dispatch(deps(), event)  # the claim is given back: the retry runs the consumer again
         records = deps().notifications.for_dossier(code)
         assert sorted((n["channel"], n["status"], n["attempts"]) for n in records) == [
-            ("email", "failed", 1), ("sms", "sent", 1)]
+            ("email", "failed", 1), ("internal", "sent", 1), ("sms", "sent", 1)]
         assert "SES did not answer" in next(n for n in records if n["channel"] == "email")["error"]
         assert dispatch(deps(), event) == ["notifications", "statistics", "webhooks", "portal_sync"]
         records = deps().notifications.for_dossier(code)
         assert sorted((n["channel"], n["status"], n["attempts"]) for n in records) == [
-            ("email", "sent", 2), ("sms", "sent", 1)]
-        assert all("error" not in n for n in records) and len(flaky.sent) == 2  # the SMS was not sent twice
-        assert dispatch(deps(), event) == []  # applied: a later delivery is skipped
+            ("email", "sent", 2), ("internal", "sent", 1), ("sms", "sent", 1)]
+        assert all("error" not in n for n in records) and len(flaky.sent) == 3  # the SMS was not sent twice
+        assert "notifications" not in dispatch(deps(), event)  # applied: a later delivery notifies nobody again
     finally:
         bootstrap.override()
 
@@ -199,3 +200,38 @@ def test_the_daily_digest_tells_each_unit_its_overdue_and_due_soon_dossiers_once
         assert latest["template"] == "digest" and early["code"] in latest["overdue"]
     finally:
         bootstrap.override()
+
+
+def test_written_notices_go_to_the_applicant_and_the_desk_laid_out_as_their_forms(auth, frozen_now):
+    desk, processor = auth(CENTRE, "desk"), auth(JUSTICE, "processor", sub="cv.binh")
+    with Client(app, stage_name="local") as client:
+        frozen_now(vn(2026, 7, 6, 9))
+        dossier = receive(client, auth, {**CRIMINAL_RECORD, "applicant": APPLICANT, "competent_unit": JUSTICE})
+        code = dossier["code"]
+        status, answer = post(client, f"/v1/dossiers/{code}/actions", processor, {
+            "action": "request_supplement", "version": 1, "missing_items": ["Bản chụp căn cước công dân"],
+            "reason": "Ảnh chụp không đọc được"})
+        assert status == 200, answer
+        status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
+        form02 = [n for n in listed["items"] if n["template"] == "supplement_request"]
+        assert sorted((n["channel"], n["recipient"]) for n in form02) == [
+            ("email", "an.nguyen@example.vn"), ("internal", f"desk@{CENTRE}"), ("sms", "0912345678")]
+        body = form02[0]["body"]
+        assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in body and "1. Bản chụp căn cước công dân" in body
+        assert "Lý do: Ảnh chụp không đọc được." in body and "Nghị định số 118/2025/NĐ-CP" in body
+        frozen_now(vn(2026, 7, 8, 9))
+        post(client, f"/v1/dossiers/{code}/actions", desk, {"action": "receive_supplement", "version": 2})
+        frozen_now(vn(2026, 7, 9, 9))
+        status, answer = post(client, f"/v1/dossiers/{code}/actions", auth(JUSTICE, "leader"), {
+            "action": "stop", "version": 3, "reason": "Công dân đề nghị dừng"})
+        assert status == 200, answer
+        status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
+        stop = next(n for n in listed["items"] if n["template"] == "stop" and n["channel"] == "email")
+        assert "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in stop["body"] and "Công dân đề nghị dừng" in stop["body"]
+
+
+def test_a_dossier_received_before_july_2025_cites_decree_61():
+    from chalicelib.domain.notices import legal_basis
+
+    assert legal_basis("2025-06-30T09:00:00+07:00").startswith("Nghị định số 61/2018/NĐ-CP")
+    assert legal_basis("2025-07-01T08:00:00+07:00") == "Nghị định số 118/2025/NĐ-CP"

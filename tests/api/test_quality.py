@@ -4,10 +4,11 @@ A province of its own (T96, so that other tests' dossiers do not move its figure
 commune, and a district abolished before the period. Dossiers received Mon 6 Apr 2026 09:00 (10 working days:
 due Mon 20 Apr 09:00), driven through the real use cases and counted by the statistics consumer:
 - A and D alike: three direct dossiers resolved early, one online accepted and still open within its deadline at
-  the end of April: on-time share (3 + 1) / 4 = 1, online share 1/4; score (20 * 1 + 22 * 0.25) / 42 = 60.71;
+  the end of April: on-time share (3 + 1) / 4 = 1, online share 1/4; Decision 766 points earned: 20 (2.1) + 3
+  (3.3: full at 50%) + 2 (3.1: the procedure is offered online) + 4 (3.2: it had an online dossier) = 29 of 100;
 - B: one resolved early; one resolved early after a second supplement request (Decision 766: late); one open
   and flagged overdue by the sweep; one asked to pay after its due time passed without any sweep (the action
-  records the lateness first): paused, still overdue. On-time share 1 / 4; online 0; score 5 / 42 = 11.90;
+  records the lateness first): paused, still overdue. On-time share 1 / 4; online 0; 5 + 0 + 2 + 0 = 7 points;
 - C: one resolved early; one asked for a supplement (restarting the limit: due Wed 22 Apr), then asked again after
   that due time (the action records the lateness first): paused, overdue and counted late for its two requests.
   Under the minimum sample (3 in these tests): listed apart;
@@ -121,9 +122,9 @@ def _lives() -> list[str]:
     desk, officer, leader = actors(B)
     b1, b2, b3, b4 = (_receive(B) for _ in range(4))
     _resolve(b1, B, 8)
-    _act(b2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản sao CCCD"])
+    _act(b2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản chụp căn cước công dân"])
     _act(b2, desk, "receive_supplement", vn(2026, 4, 8, 9))
-    _act(b2, leader, "request_supplement", vn(2026, 4, 9, 9), missing_items=["Bản chính CCCD"],
+    _act(b2, leader, "request_supplement", vn(2026, 4, 9, 9), missing_items=["Bản chụp căn cước công dân"],
          reason="Bổ sung lần hai")
     _act(b2, desk, "receive_supplement", vn(2026, 4, 10, 9))
     _resolve(b2, B, 13)
@@ -133,9 +134,9 @@ def _lives() -> list[str]:
     c1, c2 = _receive(C), _receive(C)
     _resolve(c1, C, 8)
     desk, officer, leader = actors(C)
-    _act(c2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản sao CCCD"])
+    _act(c2, officer, "request_supplement", vn(2026, 4, 7, 9), missing_items=["Bản chụp căn cước công dân"])
     _act(c2, desk, "receive_supplement", vn(2026, 4, 8, 9))
-    _act(c2, leader, "request_supplement", vn(2026, 4, 24, 9), missing_items=["Bản chính CCCD"],
+    _act(c2, leader, "request_supplement", vn(2026, 4, 24, 9), missing_items=["Bản chụp căn cước công dân"],
          reason="Bổ sung lần hai")
     return [*codes, b1, b2, b3, b4, c1, c2]
 
@@ -156,8 +157,16 @@ def test_the_indicators_of_a_unit_follow_decision_766(province, auth):
         "received": 4, "received_online": 0, "resolved": 2, "finished_in_time": 1, "resolved_supplement_late": 1,
         "in_progress": 2, "overdue": 2, "open_supplement_late": 0, "overdue_supplement_late": 0, "open_in_time": 0,
         "processed": 4, "resolved_late_766": 0}
-    assert body["indicators"] == {"on_time": 0.25, "online": 0.0}
-    assert body["score"] == 11.9 and body["band"] == "weak" and body["band_label"] == "Yếu"
+    assert body["indicators"] == {"on_time": 0.25, "online": 0.0, "sync": None, "online_procedures": 1.0,
+                                  "online_used": 0.0}
+    # Points earned out of 100, never rescaled: the groups without data are not measured, and no band is given
+    # to an incomplete index.
+    assert body["score"] == 7.0 and body["band"] is None and body["band_label"] is None
+    index = body["index"]
+    assert index["complete"] is False and index["measured_points"] == 32.0  # 6 (sync) is not measurable here
+    assert {g["group"]: g["status"] for g in index["groups"]} == {
+        "transparency": "not_measured", "progress": "measured", "online_service": "measured",
+        "online_payment": "not_measured", "satisfaction": "not_measured", "digitisation": "not_measured"}
     status, body = get(province, f"/v1/stats/quality?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
     assert body["dossiers"] == 14 and body["figures"]["received_online"] == 2
     assert body["indicators"]["on_time"] == round((6 + 2 + 1 + 1) / 14, 4)
@@ -191,11 +200,13 @@ def test_the_ranking_of_a_level_shares_ranks_on_ties_and_lists_the_small_sample_
     status, body = get(province, f"/v1/stats/ranking?level=department&unit={PROVINCE}&{PERIOD}")
     assert status == 200, body
     assert [(r["rank"], r["unit"], r["score"], r["band"], r["dossiers"]) for r in body["ranked"]] == [
-        (1, A, 60.71, "average", 4), (1, D, 60.71, "average", 4), (3, B, 11.9, "weak", 4)]
+        (1, A, 29.0, None, 4), (1, D, 29.0, None, 4), (3, B, 7.0, None, 4)]
+    assert body["measured_groups"] == ["transparency", "progress", "online_service"]
+    assert body["not_measured_groups"] == ["online_payment", "satisfaction", "digitisation"]
     assert [(r["unit"], r["dossiers"], r["reason"]) for r in body["apart"]] == [
         (C, 2, "fewer than 3 dossiers")]
     assert body["min_dossiers"] == 3 and body["ranked_total"] == 3 and "share a rank" in body["tie_rule"]
-    assert body["bands"] == {"excellent": 90.0, "good": 80.0, "fair": 65.0, "average": 50.0}
+    assert body["bands"] == {"excellent": 90.0, "good": 80.0, "fair": 70.0, "average": 50.0}
     status, body = get(province, f"/v1/stats/ranking?level=commune&unit={PROVINCE}&{PERIOD}")
     assert body["ranked"] == [] and [(r["unit"], r["score"], r["reason"]) for r in body["apart"]] == [
         (COMMUNE, None, "no dossier processed")]
@@ -243,7 +254,6 @@ def test_a_level_not_published_needs_a_token_and_shows_the_units_the_caller_cove
     ("level=county&from=2026-04-01&to=2026-04-30", "level"),
     ("level=Department&from=2026-04-01&to=2026-04-30", "level"),
     ("level=department&from=2026-04-30&to=2026-04-01", "to"),
-    ("level=department&from=2025-01-01&to=2026-04-30", "to"),
     ("level=department&from=2026-02-30&to=2026-04-30", "from"),
     ("level=department&to=2026-04-30", "from"),
     ("from=2026-04-01&to=2026-04-30", "level"),
@@ -286,3 +296,22 @@ def test_a_published_ranking_is_kept_for_the_configured_seconds(province, monkey
         monkeypatch.delenv("MOTCUA_RANKING_CACHE_SECONDS")
         settings.cache_clear()
         quality_routes._published_answers.clear()
+
+
+def test_late_dossiers_without_an_apology_are_listed_by_unit_and_officers_are_counted(province, auth):
+    status, body = get(province, f"/v1/stats/late-without-apology?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
+    assert status == 200, body
+    by_unit = {u["unit"]: u for u in body["units"]}
+    # B: one open and flagged overdue, one paused after its due time passed; C: one paused overdue. None apologised.
+    assert by_unit[B]["count"] == 2 and {i["outcome"] for i in by_unit[B]["items"]} == {"overdue"}
+    assert by_unit[C]["count"] == 1
+    # A's and D's online dossiers left open are past their due time by now (the list is as of today).
+    assert by_unit[A]["count"] == by_unit[D]["count"] == 1
+    status, body = get(province, f"/v1/stats/officers?unit={B}&{PERIOD}", auth(B, "leader"))
+    assert status == 200, body
+    officers = {o["officer"]: o for o in body["officers"]}
+    assert officers[f"cv.{B}"] == {"officer": f"cv.{B}", "dossiers": 3, "steps_completed": 2, "steps_on_time": 2,
+                                   "steps_late": 0, "steps_open_overdue": 0}
+    assert officers["(chưa phân công)"]["steps_open_overdue"] == 1
+    status, _ = get(province, f"/v1/stats/officers?unit={B}&{PERIOD}", auth(A, "leader"))
+    assert status == 403  # another unit's leader

@@ -136,7 +136,7 @@ def life(r: Recorder) -> None:
     code = d["code"]
     r.call("get_dossier", "GET", f"/v1/dossiers/{code}", desk)
     r.call("lookup", "GET", f"/v1/public/dossiers/{code}")
-    r.act(code, JUSTICE, "processor", {"action": "request_supplement", "missing_items": ["Bản sao CCCD"]})
+    r.act(code, JUSTICE, "processor", {"action": "request_supplement", "missing_items": ["Bản chụp căn cước công dân"]})
     r.act(code, CENTRE, "desk", {"action": "receive_supplement"})  # the limit restarts: a new receipt
     r.act(code, JUSTICE, "processor", {"action": "assign"})
     r.act(code, JUSTICE, "processor", {"action": "request_payment", "amount": 200000})
@@ -169,7 +169,7 @@ def life(r: Recorder) -> None:
 
     # Refused and guided at the desk (forms 03 and 02); online: accepted (receipt) or refused by action.
     r.receive({**CRIMINAL_RECORD, "intake": {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}})
-    r.receive({**CRIMINAL_RECORD, "intake": {"decision": "guide", "missing_items": ["Bản sao CCCD"]}})
+    r.receive({**CRIMINAL_RECORD, "intake": {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}})
     online = r.receive({**CRIMINAL_RECORD, "channel": "online"})
     r.act(online["code"], CENTRE, "desk", {"action": "accept"})
     online = r.receive({**CRIMINAL_RECORD, "channel": "online"})
@@ -272,6 +272,12 @@ def quality_tour(r: Recorder) -> None:
     r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(PROVINCE, "leader"))
     r.call("inactive_units", "GET", f"/v1/stats/inactive?unit={PROVINCE}&{period}", r.auth(LAND, "leader"))
     r.call("inactive_units", "GET", f"/v1/stats/inactive?{period}")
+    r.call("late_without_apology", "GET", f"/v1/stats/late-without-apology?unit={PROVINCE}&{period}",
+           r.auth(PROVINCE, "leader"))
+    r.call("late_without_apology", "GET", f"/v1/stats/late-without-apology?unit={PROVINCE}&{period}",
+           r.auth(LAND, "desk"))
+    r.call("officer_figures", "GET", f"/v1/stats/officers?unit={JUSTICE}&{period}", r.auth(JUSTICE, "leader"))
+    r.call("officer_figures", "GET", f"/v1/stats/officers?{period}")
 
 
 def inbound_tour(r: Recorder) -> None:

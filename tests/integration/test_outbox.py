@@ -181,14 +181,20 @@ def test_pending_gives_each_dossier_its_events_in_seq_order_from_its_first_unpub
     assert pending_flags(dossier.code) == [False] + [True] * (len(seqs) - 1)
 
 
-def test_pending_never_skips_an_earlier_event_written_with_a_later_clock():
-    """Two writes of one dossier by machines whose clocks disagree: the index sorts the later event first.
-    The outbox still hands out the dossier's events in seq order, from the earliest unpublished one."""
+def test_pending_never_skips_an_earlier_event_written_with_a_later_clock(monkeypatch):
+    """Two writes of one dossier by machines whose clocks disagree: the index (by the writer's clock) sorts the
+    later event first. The outbox still hands out the dossier's events in seq order, from the earliest unpublished
+    one."""
+    from chalicelib.adapters.dynamodb import outbox as adapter
+
     code = "TEST.OBX7-010316-0001"
-    # The oldest pending events of the table (2001), so even a one-item page starts with them.
-    early, late = vn(2001, 3, 16, 10), vn(2001, 3, 16, 9)  # seq 2 stamped an hour before seq 1
+    # Written by clocks of 2001, so these are the oldest pending events of the table and a one-item page starts
+    # with them; seq 2's writer is an hour behind seq 1's.
+    early, late = vn(2001, 3, 16, 10), vn(2001, 3, 16, 9)
     for seq, at in ((1, early), (2, late), (3, early)):
+        monkeypatch.setattr(adapter.time, "time", lambda at=at: at.timestamp())
         outbox_item(DomainEvent("dossier.status_changed", code, seq, seq, at, {"dossier": {}})).save()
+    monkeypatch.undo()
     assert [e.seq for e in OUTBOX.pending(1)] == [1, 2]  # the page held seq 2 alone: seq 1 is fetched too
     assert [e.seq for e in OUTBOX.pending(2)] == [1, 2]
     assert [e.seq for e in OUTBOX.pending(3)] == [1, 2, 3]

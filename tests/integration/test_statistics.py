@@ -41,9 +41,10 @@ def test_an_event_applied_twice_adds_once_even_when_the_consumer_claim_was_lost(
     assert STORE.apply(received, counting.booking(received)) is False
     statistics.on_event(local_deps(), received)  # what a redelivery past dispatch's claim would do
     assert counters(unit, "2026-03-16") == {"received": 1, "received_direct": 1, "open": 1,
-                                            "received_for_resolution": 1}
+                                            "received_for_resolution": 1, "received_for_resolution_direct": 1}
     assert counters(unit, "2026-03-16", "procedure#P1") == {"received": 1, "received_direct": 1, "open": 1,
-                                                            "received_for_resolution": 1}
+                                                            "received_for_resolution": 1,
+                                                            "received_for_resolution_direct": 1}
 
 
 def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_order_the_events_come():
@@ -66,7 +67,7 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
     for e in sequence + sequence:  # everything delivered twice
         STORE.apply(e, counting.booking(e))
     assert counters(unit, "2026-03-16") == {"received": 3, "received_direct": 3, "open": 3,
-                                            "received_for_resolution": 3}
+                                            "received_for_resolution": 3, "received_for_resolution_direct": 3}
     assert counters(unit, "2026-03-18") == {"overdue": 2}
     assert counters(unit, "2026-03-20") == {"resolved": 3, "early": 1, "late": 2, "open": -3, "overdue": -2,
                                             "resolved_late_766": 2}  # no late_766 on these events: the law's
@@ -75,7 +76,7 @@ def test_the_overdue_interval_runs_from_the_due_date_to_the_end_in_whichever_ord
     rolled = {(r["month"], r["group"]): {k: v for k, v in r.items() if k not in ("month", "group")}
               for r in STORE.rollups(unit, "2026-12")}
     month = {"received": 3, "received_direct": 3, "resolved": 3, "early": 1, "late": 2,
-             "received_for_resolution": 3, "resolved_late_766": 2}  # open, overdue: 0
+             "received_for_resolution": 3, "received_for_resolution_direct": 3, "resolved_late_766": 2}  # open: 0
     assert rolled == {("2026-03", "all"): month, ("2026-03", "procedure#P1"): month}
     assert STORE.rollups(unit, "2026-02") == []
 
@@ -105,7 +106,8 @@ def test_a_real_lifecycle_through_the_relay_counts_at_the_desk_and_the_competent
 
     # Received at the desk; received for resolution and resolved early at Justice; opened and ended the same day
     # there (+1 -1).
-    justice = {"received_for_resolution": 1, "resolved": 1, "early": 1}
+    justice = {"received_for_resolution": 1, "received_for_resolution_direct": 1, "resolved": 1, "early": 1,
+               "resolved_working_seconds": 4 * 3600}  # 09:00-11:30 and 13:30-15:00 of the agency's time
     expected = {(CENTRE, "all"): {"received": 1, "received_direct": 1}, (JUSTICE, "all"): justice}
     assert {(CENTRE, "all"): delta(CENTRE, "all"), (JUSTICE, "all"): delta(JUSTICE, "all")} == expected
     assert delta(JUSTICE, "procedure#2.001417") == justice

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from chalicelib.domain.dossier import Actor
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.lifecycle import allowed_actions
-from chalicelib.services import consumers, reconcile
+from chalicelib.services import consumers, reconcile, reports
 from chalicelib.services.actions import perform_action
 from chalicelib.services.deadlines import wake
 from chalicelib.services.intake import receive_dossier
@@ -31,12 +31,14 @@ LEADER = Actor("ld.prop", JUSTICE, frozenset({"leader", "processor"}))
 ACTIONS = {
     "accept": (DESK, {}), "refuse_intake": (DESK, {"reasons": ["Hồ sơ giả mạo"]}),
     "assign": (OFFICER, {}), "complete_step": (OFFICER, {"note": "xong"}),
-    "request_supplement": (LEADER, {"missing_items": ["Bản sao CCCD"], "reason": "Thiếu giấy tờ"}),
+    "request_supplement": (LEADER, {"missing_items": ["Bản chụp căn cước công dân"], "reason": "Thiếu giấy tờ"}),
     "receive_supplement": (DESK, {}), "request_payment": (OFFICER, {"amount": 200000}),
     "confirm_payment": (DESK, {"receipt_number": "BL-1"}), "resolve": (LEADER, {"result": {"summary": "Phiếu"}}),
     "refuse": (LEADER, {"reasons": ["Không đủ điều kiện"]}), "return_result": (DESK, {}),
     "withdraw": (DESK, {"reason": "Công dân rút"}), "stop": (DESK, {"reason": "Dừng"}),
     "apologize": (LEADER, {"reason": "Cần xác minh"}), "wake": (None, {}),
+    "guide_submission": (DESK, {"missing_items": ["Bản chụp căn cước công dân"], "reason": "Ảnh mờ"}),
+    "complete_submission": (DESK, {"documents": [{"name": "Bản chụp căn cước công dân"}]}),
 }
 UNITS = (CENTRE, JUSTICE)
 
@@ -96,7 +98,7 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     if channel != "online" and decision == "refuse":
         body["intake"] = {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}
     elif channel != "online" and decision == "guide":
-        body["intake"] = {"decision": "guide", "missing_items": ["Bản sao CCCD"]}
+        body["intake"] = {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}
     code = receive_dossier(deps, DESK, body)["code"]
     at = start
     for _ in range(data.draw(st.integers(4, 18), label="steps")):
@@ -126,6 +128,14 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     ended = total["resolved"] + total["refused"] + ((total["withdrawn"] + total["stopped"]) if dossier.received_at
                                                     else 0)
     assert total["received_for_resolution"] == ended + total["open"], (code, total)
+    # The official form's identity on the competent unit's row (biểu 06a): column 3 = column 7 + column 11, the
+    # online / direct split booked there too, whichever reading places the withdrawn and stopped dossiers.
+    columns = {c: sum(row.get(c, 0) for row in mine) for c in {k for row in mine for k in row}}
+    for reading in reports.READINGS:
+        form = reports.official(columns, reading)
+        assert form["received"]["total"] == form["resolved"]["total"] + form["in_progress"]["total"], (code, form)
+        assert form["received"]["online"] == (1 if dossier.received_at and channel == "online" else 0)
+        assert form["resolved"]["total"] == sum(form["resolved"][t] for t in ("early", "on_time", "late"))
     rolled = reconcile.merge(dict(reconcile.stored_rollups(deps, UNITS, first, last)), rolled_before, -1)
     rolled = {k: v for k, v in rolled.items() if any(v.values())}
     assert reconcile.differences(reconcile.rollups(expected), rolled) == [], code

@@ -19,26 +19,24 @@ def apologize(dossier, at, new, reason="Cần xác minh thêm tại cơ quan cô
     return act(dossier, "apologize", LEADER, at, reason=reason, new_appointment_at=iso(new))
 
 
-def test_a_timely_apology_moves_the_appointment_the_due_time_and_the_watch():
+def test_a_timely_apology_moves_the_appointment_never_the_legal_due_time():
     dossier = received()
     entry = apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))  # two working days before the due time
     assert dossier.status.value == "received" and entry.action == "apologize" and entry.to_status.value == "received"
-    assert dossier.appointment_at == dossier.due_at == vn(2026, 4, 3, 9) and dossier.rescheduled
+    assert dossier.appointment_at == vn(2026, 4, 3, 9) and dossier.rescheduled
+    assert dossier.due_at == vn(2026, 3, 30, 9) == dossier.legal_due_at  # the law's due time stays
+    assert entry.details["legal_due_at"] == "2026-03-30T02:00:00Z"
     assert dossier.apology["timely"] is True and dossier.apology["previous_appointment_at"] == "2026-03-30T02:00:00Z"
     assert dossier.apology["issued_by"] == "ld.cuong" and dossier.apology["reason"].startswith("Cần xác minh")
     assert [a["reason"] for a in dossier.appointments] == ["received", "apology"]  # the old one is kept
-    assert dossier.clock.entries[-1].event == "reschedule"
+    assert all(e.event != "reschedule" for e in dossier.clock.entries)
     events = dossier.take_events()  # the warning (two working days ahead) is recorded first, then the apology
     assert [e.type for e in events] == [ev.DUE_SOON, ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED]
     assert events[1].data["timely"] is True and events[2].data["reason"] == "apology"
     assert events[2].data["dossier"]["rescheduled"] is True
-    assert dossier.watch["due_soon"] == "2026-04-01T02:00:00Z" and dossier.watch["overdue"] == "2026-04-03T02:00:01Z"
-    # The warning about the old date moved to the history: the new date warns once.
-    assert "due_soon" not in dossier.flags and dossier.apology["flags_before"] == {"due_soon": "2026-03-26T02:00:00Z"}
-    assert [h["flag"] for h in dossier.flag_history] == ["due_soon"]
-    assert dossier.flag_history[0]["watched_at"] == "2026-03-26T02:00:00Z"
-    dossier.wake(vn(2026, 3, 30, 9) + SECOND)  # the old due time passes: not overdue any more
-    assert "overdue" not in dossier.flags
+    assert dossier.watch["overdue"] == "2026-03-30T02:00:01Z"  # lateness by law is still watched
+    dossier.wake(vn(2026, 3, 30, 9) + SECOND)
+    assert "overdue" in dossier.flags
 
 
 def test_an_apology_is_given_once():
@@ -59,36 +57,46 @@ def test_a_late_apology_is_recorded_but_the_lateness_stands():
     apologize(dossier, vn(2026, 3, 30, 14), vn(2026, 4, 6, 14))
     assert dossier.apology["timely"] is False
     assert set(dossier.apology["flags_before"]) == {"due_soon", "overdue"}
-    # Issued after the old due time: the lateness happened and stays (the dossier and its step); the letter and
-    # the new appointment are recorded, and the warning watches the new date once.
-    assert {"overdue", "step_overdue:0"} <= set(dossier.flags) and "due_soon" not in dossier.flags
-    assert dossier.appointment_at == vn(2026, 4, 6, 14)
-    dossier.take_events()
-    dossier.wake(vn(2026, 4, 6, 14) + SECOND)
-    assert [e.type for e in dossier.take_events()] == [ev.DUE_SOON]  # overdue is not told twice
+    assert {"overdue", "step_overdue:0"} <= set(dossier.flags)
+    assert dossier.appointment_at == vn(2026, 4, 6, 14) and dossier.due_at == vn(2026, 3, 30, 9)
 
 
-def test_lateness_is_judged_against_the_new_appointment():
-    on_time = received()
-    apologize(on_time, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
-    act(on_time, "assign", PROCESSOR, vn(2026, 3, 26, 10))
-    act(on_time, "complete_step", PROCESSOR, vn(2026, 4, 1, 10))
-    act(on_time, "resolve", LEADER, vn(2026, 4, 3, 9), result={"summary": "Phiếu LLTP số 7"})
-    assert on_time.final_outcome == "on_time"
+def test_an_apology_never_makes_a_late_dossier_on_time():
+    # The issue's example: due Mon 30/03 09:00, an untimely apology at 08:00 that day, the result Thu 02/04.
+    dossier = received()
+    apologize(dossier, vn(2026, 3, 30, 8), vn(2026, 4, 3, 9))
+    assert dossier.apology["timely"] is False  # the due date itself: not 1 day before it
+    act(dossier, "assign", PROCESSOR, vn(2026, 3, 30, 8, 30))
+    act(dossier, "complete_step", PROCESSOR, vn(2026, 4, 1, 10))
+    entry = act(dossier, "resolve", LEADER, vn(2026, 4, 2, 9), result={"summary": "Phiếu LLTP số 7"})
+    assert dossier.final_outcome == "late" and entry.details["outcome"] == "late"
+    assert entry.details["appointment_met"] is True and dossier.appointment_met is True
+
+
+def test_apology_timeliness_is_judged_by_date():
+    on_the_eve = received()
+    apologize(on_the_eve, vn(2026, 3, 29, 16), vn(2026, 4, 3, 9))  # Sunday 29/03, the day before the due date
+    assert on_the_eve.apology["timely"] is True
+    evening = received()
+    apologize(evening, vn(2026, 3, 27, 16, 59), vn(2026, 4, 3, 9))  # Fri afternoon: less than 8 working hours left
+    assert evening.apology["timely"] is True
+
+
+def test_a_late_result_after_the_new_appointment_misses_it_too():
     late = received()
     apologize(late, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
     act(late, "assign", PROCESSOR, vn(2026, 3, 26, 10))
     act(late, "complete_step", PROCESSOR, vn(2026, 4, 1, 10))
     act(late, "resolve", LEADER, vn(2026, 4, 3, 10), result={"summary": "Phiếu LLTP số 8"})
-    assert late.final_outcome == "late"
+    assert late.final_outcome == "late" and late.appointment_met is False
 
 
-def test_a_pause_after_the_apology_moves_the_new_appointment():
+def test_a_pause_after_the_apology_moves_the_legal_due_time_and_keeps_the_apology_date():
     dossier = received()
     apologize(dossier, vn(2026, 3, 26, 9), vn(2026, 4, 3, 9))
     act(dossier, "request_payment", LEADER, vn(2026, 3, 27, 9))
     act(dossier, "confirm_payment", DESK, vn(2026, 3, 30, 9))  # one working day paused
-    assert dossier.due_at == vn(2026, 4, 6, 9)
+    assert dossier.due_at == vn(2026, 3, 31, 9) and dossier.appointment_at == vn(2026, 4, 3, 9)
 
 
 def test_the_apology_is_checked():

@@ -219,3 +219,29 @@ def test_culture_day_2026_is_shipped_with_its_legal_source():
     entry = next(d for d in content["days_off"] if d["date"] == "2026-11-24")
     assert "80-NQ/TW" in entry["source"] and "07/01/2026" in entry["source"]
     assert CALENDAR.day_off_reason(date(2026, 11, 24)) == "Ngày Văn hóa Việt Nam"
+
+
+def test_seasonal_working_hours_are_calendar_settings():
+    from datetime import time as clock_time
+
+    import pytest as _pytest
+
+    from chalicelib.domain.calendar import CalendarError, CalendarSettings, WorkingCalendar
+    from tests.unit.calendars import vn as local
+
+    base = CalendarSettings()
+    winter = {"seasons": [{"from": "10-15", "to": "04-14",
+                           "working_hours": [["07:30", "11:30"], ["13:00", "17:00"]]}]}
+    settings = CalendarSettings.from_dict(winter, base)
+    calendar = WorkingCalendar(settings)
+    assert settings.periods_for(local(2026, 1, 5).date())[0][0] == clock_time(7, 30)  # winter wraps the year
+    assert settings.periods_for(local(2026, 6, 1).date()) == base.periods  # summer: the default hours
+    # A dossier received before the winter opening counts from 07:30; one in summer from 07:00.
+    assert calendar.next_working_instant(local(2026, 1, 5, 7)) == local(2026, 1, 5, 7, 30)
+    assert calendar.next_working_instant(local(2026, 6, 1, 7)) == local(2026, 6, 1, 7)
+    assert calendar.add_working(local(2026, 1, 5, 11), timedelta(hours=1)) == local(2026, 1, 5, 13, 30)
+    assert settings.version != base.version
+    with _pytest.raises(CalendarError) as bad:
+        CalendarSettings.from_dict({"seasons": [{"from": "10-15", "to": "04-14",
+                                                 "working_hours": [["07:30", "11:30"]]}]}, base)
+    assert bad.value.field == "hours_per_day"

@@ -13,6 +13,8 @@ from tests.unit.calendars import CALENDAR, VN, vn
 from tests.unit.demo import procedure
 from tests.units import CENTRE, DONG_SON, FINANCE, JUSTICE, LAND
 
+ID_CARD = "Bản chụp căn cước công dân"  # in the criminal-record procedure's document list
+
 DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}))
 COMMUNE_DESK = Actor("desk.hoa", DONG_SON, frozenset({"desk"}))
 COMMUNE = Actor("cv.minh", DONG_SON, frozenset({"processor"}))
@@ -103,7 +105,7 @@ def test_resolve_before_the_last_step_is_refused():
 def test_supplement_pauses_then_restarts_the_full_limit_from_zero():
     dossier, _ = receive()
     act(dossier, "assign", JUSTICE_PROCESSOR, vn(2026, 3, 16, 10))
-    entry = act(dossier, "request_supplement", JUSTICE_PROCESSOR, vn(2026, 3, 18, 10), missing_items=["Bản sao CCCD"])
+    entry = act(dossier, "request_supplement", JUSTICE_PROCESSOR, vn(2026, 3, 18, 10), missing_items=[ID_CARD])
     assert dossier.status.national_code == 5 and dossier.clock.state is ClockState.PAUSED
     assert dossier.due_at is None and entry.details["within_legal_window"] is True
     first_appointment = dossier.appointment_at
@@ -122,8 +124,8 @@ def test_late_supplement_request_is_recorded_as_outside_the_legal_window():
     dossier, _ = receive()
     act(dossier, "assign", JUSTICE_PROCESSOR, vn(2026, 3, 16, 10))
     with pytest.raises(Forbidden):
-        act(dossier, "request_supplement", JUSTICE_PROCESSOR, vn(2026, 3, 23, 10), missing_items=["x"])
-    entry = act(dossier, "request_supplement", JUSTICE_LEADER, vn(2026, 3, 23, 10), missing_items=["x"],
+        act(dossier, "request_supplement", JUSTICE_PROCESSOR, vn(2026, 3, 23, 10), missing_items=[ID_CARD])
+    entry = act(dossier, "request_supplement", JUSTICE_LEADER, vn(2026, 3, 23, 10), missing_items=[ID_CARD],
                 reason="Phát hiện thiếu khi thẩm định")
     assert entry.details["within_legal_window"] is False and entry.details["violation"] is True
 

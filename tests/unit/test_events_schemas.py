@@ -53,7 +53,9 @@ def payload(action: str, dossier: Dossier, rng: random.Random) -> dict:
     later = (dossier.appointment_at or vn(2026, 1, 1, 8)) + timedelta(days=rng.randint(1, 10))
     return {
         "refuse_intake": {"reasons": ["Hồ sơ không thuộc thẩm quyền"]},
-        "request_supplement": {"missing_items": ["Bản sao CCCD"], "reason": "Thiếu giấy tờ"},
+        "request_supplement": {"missing_items": dossier.document_list[:1], "reason": "Thiếu giấy tờ"},
+        "guide_submission": {"missing_items": dossier.document_list[:1], "reason": "Thiếu giấy tờ"},
+        "complete_submission": {"documents": [{"name": "Bổ sung"}]},
         "resolve": {"result": {"summary": "Đã cấp"}},
         "refuse": {"reasons": ["Không đủ điều kiện"]},
         "withdraw": {"reason": "Công dân rút"},
@@ -67,7 +69,7 @@ def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
     code = rng.choice(PROCEDURES)
     channel = rng.choice(("direct", "postal", "online", "online"))
     at = vn(2026, 1, 2, 7) + timedelta(days=rng.randint(0, 330), minutes=rng.randint(0, 14 * 60))
-    decision = rng.choice((None, None, None, {"decision": "guide", "missing_items": ["Tờ khai"]}))
+    decision = rng.choice((None, None, None, {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}))
     dossier, _ = Dossier.receive(
         code=f"{CENTRE}-260102-{number:04d}", procedure=procedure(code), receiving_unit=CENTRE,
         competent_unit=procedure(code).competent_units[0], channel=channel, applicant={"name": "An"}, form={},

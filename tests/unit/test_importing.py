@@ -75,10 +75,12 @@ def test_its_events_are_a_live_dossiers_with_historical_times_and_deterministic_
     # competent unit's are at the one the import chose. Without the units looked up, all at the successor.
     received = counting.booking(events[1], counting.snapshot_units(events[1].data["dossier"], TREE)).increments
     assert received[(f"{DISTRICT}#2024-03", "2024-03-12#all")] == {"received": 1, "received_direct": 1}
-    assert received[(f"{HAC_THANH}#2024-03", "2024-03-12#all")] == {"received_for_resolution": 1, "open": 1}
+    assert received[(f"{HAC_THANH}#2024-03", "2024-03-12#all")] == {
+        "received_for_resolution": 1, "received_for_resolution_direct": 1, "open": 1}
     received = counting.booking(events[1]).increments
     assert received[(f"{HAC_THANH}#2024-03", "2024-03-12#all")] == {
-        "received": 1, "received_direct": 1, "received_for_resolution": 1, "open": 1}
+        "received": 1, "received_direct": 1, "received_for_resolution": 1, "received_for_resolution_direct": 1,
+        "open": 1}
 
 
 def test_a_dossier_finished_after_its_due_time_was_overdue_from_the_second_after_it():

@@ -17,8 +17,8 @@ def lived(*pauses: tuple[str, str, tuple[int, int], tuple[int, int]], resolved: 
     dossier, _ = receive("1.004873", actor=COMMUNE_DESK, competent=DONG_SON)
     act(dossier, "assign", COMMUNE, vn(2026, 3, 16, 10))
     for ask, answer, (day, hour), (back_day, back_hour) in pauses:
-        payload = ({"missing_items": ["Bản sao CCCD"], "reason": "Thiếu"} if ask == "request_supplement"
-                   else {"amount": 50000})
+        form = "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân"
+        payload = ({"missing_items": [form], "reason": "Thiếu"} if ask == "request_supplement" else {"amount": 50000})
         act(dossier, ask, COMMUNE, vn(2026, 3, day, hour), **payload)
         extra = {"receipt_number": "BL-1"} if answer == "confirm_payment" else {}
         act(dossier, answer, COMMUNE_DESK, vn(2026, 3, back_day, back_hour), **extra)
@@ -65,6 +65,9 @@ def test_the_counters_and_the_index_take_it_from_the_event():
 
     _, _, event = lived(("request_supplement", "receive_supplement", (18, 9), (23, 9)), resolved=(25, 10))
     counts = counting.booking(event).increments[(f"{DONG_SON}#2026-03", "2026-03-25#all")]
-    assert counts == {"resolved": 1, "early": 1, "resolved_late_766": 1, "open": -1}
+    # 33 working hours of the agency (16 Mar 09:00 to 18 Mar 09:00, 23 Mar 09:00 to 25 Mar 10:00): 2.2's sum.
+    assert counts == {"resolved": 1, "early": 1, "resolved_late_766": 1, "open": -1,
+                      "resolved_working_seconds": 33 * 3600}
     figures = qi.Figures.from_counts({k: v for k, v in counts.items() if k != "open"})
     assert figures.finished_in_time == 0 and qi.on_time_share(figures) == 0.0  # early by the law, late here
+    assert qi.average_working_hours(figures) == 33.0

@@ -3,6 +3,7 @@ follow the due time, the one lawful supplement, step deadlines inside the dossie
 guidance slips, the control-sheet lines. Pure domain, explicit instants (Asia/Ho_Chi_Minh)."""
 
 import ast
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,8 @@ from chalicelib.domain.status import Status
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import procedure
 from tests.units import CENTRE, DONG_SON, FINANCE, JUSTICE, LAND
+
+ID_CARD = "Bản chụp căn cước công dân"  # in the criminal-record procedure's document list
 
 ROOT = Path(__file__).resolve().parents[2]
 DESK = Actor("desk.lan", CENTRE, frozenset({"desk"}), name="Trần Thị Lan")
@@ -97,7 +100,7 @@ def test_withdrawn_early_is_withdrawn_not_early():
 
 def test_paused_for_a_supplement_then_withdrawn_long_after_the_due_time_is_withdrawn_not_late():
     dossier, _ = receive()
-    act(dossier, "request_supplement", DESK, vn(2026, 3, 17, 10), missing_items=["Bản sao CCCD"])
+    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 10), missing_items=[ID_CARD])
     act(dossier, "withdraw", DESK, vn(2026, 5, 20, 10), reason="Không bổ sung được")
     assert dossier.outcome(CALENDAR) == "withdrawn"
     again = Dossier.from_dict(dossier.as_dict())
@@ -166,50 +169,52 @@ def test_resolved_after_the_appointment_the_applicant_holds_is_never_early():
     old.appointment_at = vn(2026, 3, 30, 9)
     act(old, "complete_step", PROCESSOR, vn(2026, 3, 30, 10))
     act(old, "resolve", LEADER, vn(2026, 3, 31, 10), result={"summary": "x"})
-    assert old.outcome(CALENDAR) == "late"
+    assert old.outcome(CALENDAR) == "early"  # judged by law: the lawful payment pause moved the due time
 
 
 # --- 4. supplements: one lawful request restarts; any other only pauses, needs a leader and a reason ----
 def test_second_supplement_request_pauses_only_needs_a_leader_and_a_reason_and_is_a_violation():
     dossier, _ = receive()
     act(dossier, "assign", PROCESSOR, vn(2026, 3, 16, 10))
-    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 10), missing_items=["Bản sao CCCD"])
+    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 10), missing_items=[ID_CARD])
     act(dossier, "receive_supplement", DESK, vn(2026, 3, 18, 9))
     assert dossier.appointment_at == vn(2026, 4, 1, 9) and dossier.clock.consumed == timedelta(0)
     with pytest.raises(Forbidden) as error:
-        act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 19, 9), missing_items=["Giấy khai sinh"])
+        act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 19, 9), missing_items=[ID_CARD])
     assert "leader" in error.value.message
     with pytest.raises(InvalidInput) as bad:
-        act(dossier, "request_supplement", LEADER, vn(2026, 3, 19, 9), missing_items=["Giấy khai sinh"])
+        act(dossier, "request_supplement", LEADER, vn(2026, 3, 19, 9), missing_items=[ID_CARD])
     assert bad.value.details[0].field == "reason"
     assert dossier.status is Status.IN_PROGRESS and dossier.supplement_requests == 1
 
-    entry = act(dossier, "request_supplement", LEADER, vn(2026, 3, 19, 9), missing_items=["Giấy khai sinh"],
+    entry = act(dossier, "request_supplement", LEADER, vn(2026, 3, 19, 9), missing_items=[ID_CARD],
                 reason="Thiếu sót khi thẩm định lần đầu")
     assert entry.details["violation"] is True and entry.details["restarts_limit"] is False
     assert entry.details["violation_kind"] == "second_request"
     assert entry.details["reason"] == "Thiếu sót khi thẩm định lần đầu"
-    assert dossier.supplement_violations == 1 and dossier.clock.state is ClockState.PAUSED
-    used = dossier.clock.consumed
-    assert used == timedelta(hours=8)  # 18 Mar 09:00 to 19 Mar 09:00: one working day already counts
+    # The agency's fault: the clock runs on, the applicant's time is only recorded.
+    assert dossier.supplement_violations == 1 and dossier.clock.state is ClockState.RUNNING
+    assert dossier.status is Status.SUPPLEMENT_REQUESTED and dossier.clock.waiting_since == vn(2026, 3, 19, 9)
 
-    entry = act(dossier, "receive_supplement", DESK, vn(2026, 3, 23, 9))  # two working days paused
-    assert entry.details["restarted"] is False
-    assert dossier.clock.consumed == used  # resumed, not restarted
-    assert [e.event for e in dossier.clock.entries] == ["start", "pause", "restart", "pause", "resume"]
-    assert dossier.due_at == dossier.appointment_at == vn(2026, 4, 3, 9)  # moved by the two paused days
+    entry = act(dossier, "receive_supplement", DESK, vn(2026, 3, 23, 9))  # two working days with the applicant
+    assert entry.details["restarted"] is False and "appointment_changed" not in entry.details
+    assert [e.event for e in dossier.clock.entries] == ["start", "pause", "restart", "wait", "wait_end"]
+    assert dossier.due_at == dossier.appointment_at == vn(2026, 4, 1, 9)  # neither moves
+    # Decision 766's agency time leaves the applicant's two working days out.
+    assert dossier.clock.working_time(CALENDAR, vn(2026, 3, 24, 9)) == timedelta(hours=9 + 8 + 8)
 
 
 def test_first_request_after_the_window_is_a_violation_and_does_not_restart():
     dossier, _ = receive()
     act(dossier, "assign", PROCESSOR, vn(2026, 3, 16, 10))
     with pytest.raises(Forbidden):
-        act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 20, 10), missing_items=["x"])
-    entry = act(dossier, "request_supplement", LEADER, vn(2026, 3, 20, 10), missing_items=["x"], reason="Muộn")
+        act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 20, 10), missing_items=[ID_CARD])
+    entry = act(dossier, "request_supplement", LEADER, vn(2026, 3, 20, 10), missing_items=[ID_CARD], reason="Muộn")
     assert entry.details["within_legal_window"] is False and entry.details["violation"] is True
     assert entry.details["violation_kind"] == "outside_window"
     act(dossier, "receive_supplement", DESK, vn(2026, 3, 23, 10))
-    assert dossier.clock.consumed == timedelta(hours=4 * 8 + 1)  # 16 Mar 09:00 to 20 Mar 10:00
+    assert dossier.due_at == dossier.appointment_at == vn(2026, 3, 30, 9)  # neither the due time nor the appointment
+    assert dossier.clock.working_time(CALENDAR, vn(2026, 3, 23, 10)) == timedelta(hours=4 * 8 + 1)  # to 20 Mar 10:00
     assert "restart" not in [e.event for e in dossier.clock.entries]
     stored = Dossier.from_dict(dossier.as_dict())
     assert stored.supplement_violations == 1 and stored.supplement_restarts is False
@@ -217,10 +222,51 @@ def test_first_request_after_the_window_is_a_violation_and_does_not_restart():
 
 def test_a_lawful_request_on_the_third_working_day_restarts_with_a_new_appointment():
     dossier, _ = receive()
-    act(dossier, "request_supplement", DESK, vn(2026, 3, 19, 9), missing_items=["x"])  # exactly 3 days
+    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 19, 9), missing_items=[ID_CARD])
     entry = act(dossier, "receive_supplement", DESK, vn(2026, 3, 24, 9))
     assert entry.details["restarted"] is True and dossier.supplement_violations == 0
     assert dossier.appointment_at == vn(2026, 4, 7, 9) and entry.details["appointment_changed"] is True
+
+
+def test_the_window_ends_at_the_close_of_the_third_working_day_after_receipt():
+    # Received Mon 16/03 09:00: the window runs to the close of Thu 19/03, not 24 working hours (Thu 09:00).
+    dossier, _ = receive()
+    entry = act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 19, 16, 30),
+                missing_items=[ID_CARD], reason="Ảnh mờ")
+    assert entry.details["within_legal_window"] is True and entry.details["restarts_limit"] is True
+    assert entry.details["window_ends_at"] == "2026-03-19T10:00:00Z" and entry.details["reason"] == "Ảnh mờ"
+    assert dossier.supplement_violations == 0
+
+
+def test_the_desk_alone_cannot_issue_the_restarting_supplement_request():
+    dossier, _ = receive()
+    with pytest.raises(Forbidden) as refused:
+        act(dossier, "request_supplement", DESK, vn(2026, 3, 17, 9), missing_items=[ID_CARD])
+    assert "competent unit" in refused.value.message and dossier.supplement_requests == 0
+
+
+def test_missing_items_are_picked_from_the_procedures_document_list():
+    dossier, _ = receive()
+    with pytest.raises(InvalidInput) as bad:
+        act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=["Giấy khai sinh"])
+    assert bad.value.details[0].field == "missing_items" and "Bản chụp căn cước công dân" in bad.value.details[0].reason
+    assert dossier.document_list == ["Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "Bản chụp căn cước công dân"]
+
+
+def test_a_procedure_may_allow_a_second_notice_and_a_longer_window():
+    building = dataclasses.replace(procedure("2.001417"), supplement_window_working_days=5,
+                                   supplement_notices_allowed=2)
+    dossier, _ = Dossier.receive(
+        code=f"{DESK.unit}-260316-0009", procedure=building, receiving_unit=DESK.unit, competent_unit=JUSTICE,
+        channel="direct", applicant={"name": "An"}, form={}, documents=[], actor=DESK, at=vn(2026, 3, 16, 9),
+        calendar=CALENDAR)
+    first = act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 23, 9), missing_items=[ID_CARD])
+    assert first.details["restarts_limit"] is True  # day 5 after receipt: within the procedure's window
+    act(dossier, "receive_supplement", DESK, vn(2026, 3, 24, 9))
+    second = act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 25, 9),
+                 missing_items=["Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"])
+    assert second.details["restarts_limit"] is True and dossier.supplement_violations == 0
+    assert Dossier.from_dict(dossier.as_dict()).supplement_notices_allowed == 2
 
 
 # --- 5. step deadlines: inside the dossier's, on their own unit's calendar -----------------------------
@@ -279,10 +325,10 @@ def test_desk_refuses_a_paper_dossier():
 
 
 def test_desk_guides_an_incomplete_paper_dossier_without_receiving_it():
-    dossier, entry = receive(decision={"decision": "guide", "missing_items": ["Bản chụp CCCD"]})
+    dossier, entry = receive(decision={"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]})
     assert dossier.status is Status.GUIDED and dossier.status.national_code == 3
     assert dossier.clock is None and dossier.appointment_at is None and dossier.outcome(CALENDAR) == "guided"
-    assert dossier.intake["missing_items"] == ["Bản chụp CCCD"] and entry.details["form"] == "02"
+    assert dossier.intake["missing_items"] == ["Bản chụp căn cước công dân"] and entry.details["form"] == "02"
     assert TRANSITIONS and all(Status.GUIDED not in t.sources for t in TRANSITIONS.values())
 
 

@@ -45,6 +45,9 @@ def test_the_mapping_covers_every_status_and_each_gets_exactly_its_national_code
     assert set(NATIONAL) == {s.value for s in Status}
     for status in Status:
         change = portal.change_of(status_changed(status.value))
+        if status is Status.GUIDED:  # a walk-in given a guidance slip was never a dossier: nothing to sync
+            assert change is None
+            continue
         assert change is not None
         assert change["national_code"] == NATIONAL[status.value] == status.national_code
         assert portal.progress_update(change)["TrangThaiHoSo"] == NATIONAL[status.value]
@@ -165,3 +168,17 @@ def test_a_gap_is_awaited_then_failing_and_a_recorded_change_brings_the_worker_b
     stuck = state.gap_unresolved(now + timedelta(seconds=60), 900)
     assert stuck.status == FAILING and "X-1/1 is missing" in (stuck.last_error or "")
     assert stuck.recorded_one(now + timedelta(seconds=70)).next_at == iso(now + timedelta(seconds=70))
+
+
+def test_a_walk_in_given_only_a_guidance_slip_never_reaches_the_portal():
+    from chalicelib.domain.dossier import Dossier
+    from tests.unit.demo import procedure
+
+    dossier, _ = Dossier.receive(
+        code=f"{DESK.unit}-260316-0042", procedure=procedure("2.001417"), receiving_unit=DESK.unit,
+        competent_unit=PROCESSOR.unit, channel="direct", applicant={"name": "An"}, form={}, documents=[],
+        actor=DESK, at=vn(2026, 3, 16, 9), calendar=CALENDAR,
+        decision={"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]})
+    events = dossier.take_events()
+    assert events and dossier.status is Status.GUIDED
+    assert [portal.change_of(e) for e in events] == [None] * len(events)  # no code 3: it was never a dossier

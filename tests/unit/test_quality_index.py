@@ -33,22 +33,41 @@ def test_finished_in_time_follows_the_agencys_working_time_not_the_laws_restart(
 
 def test_nothing_processed_or_received_has_no_share_rather_than_zero():
     assert qi.on_time_share(Figures()) is None and qi.online_share(Figures()) is None
-    assert qi.indicators(Figures(received=3, received_online=1)) == {"on_time": None, "online": 0.3333}
+    assert qi.indicators(Figures(received=3, received_online=1))["online"] is None  # no procedure offered online
 
 
-def test_the_score_weighs_the_indicators_with_a_value_by_their_points():
-    points = {"on_time": 20.0, "online": 22.0}
-    # 20 * 0.9 + 22 * 0.5 = 29 of 42 points: 69.05 on 100.
-    assert qi.score({"on_time": 0.9, "online": 0.5}, points) == 69.05
-    # Without an online share (nothing received at the unit's desk) the on-time share alone decides.
-    assert qi.score({"on_time": 0.9, "online": None}, points) == 90.0
-    assert qi.score({"on_time": None, "online": None}, points) is None
-    assert qi.score({"on_time": 0.9, "online": 0.5}, {"on_time": 1.0, "online": 0.0}) == 90.0
+def test_a_group_without_data_is_not_measured_and_never_rescaled():
+    # The two communes: today one 100% on time with nothing online scored 47.62 "Yếu", and one 50% on
+    # time, all online, 76.19 "Khá". The points earned are out of 100, as the national index's.
+    points = dict(qi.DEFAULT_POINTS)
+    on_time_only = qi.index({"on_time": 1.0, "online": 0.0}, points)
+    all_online = qi.index({"on_time": 0.5, "online": 1.0}, points)
+    assert on_time_only["score"] == 20.0 and all_online["score"] == 16.0  # 20 x 0.5 + 6 (full at >= 50%)
+    assert on_time_only["measured_points"] == 26.0 and on_time_only["complete"] is False
+    groups = {g["group"]: g for g in on_time_only["groups"]}
+    assert [(g, groups[g]["points"]) for g in groups] == [
+        ("transparency", 18.0), ("progress", 20.0), ("online_service", 12.0), ("online_payment", 10.0),
+        ("satisfaction", 18.0), ("digitisation", 22.0)]
+    assert groups["online_payment"]["status"] == "not_measured" and groups["online_payment"]["earned"] is None
+    assert groups["online_service"]["status"] == "partial"  # 3.3 measured, 3.1 and 3.2 not
+    assert on_time_only["not_measured_groups"] == ["transparency", "online_payment", "satisfaction",
+                                                   "digitisation"]
+
+
+def test_each_indicator_earns_by_its_official_rule():
+    assert qi.earned("online", 0.25, 6.0) == 3.0  # full at 50%: pro rata below
+    assert qi.earned("online_procedures", 0.9, 2.0) == 2.0 and qi.earned("online_procedures", 0.4, 2.0) == 1.0
+    assert qi.earned("on_time", 0.9, 20.0) == 18.0 and qi.earned("sync", None, 6.0) is None
+    cat = qi.Catalogue(procedures=10, offered=4, used=1, received_offered=8, online_offered=2)
+    values = qi.indicators(Figures(resolved=4, early=4), sync=0.5, catalogue=cat)
+    assert values == {"sync": 0.5, "on_time": 1.0, "online_procedures": 0.4, "online_used": 0.25,
+                      "online": 0.125}  # 2/8 online x the sync share
+    assert qi.score({"on_time": None, "online": None}, dict(qi.DEFAULT_POINTS)) is None
 
 
 @pytest.mark.parametrize("value, expected", [
-    (100.0, "excellent"), (90.0, "excellent"), (89.99, "good"), (80.0, "good"), (79.99, "fair"), (65.0, "fair"),
-    (64.99, "average"), (50.0, "average"), (49.99, "weak"), (0.0, "weak"),
+    (100.0, "excellent"), (90.0, "excellent"), (89.99, "good"), (80.0, "good"), (79.99, "fair"), (70.0, "fair"),
+    (69.99, "average"), (50.0, "average"), (49.99, "weak"), (0.0, "weak"),
 ])
 def test_band_edges_belong_to_the_band_above(value, expected):
     assert qi.band(value) == expected

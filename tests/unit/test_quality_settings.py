@@ -7,16 +7,17 @@ from chalicelib.config import SettingsError, load
 
 def test_defaults_are_the_documented_ones():
     s = load({})
-    assert s.ranking_min_dossiers == 10 and s.ranking_bands == (90.0, 80.0, 65.0, 50.0)
-    assert dict(s.quality_points) == {"on_time": 20.0, "online": 22.0}
+    assert s.ranking_min_dossiers == 10 and s.ranking_bands == (90.0, 80.0, 70.0, 50.0)  # Thanh Hóa's legend
+    assert dict(s.quality_points) == {"on_time": 20.0, "online": 6.0, "online_procedures": 2.0, "online_used": 4.0,
+                                      "sync": 6.0}
     assert s.ranking_public_levels == ("province", "department", "commune")
 
 
 def test_values_are_read():
     s = load({"MOTCUA_RANKING_MIN_DOSSIERS": "30", "MOTCUA_RANKING_BANDS": "95, 85, 70, 50.5",
-              "MOTCUA_QUALITY_POINTS": "on_time=20", "MOTCUA_RANKING_PUBLIC_LEVELS": "province, commune"})
+              "MOTCUA_QUALITY_POINTS": "on_time=20,online=5", "MOTCUA_RANKING_PUBLIC_LEVELS": "province, commune"})
     assert s.ranking_min_dossiers == 30 and s.ranking_bands == (95.0, 85.0, 70.0, 50.5)
-    assert dict(s.quality_points) == {"on_time": 20.0}
+    assert dict(s.quality_points)["on_time"] == 20.0 and dict(s.quality_points)["sync"] == 6.0
     assert s.ranking_public_levels == ("province", "commune")
     assert load({"MOTCUA_RANKING_PUBLIC_LEVELS": ""}).ranking_public_levels == ()  # every level needs a token
 

@@ -22,6 +22,8 @@ from tests.unit.test_units_reform import DISTRICT, OTHER_WARD, WARD
 from tests.unit.test_units_reform import TREE as REFORM_TREE
 from tests.units import CENTRE, JUSTICE, PROVINCE
 
+ID_CARD = "Bản chụp căn cước công dân"  # in the criminal-record procedure's document list
+
 CENTRE_LEADER = Actor("gd.trung", CENTRE, frozenset({"leader", "processor"}))
 PROVINCE_LEADER = Actor("ct.tinh", PROVINCE, frozenset({"leader"}))
 
@@ -107,16 +109,15 @@ def test_an_apology_after_the_due_time_keeps_the_dossier_late():
     assert dossier.final_outcome == "late"
 
 
-def test_an_apology_before_the_due_time_reschedules_the_judgement_timely_or_not():
+def test_an_apology_before_the_due_time_never_moves_the_judgement():
     timely = received()
     act(timely, "apologize", LEADER, vn(2026, 3, 25, 9), reason="x", new_appointment_at=iso(vn(2026, 4, 10, 9)))
     finish(timely, vn(2026, 4, 1, 9))
-    assert timely.apology["timely"] is True and timely.final_outcome == "early"
-    # Less than a working day before the due time: not timely (statistics), but before it: the new date judges.
-    short = received()
+    assert timely.apology["timely"] is True and timely.final_outcome == "late" and timely.appointment_met is True
+    short = received()  # on the due date itself: not timely, and the law's due time still judges
     act(short, "apologize", LEADER, vn(2026, 3, 30, 8), reason="x", new_appointment_at=iso(vn(2026, 4, 10, 9)))
-    assert short.apology["timely"] is False and "overdue" not in short.flags
-    finish(short, vn(2026, 4, 9, 9))
+    assert short.apology["timely"] is False
+    finish(short, vn(2026, 3, 27, 9))
     assert short.final_outcome == "early"
 
 
@@ -130,8 +131,8 @@ def test_a_leader_warned_by_default_can_still_apologise_in_time():
     assert dossier.apology["timely"] is True  # 1 working day and a half before the due time
     later = received()
     fired(later, vn(2026, 3, 27, 9))
-    act(later, "apologize", LEADER, vn(2026, 3, 27, 9, 5), reason="x", new_appointment_at=iso(vn(2026, 4, 3, 9)))
-    assert later.apology["timely"] is False  # past the last legal moment (one working day before)
+    act(later, "apologize", LEADER, vn(2026, 3, 30, 7, 5), reason="x", new_appointment_at=iso(vn(2026, 4, 3, 9)))
+    assert later.apology["timely"] is False  # on the due date: past "1 day before the due date"
 
 
 # --- 4. a warning whose instant moved fires again, once ------------------------------------------------
@@ -174,16 +175,16 @@ def test_an_unchanged_instant_keeps_its_flag_and_never_fires_twice():
 
 def test_a_second_supplement_period_is_watched_anew():
     dossier = received()
-    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=["Bản sao CCCD"])
+    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=[ID_CARD])
     first = dossier.watch["supplement_overdue"]
     assert fired(dossier, vn(2026, 4, 7, 9)) == [ev.SUPPLEMENT_OVERDUE]
     act(dossier, "receive_supplement", DESK, vn(2026, 4, 8, 9))
     assert "supplement_overdue" not in dossier.flags  # answered: not "supplement overdue" any more
-    act(dossier, "request_supplement", LEADER, vn(2026, 4, 9, 9), missing_items=["Bản chính"], reason="Thiếu")
+    act(dossier, "request_supplement", LEADER, vn(2026, 4, 9, 9), missing_items=[ID_CARD], reason="Thiếu")
     second = dossier.watch["supplement_overdue"]
     assert second != first
     dossier.wake(vn(2026, 6, 1, 9))
-    [late] = dossier.take_events()
+    late = next(e for e in dossier.take_events() if e.type == ev.SUPPLEMENT_OVERDUE)
     assert late.type == ev.SUPPLEMENT_OVERDUE and late.data["watched_at"] == second
     assert [(h["flag"], h["watched_at"]) for h in dossier.flag_history] == [("supplement_overdue", first)]
 

@@ -22,10 +22,15 @@ def figures(n: int, rate: float | None) -> dict:
             "resolved": {"total": 2 * n, "early": n, "on_time": n, "late": 0},
             "in_progress": {"total": n, "within_deadline": n, "overdue": 0},
             "refused": 0, "withdrawn": n, "stopped": 0, "not_accepted": 1, "guided": 2, "supplement_requests": 3,
-            "supplement_violations": 1, "apologies": 1, "rescheduled": 1, "on_time_rate": rate}
+            "supplement_violations": 1, "apologies": 1, "rescheduled": 1, "on_time_rate": rate,
+            "official": {"received": {"total": 3 * n, "online": n, "direct_or_postal": n, "carried_over": n},
+                         "resolved": {"total": 2 * n, "early": n, "on_time": n, "late": 0},
+                         "in_progress": {"total": n, "within_deadline": n, "overdue": 0}, "on_time_rate": rate}}
 
 
-REPORT = {"unit": "000.00.24.H56", "from": "2026-03-01", "to": "2026-03-31", "group_by": "unit",
+REPORT = {"unit": "000.00.24.H56", "from": "2026-03-01", "to": "2026-03-31", "group_by": "unit", "form": "06b",
+          "period": {"label": "Kỳ báo cáo (từ ngày 01/03/2026 đến ngày 31/03/2026)"},
+          "reading_applied": {"note": "Hồ sơ rút được tính vào cột 9 (đúng hạn)"},
           "rows": [{"key": "000.00.11.H56", "name": "Sở Tư pháp", **figures(2, 1.0)},
                    {"key": "000.00.99.H56", "name": None, **figures(0, None)},
                    {"key": "000.00.13.H56", "name": ATTACK, **figures(1, 0.5)}],
@@ -73,7 +78,7 @@ def test_report06_csv_has_a_bom_crlf_one_vietnamese_header_and_the_json_figures(
 
 def test_report06_xlsx_is_laid_out_like_form_06_with_typed_figures_and_a_totals_row():
     ws = load_workbook(io.BytesIO(report06_files.to_xlsx(REPORT, names, "Trung tâm Phục vụ hành chính công")))
-    ws = ws["Biểu 06"]
+    ws = ws["Chi tiết"]
     merged = {str(r) for r in ws.merged_cells.ranges}
     top, mid, low = 5, 6, 7
     # The form's groups: received over six columns (D:I), results over seven (J:P); their subgroups.
@@ -149,7 +154,7 @@ def test_the_file_name_has_an_ascii_fallback_and_the_exact_name():
 
 def test_an_empty_report_and_an_empty_book_still_have_their_headers_and_the_totals_row():
     empty = {**REPORT, "rows": [], "total": figures(0, None)}
-    ws = load_workbook(io.BytesIO(report06_files.to_xlsx(empty, names, "Trung tâm")))["Biểu 06"]
+    ws = load_workbook(io.BytesIO(report06_files.to_xlsx(empty, names, "Trung tâm")))["Chi tiết"]
     assert [c.value for c in next(ws.iter_rows(min_row=9))][:4] == ["Tổng cộng", None, None, 0]
     assert len(csv_rows := list(csv.reader(io.StringIO(report06_files.to_csv(empty, names)[1:])))) == 2
     assert csv_rows[1][1] == "Tổng cộng"
@@ -157,3 +162,15 @@ def test_an_empty_report_and_an_empty_book_still_have_their_headers_and_the_tota
     ws = load_workbook(io.BytesIO(tracking_book_files.to_xlsx(book)))["Sổ theo dõi hồ sơ"]
     assert ws.max_row == 7 and ws["A6"].value == "STT"
     assert tracking_book_files.to_csv(book).count("\r\n") == 1
+
+
+def test_report06_xlsx_opens_on_the_official_form_with_its_13_numbered_columns():
+    book = load_workbook(io.BytesIO(report06_files.to_xlsx(REPORT, names, "UBND tỉnh Thanh Hóa")))
+    assert book.sheetnames == ["Biểu 06b", "Chi tiết"]  # the enriched sheet second
+    ws = book["Biểu 06b"]
+    assert ws["A1"].value == "Biểu số II.06b/VPCP/KSTT" and ws["A4"].value.startswith("Kỳ báo cáo")
+    assert [c.value for c in ws[9]] == [f"({n})" for n in range(1, 14)]
+    total = [c.value for c in ws[13]]
+    assert total[1] == "Tổng cộng" and total[2:] == [9, 3, 3, 3, 6, 3, 3, 0, 3, 3, 0]
+    assert total[2] == total[6] + total[10]  # column 3 = column 7 + column 11
+    assert any("cột 9" in str(c.value) for row in ws.iter_rows(min_row=14) for c in row)

@@ -41,9 +41,10 @@ def test_received_counts_at_the_desk_by_channel_and_opens_at_the_competent_unit_
         (desk, f"{day}all"): {"received": 1, "received_online": 1},
         (desk, f"{day}field#F1"): {"received": 1, "received_online": 1},
         (desk, f"{day}procedure#2.001417"): {"received": 1, "received_online": 1},
-        (comp, f"{day}all"): {"open": 1, "received_for_resolution": 1},
-        (comp, f"{day}field#F1"): {"open": 1, "received_for_resolution": 1},
-        (comp, f"{day}procedure#2.001417"): {"open": 1, "received_for_resolution": 1},
+        (comp, f"{day}all"): {"open": 1, "received_for_resolution": 1, "received_for_resolution_online": 1},
+        (comp, f"{day}field#F1"): {"open": 1, "received_for_resolution": 1, "received_for_resolution_online": 1},
+        (comp, f"{day}procedure#2.001417"): {"open": 1, "received_for_resolution": 1,
+                                              "received_for_resolution_online": 1},
     }
     assert book.months() == {DESK: {"2026-03"}, COMPETENT: {"2026-03"}}
     assert not book.flags_overdue and book.ends is None

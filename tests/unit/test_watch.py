@@ -88,7 +88,7 @@ def test_a_payment_pause_moves_the_watch_and_watches_nothing_while_paused():
 
 def test_a_supplement_restart_moves_the_watch_and_the_supplement_period_is_watched():
     dossier = receive()  # 2.001417: supplement period 15 working days in the demo catalogue
-    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=["Bản sao CCCD"])
+    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=["Bản chụp căn cước công dân"])
     assert dossier.watch == {"supplement_overdue": "2026-04-07T02:00:00Z"}  # 15 working days later
     act(dossier, "receive_supplement", DESK, vn(2026, 3, 23, 10))
     assert dossier.due_at == vn(2026, 4, 6, 10)  # the limit restarted from zero
@@ -100,7 +100,7 @@ def test_a_supplement_restart_moves_the_watch_and_the_supplement_period_is_watch
 
 def test_a_supplement_not_brought_in_time_is_flagged_once_for_the_desk():
     dossier = receive()
-    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=["Bản sao CCCD"])
+    act(dossier, "request_supplement", PROCESSOR, vn(2026, 3, 17, 9), missing_items=["Bản chụp căn cước công dân"])
     assert fired(dossier, vn(2026, 4, 7, 8, 59)) == []
     dossier.wake(vn(2026, 4, 7, 9))
     [late] = dossier.take_events()

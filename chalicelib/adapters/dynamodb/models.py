@@ -364,6 +364,18 @@ class StatsModel(Model):
     overdue_supplement_late = NumberAttribute(null=True)  # a delta: open, overdue and supplement-late
     received_for_resolution = NumberAttribute(null=True)  # report 06: received, at the competent unit
     resolved_late_766 = NumberAttribute(null=True)  # Decision 766: the agency's working time over the limit
+    # Report 06 as the official form (domain/counting.py): the channel split at the resolving unit; refusals after
+    # appraisal and withdrawals / stops after receipt by their timeliness.
+    received_for_resolution_online = NumberAttribute(null=True)
+    received_for_resolution_direct = NumberAttribute(null=True)
+    received_for_resolution_postal = NumberAttribute(null=True)
+    refused_early = NumberAttribute(null=True)
+    refused_on_time = NumberAttribute(null=True)
+    refused_late = NumberAttribute(null=True)
+    ended_early = NumberAttribute(null=True)
+    ended_on_time = NumberAttribute(null=True)
+    ended_late = NumberAttribute(null=True)
+    resolved_working_seconds = NumberAttribute(null=True)  # Decision 766 2.2: the agency's time to the results
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
