@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test token bench templates lint install java system-tools web clean-local reconcile import redrive
+.PHONY: run test token bench templates lint install java system-tools web clean-local reconcile import redrive deploy-quick
 
 install: $(PY_STAMP) $(NODE_STAMP) java system-tools
 
@@ -74,3 +74,8 @@ clean-local:
 redrive: $(PY_STAMP)
 	@test -n "$(PREFIX)" || (echo "usage: make redrive PREFIX=motcua-prod [MOVE=1] [QUEUE=motcua-prod-notifications-dlq]" >&2; exit 2)
 	$(PY) scripts/redrive.py --prefix "$(PREFIX)" $(if $(MOVE),--move) $(if $(QUEUE),--queue "$(QUEUE)")
+
+# Route 1 (docs/deploy.md): `chalice deploy` of a stage, without the printing libraries (over its 50 MB upload).
+deploy-quick: $(PY_STAMP)
+	@test -n "$(STAGE)" || (echo "usage: make deploy-quick STAGE=dev" >&2; exit 2)
+	$(PY) scripts/deploy_quick.py --stage "$(STAGE)"

@@ -31,6 +31,13 @@ class InvalidInput(DomainError):
         super().__init__(message, details or [], "invalid_input")
 
 
+class Unavailable(DomainError):
+    """What the request needs is not available in this deployment, or not now (HTTP 503)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [], "unavailable")
+
+
 class NotFound(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message, [], "not_found")

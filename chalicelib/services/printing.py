@@ -21,7 +21,7 @@ from typing import Any
 
 from ..domain.catalogue import UnitTree
 from ..domain.dossier import Actor, Dossier, HistoryEntry
-from ..domain.errors import FieldProblem, InvalidInput, NotFound
+from ..domain.errors import FieldProblem, InvalidInput, NotFound, Unavailable
 from ..domain.notices import local_date, local_time
 from ..domain.status import Status
 from .deps import Deps
@@ -47,10 +47,25 @@ _compilers: dict[str, Any] = {}
 _lock = threading.Lock()  # one compiler per template, kept warm for the container's life; one compile at a time
 
 
+# The printing libraries: what a route 1 deployment leaves out (scripts/deploy_quick.py), since they would take
+# the dependency layer over what `chalice deploy` may upload.
+PRINTING_PACKAGES = ("typst", "segno")
+
+
+def _printing_library(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise Unavailable("printing is not installed in this deployment (a quick deploy leaves it out: "
+                          "docs/deploy.md); the same form is served as JSON") from exc
+
+
 def render(template: str, data: Mapping[str, Any], issued: datetime | None = None) -> bytes:
     """The PDF of `template` (a file in chalicelib/templates) filled with `data`. `issued` is the document's
     date in its metadata, so the same record prints the same bytes."""
-    import typst
+    typst = _printing_library("typst")
 
     payload = json.dumps(data, ensure_ascii=False, default=str)
     with _lock:
@@ -71,7 +86,7 @@ def qr_svg(text: str) -> str:
     """`text` as a QR code in SVG, error correction M (readable off a creased receipt)."""
     import io
 
-    import segno
+    segno = _printing_library("segno")
 
     out = io.BytesIO()
     segno.make(text, error="m", micro=False).save(out, kind="svg", border=2, xmldecl=False, svgns=True)

@@ -191,3 +191,20 @@ def test_the_tracking_book_form_06_as_pdf_beside_its_other_formats(client, auth,
     # A PDF is binary: asked for without Accept: application/pdf first, it is a 406 naming accept.
     response = client.http.get(f"{path}&format=pdf", headers=auth(CENTRE, "desk"))
     assert response.status_code == 406 and b"accept" in response.body
+
+
+def test_a_deployment_without_the_printing_library_answers_503_saying_why(client, auth, monkeypatch):
+    """A quick deploy (route 1) leaves Typst out (scripts/deploy_quick.py): the form is a 503 with the envelope
+    and a reason, never a 500; its JSON is unchanged."""
+    import json
+    import sys
+
+    from chalicelib.services import printing
+
+    code = receive(client, auth)["code"]
+    monkeypatch.setitem(sys.modules, "typst", None)
+    monkeypatch.setattr(printing, "_compilers", {})
+    response = client.http.get(f"/v1/dossiers/{code}/forms/01.pdf", headers={**auth(CENTRE, "desk"), **PDF})
+    assert response.status_code == 503 and response.headers.get("Retry-After")
+    error = json.loads(response.body)["error"]
+    assert error["code"] == "unavailable" and "not installed in this deployment" in error["message"]
