@@ -19,9 +19,8 @@ from ..domain.deadlines import OVERDUE
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import FieldProblem, InvalidInput
 from ..domain.status import Status
-from .ports import DossierQuery
 from .reports import check_period
-from .tracking_book import MAX_DAYS, MAX_ROWS, PAGE
+from .tracking_book import MAX_DAYS, PAGE, received_codes
 
 if TYPE_CHECKING:
     from .deps import Deps
@@ -98,16 +97,6 @@ def _province_dossiers(deps: Deps, unit: str, from_day: date, to_day: date) -> I
     end = datetime.combine(to_day + timedelta(days=1), time(0), zone)
     codes: list[str] = []
     for desk in sorted(tree.subtree(root)):
-        cursor: str | None = None
-        while True:
-            query = DossierQuery(desk, view="received", filed_from=start, filed_to=end, limit=PAGE, cursor=cursor)
-            items, cursor = deps.dossiers.search(query, deps.now())
-            codes.extend(item["code"] for item in items)
-            if len(codes) > MAX_ROWS:
-                raise InvalidInput("too many dossiers", [FieldProblem(
-                    "to", f"the province's desks took in more than {MAX_ROWS} dossiers in the period: ask for a "
-                          "shorter one")])
-            if cursor is None:
-                break
+        received_codes(deps, desk, start, end, codes, too_many="the province's desks")
     for first in range(0, len(codes), PAGE):
         yield from deps.dossiers.get_many(codes[first:first + PAGE])

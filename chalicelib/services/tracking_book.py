@@ -51,7 +51,7 @@ def tracking_book(deps: Deps, actor: Actor, unit: str, from_day: date, to_day: d
     zone = deps.catalogue.national_calendar().zone
     start = datetime.combine(from_day, time(0), zone)
     end = datetime.combine(to_day + timedelta(days=1), time(0), zone)  # the filed range is half-open
-    codes = _codes(deps, unit, start, end)  # the cap is checked before a dossier is read
+    codes = received_codes(deps, unit, start, end)  # the cap is checked before a dossier is read
     now = deps.now()
     calendars: dict[str, WorkingCalendar] = {}
 
@@ -76,16 +76,19 @@ def tracking_book(deps: Deps, actor: Actor, unit: str, from_day: date, to_day: d
             "count": len(rows), "rows": rows}
 
 
-def _codes(deps: Deps, unit: str, start: datetime, end: datetime) -> list[str]:
-    codes: list[str] = []
+def received_codes(deps: Deps, unit: str, start: datetime, end: datetime, codes: list[str] | None = None,
+                   too_many: str = "the unit's desk") -> list[str]:
+    """The codes of the dossiers `unit`'s desk received in [start, end), added to `codes`; refused (400) past
+    MAX_ROWS in all, before a dossier is read. `too_many` names whose dossiers they are in that refusal."""
+    codes = [] if codes is None else codes
     cursor: str | None = None
     while True:
         query = DossierQuery(unit, view="received", filed_from=start, filed_to=end, limit=PAGE, cursor=cursor)
         items, cursor = deps.dossiers.search(query, deps.now())
         codes.extend(item["code"] for item in items)
         if len(codes) > MAX_ROWS:
-            raise InvalidInput("too many dossiers for one book", [FieldProblem(
-                "to", f"the unit's desk took in more than {MAX_ROWS} dossiers in the period: ask for a shorter one")])
+            raise InvalidInput("too many dossiers", [FieldProblem(
+                "to", f"{too_many} took in more than {MAX_ROWS} dossiers in the period: ask for a shorter one")])
         if cursor is None:
             return codes
 
