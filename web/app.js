@@ -15,6 +15,8 @@
     weak: { label: "Yếu", color: "#991b1b" },
   };
   const APART = { label: "Chưa đủ số hồ sơ", color: "#475569" };
+  // Ranked, but Decision 766's index is not complete (groups not measured): no band is given, by the law's rule.
+  const UNBANDED = { label: "Chưa xếp loại (chỉ số chưa đủ nhóm)", color: "#1e3a5f" };
   const LEVELS = { province: "Tỉnh, thành phố", department: "Sở, ban, ngành", commune: "Xã, phường, đặc khu",
                    district: "Cấp huyện (trước 01/7/2025)", centre: "Trung tâm Phục vụ hành chính công" };
   // The levels whose ranking the province publishes (MOTCUA_RANKING_PUBLIC_LEVELS, written into config.js).
@@ -150,7 +152,7 @@
   }
 
   function drawLegend() {
-    $("legend").replaceChildren(...[...Object.values(BANDS), APART].map((b) => {
+    $("legend").replaceChildren(...[...Object.values(BANDS), UNBANDED, APART].map((b) => {
       const li = document.createElement("li");
       li.style.background = b.color;
       li.textContent = b.label;
@@ -192,8 +194,8 @@
     body.replaceChildren(...answer.ranked.map((r) => {
       const tr = document.createElement("tr");
       tr.dataset.unit = r.unit;
-      const band = BANDS[r.band] || APART;
-      const bandCell = cell(r.band_label, r.band, "band");
+      const band = BANDS[r.band] || UNBANDED;
+      const bandCell = cell(r.band_label || UNBANDED.label, r.band, "band");
       bandCell.style.background = band.color;
       tr.append(cell(number.format(r.rank), r.rank), unitCell(r, s), cell(decimal.format(r.score), r.score),
         bandCell, cell(number.format(r.dossiers), r.dossiers), cell(number.format(r.received), r.received),
@@ -235,7 +237,7 @@
       name: r.name, value: Math.max(r.dossiers, total / 20, 1), dossiers: r.dossiers, unit: r.unit, score: band === APART ? null : r.score, band,
       itemStyle: { color: band.color }, label: { color: "#ffffff" },
     });
-    const data = [...answer.ranked.map((r) => tile(r, BANDS[r.band] || APART)),
+    const data = [...answer.ranked.map((r) => tile(r, BANDS[r.band] || UNBANDED)),
                   ...answer.apart.map((r) => tile(r, APART))];
     // Drawn on the next frames: resolved when ECharts says the map is rendered (the page is then "ready").
     const drawn = new Promise((resolve) => {

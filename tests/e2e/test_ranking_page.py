@@ -111,6 +111,9 @@ def read_page(driver: Any, url: str, screenshot: Path) -> dict[str, Any]:
     return page
 
 
+UNBANDED = "Chưa xếp loại (chỉ số chưa đủ nhóm)"  # web/app.js
+
+
 def test_the_ranking_map_shows_the_public_apis_numbers(stack, tmp_path):
     load_demo(stack, tmp_path)
     assert "The public ranking map: " + stack["web"] in stack["output"]
@@ -135,7 +138,8 @@ def test_the_ranking_map_shows_the_public_apis_numbers(stack, tmp_path):
                     row["indicators"]["on_time"], row["indicators"]["online"], row["in_progress"], row["overdue"]]
         wrong = [(v, e) for v, e in zip(shown["values"], expected, strict=True) if not same(v, e)]
         assert not wrong, (wrong, shown, row)
-        assert shown["text"][1] == row["name"] and shown["text"][3] == row["band_label"]
+        # No band where Decision 766's index is incomplete (groups not measured): the page says so in words.
+        assert shown["text"][1] == row["name"] and shown["text"][3] == (row["band_label"] or UNBANDED)
         assert [int(t.replace(".", "")) for t in (shown["text"][4], shown["text"][5], *shown["text"][8:])] == [
             row["dossiers"], row["received"], row["in_progress"], row["overdue"]]
     assert [r["unit"] for r in page["apart"]] == [r["unit"] for r in answer["apart"]]
