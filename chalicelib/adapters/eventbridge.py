@@ -3,6 +3,11 @@
 Each entry: Source "motcua", DetailType the event type (what rules route on), Detail the event's JSON
 (`DomainEvent.as_dict`), Time the event's instant. EventBridge answers per entry; a failed entry is reported
 to the relay, which does not advance that dossier past it.
+
+An event too large for one entry (EventBridge takes 256 KB; an outbox item may hold up to DynamoDB's 400 KB) would be
+refused on every attempt and hold its dossier for ever. It goes out as a claim check instead: its Detail keeps the
+event's id, type, code, seq, version and instant, drops `data`, and says `data_in_outbox`; the consumer reads the
+whole event from the outbox (`services.consumers.event_of_detail`), where it stays 90 days after publication.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from ..services.ports import PublishError
 SOURCE = "motcua"
 MAX_ENTRIES = 10  # PutEvents' limit per call
 MAX_REQUEST_BYTES = 256 * 1024  # PutEvents' limit on the entries of one call
+# An entry's size counts Source, DetailType, Detail and the bus name; past this, the event goes as a claim check.
+INLINE_DETAIL_BYTES = 240 * 1024
 
 
 class EventBridgePublisher:
@@ -62,8 +69,12 @@ class EventBridgePublisher:
         return [event for event, _ in rejected]
 
     def _entry(self, event: DomainEvent) -> dict[str, Any]:
+        detail = json.dumps(event.as_dict(), ensure_ascii=False, separators=(",", ":"))
+        if len(detail.encode("utf-8")) > INLINE_DETAIL_BYTES:
+            logger().info("event sent as a claim check", extra={"event": event.id, "bytes": len(detail)})
+            detail = json.dumps(claim_check(event), ensure_ascii=False, separators=(",", ":"))
         return {"Source": SOURCE, "DetailType": event.type, "EventBusName": self.bus_name, "Time": event.at,
-                "Detail": json.dumps(event.as_dict(), ensure_ascii=False, separators=(",", ":"))}
+                "Detail": detail}
 
     def client(self) -> Any:
         if self._client is None:
@@ -74,6 +85,13 @@ class EventBridgePublisher:
             self._client = boto3.client("events", config=Config(
                 connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3, "mode": "standard"}))
         return self._client
+
+
+def claim_check(event: DomainEvent) -> dict[str, Any]:
+    """The Detail of an event too large to travel whole: everything but its data, which the outbox keeps."""
+    detail = event.as_dict()
+    del detail["data"]
+    return {**detail, "data_in_outbox": True}
 
 
 def _chunks(pairs: list[tuple[dict[str, Any], DomainEvent]]) -> list[list[tuple[dict[str, Any], DomainEvent]]]:

@@ -135,16 +135,15 @@ def consume(consumer: str, event: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     from ..bootstrap import deps
-    from ..domain.events import DomainEvent
     from ..observability import bind_request, logger
-    from ..services.consumers import dispatch
+    from ..services.consumers import dispatch, event_of_detail
 
     bind_request(None, getattr(event, "context", None))
     applied: list[str] = []
 
     def apply(record: Any) -> None:
         try:
-            domain_event = DomainEvent.from_dict(json.loads(record.body)["detail"])
+            domain_event = event_of_detail(deps(), json.loads(record.body)["detail"])
             if dispatch(deps(), domain_event, only=consumer):
                 applied.append(domain_event.id)
         except Exception as exc:

@@ -20,7 +20,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..domain import events as ev
 from ..domain.events import DomainEvent
@@ -78,6 +78,18 @@ def _lazy(module: str) -> Handler:
 @lru_cache(maxsize=1)
 def registry() -> tuple[Consumer, ...]:
     return tuple(Consumer(name, types, _lazy(module), claimed) for name, types, module, claimed in _CONSUMERS)
+
+
+def event_of_detail(deps: Deps, detail: dict[str, Any]) -> DomainEvent:
+    """The event a bus message carries: its detail, or, for a claim check (an event too large for the bus,
+    adapters/eventbridge.py), the event the outbox holds under its code and seq. One the outbox no longer has
+    raises, so its message goes to the dead-letter queue rather than being applied without its data."""
+    if not detail.get("data_in_outbox"):
+        return DomainEvent.from_dict(detail)
+    event = deps.outbox.event(str(detail["code"]), int(detail["seq"]))
+    if event is None or event.id != detail.get("id"):
+        raise LookupError(f"event {detail.get('id')!r} is not in the outbox")
+    return event
 
 
 def dispatch(deps: Deps, event: DomainEvent, only: str | None = None) -> list[str]:

@@ -140,6 +140,10 @@ class OutboxStore(Protocol):
         """The event a stream record of the outbox carries (its new image, as the stream gives it)."""
         ...
 
+    def event(self, code: str, seq: int) -> DomainEvent | None:
+        """The dossier's event `seq` as written (a consistent read); None when it is not there."""
+        ...
+
     def is_published(self, code: str, seq: int) -> bool:
         """Whether the dossier's event `seq` is published (a consistent read); True for one that is not there
         (expired long after publication, or never written)."""

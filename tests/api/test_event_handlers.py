@@ -154,3 +154,27 @@ def test_the_relay_schedule_publishes_the_outbox():
     finally:
         bootstrap.override()
     assert report["published"] == 2 and publisher.published == events and outbox.marked == events
+
+
+def claim_check_envelope(event: DomainEvent) -> str:
+    from chalicelib.adapters.eventbridge import claim_check
+
+    body = json.loads(envelope(event))
+    body["detail"] = claim_check(event)
+    return json.dumps(body)
+
+
+def test_a_claim_check_is_applied_with_the_event_the_outbox_holds(timers, auth):
+    """An event too large for the bus travels without its data; the consumer reads it whole from the outbox. One
+    the outbox does not hold (a forged or expired reference) fails alone, never applied without its data."""
+    with Client(app, stage_name="local") as client:
+        code, events = received_events(client, auth)
+        forged = DomainEvent(events[0].type, code, 999, events[0].version, events[0].at, {})
+        sqs = client.events.generate_sqs_event(message_bodies=[claim_check_envelope(events[0]),
+                                                               claim_check_envelope(forged)])
+        ids = [record["messageId"] for record in sqs["Records"]]
+        answer = client.lambda_.invoke("deadline_timers_consumer", sqs).payload
+        assert answer == {"batchItemFailures": [{"itemIdentifier": ids[1]}]}
+        dossier = bootstrap.deps().dossiers.get(code, consistent=True)
+        assert dossier is not None
+        assert timers.calls == [("start", code, dossier.watch_generation, dossier.next_wake)]

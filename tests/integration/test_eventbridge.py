@@ -127,3 +127,20 @@ def test_a_call_that_fails_as_a_whole_fails_every_event_of_it():
     with pytest.raises(PublishError) as caught:
         EventBridgePublisher("bus", client=Down()).publish(events)
     assert caught.value.failed == {e.id for e in events}
+
+
+def test_an_event_too_large_for_the_bus_goes_as_a_claim_check_and_holds_nothing():
+    """EventBridge refuses an entry over 256 KB on every attempt: such an event would hold its dossier for ever.
+    It goes without its data (the consumer reads it from the outbox); the small ones go whole."""
+    from chalicelib.adapters.eventbridge import INLINE_DETAIL_BYTES
+
+    big = DomainEvent("dossier.status_changed", "D-1", 1, 1, vn(2026, 3, 16, 9),
+                      {"dossier": {"code": "D-1", "note": "Ghi chú dài " * 30_000}})
+    small = events_of("D-1", 2)[1]
+    stub = StubClient(reject=set())
+    EventBridgePublisher("bus", client=stub).publish([big, small])
+    details = [json.loads(e["Detail"]) for call in stub.calls for e in call]
+    assert len(json.dumps(big.as_dict()).encode()) > 256 * 1024
+    assert details[0] == {**{k: v for k, v in big.as_dict().items() if k != "data"}, "data_in_outbox": True}
+    assert details[1] == small.as_dict()
+    assert all(len(e["Detail"].encode()) <= INLINE_DETAIL_BYTES for call in stub.calls for e in call)

@@ -88,6 +88,14 @@ class OutboxRepository:
         return event_of_image(image)
 
     @staticmethod
+    def event(code: str, seq: int) -> DomainEvent | None:
+        try:
+            item = OutboxModel.get(code, seq, attributes_to_get=["code", "seq", "event"], consistent_read=True)
+        except OutboxModel.DoesNotExist:
+            return None
+        return DomainEvent.from_dict(item.event)
+
+    @staticmethod
     def is_published(code: str, seq: int) -> bool:
         try:
             item = OutboxModel.get(code, seq, attributes_to_get=["code", "seq", "pending"], consistent_read=True)
