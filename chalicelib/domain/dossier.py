@@ -256,6 +256,7 @@ class Dossier:
         desk's `decision`, refused (form 03, status 3) or handed back with a guidance slip (form 02)."""
         if channel not in CHANNELS:
             raise InvalidInput("invalid channel", [FieldProblem("channel", f"must be one of {', '.join(CHANNELS)}")])
+        _check_offered_online(procedure, channel)
         if competent_unit not in procedure.competent_units:
             raise InvalidInput("unit not competent", [FieldProblem(
                 "competent_unit", f"{competent_unit} is not competent for procedure {procedure.code}")])
@@ -1204,3 +1205,12 @@ def _required_text(payload: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{key} is required", [FieldProblem(key, "a non-empty string")])
     return value.strip()
+
+
+def _check_offered_online(procedure: Procedure, channel: str) -> None:
+    """An online submission is taken only for a procedure the catalogue offers online, in part (một phần) or in
+    full (toàn trình), the two levels of Decree 42/2022/NĐ-CP: any other is filed at a desk or by post."""
+    if channel == "online" and procedure.online_service is None:
+        raise InvalidInput("the procedure is not offered online", [FieldProblem(
+            "channel", f"procedure {procedure.code} is not offered as an online public service: "
+                       "submit it at a desk (direct) or by post (postal)")])
