@@ -368,6 +368,11 @@ def _components() -> JSON:
         "form": _obj({}, description="As filled in, valid against the procedure's form schema", open_ended=True),
         "documents": _intake_part("documents"), "fee": _ref("Fee"), "result": _nullable(_ref("Result")),
         "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT,
+        "payments": _array(_obj({
+            "channel": {"enum": ["dvcqg", "gateway", "bank_transfer", "cash", None]}, "online": BOOLEAN,
+            "amount": _nullable(INTEGER), "fees": _nullable(INTEGER), "charges": _nullable(INTEGER),
+            "receipt_number": MAYBE_STRING, "paid_at": INSTANT, "recorded_at": INSTANT, "recorded_by": STRING},
+            ("channel", "online", "amount", "paid_at")), "fees and charges paid (VND), with the channel, oldest first"),
         # Only in the answer to an intake or an action: what the applicant is handed, and the new history line.
         "receipt": _ref("Receipt"), "refusal": _ref("Refusal"), "guidance": _ref("Guidance"),
         "appointment_notice": _ref("AppointmentNotice"), "history_entry": _ref("HistoryEntry"),
@@ -525,6 +530,14 @@ def _components() -> JSON:
                                       "next_cursor": MAYBE_STRING}, ("unit", "items", "next_cursor"),
                                      "A unit's notifications (leader, officers, desk, daily digest), newest first"),
         "Dossier": dossier, "PublicDossier": public, "DossierSummary": summary,
+        "Rating": _obj({
+            "level": {"enum": ["very_satisfied", "satisfied", "dissatisfied"]}, "label": STRING, "low": BOOLEAN,
+            "comment": MAYBE_STRING, "via": {"enum": ["applicant", "portal"]}, "by": STRING, "at": INSTANT},
+            ("level", "label", "low", "comment", "via", "by", "at"),
+            "The applicant's rating of how the dossier was handled, once, after the result (docs/statistics.md)"),
+        "LowRatingPage": _obj({"unit": STRING, "items": _array(_obj(
+            {**summary["properties"], "rating": _ref("Rating")}, ("code", "rating"))), "next_cursor": MAYBE_STRING},
+            ("unit", "items", "next_cursor"), "The unit's dossiers rated dissatisfied, latest rated first"),
         "DossierPage": _obj({"items": _array(_ref("DossierSummary")), "next_cursor": MAYBE_STRING},
                             ("items", "next_cursor")),
         "History": control_sheet, "Unit": unit, "UnitList": _obj({"items": _array(_ref("Unit"))}, ("items",)),
@@ -617,8 +630,11 @@ def _inbound_components() -> JSON:
                   "allowed_actions": _array(STRING)}, ("code", "message", "details"))
     return {
         "InboundDossierSubmitted": data("dossier.submitted"), "InboundPaymentConfirmed": data("payment.confirmed"),
+        "InboundRatingSubmitted": data("rating.submitted"),
+        "InboundWithdrawalRequested": data("dossier.withdrawal_requested"),
         "InboundAnswer": _obj({
-            "source": STRING, "message_id": STRING, "type": {"enum": ["dossier.submitted", "payment.confirmed"]},
+            "source": STRING, "message_id": STRING, "type": {"enum": [
+                "dossier.submitted", "payment.confirmed", "rating.submitted", "dossier.withdrawal_requested"]},
             "reference": {**STRING, "description": "the portal's reference or the gateway's transaction reference"},
             "dossier_code": STRING, "status": {"enum": STATUSES},
             "national_status": {**INTEGER, "minimum": 1, "maximum": 10}, "due_at": MAYBE_INSTANT},
