@@ -535,6 +535,8 @@ def _components() -> JSON:
             "comment": MAYBE_STRING, "via": {"enum": ["applicant", "portal"]}, "by": STRING, "at": INSTANT},
             ("level", "label", "low", "comment", "via", "by", "at"),
             "The applicant's rating of how the dossier was handled, once, after the result (docs/statistics.md)"),
+        "RatingAnswer": _obj({"code": STRING, "version": INTEGER, "rating": _ref("Rating")},
+                             ("code", "version", "rating")),
         "LowRatingPage": _obj({"unit": STRING, "items": _array(_obj(
             {**summary["properties"], "rating": _ref("Rating")}, ("code", "rating"))), "next_cursor": MAYBE_STRING},
             ("unit", "items", "next_cursor"), "The unit's dossiers rated dissatisfied, latest rated first"),

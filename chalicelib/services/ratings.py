@@ -16,6 +16,7 @@ from ..domain.access import check_role, covers
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import Forbidden, NotFound
 from ..observability import logger
+from .applicant_access import applicant_dossier
 from .deps import Deps
 from .ports import MessageRecord
 from .views import local, summary_view
@@ -31,6 +32,11 @@ def rate(deps: Deps, dossier: Dossier, payload: dict[str, Any], via: str, by: st
     deps.dossiers.save(dossier, None, expected, message=message(dossier) if message else None)
     logger().info("dossier rated", extra={"code": dossier.code, "level": rating["level"], "via": via})
     return {"code": dossier.code, "version": dossier.version, "rating": rating_view(rating)}
+
+
+def rate_as_applicant(deps: Deps, code: str, secret: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The applicant rates their dossier on the public page: the code and the receipt secret (applicant_access)."""
+    return rate(deps, applicant_dossier(deps, code, secret), payload, "applicant", "applicant")
 
 
 def request_withdrawal(deps: Deps, dossier: Dossier, reason: str, reference: str, by: str,

@@ -222,3 +222,29 @@ def test_a_payment_notice_records_its_online_channel(client, auth, frozen_now):
         [paid] = dossier["payments"]
         assert (paid["channel"], paid["online"], paid["amount"], paid["charges"]) == (channel, True, 200000, 200000)
         assert paid["recorded_by"] == f"inbound:{source}"
+
+
+# --- on the public page (code and receipt secret) --------------------------------------------------------------------
+def test_the_applicant_rates_on_the_public_page_with_the_receipt_secret_once(client, auth, frozen_now, monkeypatch):
+    from chalicelib.services.applicant_access import secret_hash
+
+    code = _returned(client, auth, frozen_now)
+    path = f"/v1/public/dossiers/{code}/rating"
+    secret = "mã-bí-mật-in-trên-phiếu-01"
+    assert post(client, path, {}, {"secret": secret, "level": "satisfied"})[0] == 403  # no secret issued yet
+    stored = {code: secret_hash(secret)}  # the receipt secret's hash, as the desk's issuing stores it
+    # Whatever else is overridden stays so (the module's province): only the secret's store is added, and undone.
+    monkeypatch.setattr(bootstrap, "_override", replace(bootstrap.deps(), receipt_secret_hash=stored.get))
+    wrong = post(client, path, {}, {"secret": "not-the-secret", "level": "satisfied"})
+    unknown = post(client, f"/v1/public/dossiers/{LAND}-200101-9999/rating", {},
+                   {"secret": secret, "level": "satisfied"})
+    assert wrong[0] == unknown[0] == 403 and wrong[1]["error"]["message"] == unknown[1]["error"]["message"]
+    status, error = post(client, path, {}, {"secret": secret, "level": "great"})
+    assert status == 400 and error["error"]["details"][0]["field"] == "level"
+    status, answer = post(client, path, {}, {"secret": secret, "level": "very_satisfied", "comment": "Nhanh gọn"})
+    assert status == 200, answer
+    assert answer["rating"]["via"] == "applicant" and answer["rating"]["comment"] == "Nhanh gọn"
+    status, error = post(client, path, {}, {"secret": secret, "level": "dissatisfied"})
+    assert status == 409 and error["error"]["code"] == "already_rated"
+    status, dossier = get(client, f"/v1/dossiers/{code}", auth(CENTRE, "desk"))
+    assert dossier["rating"]["level"] == "very_satisfied"
