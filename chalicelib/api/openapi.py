@@ -152,8 +152,14 @@ def _quality_components() -> JSON:
         "sync": {**share, "description": "1.4: dossiers synced to the national portal / dossiers known"},
         "online_procedures": {**share, "description": "3.1: procedures offered online / the unit's procedures"},
         "online_used": {**share, "description": "3.2: procedures offered online with an online dossier / "
-                                                "procedures offered online"}},
-        ("on_time", "online", "sync", "online_procedures", "online_used"),
+                                                "procedures offered online"},
+        "payment_procedures": {**share, "description": "3.5: procedures offered online with a fee and an online "
+                                                       "payment in the period / those with a fee; null: no payment"},
+        "paid_online": {**share, "description": "3.6: payments confirmed online / payments confirmed; null: none"},
+        "satisfaction": {**share, "description": "5.4: 1 - (late rate + dissatisfied ratings / ratings); null: "
+                                                 "nobody rated"}},
+        ("on_time", "online", "sync", "online_procedures", "online_used", "payment_procedures", "paid_online",
+         "satisfaction"),
         "Decision 766 indicators the system computes (docs/statistics.md)")
     index_row = _obj({"indicator": STRING, "code": STRING, "label": STRING, "formula": STRING, "value": share,
                       "points": {"type": "number"}, "earned": {"type": ["number", "null"]},
@@ -196,7 +202,8 @@ def _quality_components() -> JSON:
         "Ranking": _obj({
             "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
             "points": _obj({name: {"type": "number"} for name in ("on_time", "online", "sync", "online_procedures",
-                                                                  "online_used")}, (),
+                                                                  "online_used", "payment_procedures", "paid_online",
+                                                                  "satisfaction")}, (),
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
             "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
             "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
@@ -368,6 +375,10 @@ def _components() -> JSON:
         "form": _obj({}, description="As filled in, valid against the procedure's form schema", open_ended=True),
         "documents": _intake_part("documents"), "fee": _ref("Fee"), "result": _nullable(_ref("Result")),
         "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT,
+        "rating": _nullable(_ref("Rating")),
+        "withdrawal_request": _nullable(_obj({"reason": STRING, "reference": STRING, "by": STRING, "at": INSTANT},
+                                             ("reason", "reference", "by", "at"),
+                                             "an online applicant's request to withdraw, for the desk to confirm")),
         "payments": _array(_obj({
             "channel": {"enum": ["dvcqg", "gateway", "bank_transfer", "cash", None]}, "online": BOOLEAN,
             "amount": _nullable(INTEGER), "fees": _nullable(INTEGER), "charges": _nullable(INTEGER),
