@@ -152,8 +152,14 @@ def _quality_components() -> JSON:
         "sync": {**share, "description": "1.4: dossiers synced to the national portal / dossiers known"},
         "online_procedures": {**share, "description": "3.1: procedures offered online / the unit's procedures"},
         "online_used": {**share, "description": "3.2: procedures offered online with an online dossier / "
-                                                "procedures offered online"}},
-        ("on_time", "online", "sync", "online_procedures", "online_used"),
+                                                "procedures offered online"},
+        "payment_procedures": {**share, "description": "3.5: procedures offered online with a fee and an online "
+                                                       "payment in the period / those with a fee; null: no payment"},
+        "paid_online": {**share, "description": "3.6: payments confirmed online / payments confirmed; null: none"},
+        "satisfaction": {**share, "description": "5.4: 1 - (late rate + dissatisfied ratings / ratings); null: "
+                                                 "nobody rated"}},
+        ("on_time", "online", "sync", "online_procedures", "online_used", "payment_procedures", "paid_online",
+         "satisfaction"),
         "Decision 766 indicators the system computes (docs/statistics.md)")
     index_row = _obj({"indicator": STRING, "code": STRING, "label": STRING, "formula": STRING, "value": share,
                       "points": {"type": "number"}, "earned": {"type": ["number", "null"]},
@@ -196,7 +202,8 @@ def _quality_components() -> JSON:
         "Ranking": _obj({
             "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
             "points": _obj({name: {"type": "number"} for name in ("on_time", "online", "sync", "online_procedures",
-                                                                  "online_used")}, (),
+                                                                  "online_used", "payment_procedures", "paid_online",
+                                                                  "satisfaction")}, (),
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
             "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
             "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
@@ -368,6 +375,15 @@ def _components() -> JSON:
         "form": _obj({}, description="As filled in, valid against the procedure's form schema", open_ended=True),
         "documents": _intake_part("documents"), "fee": _ref("Fee"), "result": _nullable(_ref("Result")),
         "resolved_at": MAYBE_INSTANT, "returned_at": MAYBE_INSTANT,
+        "rating": _nullable(_ref("Rating")),
+        "withdrawal_request": _nullable(_obj({"reason": STRING, "reference": STRING, "by": STRING, "at": INSTANT},
+                                             ("reason", "reference", "by", "at"),
+                                             "an online applicant's request to withdraw, for the desk to confirm")),
+        "payments": _array(_obj({
+            "channel": {"enum": ["dvcqg", "gateway", "bank_transfer", "cash", None]}, "online": BOOLEAN,
+            "amount": _nullable(INTEGER), "fees": _nullable(INTEGER), "charges": _nullable(INTEGER),
+            "receipt_number": MAYBE_STRING, "paid_at": INSTANT, "recorded_at": INSTANT, "recorded_by": STRING},
+            ("channel", "online", "amount", "paid_at")), "fees and charges paid (VND), with the channel, oldest first"),
         # Only in the answer to an intake or an action: what the applicant is handed, and the new history line.
         "receipt": _ref("Receipt"), "refusal": _ref("Refusal"), "guidance": _ref("Guidance"),
         "appointment_notice": _ref("AppointmentNotice"), "history_entry": _ref("HistoryEntry"),
@@ -525,6 +541,16 @@ def _components() -> JSON:
                                       "next_cursor": MAYBE_STRING}, ("unit", "items", "next_cursor"),
                                      "A unit's notifications (leader, officers, desk, daily digest), newest first"),
         "Dossier": dossier, "PublicDossier": public, "DossierSummary": summary,
+        "Rating": _obj({
+            "level": {"enum": ["very_satisfied", "satisfied", "dissatisfied"]}, "label": STRING, "low": BOOLEAN,
+            "comment": MAYBE_STRING, "via": {"enum": ["applicant", "portal"]}, "by": STRING, "at": INSTANT},
+            ("level", "label", "low", "comment", "via", "by", "at"),
+            "The applicant's rating of how the dossier was handled, once, after the result (docs/statistics.md)"),
+        "RatingAnswer": _obj({"code": STRING, "version": INTEGER, "rating": _ref("Rating")},
+                             ("code", "version", "rating")),
+        "LowRatingPage": _obj({"unit": STRING, "items": _array(_obj(
+            {**summary["properties"], "rating": _ref("Rating")}, ("code", "rating"))), "next_cursor": MAYBE_STRING},
+            ("unit", "items", "next_cursor"), "The unit's dossiers rated dissatisfied, latest rated first"),
         "DossierPage": _obj({"items": _array(_ref("DossierSummary")), "next_cursor": MAYBE_STRING},
                             ("items", "next_cursor")),
         "History": control_sheet, "Unit": unit, "UnitList": _obj({"items": _array(_ref("Unit"))}, ("items",)),
@@ -617,8 +643,11 @@ def _inbound_components() -> JSON:
                   "allowed_actions": _array(STRING)}, ("code", "message", "details"))
     return {
         "InboundDossierSubmitted": data("dossier.submitted"), "InboundPaymentConfirmed": data("payment.confirmed"),
+        "InboundRatingSubmitted": data("rating.submitted"),
+        "InboundWithdrawalRequested": data("dossier.withdrawal_requested"),
         "InboundAnswer": _obj({
-            "source": STRING, "message_id": STRING, "type": {"enum": ["dossier.submitted", "payment.confirmed"]},
+            "source": STRING, "message_id": STRING, "type": {"enum": [
+                "dossier.submitted", "payment.confirmed", "rating.submitted", "dossier.withdrawal_requested"]},
             "reference": {**STRING, "description": "the portal's reference or the gateway's transaction reference"},
             "dossier_code": STRING, "status": {"enum": STATUSES},
             "national_status": {**INTEGER, "minimum": 1, "maximum": 10}, "due_at": MAYBE_INSTANT},

@@ -34,6 +34,7 @@ STATUS_BY_CODE = {
     "version_conflict": 409,
     "sequence_exhausted": 409,
     "in_progress": 409,
+    "already_rated": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "not_acceptable": 406,

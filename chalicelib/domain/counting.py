@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from . import events as ev
 from .clock import parse_iso
 from .events import DomainEvent
+from .rating import LEVELS as RATING_LEVELS
 
 if TYPE_CHECKING:
     from .catalogue import UnitTree
@@ -87,10 +88,17 @@ COLUMNS: tuple[str, ...] = (
     # Decision 766's 2.2 (average processing time): the agency's working seconds of the dossiers resolved (early,
     # on time or late) that day, `working_seconds` on dossier.resolved; the average divides it by `resolved`.
     "resolved_working_seconds",
+    # Decision 766's online payment (3.5, 3.6; domain/payments.py): a payment confirmed that day, at the competent
+    # unit (the agency whose fee it is), and of those, paid online (the DVCQG's platform or a payment gateway).
+    "paid", "paid_online",
+    # Decision 766's satisfaction (5.4; domain/rating.py): ratings given that day at the competent unit (the agency
+    # that answers for the result), by level.
+    "rated", "rated_very_satisfied", "rated_satisfied", "rated_dissatisfied",
 )
 TIMELINESS = ("early", "on_time", "late")
 
-TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
+TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,
+                   ev.PAYMENT_CONFIRMED, ev.RATED})
 
 Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM>", range "<YYYY-MM-DD>#" + "all" | "field#<code>" | "procedure#<code>")
 
@@ -289,7 +297,26 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         second_request_now = snap.get("status") == "supplement_requested" and _requests(snap) == 2
         if _supplement_late(snap) and not second_request_now:
             book.add(snap, holder, watched_day, "overdue_supplement_late")
+    elif event.type == ev.PAYMENT_CONFIRMED:
+        paid(book, snap, competent, day, data.get("payment"))
+    elif event.type == ev.RATED:
+        rated(book, snap, competent, day, data.get("rating"))
     return book
+
+
+def rated(book: Booking, snap: dict[str, Any], unit: str | None, day: date, rating: Any) -> None:
+    """A rating given (the dossier's event or its stored rating): rated, and rated at its level."""
+    level = rating.get("level") if isinstance(rating, dict) else None
+    if level in RATING_LEVELS:
+        book.add(snap, unit, day, "rated")
+        book.add(snap, unit, day, f"rated_{level}")
+
+
+def paid(book: Booking, snap: dict[str, Any], unit: str | None, day: date, payment: Any) -> None:
+    """A payment confirmed (the dossier's event or its confirm_payment line): paid, and paid online."""
+    book.add(snap, unit, day, "paid")
+    if isinstance(payment, dict) and payment.get("online") is True:
+        book.add(snap, unit, day, "paid_online")
 
 
 def late_766(recorded: Any, outcome: Any) -> bool:

@@ -15,13 +15,15 @@ from typing import Any
 
 from . import deadlines as dl
 from . import events as ev
+from . import payments as pay
 from .calendar import WorkingCalendar
 from .catalogue import Procedure
 from .clock import Clock, ClockState, Outcome, classify, iso, parse_iso
 from .deadlines import WatchSettings
-from .errors import ActionNotAllowed, FieldProblem, Forbidden, InvalidInput
+from .errors import ActionNotAllowed, DomainError, FieldProblem, Forbidden, InvalidInput
 from .events import DomainEvent
 from .lifecycle import TRANSITIONS, Action, allowed_actions
+from .rating import rating as rating_of
 from .status import Status
 from .time_limit import TimeLimit
 
@@ -240,6 +242,14 @@ class Dossier:
     # Brought over from an old one-stop system (domain/importing.py): {source, original_code, original units,
     # imported_at}. None for dossiers received here.
     imported: dict[str, Any] | None = None
+    # The fees and charges asked for (request_payment's amount, VND) and each payment confirmed, with its channel
+    # (domain/payments.py): what Decision 766's online-payment indicators count.
+    payment_due: int | None = None
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    # The applicant's rating, once, after the result is returned (domain/rating.py), and an online applicant's
+    # request to withdraw the dossier, which the desk confirms with the withdraw action (or not).
+    rating: dict[str, Any] | None = None
+    withdrawal_request: dict[str, Any] | None = None
     # Events of the change being made, not yet written: the repository takes them with the dossier.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -256,6 +266,7 @@ class Dossier:
         desk's `decision`, refused (form 03, status 3) or handed back with a guidance slip (form 02)."""
         if channel not in CHANNELS:
             raise InvalidInput("invalid channel", [FieldProblem("channel", f"must be one of {', '.join(CHANNELS)}")])
+        _check_offered_online(procedure, channel)
         if competent_unit not in procedure.competent_units:
             raise InvalidInput("unit not competent", [FieldProblem(
                 "competent_unit", f"{competent_unit} is not competent for procedure {procedure.code}")])
@@ -477,11 +488,14 @@ class Dossier:
     def _on_request_payment(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
         amount = payload.get("amount", self.fee.get("amount"))
         self._pause(calendars, at, "payment", Action.REQUEST_PAYMENT)
+        self.payment_due = amount if isinstance(amount, int) and not isinstance(amount, bool) else None
         return {"amount": amount}
 
     def _on_confirm_payment(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
+        payment = pay.confirmed(payload, self.payment_due, actor.subject, at)
         self._resume(calendars, at, Action.CONFIRM_PAYMENT)
-        return {"receipt_number": payload.get("receipt_number"), "due_at": iso(self.due_at),
+        self.payments.append(payment)
+        return {"receipt_number": payload.get("receipt_number"), "due_at": iso(self.due_at), "payment": payment,
                 **self._new_appointment(at, "payment_confirmed")}
 
     def _on_resolve(self, actor: Actor, at: datetime, calendars: CalendarFor, payload: dict) -> dict:
@@ -852,6 +866,8 @@ class Dossier:
                        **late_766, **timeliness, **by)
         if action == "return_result":
             self._emit(ev.RETURNED, at, **by)
+        if action == "confirm_payment" and details.get("payment"):
+            self._emit(ev.PAYMENT_CONFIRMED, at, payment=details["payment"], **by)
         if self.status.is_closed:
             ended = ({"timeliness": details["timeliness"]}
                      if action in ("withdraw", "stop") and details.get("timeliness") else {})
@@ -981,6 +997,29 @@ class Dossier:
         step = self.steps[int(name.split(":", 1)[1])]
         return ev.STEP_OVERDUE, {"step": _step_brief(step), "unit": step.unit, "officer": step.assignee, **common}
 
+    # --- the applicant's own acts (no status change, no control-sheet line) ---------------------
+    def rate(self, payload: dict[str, Any], via: str, by: str, at: datetime) -> dict[str, Any]:
+        """Record the applicant's rating, once, after the result is returned (domain/rating.py), with its event."""
+        self.rating = rating_of(self.status, self.rating, payload, via, by, at)
+        self.version += 1
+        self._emit(ev.RATED, at, rating=self.rating)
+        return self.rating
+
+    def request_withdrawal(self, reason: str, reference: str, by: str, at: datetime) -> dict[str, Any]:
+        """An online applicant asks to withdraw the dossier: recorded for the desk, which confirms it with the
+        withdraw action (Decree 61/2018: the applicant may withdraw; the desk records it). Asked once while open."""
+        if self.status not in WITHDRAWABLE:
+            raise ActionNotAllowed(f"a dossier in status {self.status.value} cannot be withdrawn",
+                                   allowed_actions(self.status), "dossier_code")
+        if self.withdrawal_request is not None:
+            raise DomainError("the withdrawal was requested already", [FieldProblem(
+                "dossier_code", f"requested at {self.withdrawal_request.get('at')}")], "action_not_allowed")
+        reason = _required_text({"reason": reason}, "reason")
+        self.withdrawal_request = {"reason": reason, "reference": reference, "by": by, "at": iso(at)}
+        self.version += 1
+        self._emit(ev.WITHDRAWAL_REQUESTED, at, request=self.withdrawal_request)
+        return self.withdrawal_request
+
     # --- questions --------------------------------------------------------------------------
     @property
     def handling_unit(self) -> str:
@@ -1081,6 +1120,10 @@ class Dossier:
             "watch_generation": self.watch_generation,
             "flag_history": self.flag_history,
             **({"imported": self.imported} if self.imported is not None else {}),
+            "payment_due": self.payment_due,
+            "payments": self.payments,
+            "rating": self.rating,
+            "withdrawal_request": self.withdrawal_request,
         }
 
     @classmethod
@@ -1116,6 +1159,8 @@ class Dossier:
             event_count=int(d.get("event_count", 0)), flags=dict(d.get("flags") or {}),
             watch=dict(d.get("watch") or {}), watch_generation=int(d.get("watch_generation", 0)),
             flag_history=list(d.get("flag_history") or []), imported=d.get("imported"),
+            payment_due=d.get("payment_due"), payments=list(d.get("payments") or []),
+            rating=d.get("rating"), withdrawal_request=d.get("withdrawal_request"),
         )
 
 
@@ -1204,3 +1249,16 @@ def _required_text(payload: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{key} is required", [FieldProblem(key, "a non-empty string")])
     return value.strip()
+
+
+def _check_offered_online(procedure: Procedure, channel: str) -> None:
+    """An online submission is taken only for a procedure the catalogue offers online, in part (một phần) or in
+    full (toàn trình), the two levels of Decree 42/2022/NĐ-CP: any other is filed at a desk or by post."""
+    if channel == "online" and procedure.online_service is None:
+        raise InvalidInput("the procedure is not offered online", [FieldProblem(
+            "channel", f"procedure {procedure.code} is not offered as an online public service: "
+                       "submit it at a desk (direct) or by post (postal)")])
+
+
+# Where the applicant's request to withdraw can be recorded: where the desk's withdraw action applies.
+WITHDRAWABLE = TRANSITIONS[Action.WITHDRAW].sources

@@ -30,10 +30,14 @@ APOLOGY_ISSUED = "dossier.apology_issued"  # form 04: apology and new appointmen
 RESOLVED = "dossier.resolved"  # a result (approved or refused after appraisal)
 RETURNED = "dossier.returned"  # the result was handed back
 CLOSED = "dossier.closed"  # the dossier will not change again (returned, withdrawn, stopped, not accepted, guided)
+PAYMENT_CONFIRMED = "dossier.payment_confirmed"  # a fee or charge paid: the channel and the amount (VND)
+RATED = "dossier.rated"  # the applicant rated the handling, once, after the result was returned
+WITHDRAWAL_REQUESTED = "dossier.withdrawal_requested"  # an online applicant asked to withdraw: the desk confirms
 
 EVENT_TYPES: tuple[str, ...] = (
     SUBMITTED, RECEIVED, STATUS_CHANGED, STEP_STARTED, STEP_COMPLETED, APPOINTMENT_CHANGED, DUE_SOON, OVERDUE,
     STEP_OVERDUE, INTAKE_OVERDUE, SUPPLEMENT_OVERDUE, APOLOGY_ISSUED, RESOLVED, RETURNED, CLOSED,
+    PAYMENT_CONFIRMED, RATED, WITHDRAWAL_REQUESTED,
 )
 
 # The fields of the compact dossier snapshot every event carries in data["dossier"].

@@ -21,12 +21,15 @@ from .errors import DomainError, FieldProblem
 
 DOSSIER_SUBMITTED = "dossier.submitted"
 PAYMENT_CONFIRMED = "payment.confirmed"
-MESSAGE_TYPES = (DOSSIER_SUBMITTED, PAYMENT_CONFIRMED)
+RATING_SUBMITTED = "rating.submitted"
+WITHDRAWAL_REQUESTED = "dossier.withdrawal_requested"
+MESSAGE_TYPES = (DOSSIER_SUBMITTED, PAYMENT_CONFIRMED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED)
 # What each kind of system sends. DVCQG takes online submissions and runs the national payment platform
 # (Circular 04/2025/TT-VPCP); a provincial portal takes submissions; a payment gateway only reports payments.
 KINDS: dict[str, frozenset[str]] = {
-    "national_portal": frozenset({DOSSIER_SUBMITTED, PAYMENT_CONFIRMED}),
-    "provincial_portal": frozenset({DOSSIER_SUBMITTED}),
+    # A portal also carries the applicant's voice: the rating of a returned dossier, the request to withdraw.
+    "national_portal": frozenset({DOSSIER_SUBMITTED, PAYMENT_CONFIRMED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED}),
+    "provincial_portal": frozenset({DOSSIER_SUBMITTED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED}),
     "payment_gateway": frozenset({PAYMENT_CONFIRMED}),
 }
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -64,10 +64,24 @@ INDICATOR_SPECS: Mapping[str, Indicator] = {
     "online": Indicator("3.3", "online_service", "Tỷ lệ hồ sơ trực tuyến",
                         "online dossiers received / dossiers received, over the procedures offered online, "
                         "x the sync share", full_at=0.5),
+    # Online payment (domain/payments.py). The formula specification names 3.5 and 3.6 without thresholds; the
+    # thresholds are the provincial sample's (Thanh Hóa: transactions full at >= 50%, paid online at >= 30%), pro
+    # rata below them as 3.1 and 3.3 are. 3.5's "fees payable on the DVCQG" needs the portal's catalogue: not here.
+    "payment_procedures": Indicator("3.5", "online_payment", "TTHC phát sinh giao dịch thanh toán trực tuyến",
+                                    "procedures offered online with a fee, with a payment made online in the period "
+                                    "/ procedures offered online with a fee", full_at=0.5),
+    "paid_online": Indicator("3.6", "online_payment", "Hồ sơ thanh toán trực tuyến",
+                             "payments confirmed online (DVCQG platform or a payment gateway) / payments confirmed",
+                             full_at=0.3),
+    # Satisfaction (domain/rating.py): 5.4 = 100% - (late-dossier rate + rate of dossiers rated dissatisfied).
+    "satisfaction": Indicator("5.4", "satisfaction", "Mức độ hài lòng trong giải quyết TTHC",
+                              "1 - ((processed - in time) / processed + dossiers rated dissatisfied / dossiers "
+                              "rated)", full_at=0.9),
 }
 INDICATORS = tuple(INDICATOR_SPECS)
 DEFAULT_POINTS: Mapping[str, float] = {"sync": 6.0, "on_time": 20.0, "online_procedures": 2.0, "online_used": 4.0,
-                                       "online": 6.0}
+                                       "online": 6.0, "payment_procedures": 2.0, "paid_online": 6.0,
+                                       "satisfaction": 6.0}
 BANDS = ("excellent", "good", "fair", "average", "weak")
 BAND_LABELS = {"excellent": "Xuất sắc", "good": "Tốt", "fair": "Khá", "average": "Trung bình", "weak": "Yếu"}
 # The legend of a real provincial map ("Chất lượng quản trị dịch vụ công", Thanh Hóa): 90 / 80 / 70 / 50.
@@ -255,3 +269,34 @@ def rank(entries: Sequence[Entry], min_dossiers: int) -> tuple[list[tuple[int, E
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
+
+
+@dataclass(frozen=True)
+class Payments:
+    """What the online-payment indicators need: payments confirmed in the period and those made online, and the
+    procedures offered online with a fee, and of them those with an online payment in the period."""
+
+    paid: int = 0
+    paid_online: int = 0
+    procedures_with_fee: int = 0
+    procedures_paid_online: int = 0
+
+
+def payment_indicators(p: Payments) -> dict[str, float | None]:
+    """3.5 (procedures with online payment transactions) and 3.6 (dossiers paid online), as shares. Both are not
+    measured when no payment at all was confirmed in the period: the payments are not in the data then."""
+    if not p.paid:
+        return {"payment_procedures": None, "paid_online": None}
+    return {"payment_procedures": _round(p.procedures_paid_online / p.procedures_with_fee
+                                         if p.procedures_with_fee else None, 4),
+            "paid_online": _round(p.paid_online / p.paid if p.paid else None, 4)}
+
+
+def satisfaction_indicators(f: Figures, rated: int, dissatisfied: int) -> dict[str, float | None]:
+    """5.4: 100% less the late-dossier rate (the complement of the progress share) and the rate of dossiers rated
+    dissatisfied, floored at 0; not measured without a rating in the period (no one was asked) or a dossier
+    processed."""
+    progress = on_time_share(f)
+    if not rated or progress is None:
+        return {"satisfaction": None}
+    return {"satisfaction": _round(max(0.0, 1 - ((1 - progress) + dissatisfied / rated)), 4)}

@@ -26,11 +26,15 @@ from functools import lru_cache
 from typing import Any
 
 from ..config import schemas_dir
+from ..domain import payments
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import DomainError, FieldProblem, Forbidden, InvalidInput, NotFound
 from ..domain.inbound import (
     DOSSIER_SUBMITTED,
     MESSAGE_ID,
+    PAYMENT_CONFIRMED,
+    RATING_SUBMITTED,
+    WITHDRAWAL_REQUESTED,
     Source,
     body_hash,
     check_type,
@@ -39,7 +43,7 @@ from ..domain.inbound import (
 from ..domain.lifecycle import Action
 from ..domain.status import Status
 from ..observability import logger
-from . import actions, intake
+from . import actions, intake, ratings
 from .deps import Deps
 from .forms import MAX_JSON_DEPTH, check_json, schema_problems
 from .ports import MessageRecord, MessageSeen
@@ -51,7 +55,8 @@ ANSWERED = 200
 # Refusals that no resend can cure, with the status the API answers them with (api/routing.py STATUS_BY_CODE;
 # a test holds the two together). Their outcome is recorded: a resent message gets the same answer.
 FINAL_REFUSALS = {"invalid_input": 400, "forbidden": 403, "not_found": 404, "payload_too_large": 413,
-                  "unsupported_media_type": 415, "action_not_allowed": 422, "idempotency_key_reused": 422}
+                  "unsupported_media_type": 415, "action_not_allowed": 422, "idempotency_key_reused": 422,
+                  "already_rated": 409}
 # The kind of actor a source acts as: the one-stop desk's role (accepting an online submission into the queue,
 # confirming a payment are the desk's acts in lifecycle.TRANSITIONS); the history names the source itself.
 SYSTEM_ROLES = frozenset({"desk"})
@@ -97,7 +102,7 @@ def receive_message(deps: Deps, source_id: str, raw: bytes, headers: Mapping[str
         message_type = str(message["type"])
         check_type(source, message_type)
         data = _validated(message_type, message["data"])
-        apply = _submitted if message_type == DOSSIER_SUBMITTED else _payment
+        apply = APPLY[message_type]
         answer = apply(deps, source, data, lambda a: MessageRecord(key, digest, ANSWERED, a),
                        {"source": source.id, "message_id": message_id, "type": message_type})
     except MessageSeen:  # a concurrent delivery of the same message recorded its outcome first
@@ -285,8 +290,59 @@ def _payment(deps: Deps, source: Source, data: dict[str, Any], outcome: Outcome,
     note = f"{source.name or source.id}: {data['amount']} VND, {data['transaction_reference']}, {data['paid_at']}"
     actions.perform_action(deps, _system_actor(source, dossier.receiving_unit), code, {
         "action": Action.CONFIRM_PAYMENT.value, "version": dossier.version,
-        "receipt_number": data["transaction_reference"], "note": note}, message=record)
+        "receipt_number": data["transaction_reference"], "note": note, **_paid(source, data)}, message=record)
     return answer
+
+
+def _paid(source: Source, data: dict[str, Any]) -> dict[str, Any]:
+    """How it was paid, for confirm_payment: online, on the national payment platform when the DVCQG (or a gateway
+    saying so) sends it, otherwise through the gateway that sends it; the amount, its split and when."""
+    channel = data.get("channel") or (payments.DVCQG if source.kind == "national_portal" else payments.GATEWAY)
+    split: dict[str, Any] = {name: data[name] for name in ("fees", "charges") if name in data}
+    return {"payment_channel": channel, "amount": data["amount"], "paid_at": data["paid_at"], **split}
+
+
+def _rating(deps: Deps, source: Source, data: dict[str, Any], outcome: Outcome,
+            base: dict[str, Any]) -> dict[str, Any]:
+    """The applicant's rating given on the portal: once, after the result is returned (domain/rating.py)."""
+    dossier = _in_scope(deps, source, data["dossier_code"])
+    answer: dict[str, Any] = {}
+
+    def record(changed: Dossier) -> MessageRecord:
+        answer.update(_answer(base, changed, data["dossier_code"]))
+        return outcome(answer)
+
+    ratings.rate(deps, dossier, data, "portal", f"inbound:{source.id}", message=record)
+    return answer
+
+
+def _withdrawal(deps: Deps, source: Source, data: dict[str, Any], outcome: Outcome,
+                base: dict[str, Any]) -> dict[str, Any]:
+    """The applicant asks on the portal to withdraw: recorded on the dossier for the desk to confirm (withdraw)."""
+    dossier = _in_scope(deps, source, data["dossier_code"])
+    answer: dict[str, Any] = {}
+
+    def record(changed: Dossier) -> MessageRecord:
+        answer.update(_answer(base, changed, data["reference"]))
+        return outcome(answer)
+
+    ratings.request_withdrawal(deps, dossier, data["reason"].strip(), data["reference"], f"inbound:{source.id}",
+                               message=record)
+    return answer
+
+
+def _in_scope(deps: Deps, source: Source, code: str) -> Dossier:
+    """The dossier, read consistently, if the source covers its receiving or competent unit; unknown otherwise."""
+    dossier = deps.dossiers.get(code, consistent=True)
+    tree = deps.catalogue.tree()
+    if dossier is None or not any(source.covers(u, tree) for u in (dossier.receiving_unit, dossier.competent_unit)):
+        raise DomainError(f"no dossier {code} for this source", [FieldProblem("data.dossier_code", "unknown")],
+                          "not_found")
+    return dossier
+
+
+APPLY = {DOSSIER_SUBMITTED: _submitted, PAYMENT_CONFIRMED: _payment, RATING_SUBMITTED: _rating,
+         WITHDRAWAL_REQUESTED: _withdrawal}
 
 
 def _requested_amount(deps: Deps, dossier: Dossier) -> int | None:

@@ -86,6 +86,10 @@ class DossierStore(Protocol):
         (StaleVersion otherwise, and nothing is written); with `message`, as in `add`."""
         ...
 
+    def low_ratings(self, unit: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """The dossiers of `unit` (competent) rated low, latest rated first, each summary with its `rating`."""
+        ...
+
     def late_steps(self, unit: str, officer: str | None, limit: int,
                    cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the steps flagged overdue at `unit` (held by `officer` when given), latest flagged first,

@@ -27,6 +27,8 @@ FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", 
          "resolved_late_766", "resolved_working_seconds")
 DELTAS = {"open": "in_progress", "overdue": "overdue", "open_supplement_late": "open_supplement_late",
           "overdue_supplement_late": "overdue_supplement_late"}
+# Online payment and satisfaction (domain/counting.py), summed over the days of the period like FLOWS.
+VOICE_FLOWS = ("paid", "paid_online", "rated", "rated_dissatisfied")
 PARALLEL_READS = 8  # below botocore's 10 pooled connections per client
 TIE_RULE = ("equal scores (two decimals) share a rank and the next rank skips as many places (1, 2, 2, 4); "
             "within a tie, more dossiers first, then the unit id")
@@ -41,6 +43,9 @@ class Counters:
         # Per unit: procedure -> (received for resolution, of them online), and the sync table's figures.
         self._procedures: dict[str, dict[str, tuple[int, int]]] = {}
         self._sync: dict[str, tuple[int, int]] = {}
+        # Per unit: the period's payment and rating flows, and the procedures with a payment made online in it.
+        self._voice: dict[str, dict[str, int]] = {}
+        self._paid_online: dict[str, set[str]] = {}
 
     def prefetch(self, units: Iterable[str]) -> None:
         """Read these units' counters PARALLEL_READS at a time: a ranking reads every unit of a level, and each
@@ -68,6 +73,7 @@ class Counters:
                                       sums.flow("received_for_resolution_online"))
             for group, sums in sums_by_group.items() if group.startswith("procedure#")}
         self._sync[unit] = _sync_figures(self._deps, unit)
+        self._read_voice(unit, sums_by_group)
         counted = sums_by_group.get("all")
         if counted is None:
             return {}, False
@@ -104,8 +110,38 @@ class Counters:
             online_offered=sum(counts.get(code, (0, 0))[1] for code in offered))
 
     def values(self, units: Iterable[str], procedures: Iterable[Procedure]) -> dict[str, float | None]:
+        members, offered = list(units), list(procedures)
+        figures = self.figures(members)
+        voice = self.voice(members)
+        return {**qi.indicators(figures, self.sync_share(members), self.catalogue(members, offered)),
+                **qi.payment_indicators(self.payments(members, offered)),
+                **qi.satisfaction_indicators(figures, voice.get("rated", 0), voice.get("rated_dissatisfied", 0))}
+
+    def _read_voice(self, unit: str, sums_by_group: dict[str, Any]) -> None:
+        counted = sums_by_group.get("all")
+        self._voice[unit] = {name: counted.flow(name) for name in VOICE_FLOWS} if counted is not None else {}
+        self._paid_online[unit] = {group.partition("#")[2] for group, sums in sums_by_group.items()
+                                   if group.startswith("procedure#") and sums.flow("paid_online") > 0}
+
+    def voice(self, units: Iterable[str]) -> dict[str, int]:
+        """The payment and rating flows of these units over the period, summed."""
+        total: dict[str, int] = {}
+        for unit in units:
+            self.own(unit)
+            for name, n in self._voice.get(unit, {}).items():
+                total[name] = total.get(name, 0) + n
+        return total
+
+    def payments(self, units: Iterable[str], procedures: Iterable[Procedure]) -> qi.Payments:
+        """3.5-3.6's figures: payments confirmed and those made online; the procedures these units are competent
+        for that are offered online with a fee, and of them those with a payment made online in the period."""
         members = list(units)
-        return qi.indicators(self.figures(members), self.sync_share(members), self.catalogue(members, procedures))
+        voice = self.voice(members)
+        with_fee = {p.code for p in procedures if set(p.competent_units) & set(members) and p.online_service
+                    and int(p.fee.get("amount") or 0) > 0}
+        paid_online = set().union(*(self._paid_online.get(u, set()) for u in members))
+        return qi.Payments(paid=voice.get("paid", 0), paid_online=voice.get("paid_online", 0),
+                           procedures_with_fee=len(with_fee), procedures_paid_online=len(with_fee & paid_online))
 
     def figures(self, units: Iterable[str]) -> qi.Figures:
         total: dict[str, int] = {}

@@ -32,6 +32,8 @@ from ..domain.counting import (
     counting_units,
     late_766,
     local_day,
+    paid,
+    rated,
     rollup_key,
     rollups,
 )
@@ -107,6 +109,11 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             book.add(snap, competent, day, "apologies")
             if dossier.rescheduled:
                 book.add(snap, competent, day, "rescheduled")
+        elif action == "confirm_payment" and details.get("payment"):  # lines before payments were recorded: none
+            paid(book, snap, competent, day, details["payment"])
+    if dossier.rating is not None and dossier.rating.get("at"):  # given once, after the result: no line of its own
+        day = local_day(dossier.rating["at"])
+        rated(book, snap, units.competent_on(day), day, dossier.rating)
     watched = overdue_watched(dossier)
     if watched is not None:
         book.add(snap, holder, local_day(watched), "overdue")

@@ -96,6 +96,13 @@ def dossier_view(dossier: Dossier, calendar: WorkingCalendar, now: datetime) -> 
         "form": dossier.form,
         "documents": dossier.documents,
         "fee": dossier.fee,
+        # Fees and charges paid, each with its channel (domain/payments.py), oldest first.
+        "payments": [{**p, "paid_at": local(p.get("paid_at")), "recorded_at": local(p.get("recorded_at"))}
+                     for p in dossier.payments],
+        # The applicant's rating (once, after the result) and request to withdraw, when given.
+        "rating": {**dossier.rating, "at": local(dossier.rating.get("at"))} if dossier.rating else None,
+        "withdrawal_request": ({**dossier.withdrawal_request, "at": local(dossier.withdrawal_request.get("at"))}
+                               if dossier.withdrawal_request else None),
         "result": dossier.result,
         "resolved_at": local(dossier.resolved_at),
         "returned_at": local(dossier.returned_at),

@@ -154,6 +154,11 @@ def life(r: Recorder) -> None:
     r.act(code, JUSTICE, "leader", {"action": "resolve", "result": {"summary": "Phiếu LLTP số 1234/STP",
                                                                     "document_number": "1234/STP"}})
     r.act(code, CENTRE, "desk", {"action": "return_result"})
+    # The applicant's rating needs the receipt secret: a wrong one (none is issued here) and a level off the scale.
+    r.call("rate", "POST", f"/v1/public/dossiers/{code}/rating", {}, {"secret": "not-the-secret", "level": "satisfied"})
+    r.call("rate", "POST", f"/v1/public/dossiers/{code}/rating", {}, {"secret": "not-the-secret", "level": 5})
+    r.call("list_low_ratings", "GET", f"/v1/units/{JUSTICE}/low-ratings", r.auth(JUSTICE, "leader"))
+    r.call("list_low_ratings", "GET", f"/v1/units/{JUSTICE}/low-ratings", r.auth(JUSTICE, "desk"))  # 403
     r.call("get_history", "GET", f"/v1/dossiers/{code}/history", desk)
     r.call("lookup", "GET", f"/v1/public/dossiers/{code}")
     # Errors: stale version, action not allowed now, another unit, no token, unknown dossier, bad body.

@@ -10,10 +10,12 @@ from jsonschema import Draft202012Validator
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.deadlines import WatchSettings
-from chalicelib.domain.dossier import Actor, Dossier
+from chalicelib.domain.dossier import WITHDRAWABLE, Actor, Dossier
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.events import EVENT_TYPES, DomainEvent
 from chalicelib.domain.lifecycle import Action, allowed_actions
+from chalicelib.domain.rating import LEVELS
+from chalicelib.domain.status import Status
 from tests.unit.calendars import CALENDAR, vn
 from tests.unit.demo import procedure
 from tests.units import CENTRE
@@ -68,6 +70,8 @@ def payload(action: str, dossier: Dossier, rng: random.Random) -> dict:
 def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
     code = rng.choice(PROCEDURES)
     channel = rng.choice(("direct", "postal", "online", "online"))
+    if channel == "online" and procedure(code).online_service is None:
+        channel = "direct"  # not offered online: refused at intake (tests/unit/test_online_service.py)
     at = vn(2026, 1, 2, 7) + timedelta(days=rng.randint(0, 330), minutes=rng.randint(0, 14 * 60))
     decision = rng.choice((None, None, None, {"decision": "guide", "missing_items": ["Bản chụp căn cước công dân"]}))
     dossier, _ = Dossier.receive(
@@ -82,6 +86,9 @@ def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
         at += timedelta(hours=rng.choice((1, 3, 8, 24, 72, 200)))
         if rng.random() < 0.6 and dossier.wake(at):
             events += dossier.take_events()
+        if rng.random() < 0.05 and dossier.status in WITHDRAWABLE and dossier.withdrawal_request is None:
+            dossier.request_withdrawal("Không còn nhu cầu", f"DVC-{number}", "inbound:dvcqg", at)
+            events += dossier.take_events()
         choices = allowed_actions(dossier.status)
         action = rng.choice(choices)
         if action in ("complete_step", "resolve") and rng.random() < 0.5:
@@ -94,6 +101,10 @@ def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
         except DomainError:
             assert dossier.pending_events == [] and dossier.version == before  # a refusal produces nothing
             continue
+        events += dossier.take_events()
+    if dossier.status is Status.RETURNED and rng.random() < 0.8:
+        dossier.rate({"level": rng.choice(LEVELS), "comment": rng.choice((None, "Cán bộ nhiệt tình"))},
+                     rng.choice(("applicant", "portal")), "applicant", at + timedelta(days=1))
         events += dossier.take_events()
     assert [e.seq for e in events] == list(range(1, len(events) + 1)) == list(range(1, dossier.event_count + 1))
     assert [e.version for e in events] == sorted(e.version for e in events) and events[-1].version == dossier.version

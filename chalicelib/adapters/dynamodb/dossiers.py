@@ -156,6 +156,19 @@ class DossierRepository:
             "due_at": step.due_at, "flagged_at": step.flagged_at}]} for step in results]
         return items, cursors.encode(results.last_evaluated_key, listing)
 
+    def low_ratings(self, unit: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One Query of the sparse low-ratings index: the dossiers of `unit` (competent) rated low, latest first,
+        each with its rating."""
+        listing = cursors.fingerprint("low-ratings", unit)
+        results = DossierModel.low_ratings.query(
+            unit, scan_index_forward=False, limit=limit,
+            last_evaluated_key=cursors.decode(cursor, listing, ("code", "low_rating_unit", "rated_sk"), "code"))
+        codes = [item.code for item in results]
+        last = results.last_evaluated_key
+        rated = {d.code: d for d in self.get_many(codes)}
+        items = [{**summary(rated[c]), "rating": rated[c].rating} for c in codes if c in rated]
+        return items, cursors.encode(last, listing)
+
     def due_for_wake(self, now: datetime, limit: int) -> list[str]:
         """One Query per shard of the sparse wake-by-time index, keys only, up to `now`: what it reads is
         what is due."""
@@ -354,7 +367,16 @@ def _to_model(dossier: Dossier) -> DossierModel:
         summary=summary(dossier),
         body=dossier.as_dict(),
         imported_key=(dossier.imported or {}).get("fingerprint"),
+        **_low_rating(dossier),
     )
+
+
+def _low_rating(dossier: Dossier) -> dict[str, Any]:
+    """The sparse low-ratings index's keys, on a dossier rated low only."""
+    rating = dossier.rating or {}
+    if not rating.get("low"):
+        return {}
+    return {"low_rating_unit": dossier.competent_unit, "rated_sk": f"{rating.get('at')}#{dossier.code}"}
 
 
 _LATE_KEY = ("unit", "sk")

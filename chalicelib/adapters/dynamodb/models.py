@@ -133,6 +133,18 @@ class WakeByTime(GlobalSecondaryIndex):
     wake_sk = UnicodeAttribute(range_key=True)
 
 
+class LowRatings(GlobalSecondaryIndex):
+    """Sparse: only dossiers rated low (domain/rating.py) carry low_rating_unit (the competent unit, whose leader
+    reads them), keyed by when they were rated."""
+
+    class Meta:
+        index_name = "low-ratings"
+        projection = _listed("low_rating_unit", "rated_sk")
+
+    low_rating_unit = UnicodeAttribute(hash_key=True)
+    rated_sk = UnicodeAttribute(range_key=True)
+
+
 class DossierModel(Model):
     class Meta(_Connection):
         table_name = f"{_PREFIX}-dossiers"
@@ -154,6 +166,8 @@ class DossierModel(Model):
     summary = Utf8JSONAttribute()
     body = Utf8JSONAttribute()
     imported_key = UnicodeAttribute(null=True)  # an imported dossier's row fingerprint (domain/importing.py)
+    low_rating_unit = UnicodeAttribute(null=True)
+    rated_sk = UnicodeAttribute(null=True)
 
     by_unit_filed = ByUnitFiled()
     by_receiving_filed = ByReceivingFiled()
@@ -161,6 +175,7 @@ class DossierModel(Model):
     by_unit_procedure = ByUnitProcedure()
     open_by_due = OpenByDue()
     wake_by_time = WakeByTime()
+    low_ratings = LowRatings()
 
 
 class HistoryModel(Model):
@@ -376,6 +391,14 @@ class StatsModel(Model):
     ended_on_time = NumberAttribute(null=True)
     ended_late = NumberAttribute(null=True)
     resolved_working_seconds = NumberAttribute(null=True)  # Decision 766 2.2: the agency's time to the results
+    # Decision 766's online payment and satisfaction (domain/counting.py): payments confirmed, of them online; ratings
+    # given, by level.
+    paid = NumberAttribute(null=True)
+    paid_online = NumberAttribute(null=True)
+    rated = NumberAttribute(null=True)
+    rated_very_satisfied = NumberAttribute(null=True)
+    rated_satisfied = NumberAttribute(null=True)
+    rated_dissatisfied = NumberAttribute(null=True)
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
