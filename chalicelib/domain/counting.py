@@ -87,6 +87,16 @@ COLUMNS: tuple[str, ...] = (
     # Decision 766's 2.2 (average processing time): the agency's working seconds of the dossiers resolved (early,
     # on time or late) that day, `working_seconds` on dossier.resolved; the average divides it by `resolved`.
     "resolved_working_seconds",
+    # Decision 766's 2.1 ends a dossier at its result, or else at "Dừng xử lý/Từ chối" (a refusal after appraisal,
+    # a stop, a withdrawal: ../shared/DECISION-766.md): those received are processed dossiers of the index too.
+    # ended_766: the clock ended without a result that day (refused after appraisal, or withdrawn or stopped after
+    # receipt and never resolved); ended_late_766: of them, late for the index (after the legal due time at their
+    # end, or asked for supplements more than once).
+    "ended_766", "ended_late_766",
+    # Decision 766's 1.4 (dossiers synced to the national portal): a dossier received that day at this desk (as
+    # `received`) that the portal has heard of (its DongBoHoSoMC acknowledged), booked once per dossier on its
+    # day of receipt by whichever comes second, the receipt or the acknowledgement (services/statistics.py).
+    "synced",
 )
 TIMELINESS = ("early", "on_time", "late")
 
@@ -247,6 +257,7 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
             book.add(snap, competent, day, "refused")
             if data.get("timeliness") in TIMELINESS:
                 book.add(snap, competent, day, f"refused_{data['timeliness']}")
+            _ended_766(book, snap, competent, day, data.get("late_766"), data.get("timeliness"))
         _end(book, snap, holder, day)
     elif event.type == ev.CLOSED:
         outcome = data.get("outcome")
@@ -259,6 +270,7 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
                 _end(book, snap, holder, day)
                 if data.get("timeliness") in TIMELINESS:
                     book.add(snap, competent, day, f"ended_{data['timeliness']}")
+                _ended_766(book, snap, competent, day, None, data.get("timeliness"))
     elif event.type == ev.STATUS_CHANGED and data.get("action") == "request_supplement":
         # A supplement request; outside the law (Decree 61/2018 Art 15, 19(4)) when it is not the first one or
         # came after the window. Only the first request can be lawful and a lawful first request leaves the
@@ -292,11 +304,41 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
     return book
 
 
+def synced_booking(snapshot: dict[str, Any], units: CountingUnits) -> Booking:
+    """1.4's count of a received dossier the national portal has heard of: `synced` at the desk that received
+    it, on the local day of receipt (the day `received` counted it), so that synced / received is the share of
+    the period's dossiers on the portal. Nothing for a dossier not received."""
+    book = Booking()
+    if snapshot.get("received_at"):
+        day = local_day(str(snapshot["received_at"]))
+        book.add(snapshot, units.receiving_on(day), day, "synced")
+    return book
+
+
+def synced_guard(code: str) -> str:
+    """The guard of a dossier's `synced` count: one per dossier, whichever of its two writers comes second."""
+    return f"synced#{code}"
+
+
 def late_766(recorded: Any, outcome: Any) -> bool:
     """Late for Decision 766: what the resolution recorded (domain/dossier.py: the agency's working time over
     the original limit); a result that recorded nothing (an imported dossier, whose old system kept no pauses)
     falls back on the law's outcome."""
     return recorded if isinstance(recorded, bool) else outcome == "late"
+
+
+def ended_late_766(recorded: Any, timeliness: Any, supplement_late: bool) -> bool:
+    """A dossier ended without a result (refused after appraisal, withdrawn or stopped after receipt) is late for
+    Decision 766 when asked for supplements more than once, or when late by what its end recorded: the agency's
+    working time if recorded, else the legal due time at its end (`timeliness`)."""
+    return supplement_late or late_766(recorded, timeliness)
+
+
+def _ended_766(book: Booking, snap: dict[str, Any], unit: str | None, day: date, recorded: Any,
+               timeliness: Any) -> None:
+    book.add(snap, unit, day, "ended_766")
+    if ended_late_766(recorded, timeliness, _supplement_late(snap)):
+        book.add(snap, unit, day, "ended_late_766")
 
 
 def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> None:

@@ -202,6 +202,11 @@ class StatsStore(Protocol):
         the event was applied already (nothing written)."""
         ...
 
+    def apply_once(self, guard: str, booking: Booking) -> bool:
+        """Apply a booking that is no event's (no overdue interval in it) once, with the guard `guard` in the same
+        transaction: False when that guard exists (nothing written)."""
+        ...
+
     def months(self, unit: str) -> set[str]:
         """The months (YYYY-MM) the unit has counters in."""
         ...

@@ -9,7 +9,9 @@ the counters were made from, and applies the rules of services/statistics.py to 
   Decision 766: supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not
   late by Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
   overdue_supplement_late from the later of that day and the overdue interval's start),
-  apologize (with a new appointment; rescheduled);
+  apologize (with a new appointment; rescheduled); refuse / withdraw / stop after receipt (Decision 766's
+  ended_766, ended_late_766);
+- its sync state: the portal acknowledged its dossier sync (synced, on the day of receipt, at the desk);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
   just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
   ends on the day the dossier ended.
@@ -30,6 +32,7 @@ from ..domain.counting import (
     Booking,
     Key,
     counting_units,
+    ended_late_766,
     late_766,
     local_day,
     rollup_key,
@@ -46,9 +49,11 @@ Counts = dict[Key, dict[str, int]]
 _ENDS = {"withdraw": "withdrawn", "stop": "stopped"}
 
 
-def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None) -> Counts:
+def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None,
+            synced: bool = False) -> Counts:
     """The counters one dossier accounts for, from its own records; `tree`: the catalogue's units, for the unit
-    in operation on each day (services/statistics.py CountingUnits)."""
+    in operation on each day (services/statistics.py CountingUnits); `synced`: its sync state says the national
+    portal acknowledged its dossier sync (Decision 766's 1.4, on its day of receipt)."""
     snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
     book = Booking()
     units = counting_units(dossier.receiving_unit, dossier.competent_unit, dossier.imported, tree)
@@ -78,6 +83,10 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
                 book.add(snap, competent, day, str(outcome))
             if outcome == "refused" and details.get("timeliness") in TIMELINESS:
                 book.add(snap, competent, day, f"refused_{details['timeliness']}")
+            if outcome == "refused":
+                book.add(snap, competent, day, "ended_766")
+                if ended_late_766(details.get("late_766"), details.get("timeliness"), supplement_late):
+                    book.add(snap, competent, day, "ended_late_766")
             if outcome in ("early", "on_time", "late") and late_766(details.get("late_766"), outcome):
                 book.add(snap, competent, day, "resolved_late_766")
             elif outcome in ("early", "on_time", "late") and supplement_late:
@@ -93,6 +102,9 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
                 book.add(snap, holder, day, "open", -1)
                 if details.get("timeliness") in TIMELINESS:
                     book.add(snap, competent, day, f"ended_{details['timeliness']}")
+                book.add(snap, competent, day, "ended_766")
+                if ended_late_766(None, details.get("timeliness"), supplement_late):
+                    book.add(snap, competent, day, "ended_late_766")
                 if supplement_late:
                     book.add(snap, holder, day, "open_supplement_late", -1)
         elif action == "request_supplement":
@@ -107,6 +119,9 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
             book.add(snap, competent, day, "apologies")
             if dossier.rescheduled:
                 book.add(snap, competent, day, "rescheduled")
+    if synced and dossier.received_at is not None:
+        day = local_day(dossier.received_at)
+        book.add(snap, units.receiving_on(day), day, "synced")
     watched = overdue_watched(dossier)
     if watched is not None:
         book.add(snap, holder, local_day(watched), "overdue")
@@ -136,7 +151,8 @@ def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
         dossier = deps.dossiers.get(code, consistent=True)
         if dossier is None:
             continue
-        merge(total, recount(dossier, deps.dossiers.history(code), tree))
+        state = deps.sync.state(code)
+        merge(total, recount(dossier, deps.dossiers.history(code), tree, bool(state and state.announced)))
     return total
 
 

@@ -376,6 +376,9 @@ class StatsModel(Model):
     ended_on_time = NumberAttribute(null=True)
     ended_late = NumberAttribute(null=True)
     resolved_working_seconds = NumberAttribute(null=True)  # Decision 766 2.2: the agency's time to the results
+    ended_766 = NumberAttribute(null=True)  # Decision 766 2.1: ended without a result (refused, withdrawn, stopped)
+    ended_late_766 = NumberAttribute(null=True)  # of them, late for the index
+    synced = NumberAttribute(null=True)  # Decision 766 1.4: received that day and known to the national portal
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open

@@ -58,9 +58,25 @@ class StatsRepository:
                 time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")  # the loop returns or raises
 
+    def apply_once(self, guard: str, booking: Booking) -> bool:
+        """A booking with its own guard (services/statistics.py: a dossier's `synced` count): as `apply`."""
+        if booking.flags_overdue or booking.ends is not None:
+            raise ValueError("an overdue interval is an event's: apply it with the event")
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return self._write(guard, "", booking)
+            except TransactWriteError as exc:
+                if "TransactionConflict" not in cancellation_codes(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 6)))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     def _apply_once(self, event: DomainEvent, booking: Booking) -> bool:
+        return self._write(f"event#{event.id}", event.code, booking)
+
+    def _write(self, guard: str, code: str, booking: Booking) -> bool:
         increments: dict[Key, dict[str, int]] = {k: dict(v) for k, v in booking.increments.items()}
-        life = self._life(event.code) if booking.flags_overdue or booking.ends is not None else None
+        life = self._life(code) if booking.flags_overdue or booking.ends is not None else None
         life_update: tuple[list[Any], Any] | None = None
         ended, flagged = (life or {}).get("ended"), bool((life or {}).get("flagged"))
         _add(increments, overdue_closing(booking, flagged, ended), "overdue", -1)
@@ -72,7 +88,7 @@ class StatsRepository:
                            StatsModel.flagged.exists() if flagged else StatsModel.flagged.does_not_exist())
         try:
             with TransactWrite(connection=StatsModel._get_connection().connection) as transaction:
-                transaction.save(StatsModel(f"event#{event.id}", "guard"), condition=StatsModel.pk.does_not_exist())
+                transaction.save(StatsModel(guard, "guard"), condition=StatsModel.pk.does_not_exist())
                 for (pk, sk), row in increments.items():
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
@@ -84,7 +100,7 @@ class StatsRepository:
                 for unit, months in sorted(booking.months().items()):
                     transaction.update(StatsModel(f"unit#{unit}", "months"), actions=[StatsModel.months.add(months)])
                 if life_update is not None:
-                    transaction.update(StatsModel(f"dossier#{event.code}", LIFE), actions=life_update[0],
+                    transaction.update(StatsModel(f"dossier#{code}", LIFE), actions=life_update[0],
                                        condition=life_update[1])
         except TransactWriteError as exc:
             reasons = cancellation_codes(exc)
