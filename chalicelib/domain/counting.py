@@ -7,9 +7,10 @@ Each event becomes a `Booking`: increments of counters keyed `(<unit>#<local mon
 group being `all`, `field#<code>` or `procedure#<code>`, so that a report over a period reads one partition per
 unit and month (a Query over the days it needs) and never a dossier. Each unit's item `unit#<unit>`/`months` holds
 the set of months it has counters in (a set ADD: idempotent and order-free). Every increment is also ADDed, in the
-same transaction, to the unit's monthly roll-up (`rollup#<unit>`, `<YYYY-MM>#<group>`): the point-in-time
-figures, sums of deltas since the first day counted, read one partition of roll-ups per unit (about 12 items a
-year per group) instead of every day since the unit began.
+same transaction, to the unit's monthly roll-up (`rollup#<unit>`, `<YYYY-MM>#<group>`) and yearly roll-up
+(`yearly#<unit>`, `<YYYY>#<group>`): a report reads whole years from the yearly ones, the months of the years it
+covers in part from the monthly ones and the days of the months it covers in part from the daily items
+(services/period_sums.py), so what it reads does not grow with the years it spans.
 
 The store applies one booking and a guard item keyed by the event id in ONE transaction
 (`StatsStore.apply`): an event delivered again adds nothing, whatever `dispatch`'s claim knew.
@@ -165,6 +166,30 @@ def rollups(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
         for column, n in row.items():
             target[column] = target.get(column, 0) + n
     return out
+
+
+def yearly_key(unit: str) -> str:
+    """The partition of a unit's yearly roll-ups (range `<YYYY>#<group>`): a report over whole years reads one
+    item per year and group instead of twelve months."""
+    return f"yearly#{unit}"
+
+
+def yearly(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
+    """The yearly roll-up items daily increments add to, summed: (`<unit>#<YYYY-MM>`, `<day>#<group>`) ->
+    (`yearly#<unit>`, `<YYYY>#<group>`)."""
+    out: dict[Key, dict[str, int]] = {}
+    for (pk, sk), row in increments.items():
+        unit, _, month = pk.rpartition("#")
+        target = out.setdefault((yearly_key(unit), f"{month[:4]}#{sk.partition('#')[2]}"), {})
+        for column, n in row.items():
+            target[column] = target.get(column, 0) + n
+    return out
+
+
+def all_rollups(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
+    """Every roll-up item daily increments add to, monthly and yearly: what the store ADDs in the same
+    transaction as the daily increments (an event's, or an import's)."""
+    return {**rollups(increments), **yearly(increments)}
 
 
 @dataclass(frozen=True)

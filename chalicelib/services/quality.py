@@ -2,8 +2,8 @@
 all read from the daily counters of services/statistics.py, never from dossiers (docs/statistics.md).
 
 A unit's figures roll up its subtree, as report 06 does. Each unit's own `all` counters are read once per call,
-the way report 06 reads them (services/period_sums.py): one Query of its monthly roll-ups up to the month of `to`,
-and one Query of daily items per month the period covers in part (at most two).
+the way report 06 reads them (services/period_sums.py): its yearly roll-ups, the monthly ones of the years the
+period covers in part and the daily items of the months it covers in part.
 """
 
 from __future__ import annotations

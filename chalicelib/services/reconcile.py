@@ -15,8 +15,9 @@ the counters were made from, and applies the rules of services/statistics.py to 
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
   just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
   ends on the day the dossier ended.
-Each unit's monthly roll-ups are checked too: a month's roll-up must equal the sum of the recomputed days of that
-whole month (every month the period touches).
+Each unit's monthly and yearly roll-ups are checked too: a month's (a year's) roll-up must equal the sum of the
+recomputed days of that whole month (year), for every month (year) the period touches. `repair` writes the
+differences (the backfill of counters written before a column or a roll-up existed).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from ..domain.counting import (
     local_day,
     rollup_key,
     rollups,
+    yearly,
+    yearly_key,
 )
 from ..domain.deadlines import AFTER_DUE, OVERDUE
 
@@ -206,6 +209,23 @@ def stored_rollups(deps: Deps, units: Iterable[str], from_day: date, to_day: dat
     return out
 
 
+def stored_yearly(deps: Deps, units: Iterable[str], from_day: date, to_day: date) -> Counts:
+    """The yearly roll-ups the statistics consumer wrote for these units, for the years [from_day, to_day]
+    touches."""
+    out: Counts = {}
+    for unit in units:
+        for row in deps.stats.yearly(unit, str(to_day.year)):
+            if int(row["year"]) >= from_day.year:
+                out[(yearly_key(unit), f"{row['year']}#{row['group']}")] = {
+                    c: int(row[c]) for c in COLUMNS if row.get(c)}
+    return out
+
+
+def years_within(counts: Counts, from_day: date, to_day: date) -> Counts:
+    """The yearly roll-ups of the years [from_day, to_day] touches, whole."""
+    return {k: v for k, v in counts.items() if from_day.year <= int(k[1][:4]) <= to_day.year}
+
+
 def months_within(counts: Counts, from_day: date, to_day: date) -> Counts:
     """The roll-ups of the months [from_day, to_day] touches, whole."""
     first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
@@ -220,15 +240,41 @@ def reconcile(deps: Deps, codes: Iterable[str], from_day: date, to_day: date) ->
 
 def compare(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[str, Any]:
     """`reconcile` on counters already recomputed from every dossier."""
+    gaps = _gaps(deps, counted, from_day, to_day)
+    lines = [line for expected, actual in gaps for line in differences(expected, actual)]
+    return {"from": from_day.isoformat(), "to": to_day.isoformat(),
+            "items": sum(len(set(expected) | set(actual)) for expected, actual in gaps), "differences": lines}
+
+
+def repair(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[str, Any]:
+    """Make the stored counters of [from_day, to_day] (daily items, and the monthly and yearly roll-ups of the
+    months and years it touches) what the dossiers say, by ADDing each difference: the backfill of counters
+    written before a column or a roll-up existed (`make backfill-stats`). Run it while no event is being counted
+    (an event counted between the read and the write would be counted twice or not at all); a second run finds
+    nothing left to do."""
+    fixes: Counts = {}
+    for expected, actual in _gaps(deps, counted, from_day, to_day):
+        merge(fixes, expected)
+        merge(fixes, actual, -1)
+    fixes = {k: {c: n for c, n in row.items() if n} for k, row in fixes.items()}
+    fixes = {k: row for k, row in fixes.items() if row}
+    written = deps.stats.adjust(fixes) if fixes else 0
+    return {"from": from_day.isoformat(), "to": to_day.isoformat(), "items_fixed": written}
+
+
+def _gaps(deps: Deps, counted: Counts, from_day: date, to_day: date) -> list[tuple[Counts, Counts]]:
+    """(recomputed, stored) for the daily items of [from_day, to_day], the monthly roll-ups of the months it
+    touches and the yearly ones of the years it touches, for every unit either side names."""
     expected = within(counted, from_day, to_day)
     expected_rollups = months_within(rollups(counted), from_day, to_day)
+    expected_yearly = years_within(yearly(counted), from_day, to_day)
     units = {pk.rpartition("#")[0] for pk, _ in expected} | set(deps.catalogue.tree().units)
     units |= {pk.removeprefix(rollup_key("")) for pk, _ in expected_rollups}
-    actual = stored(deps, sorted(units), from_day, to_day)
-    actual_rollups = stored_rollups(deps, sorted(units), from_day, to_day)
-    return {"from": from_day.isoformat(), "to": to_day.isoformat(),
-            "items": len(set(expected) | set(actual)) + len(set(expected_rollups) | set(actual_rollups)),
-            "differences": differences(expected, actual) + differences(expected_rollups, actual_rollups)}
+    units |= {pk.removeprefix(yearly_key("")) for pk, _ in expected_yearly}
+    ordered = sorted(units)
+    return [(expected, stored(deps, ordered, from_day, to_day)),
+            (expected_rollups, stored_rollups(deps, ordered, from_day, to_day)),
+            (expected_yearly, stored_yearly(deps, ordered, from_day, to_day))]
 
 
 class RecountedStats:
@@ -244,6 +290,10 @@ class RecountedStats:
         for (pk, sk), row in rollups(counted).items():
             month, _, group = sk.partition("#")
             self._rollups.setdefault(pk, []).append((month, group, row))
+        self._yearly: dict[str, list[tuple[str, str, dict[str, int]]]] = {}
+        for (pk, sk), row in yearly(counted).items():
+            year, _, group = sk.partition("#")
+            self._yearly.setdefault(pk, []).append((year, group, row))
 
     def apply(self, event: Any, booking: Booking) -> bool:
         raise TypeError("recomputed counters are read-only: events are applied to the stored ones")
@@ -256,6 +306,14 @@ class RecountedStats:
                 for day, group, row in sorted(self._days.get(f"{unit}#{month}", []))
                 if first_day <= day <= last_day]
 
-    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+    def rollups(self, unit: str, last_month: str, first_month: str | None = None) -> list[dict[str, Any]]:
         return [{"month": month, "group": group, **{c: n for c, n in row.items() if n}}
-                for month, group, row in sorted(self._rollups.get(rollup_key(unit), [])) if month <= last_month]
+                for month, group, row in sorted(self._rollups.get(rollup_key(unit), []))
+                if (first_month or "") <= month <= last_month]
+
+    def yearly(self, unit: str, last_year: str) -> list[dict[str, Any]]:
+        return [{"year": year, "group": group, **{c: n for c, n in row.items() if n}}
+                for year, group, row in sorted(self._yearly.get(yearly_key(unit), [])) if year <= last_year]
+
+    def adjust(self, increments: Counts) -> int:
+        raise TypeError("recomputed counters are read-only")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ...domain.counting import overdue_closing, rollup_key, rollups
+from ...domain.counting import all_rollups, overdue_closing, rollup_key, yearly_key
 from ...domain.events import DomainEvent
 from ...domain.import_counts import DossierCounts, Packed, packed
 from .errors import cancellation_codes
@@ -93,7 +93,7 @@ class StatsRepository:
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
-                for (pk, sk), row in sorted(rollups(increments).items()):
+                for (pk, sk), row in sorted(all_rollups(increments).items()):
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
@@ -221,14 +221,43 @@ class StatsRepository:
             out.append({"day": day, "group": group, **_columns(item)})
         return out
 
-    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
-        """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive), one Query of its roll-up partition:
-        each with its `month` and `group` and its non-zero columns."""
+    def rollups(self, unit: str, last_month: str, first_month: str | None = None) -> list[dict[str, Any]]:
+        """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive; from `first_month` if given), one
+        Query of its roll-up partition: each with its `month` and `group` and its non-zero columns."""
+        condition = (StatsModel.sk.between(f"{first_month}#", f"{last_month}#~") if first_month
+                     else StatsModel.sk <= f"{last_month}#~")
         out = []
-        for item in StatsModel.query(rollup_key(unit), StatsModel.sk <= f"{last_month}#~"):
+        for item in StatsModel.query(rollup_key(unit), condition):
             month, _, group = item.sk.partition("#")
             out.append({"month": month, "group": group, **_columns(item)})
         return out
+
+    def yearly(self, unit: str, last_year: str) -> list[dict[str, Any]]:
+        """The unit's yearly roll-ups up to `last_year` (YYYY, inclusive), one Query: each with its `year` and
+        `group` and its non-zero columns."""
+        out = []
+        for item in StatsModel.query(yearly_key(unit), StatsModel.sk <= f"{last_year}#~"):
+            year, _, group = item.sk.partition("#")
+            out.append({"year": year, "group": group, **_columns(item)})
+        return out
+
+    def adjust(self, increments: dict[Key, dict[str, int]]) -> int:
+        """ADD these amounts to these counter items as they are (no roll-ups added, no guard): the repair of
+        counters found wrong by the recount (services/reconcile.py `repair`). Answers the items written."""
+        written = 0
+        for (pk, sk), row in sorted(increments.items()):
+            actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
+            if actions:
+                StatsModel(pk, sk).update(actions=actions)
+                written += 1
+        months: dict[str, set[str]] = {}
+        for pk, _ in increments:
+            unit, _, month = pk.rpartition("#")
+            if not pk.startswith(("rollup#", "yearly#")) and len(month) == 7:
+                months.setdefault(unit, set()).add(month)
+        for unit, ms in sorted(months.items()):
+            StatsModel(f"unit#{unit}", "months").update(actions=[StatsModel.months.add(ms)])
+        return written
 
 
 def _add_item(table: str, pk: str, sk: str, columns: list[tuple[str, int]]) -> dict[str, Any]:
