@@ -363,6 +363,11 @@ def test_the_synced_share_counts_the_dossiers_received_in_the_period_once_whoeve
         status, body = get(province, f"/v1/stats/quality?unit={A}&from=2026-04-07&to=2026-04-30",
                            auth(A, "leader"))
         assert body["figures"]["received"] == 0 and body["indicators"]["sync"] is None
+        # The recount from the dossiers and their sync states says the same (make reconcile).
+        from chalicelib.services.reconcile import recount_all
+
+        counted = recount_all(deps, LIVES[:4])
+        assert counted[(f"{A}#2026-04", "2026-04-06#all")]["synced"] == 2
     finally:
         monkeypatch.delenv("MOTCUA_PORTAL_URL")
         settings.cache_clear()
