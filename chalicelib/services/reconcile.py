@@ -15,8 +15,9 @@ the counters were made from, and applies the rules of services/statistics.py to 
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
   just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
   ends on the day the dossier ended.
-Each unit's monthly and yearly roll-ups are checked too: a month's (a year's) roll-up must equal the sum of the
-recomputed days of that whole month (year), for every month (year) the period touches. `repair` writes the
+Each unit's monthly roll-ups are checked too: a month's roll-up must equal the sum of the recomputed days of that
+whole month, for every month the period touches; and a year's roll-up the sum of its months' (those the period
+touches as recomputed, the others as stored), for every year it touches. `repair` writes the
 differences (the backfill of counters written before a column or a roll-up existed).
 """
 
@@ -221,11 +222,6 @@ def stored_yearly(deps: Deps, units: Iterable[str], from_day: date, to_day: date
     return out
 
 
-def years_within(counts: Counts, from_day: date, to_day: date) -> Counts:
-    """The yearly roll-ups of the years [from_day, to_day] touches, whole."""
-    return {k: v for k, v in counts.items() if from_day.year <= int(k[1][:4]) <= to_day.year}
-
-
 def months_within(counts: Counts, from_day: date, to_day: date) -> Counts:
     """The roll-ups of the months [from_day, to_day] touches, whole."""
     first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
@@ -263,18 +259,33 @@ def repair(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[st
 
 
 def _gaps(deps: Deps, counted: Counts, from_day: date, to_day: date) -> list[tuple[Counts, Counts]]:
-    """(recomputed, stored) for the daily items of [from_day, to_day], the monthly roll-ups of the months it
-    touches and the yearly ones of the years it touches, for every unit either side names."""
+    """(expected, stored) for the daily items of [from_day, to_day] and the monthly roll-ups of the months it
+    touches (expected: recomputed from the dossiers), and the yearly roll-ups of the years it touches (expected:
+    the sum of the year's monthly roll-ups, the months it touches as the dossiers say, the others as stored), for
+    every unit either side names. A year is thus checked against its months, and the months the period touches
+    against the dossiers, whatever dossiers of the year's other months were recounted."""
     expected = within(counted, from_day, to_day)
     expected_rollups = months_within(rollups(counted), from_day, to_day)
-    expected_yearly = years_within(yearly(counted), from_day, to_day)
     units = {pk.rpartition("#")[0] for pk, _ in expected} | set(deps.catalogue.tree().units)
     units |= {pk.removeprefix(rollup_key("")) for pk, _ in expected_rollups}
-    units |= {pk.removeprefix(yearly_key("")) for pk, _ in expected_yearly}
     ordered = sorted(units)
+    whole_years = (date(from_day.year, 1, 1), date(to_day.year, 12, 31))
+    months = {k: v for k, v in stored_rollups(deps, ordered, *whole_years).items()
+              if not from_day.isoformat()[:7] <= k[1][:7] <= to_day.isoformat()[:7]}
+    expected_yearly = _years_of(merge(months, expected_rollups))
+    ordered = sorted(units | {pk.removeprefix(yearly_key("")) for pk, _ in expected_yearly})
     return [(expected, stored(deps, ordered, from_day, to_day)),
             (expected_rollups, stored_rollups(deps, ordered, from_day, to_day)),
             (expected_yearly, stored_yearly(deps, ordered, from_day, to_day))]
+
+
+def _years_of(monthly: Counts) -> Counts:
+    """Monthly roll-ups summed into the yearly ones they make up."""
+    out: Counts = {}
+    for (pk, sk), row in monthly.items():
+        month, _, group = sk.partition("#")
+        merge(out, {(yearly_key(pk.removeprefix(rollup_key(""))), f"{month[:4]}#{group}"): row})
+    return out
 
 
 class RecountedStats:
