@@ -6,6 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run test token bench templates lint install java system-tools web clean-local reconcile import redrive deploy-quick
+.PHONY: backfill-stats bench-years
 
 install: $(PY_STAMP) $(NODE_STAMP) java system-tools
 
@@ -55,6 +56,16 @@ templates: $(PY_STAMP)
 reconcile: $(PY_STAMP)
 	@test -n "$(FROM)" -a -n "$(TO)" || (echo "usage: make reconcile FROM=2026-03-01 TO=2026-03-31" >&2; exit 2)
 	$(PY) scripts/reconcile_stats.py $(FROM) $(TO)
+
+# The backfill: report 06's counters of [FROM, TO] (and the monthly and yearly roll-ups of the months and years it
+# touches) rebuilt from the dossiers, e.g. after an upgrade adds a column or the yearly roll-ups
+# (docs/statistics.md); run while no event is being counted. FROM defaults to go-live, TO to today.
+backfill-stats: $(PY_STAMP)
+	$(PY) scripts/reconcile_stats.py --repair $(or $(FROM),2000-01-01) $(or $(TO),$(shell date +%F))
+
+# Report 06 over one year and over three (yearly roll-ups): items read, time and their ratio (docs/performance.md).
+bench-years: install
+	TZ=UTC $(PY) scripts/bench_report06_years.py
 
 # An old system's dossiers from CSV or NDJSON (docs/import.md), into the local stack unless the environment says
 # otherwise; rejected rows go to FILE.rejects.csv/.ndjson; exits non-zero unless read = imported + duplicates + rejected.

@@ -39,6 +39,10 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names the environment variable."""
 
 
+# The rating bands' default (domain/quality_index.py DEFAULT_BANDS): a real provincial map's legend (Thanh Hóa).
+_BANDS: tuple[tuple[str, float, str], ...] = (("excellent", 90.0, "Xuất sắc"), ("good", 80.0, "Tốt"),
+                                              ("fair", 70.0, "Khá"), ("average", 50.0, "Trung bình"),
+                                              ("weak", 0.0, "Yếu"))
 # Decision 766's computable indicators and their default points (domain/quality_index.py DEFAULT_POINTS, the
 # sample allocation of a real provincial system; docs/statistics.md).
 _QUALITY_POINTS: tuple[tuple[str, float], ...] = (
@@ -79,7 +83,8 @@ class Settings:
     # the floors of the bands excellent, good, fair, average (scores on 100), each indicator's points, and the
     # unit levels whose ranking anyone may read without a token.
     ranking_min_dossiers: int = 10
-    ranking_bands: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 50.0)
+    # (key, floor, label), highest floor first, the last at 0: any number of bands (domain/quality_index.py Band).
+    ranking_bands: tuple[tuple[str, float, str], ...] = _BANDS
     quality_points: tuple[tuple[str, float], ...] = _QUALITY_POINTS
     ranking_public_levels: tuple[str, ...] = ("province", "department", "commune")
     ranking_cache_seconds: float = 300.0  # how long a container keeps a published ranking; 0: never (local stack)
@@ -331,20 +336,57 @@ def _moved_clock(env: Mapping[str, str], auth_mode: str) -> MovedClock | None:
     return MovedClock(start.astimezone(UTC), speed, anchor)
 
 
-def _bands(raw: str) -> tuple[float, float, float, float]:
-    """MOTCUA_RANKING_BANDS: the lowest score of excellent, good, fair and average, e.g. 90,80,70,50 (the default:
-    a real provincial map's legend, Thanh Hóa)."""
+_BAND_KEY = re.compile(r"^[a-z_]{1,30}$")
+
+
+def _bands(raw: str) -> tuple[tuple[str, float, str], ...]:
+    """MOTCUA_RANKING_BANDS: any number of bands, `key=floor:label` separated by `;`, highest floor first and the
+    last at 0, e.g. `pass=50:Đạt;fail=0:Chưa đạt`; or four numbers, the floors of the default bands excellent,
+    good, fair and average (weak below), e.g. 90,80,70,50. Default: a real provincial map's legend (Thanh Hóa),
+    not confirmed as official (docs/statistics.md)."""
     if not raw.strip():
-        return (90.0, 80.0, 70.0, 50.0)
+        return _BANDS
+    if "=" not in raw:
+        return _default_bands_at(raw)
+    bands: list[tuple[str, float, str]] = []
+    for part in raw.split(";"):
+        key, _, rest = part.partition("=")
+        floor, _, label = rest.partition(":")
+        key, label = key.strip(), label.strip()
+        try:
+            value = float(floor)
+        except ValueError as exc:
+            raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: {part.strip()!r} is not key=floor:label, like "
+                                "good=80:Tốt") from exc
+        if not _BAND_KEY.match(key) or not label or len(label) > 60 or not 0 <= value <= 100:
+            raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: {part.strip()!r}: a key of lowercase letters, a "
+                                "floor from 0 to 100 and a label, like good=80:Tốt")
+        bands.append((key, value, label))
+    return _checked_bands(raw, tuple(bands))
+
+
+def _default_bands_at(raw: str) -> tuple[tuple[str, float, str], ...]:
     try:
         floors = tuple(float(part) for part in raw.split(","))
     except ValueError as exc:
-        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four numbers like 90,80,70,50") from exc
-    if len(floors) != 4 or not all(0 <= f <= 100 for f in floors) \
-            or any(a <= b for a, b in zip(floors, floors[1:], strict=False)):
-        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four scores from 100 down to 0, strictly "
-                            "decreasing (the floors of excellent, good, fair, average), like 90,80,70,50")
-    return (floors[0], floors[1], floors[2], floors[3])
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: expected four numbers like 90,80,70,50, or "
+                            "key=floor:label;... like pass=50:Đạt;fail=0:Chưa đạt") from exc
+    if len(floors) != 4:
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: four numbers are the floors of excellent, good, fair "
+                            "and average; any other set of bands is key=floor:label;...")
+    return _checked_bands(raw, tuple((key, floor, label) for (key, _, label), floor
+                                     in zip(_BANDS, (*floors, 0.0), strict=True)))
+
+
+def _checked_bands(raw: str, bands: tuple[tuple[str, float, str], ...]) -> tuple[tuple[str, float, str], ...]:
+    floors = [floor for _, floor, _ in bands]
+    if not all(0 <= f <= 100 for f in floors) or any(a <= b for a, b in zip(floors, floors[1:], strict=False)):
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: floors from 100 down to 0, strictly decreasing")
+    if floors[-1] != 0:
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: the last band's floor is 0, so every score has a band")
+    if len({key for key, _, _ in bands}) != len(bands):
+        raise SettingsError(f"MOTCUA_RANKING_BANDS={raw!r}: a key is given twice")
+    return bands
 
 
 def _points(raw: str) -> tuple[tuple[str, float], ...]:

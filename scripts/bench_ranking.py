@@ -67,7 +67,7 @@ def _run(units: int, days: int, groups: int) -> dict[str, object]:
                     daily[(counting.month_key(uid, day[:7]), f"{day}#{group}")] = {
                         "received": 4, "received_online": n % 4, "resolved": 4, "early": 3, "on_time": n % 2,
                         "late": 1 - n % 2}
-            for (pk, sk), row in {**daily, **counting.rollups(daily)}.items():
+            for (pk, sk), row in {**daily, **counting.all_rollups(daily)}.items():
                 batch.save(StatsModel(pk, sk, **{k: v for k, v in row.items() if v}))
             batch.save(StatsModel(f"unit#{uid}", "months", months={pk[-7:] for pk, _ in daily}))
     bootstrap.override(catalogue=Catalogue(repo, national_settings))

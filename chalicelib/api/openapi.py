@@ -139,10 +139,9 @@ def _quality_components() -> JSON:
     score = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
              "description": "points earned out of 100, never rescaled to what was measured (Decision 766's "
                             "groups without data are not measured: `index`); null when nothing was measured"}
-    bands = ["excellent", "good", "fair", "average", "weak"]
     figures = ("received", "received_online", "resolved", "finished_in_time", "resolved_supplement_late",
                "in_progress", "overdue", "open_supplement_late", "overdue_supplement_late", "open_in_time",
-               "processed", "resolved_late_766")
+               "processed", "resolved_late_766", "ended_766", "ended_late_766", "synced")
     indicators = _obj({
         "on_time": {**share, "description": "(finished within the original limit by the agency's working time "
                                             "+ open within deadline, less those asked for supplements more than "
@@ -186,7 +185,7 @@ def _quality_components() -> JSON:
         "QualityIndicators": indicators,
         "QualityAssessment": _obj({
             "unit": STRING, "name": STRING, "from": DAY, "to": DAY, "indicators": _ref("QualityIndicators"),
-            "score": score, "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING,
+            "score": score, "band": MAYBE_STRING, "band_label": MAYBE_STRING,
             "dossiers": count, "index": index,
             "average_working_hours": {"type": ["number", "null"], "description": "Decision 766 2.2: the agency's "
                                       "average working hours per result in the period (applicant's pauses out)"},
@@ -195,7 +194,7 @@ def _quality_components() -> JSON:
              "index", "average_working_hours"),
             "Decision 766 indicators of a unit's subtree for a period, from the daily counters"),
         "RankedUnit": _obj({"rank": {"type": "integer", "minimum": 1}, **unit_row,
-                            "band": _nullable({"type": "string", "enum": bands}), "band_label": MAYBE_STRING},
+                            "band": MAYBE_STRING, "band_label": MAYBE_STRING},
                            ("rank", *unit_row, "band", "band_label")),
         "UnrankedUnit": _obj({**unit_row, "reason": STRING}, (*unit_row, "reason"),
                              "A unit listed apart: too few dossiers to be ranked on"),
@@ -207,14 +206,18 @@ def _quality_components() -> JSON:
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
             "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
             "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
-            "bands": _obj({b: {"type": "number"} for b in bands[:4]}, bands[:4],
-                          "the lowest score of each band (MOTCUA_RANKING_BANDS); below average: weak"),
+            "bands": _array(_obj({"band": STRING, "floor": {"type": "number", "minimum": 0, "maximum": 100},
+                                  "label": STRING}, ("band", "floor", "label")),
+                            "the bands, highest floor first (MOTCUA_RANKING_BANDS: any number of them)"),
+            "bands_source": _obj({"source": STRING, "status": STRING}, ("source", "status"),
+                                 "where the bands come from; the default is not confirmed as official"),
             "tie_rule": STRING, "ranked_total": {**count, "description": "units ranked, whoever asks"},
             "ranked": _array(_ref("RankedUnit"), "best first"),
             "apart": _array(_ref("UnrankedUnit"), "fewer than min_dossiers dossiers: not ranked"),
             "inactive": _array(_obj({"unit": STRING, "name": STRING}, ("unit", "name")),
                                "units of the level with no dossier event of their own counted in the period")},
-            ("level", "within", "from", "to", "min_dossiers", "points", "bands", "tie_rule", "ranked_total",
+            ("level", "within", "from", "to", "min_dossiers", "points", "bands", "bands_source", "tie_rule",
+             "ranked_total",
              "ranked", "apart", "inactive", "index", "measured_groups", "not_measured_groups"),
             "The units of a level ranked by score (the ranking map's colours are the bands)"),
         "LateWithoutApology": _obj({

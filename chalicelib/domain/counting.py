@@ -7,9 +7,10 @@ Each event becomes a `Booking`: increments of counters keyed `(<unit>#<local mon
 group being `all`, `field#<code>` or `procedure#<code>`, so that a report over a period reads one partition per
 unit and month (a Query over the days it needs) and never a dossier. Each unit's item `unit#<unit>`/`months` holds
 the set of months it has counters in (a set ADD: idempotent and order-free). Every increment is also ADDed, in the
-same transaction, to the unit's monthly roll-up (`rollup#<unit>`, `<YYYY-MM>#<group>`): the point-in-time
-figures, sums of deltas since the first day counted, read one partition of roll-ups per unit (about 12 items a
-year per group) instead of every day since the unit began.
+same transaction, to the unit's monthly roll-up (`rollup#<unit>`, `<YYYY-MM>#<group>`) and yearly roll-up
+(`yearly#<unit>`, `<YYYY>#<group>`): a report reads whole years from the yearly ones, the months of the years it
+covers in part from the monthly ones and the days of the months it covers in part from the daily items
+(services/period_sums.py), so what it reads does not grow with the years it spans.
 
 The store applies one booking and a guard item keyed by the event id in ONE transaction
 (`StatsStore.apply`): an event delivered again adds nothing, whatever `dispatch`'s claim knew.
@@ -94,6 +95,16 @@ COLUMNS: tuple[str, ...] = (
     # Decision 766's satisfaction (5.4; domain/rating.py): ratings given that day at the competent unit (the agency
     # that answers for the result), by level.
     "rated", "rated_very_satisfied", "rated_satisfied", "rated_dissatisfied",
+    # Decision 766's 2.1 ends a dossier at its result, or else at "Dừng xử lý/Từ chối" (a refusal after appraisal,
+    # a stop, a withdrawal: ../shared/DECISION-766.md): those received are processed dossiers of the index too.
+    # ended_766: the clock ended without a result that day (refused after appraisal, or withdrawn or stopped after
+    # receipt and never resolved); ended_late_766: of them, late for the index (after the legal due time at their
+    # end, or asked for supplements more than once).
+    "ended_766", "ended_late_766",
+    # Decision 766's 1.4 (dossiers synced to the national portal): a dossier received that day at this desk (as
+    # `received`) that the portal has heard of (its DongBoHoSoMC acknowledged), booked once per dossier on its
+    # day of receipt by whichever comes second, the receipt or the acknowledgement (services/statistics.py).
+    "synced",
 )
 TIMELINESS = ("early", "on_time", "late")
 
@@ -163,6 +174,30 @@ def rollups(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
         for column, n in row.items():
             target[column] = target.get(column, 0) + n
     return out
+
+
+def yearly_key(unit: str) -> str:
+    """The partition of a unit's yearly roll-ups (range `<YYYY>#<group>`): a report over whole years reads one
+    item per year and group instead of twelve months."""
+    return f"yearly#{unit}"
+
+
+def yearly(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
+    """The yearly roll-up items daily increments add to, summed: (`<unit>#<YYYY-MM>`, `<day>#<group>`) ->
+    (`yearly#<unit>`, `<YYYY>#<group>`)."""
+    out: dict[Key, dict[str, int]] = {}
+    for (pk, sk), row in increments.items():
+        unit, _, month = pk.rpartition("#")
+        target = out.setdefault((yearly_key(unit), f"{month[:4]}#{sk.partition('#')[2]}"), {})
+        for column, n in row.items():
+            target[column] = target.get(column, 0) + n
+    return out
+
+
+def all_rollups(increments: dict[Key, dict[str, int]]) -> dict[Key, dict[str, int]]:
+    """Every roll-up item daily increments add to, monthly and yearly: what the store ADDs in the same
+    transaction as the daily increments (an event's, or an import's)."""
+    return {**rollups(increments), **yearly(increments)}
 
 
 @dataclass(frozen=True)
@@ -255,6 +290,7 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
             book.add(snap, competent, day, "refused")
             if data.get("timeliness") in TIMELINESS:
                 book.add(snap, competent, day, f"refused_{data['timeliness']}")
+            _ended_766(book, snap, competent, day, data.get("late_766"), data.get("timeliness"))
         _end(book, snap, holder, day)
     elif event.type == ev.CLOSED:
         outcome = data.get("outcome")
@@ -267,6 +303,7 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
                 _end(book, snap, holder, day)
                 if data.get("timeliness") in TIMELINESS:
                     book.add(snap, competent, day, f"ended_{data['timeliness']}")
+                _ended_766(book, snap, competent, day, None, data.get("timeliness"))
     elif event.type == ev.STATUS_CHANGED and data.get("action") == "request_supplement":
         # A supplement request; outside the law (Decree 61/2018 Art 15, 19(4)) when it is not the first one or
         # came after the window. Only the first request can be lawful and a lawful first request leaves the
@@ -319,11 +356,41 @@ def paid(book: Booking, snap: dict[str, Any], unit: str | None, day: date, payme
         book.add(snap, unit, day, "paid_online")
 
 
+def synced_booking(snapshot: dict[str, Any], units: CountingUnits) -> Booking:
+    """1.4's count of a received dossier the national portal has heard of: `synced` at the desk that received
+    it, on the local day of receipt (the day `received` counted it), so that synced / received is the share of
+    the period's dossiers on the portal. Nothing for a dossier not received."""
+    book = Booking()
+    if snapshot.get("received_at"):
+        day = local_day(str(snapshot["received_at"]))
+        book.add(snapshot, units.receiving_on(day), day, "synced")
+    return book
+
+
+def synced_guard(code: str) -> str:
+    """The guard of a dossier's `synced` count: one per dossier, whichever of its two writers comes second."""
+    return f"synced#{code}"
+
+
 def late_766(recorded: Any, outcome: Any) -> bool:
     """Late for Decision 766: what the resolution recorded (domain/dossier.py: the agency's working time over
     the original limit); a result that recorded nothing (an imported dossier, whose old system kept no pauses)
     falls back on the law's outcome."""
     return recorded if isinstance(recorded, bool) else outcome == "late"
+
+
+def ended_late_766(recorded: Any, timeliness: Any, supplement_late: bool) -> bool:
+    """A dossier ended without a result (refused after appraisal, withdrawn or stopped after receipt) is late for
+    Decision 766 when asked for supplements more than once, or when late by what its end recorded: the agency's
+    working time if recorded, else the legal due time at its end (`timeliness`)."""
+    return supplement_late or late_766(recorded, timeliness)
+
+
+def _ended_766(book: Booking, snap: dict[str, Any], unit: str | None, day: date, recorded: Any,
+               timeliness: Any) -> None:
+    book.add(snap, unit, day, "ended_766")
+    if ended_late_766(recorded, timeliness, _supplement_late(snap)):
+        book.add(snap, unit, day, "ended_late_766")
 
 
 def _end(book: Booking, snap: dict[str, Any], unit: str | None, day: date) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .counting import TYPES, CountingUnits, Key, booking, overdue_closing, rollups
+from .counting import TYPES, CountingUnits, Key, all_rollups, booking, overdue_closing
 from .events import DomainEvent
 
 
@@ -89,8 +89,8 @@ def summed(counts: Sequence[DossierCounts]) -> Packed:
             months.setdefault(unit, set()).update(ms)
         if c.sync_unit:
             known[c.sync_unit] = known.get(c.sync_unit, 0) + 1
-    return Packed([c.code for c in counts], daily, rollups(daily), months, [c.code for c in counts if c.life_flagged],
-                  known)
+    return Packed([c.code for c in counts], daily, all_rollups(daily), months,
+                  [c.code for c in counts if c.life_flagged], known)
 
 
 def packed(counts: Sequence[DossierCounts], limit: int) -> list[Packed]:

@@ -53,9 +53,11 @@ class Indicator:
 # online service 2, online services with dossiers 4, online dossier share 6), as configuration.
 INDICATOR_SPECS: Mapping[str, Indicator] = {
     "sync": Indicator("1.4", "transparency", "Hồ sơ đồng bộ lên Cổng DVCQG",
-                      "dossiers synced to the national portal / dossiers the unit's desk received (the sync table)"),
+                      "dossiers received in the period known to the national portal / dossiers received in the "
+                      "period, at the unit's desks"),
     "on_time": Indicator("2.1", "progress", "Hồ sơ xử lý trước hạn, đúng hạn",
-                         "(finished in time + open within deadline) / (finished + open)"),
+                         "(finished in time + open within deadline) / (finished + open); finished: a result, "
+                         "or a refusal after appraisal, a withdrawal or a stop after receipt"),
     "online_procedures": Indicator("3.1", "online_service", "TTHC cung cấp dịch vụ công trực tuyến",
                                    "procedures offered online (một phần or toàn trình) / procedures of the unit",
                                    full_at=0.8),
@@ -82,10 +84,27 @@ INDICATORS = tuple(INDICATOR_SPECS)
 DEFAULT_POINTS: Mapping[str, float] = {"sync": 6.0, "on_time": 20.0, "online_procedures": 2.0, "online_used": 4.0,
                                        "online": 6.0, "payment_procedures": 2.0, "paid_online": 6.0,
                                        "satisfaction": 6.0}
-BANDS = ("excellent", "good", "fair", "average", "weak")
-BAND_LABELS = {"excellent": "Xuất sắc", "good": "Tốt", "fair": "Khá", "average": "Trung bình", "weak": "Yếu"}
-# The legend of a real provincial map ("Chất lượng quản trị dịch vụ công", Thanh Hóa): 90 / 80 / 70 / 50.
-DEFAULT_BAND_FLOORS: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 50.0)  # excellent, good, fair, average
+
+
+@dataclass(frozen=True)
+class Band:
+    """A rating band: a score at or above `floor` (and below the next band's) earns it."""
+
+    key: str  # a name for programs (the ranking map's colours): lowercase letters and "_"
+    floor: float
+    label: str
+
+
+# The default bands: the legend of a real provincial map ("Chất lượng quản trị dịch vụ công", Thanh Hóa): 90-100
+# Xuất sắc, 80-90 Tốt, 70-80 Khá, 50-70 Trung bình, below 50 Yếu (../shared/DECISION-766.md). Whether they are
+# official is unconfirmed: they are settings (config.py MOTCUA_RANKING_BANDS), any number of them.
+DEFAULT_BANDS: tuple[Band, ...] = (Band("excellent", 90.0, "Xuất sắc"), Band("good", 80.0, "Tốt"),
+                                   Band("fair", 70.0, "Khá"), Band("average", 50.0, "Trung bình"),
+                                   Band("weak", 0.0, "Yếu"))
+BANDS_SOURCE = {"source": "chú giải bản đồ \"Chất lượng quản trị dịch vụ công\" của một tỉnh (Thanh Hóa)",
+                "status": "unconfirmed: not in the text of Decision 766/QĐ-TTg as read; a setting"}
+BANDS = tuple(b.key for b in DEFAULT_BANDS)
+BAND_LABELS = {b.key: b.label for b in DEFAULT_BANDS}
 SCORE_DIGITS = 2  # scores are compared as shown: two decimals
 
 
@@ -106,6 +125,9 @@ class Figures:
     open_supplement_late: int = 0  # of in_progress: supplements asked more than once
     overdue_supplement_late: int = 0  # of in_progress: both overdue and supplement-late
     resolved_working_seconds: int = 0  # of resolved: the agency's working time to the result, summed
+    ended_766: int = 0  # ended without a result: refused after appraisal, withdrawn or stopped after receipt
+    ended_late_766: int = 0  # of ended_766: late for the index (domain/counting.py ended_late_766)
+    synced: int = 0  # of received: known to the national portal (1.4)
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> Figures:
@@ -113,14 +135,17 @@ class Figures:
 
     @property
     def processed(self) -> int:
-        """The on-time share's denominator: finished in the period plus still open at its end."""
-        return self.resolved + self.in_progress
+        """The on-time share's denominator: finished in the period (a result, or a refusal after appraisal, a
+        withdrawal or a stop after receipt: Decision 766 ends a dossier there too) plus still open at its end."""
+        return self.resolved + self.ended_766 + self.in_progress
 
     @property
     def finished_in_time(self) -> int:
         """Resolved within the original limit by the agency's working time, and asked for supplements once at
-        most (the two sets are disjoint: services/statistics.py)."""
-        return max(0, self.resolved - self.resolved_late_766 - self.resolved_supplement_late)
+        most (the two sets are disjoint: services/statistics.py); plus the dossiers ended without a result that
+        were not late for the index."""
+        resolved = max(0, self.resolved - self.resolved_late_766 - self.resolved_supplement_late)
+        return resolved + max(0, self.ended_766 - self.ended_late_766)
 
     @property
     def open_in_time(self) -> int:
@@ -234,13 +259,13 @@ def score(values: Mapping[str, float | None], points: Mapping[str, float]) -> fl
     return index(values, points)["score"]
 
 
-def band(value: float, floors: Sequence[float] = DEFAULT_BAND_FLOORS) -> str:
-    """The rating band of a score: at or above a floor earns that band (floors: excellent, good, fair, average);
-    below the last one, weak."""
-    for name, floor in zip(BANDS, floors, strict=False):
-        if value >= floor:
-            return name
-    return "weak"
+def band(value: float, bands: Sequence[Band] = DEFAULT_BANDS) -> Band | None:
+    """The rating band of a score: the band with the highest floor at or below it (a score on a floor is in the
+    band above); None below the lowest floor. Any number of bands, in any order."""
+    for b in sorted(bands, key=lambda b: -b.floor):
+        if value >= b.floor:
+            return b
+    return None
 
 
 @dataclass(frozen=True)

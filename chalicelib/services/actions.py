@@ -48,7 +48,8 @@ def perform_action(deps: Deps, actor: Actor, code: str, request: dict[str, Any],
     logger().info("dossier action", extra={
         "code": code, "action": entry.action, "from": entry.from_status, "to": entry.to_status,
         "officer": actor.subject, "unit": actor.unit, "step": entry.step_index, "step_met": entry.step_met})
-    notify_act(deps, dossier, entry)  # the written notice to the applicant, after the change is saved
+    # The written notices go through the notifications consumer; only one no event carries is sent from here.
+    notify_act(deps, dossier, entry)
     names = unit_names(deps)
     return {**dossier_view(dossier, calendars(dossier.receiving_unit), now),
             "history_entry": history_view(entry, names), **_documents_issued(dossier, action, entry, names)}

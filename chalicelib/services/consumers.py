@@ -46,9 +46,9 @@ class Consumer:
 # What changes the watched instants (deadline_timers restarts or stops a dossier's timer on them) ...
 _WATCH_CHANGES = frozenset({ev.SUBMITTED, ev.RECEIVED, ev.STATUS_CHANGED, ev.STEP_STARTED, ev.APPOINTMENT_CHANGED,
                             ev.RESOLVED, ev.RETURNED, ev.CLOSED})
-# ... and what someone must be told.
+# ... and what someone must be told (a status change: the written notice of the act that made it).
 _NOTIFIED = frozenset({ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE, ev.INTAKE_OVERDUE, ev.SUPPLEMENT_OVERDUE,
-                       ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED})
+                       ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED, ev.STATUS_CHANGED})
 # ... and what report 06's counters count (services/statistics.py TYPES says the same; a test checks).
 _COUNTED = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,
                       ev.PAYMENT_CONFIRMED, ev.RATED})

@@ -5,9 +5,12 @@ Recipients (issue 6; Decree 61/2018 Art 19 for the applicant's apology):
 - overdue: that leader; a step overdue: the step's officer and its unit's leader (the persons responsible);
 - apology issued: the applicant (email/SMS) and the receiving desk (Decree 61/2018 Art 19: both are told);
 - appointment changed: the applicant, by email and/or SMS from the dossier's contacts;
-- written notices of an officer's act (`notify_act`, sent by the action use case after the change is saved): form
-  02 (supplement request; the guidance on an online submission), the refusal after appraisal, the result ready,
-  the stop notice (Decree 118/2025): the applicant, with a copy to the receiving desk that hands paper over;
+- written notices of an officer's act, from the act's status change (`dossier.status_changed` with the action):
+  form 02 (supplement request), the refusal after appraisal, the result ready, the stop notice (Decree 118/2025):
+  the applicant, with a copy to the receiving desk that hands paper over. Sent here, by this claimed consumer with
+  its retries, never by the action: a failing email or SMS provider neither fails nor slows the officer's act.
+  The guidance on an online submission (form 02 before receipt) changes no status and has no event of its own:
+  the action sends that one (`notify_act`), a failure recorded and logged, never raised;
 - intake overdue / supplement overdue: the receiving desk.
 
 Officers, leaders and desks are addressed by unit and officer id on the "internal" channel (what the app shows
@@ -59,6 +62,10 @@ class Notifier(Protocol):
 
 
 def on_event(deps: Deps, event: DomainEvent) -> None:
+    if event.type == ev.STATUS_CHANGED:
+        if event.data.get("action") in _ACT_NOTICES and not _before_import(event):
+            _notice_of_act(deps, event)
+        return
     template = _TEMPLATES.get(event.type)
     if template is None or _before_import(event):
         return
@@ -160,13 +167,47 @@ def _recipients(event: DomainEvent, dossier: Dossier | None) -> list[tuple[str, 
 # The written notice each act gives the applicant (domain/notices.py `applicant_notice`).
 _ACT_NOTICES = {"request_supplement": "supplement_request", "guide_submission": "online_guidance",
                 "refuse": "refusal", "resolve": "result_ready", "stop": "stop"}
+# The acts that change no status, so no event carries them to this consumer: the action sends their notice.
+_SENT_BY_THE_ACTION = frozenset({"guide_submission"})
+
+
+def _notice_of_act(deps: Deps, event: DomainEvent) -> None:
+    """The written notice of the act `event` records (its control-sheet line: the same action at the same
+    instant), sent with the consumer's retries: a failed send raises NotificationFailed, the delivery is tried
+    again, and what was sent is not sent twice (deterministic ids)."""
+    dossier = deps.dossiers.get(event.code, consistent=True)
+    if dossier is None:
+        return
+    action = event.data.get("action")
+    entry = next((e for e in reversed(deps.dossiers.history(event.code))
+                  if e.action == action and e.at == event.at), None)
+    if entry is None:
+        logger().warning("written notice: no control-sheet line for the act", extra={"event": event.id})
+        return
+    notices = act_notices(deps, dossier, entry)
+    if notices:
+        deliver(deps, notices, deps.notifications.for_dossier(dossier.code))
 
 
 def notify_act(deps: Deps, dossier: Dossier, entry: HistoryEntry) -> list[dict[str, Any]]:
-    """Send the written notice of the act `entry` records, if it calls for one: to the applicant (email/SMS) with
-    a copy to the receiving desk. Ids are deterministic (dossier, control-sheet line, channel, recipient): sent
-    again, a notice replaces its record. The change is already saved: a send that fails is recorded as failed and
+    """Called by the action after the change is saved: sends the written notice only of an act no event carries
+    (`_SENT_BY_THE_ACTION`); the others go through this consumer. A send that fails is recorded as failed and
     logged, never raised into the officer's request."""
+    if entry.action not in _SENT_BY_THE_ACTION:
+        return []
+    out = act_notices(deps, dossier, entry)
+    try:
+        deliver(deps, out, deps.notifications.for_dossier(dossier.code))
+    except NotificationFailed as exc:
+        logger().warning("written notice not sent; recorded as failed", extra={"code": dossier.code,
+                                                                               "notifications": exc.ids})
+    return out
+
+
+def act_notices(deps: Deps, dossier: Dossier, entry: HistoryEntry) -> list[dict[str, Any]]:
+    """The written notice of the act `entry` records, if it calls for one, rendered: to the applicant
+    (email/SMS) with a copy to the receiving desk. Ids are deterministic (dossier, control-sheet line, channel,
+    recipient): sent again, a notice replaces its record."""
     kind = _ACT_NOTICES.get(entry.action)
     if kind is None:
         return []
@@ -182,11 +223,6 @@ def notify_act(deps: Deps, dossier: Dossier, entry: HistoryEntry) -> list[dict[s
             "channel": channel, "recipient": recipient, "recipient_kind": who, "subject": f"{notice['title']} - "
             f"hồ sơ {dossier.code}", "body": notice["text"], "status": PENDING, "attempts": 0,
             "form": notice["form"]})
-    try:
-        deliver(deps, out, deps.notifications.for_dossier(dossier.code))
-    except NotificationFailed as exc:
-        logger().warning("written notice not sent; recorded as failed", extra={"code": dossier.code,
-                                                                               "notifications": exc.ids})
     return out
 
 

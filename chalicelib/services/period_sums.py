@@ -1,16 +1,19 @@
 """A unit's own counters over a period, read the one way every report does (report 06 in services/reports.py,
 the Decision 766 indicators, ranking and inactive units in services/quality.py).
 
-The counters of services/statistics.py are daily items and their monthly roll-ups. For the local days
+The counters of services/statistics.py are daily items and their monthly and yearly roll-ups. For the local days
 [from, to], a unit's counters are read with:
-- one Query of its monthly roll-ups up to the month of `to` (`StatsStore.rollups`): the months before `from`'s
-  month sum into `before`, the months wholly inside [from, to] into `during`;
+- one Query of its yearly roll-ups up to the year of `to` (`StatsStore.yearly`): the years before `from`'s year
+  sum into `before`, the years wholly inside [from, to] into `during`;
+- one Query of monthly roll-ups for each year the period covers only in part (`partial_years`: at most two,
+  from January to December or to the month of `to`): the months before `from`'s month into `before`, the months
+  wholly inside [from, to] into `during`;
 - one Query of daily items for each month the period covers only in part (`partial_months`: at most two,
   `from`'s from its first day and `to`'s), the days before `from` into `before`, the others into `during`.
-What is read grows with the months of the unit's history (about 12 roll-ups a year per group), not with its days
-nor with dossiers. A flow (received, resolved...) is its `during` sum; a point-in-time figure (in progress,
-overdue), kept as deltas, is its value at the end of `to` (`before` + `during`) or at the start of `from`
-(`before`).
+What is read is about one item per year of the unit's history and group, plus at most 24 months and 62 days: a
+3-year report reads about as much as a 1-year one, and neither grows with dossiers. A flow (received,
+resolved...) is its `during` sum; a point-in-time figure (in progress, overdue), kept as deltas, is its value at
+the end of `to` (`before` + `during`) or at the start of `from` (`before`).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class Sums:
     def add(self, row: dict[str, Any], in_period: bool) -> None:
         into = self.during if in_period else self.before
         for column, n in row.items():
-            if column not in ("day", "month", "group") and n:
+            if column not in ("day", "month", "year", "group") and n:
                 into[column] = into.get(column, 0) + int(n)
                 self.counted = self.counted or in_period
 
@@ -57,15 +60,31 @@ def unit_sums(deps: Deps, unit: str, from_day: date, to_day: date) -> dict[str, 
     """group -> the unit's own counters for [from_day, to_day] (module docstring); groups never counted are
     absent."""
     partial = dict(partial_months(from_day, to_day))
+    years = partial_years(from_day, to_day)
     first_month, first_day = from_day.isoformat()[:7], from_day.isoformat()
     out: dict[str, Sums] = {}
-    for row in deps.stats.rollups(unit, to_day.isoformat()[:7]):
-        if row["month"] not in partial:
-            out.setdefault(row["group"], Sums()).add(row, row["month"] >= first_month)
+    for row in deps.stats.yearly(unit, str(to_day.year)):
+        year = int(row["year"])
+        if year not in years:  # before `from`'s year, or wholly inside the period
+            out.setdefault(row["group"], Sums()).add(row, year >= from_day.year)
+    for year, last_month in years.items():
+        for row in deps.stats.rollups(unit, last_month, f"{year:04d}-01"):
+            if row["month"] not in partial:
+                out.setdefault(row["group"], Sums()).add(row, row["month"] >= first_month)
     for month, last_day in partial.items():
         for row in deps.stats.read(unit, month, f"{month}-01", last_day):
             out.setdefault(row["group"], Sums()).add(row, row["day"] >= first_day)
     return out
+
+
+def partial_years(from_day: date, to_day: date) -> dict[int, str]:
+    """The years of [from_day, to_day] it does not cover whole, each with the last month to read (YYYY-MM):
+    December, or the month of `to` in its year."""
+    out: dict[int, str] = {}
+    for year in {from_day.year, to_day.year}:
+        if not (from_day <= date(year, 1, 1) and date(year, 12, 31) <= to_day):
+            out[year] = to_day.isoformat()[:7] if year == to_day.year else f"{year:04d}-12"
+    return dict(sorted(out.items()))
 
 
 def partial_months(from_day: date, to_day: date) -> list[tuple[str, str]]:

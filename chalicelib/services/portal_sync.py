@@ -32,7 +32,7 @@ from ..domain.errors import Forbidden, NotFound
 from ..domain.events import DomainEvent
 from ..domain.portal import SYNCED, SyncState
 from ..observability import logger
-from . import metrics
+from . import metrics, statistics
 from .ports import PortalError, SyncConflict
 
 if TYPE_CHECKING:
@@ -274,10 +274,22 @@ class _Pusher:
         for _ in range(CONFLICT_RETRIES):
             after = state.acknowledged(seq, self.deps.now(), pushed, LEASE_SECONDS)
             try:
-                return self.deps.sync.acknowledge(item, state, after, self.deps.now(), answer)
+                stored = self.deps.sync.acknowledge(item, state, after, self.deps.now(), answer)
             except SyncConflict:
                 state = self._reread(state)
+                continue
+            if after.announced and not state.announced:
+                self._count_synced()
+            return stored
         raise SyncConflict(f"{self.code}: the sync state kept changing")
+
+    def _count_synced(self) -> None:
+        """Decision 766's 1.4: the portal knows the dossier now (services/statistics.py). A failure here never
+        holds the sync back: the recount finds the dossier (`make reconcile`, `make backfill-stats`)."""
+        try:
+            statistics.on_announced(self.deps, self.code)
+        except Exception:
+            logger().exception("portal sync: the synced count was not written", extra={"code": self.code})
 
     def _write(self, state: SyncState, change: Callable[[SyncState], SyncState | None]) -> SyncState:
         """Apply `change` to the stored state (read again after a concurrent write); None changes nothing."""

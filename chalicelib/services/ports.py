@@ -14,7 +14,7 @@ from ..domain.events import DomainEvent
 from ..domain.status import Status
 
 if TYPE_CHECKING:
-    from ..domain.counting import Booking
+    from ..domain.counting import Booking, Key
     from ..domain.import_counts import DossierCounts
     from ..domain.portal import SyncState
 
@@ -210,6 +210,11 @@ class StatsStore(Protocol):
         the event was applied already (nothing written)."""
         ...
 
+    def apply_once(self, guard: str, booking: Booking) -> bool:
+        """Apply a booking that is no event's (no overdue interval in it) once, with the guard `guard` in the same
+        transaction: False when that guard exists (nothing written)."""
+        ...
+
     def months(self, unit: str) -> set[str]:
         """The months (YYYY-MM) the unit has counters in."""
         ...
@@ -219,9 +224,20 @@ class StatsStore(Protocol):
         `{"day", "group", <column>: n, ...}` with its non-zero columns."""
         ...
 
-    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+    def rollups(self, unit: str, last_month: str, first_month: str | None = None) -> list[dict[str, Any]]:
         """The unit's monthly roll-ups (each the sum of its daily items of that month and group) up to
-        `last_month` (YYYY-MM, inclusive), in one Query, each `{"month", "group", <column>: n, ...}`."""
+        `last_month` (YYYY-MM, inclusive; from `first_month` if given), in one Query, each `{"month", "group",
+        <column>: n, ...}`."""
+        ...
+
+    def yearly(self, unit: str, last_year: str) -> list[dict[str, Any]]:
+        """The unit's yearly roll-ups (each the sum of its daily items of that year and group) up to `last_year`
+        (YYYY, inclusive), in one Query, each `{"year", "group", <column>: n, ...}`."""
+        ...
+
+    def adjust(self, increments: dict[Key, dict[str, int]]) -> int:
+        """ADD amounts to counter items as given (daily, monthly or yearly keys): the repair of what the recount
+        found wrong. Answers the items written."""
         ...
 
     def imported_counted(self, codes: list[str]) -> set[str]:

@@ -2,8 +2,8 @@
 all read from the daily counters of services/statistics.py, never from dossiers (docs/statistics.md).
 
 A unit's figures roll up its subtree, as report 06 does. Each unit's own `all` counters are read once per call,
-the way report 06 reads them (services/period_sums.py): one Query of its monthly roll-ups up to the month of `to`,
-and one Query of daily items per month the period covers in part (at most two).
+the way report 06 reads them (services/period_sums.py): its yearly roll-ups, the monthly ones of the years the
+period covers in part and the daily items of the months it covers in part.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Counted over the days of the period; the deltas are summed over every day up to its end.
 FLOWS = ("received", "received_online", "resolved", "early", "on_time", "late", "resolved_supplement_late",
-         "resolved_late_766", "resolved_working_seconds")
+         "resolved_late_766", "resolved_working_seconds", "ended_766", "ended_late_766", "synced")
 DELTAS = {"open": "in_progress", "overdue": "overdue", "open_supplement_late": "open_supplement_late",
           "overdue_supplement_late": "overdue_supplement_late"}
 # Online payment and satisfaction (domain/counting.py), summed over the days of the period like FLOWS.
@@ -40,9 +40,8 @@ class Counters:
     def __init__(self, deps: Deps, from_day: date, to_day: date):
         self._deps, self._from, self._to = deps, from_day, to_day
         self._own: dict[str, tuple[dict[str, int], bool]] = {}
-        # Per unit: procedure -> (received for resolution, of them online), and the sync table's figures.
+        # Per unit: procedure -> (received for resolution, of them online).
         self._procedures: dict[str, dict[str, tuple[int, int]]] = {}
-        self._sync: dict[str, tuple[int, int]] = {}
         # Per unit: the period's payment and rating flows, and the procedures with a payment made online in it.
         self._voice: dict[str, dict[str, int]] = {}
         self._paid_online: dict[str, set[str]] = {}
@@ -72,7 +71,6 @@ class Counters:
             group.partition("#")[2]: (sums.flow("received_for_resolution"),
                                       sums.flow("received_for_resolution_online"))
             for group, sums in sums_by_group.items() if group.startswith("procedure#")}
-        self._sync[unit] = _sync_figures(self._deps, unit)
         self._read_voice(unit, sums_by_group)
         counted = sums_by_group.get("all")
         if counted is None:
@@ -82,14 +80,13 @@ class Counters:
         return sums, counted.counted
 
     def sync_share(self, units: Iterable[str]) -> float | None:
-        """1.4: the dossiers of these units' desks synced to the national portal over those it knows (the sync
-        table, as it stands: a count of the unit's dossiers, not of the period's)."""
-        known = synced = 0
-        for unit in units:
-            self.own(unit)
-            k, s = self._sync.get(unit, (0, 0))
-            known, synced = known + k, synced + s
-        return synced / known if known else None
+        """1.4: the dossiers these units' desks received in the period that the national portal has heard of
+        (`synced`, booked on the day of receipt) over the dossiers they received in the period. Not measured when
+        this system does not push to the portal (MOTCUA_PORTAL_URL unset): its 0 would not be the unit's."""
+        if not settings().portal.base_url:
+            return None
+        f = self.figures(units)
+        return min(1.0, f.synced / f.received) if f.received else None
 
     def catalogue(self, units: Iterable[str], procedures: Iterable[Procedure]) -> qi.Catalogue:
         """3.1-3.3's figures: the procedures these units are competent for, those offered online, those with an
@@ -174,6 +171,7 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
     tree = deps.catalogue.tree()
     units = _units_of(tree, level, within, from_day, to_day)
     s = settings()
+    bands = configured_bands()
     counters = Counters(deps, from_day, to_day)
     subtrees = {u.id: tree.subtree(u.id) for u in units}
     counters.prefetch(uid for members in subtrees.values() for uid in members)
@@ -195,8 +193,9 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
                 "in_progress": f.in_progress, "overdue": f.overdue}
 
     def rated(place: int, entry: qi.Entry) -> dict[str, Any]:
-        name = _band(indexes[entry.unit], s.ranking_bands)
-        return {"rank": place, **row(entry), "band": name, "band_label": qi.BAND_LABELS[name] if name else None}
+        given = _band(indexes[entry.unit], bands)
+        return {"rank": place, **row(entry), "band": given.key if given else None,
+                "band_label": given.label if given else None}
 
     def aside(entry: qi.Entry) -> dict[str, Any]:
         reason = "no dossier processed" if entry.score is None else f"fewer than {s.ranking_min_dossiers} dossiers"
@@ -209,7 +208,11 @@ def ranking(deps: Deps, level: str, from_day: date, to_day: date, within: str | 
         # earned out of 100, never rescaled to the groups measured.
         "index": "Quyết định 766/QĐ-TTg", "measured_groups": _measured(points, "measured"),
         "not_measured_groups": _measured(points, "not_measured"),
-        "bands": dict(zip(qi.BANDS[:4], s.ranking_bands, strict=True)), "tie_rule": TIE_RULE,
+        # Every band with its floor and label (MOTCUA_RANKING_BANDS, any number), and where the default comes from.
+        "bands": [{"band": b.key, "floor": b.floor, "label": b.label} for b in bands],
+        "bands_source": qi.BANDS_SOURCE if s.ranking_bands == _DEFAULT_BANDS else {"source": "MOTCUA_RANKING_BANDS",
+                                                                                   "status": "configured"},
+        "tie_rule": TIE_RULE,
         "ranked_total": len(ranked),
         "ranked": [rated(place, e) for place, e in ranked if show(e.unit)],
         "apart": [aside(e) for e in apart if show(e.unit)],
@@ -261,20 +264,28 @@ def _exists(unit: Unit, from_day: date, to_day: date) -> bool:
 def _assessment(f: qi.Figures, values: dict[str, float | None]) -> dict[str, Any]:
     s = settings()
     index = qi.index(values, dict(s.quality_points))
-    name = _band(index, s.ranking_bands)
-    return {"indicators": values, "score": index["score"], "band": name,
-            "band_label": qi.BAND_LABELS[name] if name else None, "dossiers": f.processed,
+    given = _band(index, configured_bands())
+    return {"indicators": values, "score": index["score"], "band": given.key if given else None,
+            "band_label": given.label if given else None, "dossiers": f.processed,
             "index": index,
             # 2.2, shown beside the index (it carries no points): the agency's average working hours per result.
             "average_working_hours": qi.average_working_hours(f)}
 
 
-def _band(index: dict[str, Any], floors: tuple[float, ...]) -> str | None:
+def configured_bands() -> tuple[qi.Band, ...]:
+    """The rating bands of the settings (config.py MOTCUA_RANKING_BANDS), highest floor first."""
+    return tuple(qi.Band(key, floor, label) for key, floor, label in settings().ranking_bands)
+
+
+_DEFAULT_BANDS = tuple((b.key, b.floor, b.label) for b in qi.DEFAULT_BANDS)
+
+
+def _band(index: dict[str, Any], bands: tuple[qi.Band, ...]) -> qi.Band | None:
     """A band of Decision 766 is given to a complete index only: a score with groups not measured is not comparable
     with the national one's bands (the points it could not earn are not the unit's fault, nor its merit)."""
     if not index["complete"] or index["score"] is None:
         return None
-    return qi.band(index["score"], floors)
+    return qi.band(index["score"], bands)
 
 
 def _measured(points: dict[str, float], status: str) -> list[str]:
@@ -283,17 +294,11 @@ def _measured(points: dict[str, float], status: str) -> list[str]:
     return [g for g in qi.GROUPS if (g in measurable) == (status == "measured")]
 
 
-def _sync_figures(deps: Deps, unit: str) -> tuple[int, int]:
-    """(known, synced) of the unit's desk in the national portal's sync table."""
-    figures = deps.sync.unit_figures(unit)
-    known = int(figures.get("known") or 0)
-    return known, max(0, known - int(figures.get("pending") or 0) - int(figures.get("failing") or 0))
-
-
 def _figures(f: qi.Figures) -> dict[str, int]:
     return {"received": f.received, "received_online": f.received_online, "resolved": f.resolved,
             "finished_in_time": f.finished_in_time, "resolved_supplement_late": f.resolved_supplement_late,
             "resolved_late_766": f.resolved_late_766,
             "in_progress": f.in_progress, "overdue": f.overdue, "open_supplement_late": f.open_supplement_late,
             "overdue_supplement_late": f.overdue_supplement_late, "open_in_time": f.open_in_time,
-            "processed": f.processed}
+            "processed": f.processed, "ended_766": f.ended_766, "ended_late_766": f.ended_late_766,
+            "synced": f.synced}

@@ -9,12 +9,16 @@ the counters were made from, and applies the rules of services/statistics.py to 
   Decision 766: supplement_late, open_supplement_late until it ends, resolved_supplement_late if resolved and not
   late by Decision 766's working time (the resolve line's `late_766`: resolved_late_766),
   overdue_supplement_late from the later of that day and the overdue interval's start),
-  apologize (with a new appointment; rescheduled);
+  apologize (with a new appointment; rescheduled); refuse / withdraw / stop after receipt (Decision 766's
+  ended_766, ended_late_766);
+- its sync state: the portal acknowledged its dossier sync (synced, on the day of receipt, at the desk);
 - its `overdue` flag: the interval starts on the local date of the instant it watched, the due time in force
   just before the flag was recorded (the legal clock's ledger entries carry each due time) plus a second, and
   ends on the day the dossier ended.
 Each unit's monthly roll-ups are checked too: a month's roll-up must equal the sum of the recomputed days of that
-whole month (every month the period touches).
+whole month, for every month the period touches; and a year's roll-up the sum of its months' (those the period
+touches as recomputed, the others as stored), for every year it touches. `repair` writes the
+differences (the backfill of counters written before a column or a roll-up existed).
 """
 
 from __future__ import annotations
@@ -30,12 +34,15 @@ from ..domain.counting import (
     Booking,
     Key,
     counting_units,
+    ended_late_766,
     late_766,
     local_day,
     paid,
     rated,
     rollup_key,
     rollups,
+    yearly,
+    yearly_key,
 )
 from ..domain.deadlines import AFTER_DUE, OVERDUE
 
@@ -48,9 +55,11 @@ Counts = dict[Key, dict[str, int]]
 _ENDS = {"withdraw": "withdrawn", "stop": "stopped"}
 
 
-def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None) -> Counts:
+def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None,
+            synced: bool = False) -> Counts:
     """The counters one dossier accounts for, from its own records; `tree`: the catalogue's units, for the unit
-    in operation on each day (services/statistics.py CountingUnits)."""
+    in operation on each day (services/statistics.py CountingUnits); `synced`: its sync state says the national
+    portal acknowledged its dossier sync (Decision 766's 1.4, on its day of receipt)."""
     snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
     book = Booking()
     units = counting_units(dossier.receiving_unit, dossier.competent_unit, dossier.imported, tree)
@@ -80,6 +89,10 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
                 book.add(snap, competent, day, str(outcome))
             if outcome == "refused" and details.get("timeliness") in TIMELINESS:
                 book.add(snap, competent, day, f"refused_{details['timeliness']}")
+            if outcome == "refused":
+                book.add(snap, competent, day, "ended_766")
+                if ended_late_766(details.get("late_766"), details.get("timeliness"), supplement_late):
+                    book.add(snap, competent, day, "ended_late_766")
             if outcome in ("early", "on_time", "late") and late_766(details.get("late_766"), outcome):
                 book.add(snap, competent, day, "resolved_late_766")
             elif outcome in ("early", "on_time", "late") and supplement_late:
@@ -95,6 +108,9 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
                 book.add(snap, holder, day, "open", -1)
                 if details.get("timeliness") in TIMELINESS:
                     book.add(snap, competent, day, f"ended_{details['timeliness']}")
+                book.add(snap, competent, day, "ended_766")
+                if ended_late_766(None, details.get("timeliness"), supplement_late):
+                    book.add(snap, competent, day, "ended_late_766")
                 if supplement_late:
                     book.add(snap, holder, day, "open_supplement_late", -1)
         elif action == "request_supplement":
@@ -114,6 +130,9 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
     if dossier.rating is not None and dossier.rating.get("at"):  # given once, after the result: no line of its own
         day = local_day(dossier.rating["at"])
         rated(book, snap, units.competent_on(day), day, dossier.rating)
+    if synced and dossier.received_at is not None:
+        day = local_day(dossier.received_at)
+        book.add(snap, units.receiving_on(day), day, "synced")
     watched = overdue_watched(dossier)
     if watched is not None:
         book.add(snap, holder, local_day(watched), "overdue")
@@ -143,7 +162,8 @@ def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
         dossier = deps.dossiers.get(code, consistent=True)
         if dossier is None:
             continue
-        merge(total, recount(dossier, deps.dossiers.history(code), tree))
+        state = deps.sync.state(code)
+        merge(total, recount(dossier, deps.dossiers.history(code), tree, bool(state and state.announced)))
     return total
 
 
@@ -197,6 +217,18 @@ def stored_rollups(deps: Deps, units: Iterable[str], from_day: date, to_day: dat
     return out
 
 
+def stored_yearly(deps: Deps, units: Iterable[str], from_day: date, to_day: date) -> Counts:
+    """The yearly roll-ups the statistics consumer wrote for these units, for the years [from_day, to_day]
+    touches."""
+    out: Counts = {}
+    for unit in units:
+        for row in deps.stats.yearly(unit, str(to_day.year)):
+            if int(row["year"]) >= from_day.year:
+                out[(yearly_key(unit), f"{row['year']}#{row['group']}")] = {
+                    c: int(row[c]) for c in COLUMNS if row.get(c)}
+    return out
+
+
 def months_within(counts: Counts, from_day: date, to_day: date) -> Counts:
     """The roll-ups of the months [from_day, to_day] touches, whole."""
     first, last = from_day.isoformat()[:7], to_day.isoformat()[:7]
@@ -211,15 +243,56 @@ def reconcile(deps: Deps, codes: Iterable[str], from_day: date, to_day: date) ->
 
 def compare(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[str, Any]:
     """`reconcile` on counters already recomputed from every dossier."""
+    gaps = _gaps(deps, counted, from_day, to_day)
+    lines = [line for expected, actual in gaps for line in differences(expected, actual)]
+    return {"from": from_day.isoformat(), "to": to_day.isoformat(),
+            "items": sum(len(set(expected) | set(actual)) for expected, actual in gaps), "differences": lines}
+
+
+def repair(deps: Deps, counted: Counts, from_day: date, to_day: date) -> dict[str, Any]:
+    """Make the stored counters of [from_day, to_day] (daily items, and the monthly and yearly roll-ups of the
+    months and years it touches) what the dossiers say, by ADDing each difference: the backfill of counters
+    written before a column or a roll-up existed (`make backfill-stats`). Run it while no event is being counted
+    (an event counted between the read and the write would be counted twice or not at all); a second run finds
+    nothing left to do."""
+    fixes: Counts = {}
+    for expected, actual in _gaps(deps, counted, from_day, to_day):
+        merge(fixes, expected)
+        merge(fixes, actual, -1)
+    fixes = {k: {c: n for c, n in row.items() if n} for k, row in fixes.items()}
+    fixes = {k: row for k, row in fixes.items() if row}
+    written = deps.stats.adjust(fixes) if fixes else 0
+    return {"from": from_day.isoformat(), "to": to_day.isoformat(), "items_fixed": written}
+
+
+def _gaps(deps: Deps, counted: Counts, from_day: date, to_day: date) -> list[tuple[Counts, Counts]]:
+    """(expected, stored) for the daily items of [from_day, to_day] and the monthly roll-ups of the months it
+    touches (expected: recomputed from the dossiers), and the yearly roll-ups of the years it touches (expected:
+    the sum of the year's monthly roll-ups, the months it touches as the dossiers say, the others as stored), for
+    every unit either side names. A year is thus checked against its months, and the months the period touches
+    against the dossiers, whatever dossiers of the year's other months were recounted."""
     expected = within(counted, from_day, to_day)
     expected_rollups = months_within(rollups(counted), from_day, to_day)
     units = {pk.rpartition("#")[0] for pk, _ in expected} | set(deps.catalogue.tree().units)
     units |= {pk.removeprefix(rollup_key("")) for pk, _ in expected_rollups}
-    actual = stored(deps, sorted(units), from_day, to_day)
-    actual_rollups = stored_rollups(deps, sorted(units), from_day, to_day)
-    return {"from": from_day.isoformat(), "to": to_day.isoformat(),
-            "items": len(set(expected) | set(actual)) + len(set(expected_rollups) | set(actual_rollups)),
-            "differences": differences(expected, actual) + differences(expected_rollups, actual_rollups)}
+    ordered = sorted(units)
+    whole_years = (date(from_day.year, 1, 1), date(to_day.year, 12, 31))
+    months = {k: v for k, v in stored_rollups(deps, ordered, *whole_years).items()
+              if not from_day.isoformat()[:7] <= k[1][:7] <= to_day.isoformat()[:7]}
+    expected_yearly = _years_of(merge(months, expected_rollups))
+    ordered = sorted(units | {pk.removeprefix(yearly_key("")) for pk, _ in expected_yearly})
+    return [(expected, stored(deps, ordered, from_day, to_day)),
+            (expected_rollups, stored_rollups(deps, ordered, from_day, to_day)),
+            (expected_yearly, stored_yearly(deps, ordered, from_day, to_day))]
+
+
+def _years_of(monthly: Counts) -> Counts:
+    """Monthly roll-ups summed into the yearly ones they make up."""
+    out: Counts = {}
+    for (pk, sk), row in monthly.items():
+        month, _, group = sk.partition("#")
+        merge(out, {(yearly_key(pk.removeprefix(rollup_key(""))), f"{month[:4]}#{group}"): row})
+    return out
 
 
 class RecountedStats:
@@ -235,6 +308,10 @@ class RecountedStats:
         for (pk, sk), row in rollups(counted).items():
             month, _, group = sk.partition("#")
             self._rollups.setdefault(pk, []).append((month, group, row))
+        self._yearly: dict[str, list[tuple[str, str, dict[str, int]]]] = {}
+        for (pk, sk), row in yearly(counted).items():
+            year, _, group = sk.partition("#")
+            self._yearly.setdefault(pk, []).append((year, group, row))
 
     def apply(self, event: Any, booking: Booking) -> bool:
         raise TypeError("recomputed counters are read-only: events are applied to the stored ones")
@@ -247,6 +324,14 @@ class RecountedStats:
                 for day, group, row in sorted(self._days.get(f"{unit}#{month}", []))
                 if first_day <= day <= last_day]
 
-    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
+    def rollups(self, unit: str, last_month: str, first_month: str | None = None) -> list[dict[str, Any]]:
         return [{"month": month, "group": group, **{c: n for c, n in row.items() if n}}
-                for month, group, row in sorted(self._rollups.get(rollup_key(unit), [])) if month <= last_month]
+                for month, group, row in sorted(self._rollups.get(rollup_key(unit), []))
+                if (first_month or "") <= month <= last_month]
+
+    def yearly(self, unit: str, last_year: str) -> list[dict[str, Any]]:
+        return [{"year": year, "group": group, **{c: n for c, n in row.items() if n}}
+                for year, group, row in sorted(self._yearly.get(yearly_key(unit), [])) if year <= last_year]
+
+    def adjust(self, increments: Counts) -> int:
+        raise TypeError("recomputed counters are read-only")

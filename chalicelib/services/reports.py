@@ -2,10 +2,11 @@
 dossiers) from the daily counters of services/statistics.py: never a dossier.
 
 A unit's report covers its subtree (services/catalogue.py's unit tree), each unit's own counters read by
-services/period_sums.py (its monthly roll-ups, and the daily items of the months the period covers in part): what
-a report reads grows with units x months (about 12 a year), not with the days since the unit began, nor with
-dossiers. The flow columns sum the days of [from, to]; the point-in-time ones (carried over, in progress, overdue)
-sum the deltas of every day counted up to a day, so they are right for any past period.
+services/period_sums.py (its yearly roll-ups, the monthly ones of the years the period covers in part and the
+daily items of the months it covers in part): what a report reads grows with units x years of history, not with
+the period's length, the days since the unit began, nor dossiers. The flow columns sum the days of [from, to];
+the point-in-time ones (carried over, in progress, overdue) sum the deltas of every day counted up to a day, so
+they are right for any past period.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from .deps import Deps
 
 GROUPS = ("unit", "field", "procedure")
-# Any period since go-live: provinces quote cumulative figures over years (no cap). The monthly roll-ups keep what
-# a long period reads to about 12 items a year per unit and group.
+# Any period since go-live: provinces quote cumulative figures over years (no cap). The yearly roll-ups keep what
+# a long period reads to about what a one-year period reads.
 FIRST_DAY = date(2000, 1, 1)
 # The counters a row adds up over the period (flows) and over all days up to a day (deltas).
 FLOWS = ("received", "received_online", "received_direct", "received_postal", "resolved", "early", "on_time",

@@ -212,6 +212,7 @@ def test_written_notices_go_to_the_applicant_and_the_desk_laid_out_as_their_form
             "action": "request_supplement", "version": 1, "missing_items": ["Bản chụp căn cước công dân"],
             "reason": "Ảnh chụp không đọc được"})
         assert status == 200, answer
+        deliver_events(code)  # the notifications consumer sends the act's notice
         status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
         form02 = [n for n in listed["items"] if n["template"] == "supplement_request"]
         assert sorted((n["channel"], n["recipient"]) for n in form02) == [
@@ -225,9 +226,55 @@ def test_written_notices_go_to_the_applicant_and_the_desk_laid_out_as_their_form
         status, answer = post(client, f"/v1/dossiers/{code}/actions", auth(JUSTICE, "leader"), {
             "action": "stop", "version": 3, "reason": "Công dân đề nghị dừng"})
         assert status == 200, answer
+        deliver_events(code)
         status, listed = get(client, f"/v1/dossiers/{code}/notifications", desk)
         stop = next(n for n in listed["items"] if n["template"] == "stop" and n["channel"] == "email")
         assert "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in stop["body"] and "Công dân đề nghị dừng" in stop["body"]
+
+
+class Provider(FlakyNotifier):
+    """An email/SMS provider: down (`failures` sends fail), counting every call made to it."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(failures)
+        self.calls = 0
+
+    def send(self, n):
+        self.calls += 1
+        return super().send(n)
+
+
+def test_the_act_succeeds_while_the_provider_is_down_and_its_notice_is_sent_once_by_the_consumer(auth):
+    """Form 02 of a supplement request: the officer's act never calls the provider (down here); the consumer
+    does, with its retries: the provider fails twice, then answers; each of the notice's messages (email, SMS and
+    the desk's copy) is sent exactly once, and a later delivery of the event sends nothing."""
+    down = Provider(failures=10**6)
+    bootstrap.override(now=lambda: vn(2026, 7, 13, 9), notifier=down)
+    try:
+        with Client(app, stage_name="local") as client:
+            dossier = receive(client, auth, {**CRIMINAL_RECORD, "applicant": APPLICANT, "competent_unit": JUSTICE})
+            code = dossier["code"]
+            bootstrap.override(now=lambda: vn(2026, 7, 13, 10), notifier=down)
+            status, answer = post(client, f"/v1/dossiers/{code}/actions", auth(JUSTICE, "processor"), {
+                "action": "request_supplement", "version": dossier["version"],
+                "missing_items": ["Bản chụp căn cước công dân"], "reason": "Ảnh chụp không đọc được"})
+            assert status == 200, answer
+            assert down.calls == 0  # the act did not wait on the provider, nor fail with it
+            event = next(e for e in pending_events(code) if e.type == "dossier.status_changed"
+                         and e.data["action"] == "request_supplement")
+            flaky = Provider(failures=2)
+            bootstrap.override(now=lambda: vn(2026, 7, 13, 10, 1), notifier=flaky)
+            with pytest.raises(NotificationFailed):
+                dispatch(deps(), event)  # email and SMS fail: the delivery is retried
+            assert "notifications" in dispatch(deps(), event)  # the retry: the provider answers
+            assert "notifications" not in dispatch(deps(), event)  # delivered again: nothing sent
+            notices = [n for n in deps().notifications.for_dossier(code) if n["template"] == "supplement_request"]
+            assert sorted((n["channel"], n["status"]) for n in notices) == [
+                ("email", "sent"), ("internal", "sent"), ("sms", "sent")]
+            assert sorted(flaky.sent) == sorted(n["id"] for n in notices)  # each exactly once
+            assert flaky.calls == 5  # 2 failed + 3 sent
+    finally:
+        bootstrap.override()
 
 
 def test_a_dossier_received_before_july_2025_cites_decree_61():

@@ -46,6 +46,7 @@ PROVINCE, DISTRICT, COMMUNE = "000.00.00.T96", "000.20.30.T96", "000.21.30.T96"
 A, B, C, D = "000.00.11.T96", "000.00.12.T96", "000.00.13.T96", "000.00.14.T96"
 CODE = "1.999766"
 PERIOD = "from=2026-04-06&to=2026-04-30"
+LIVES: list[str] = []  # the dossiers of `_lives`, in its order (A's four first)
 
 
 def actors(unit: str) -> tuple[Actor, Actor, Actor]:
@@ -72,6 +73,7 @@ def province(auth_module_env):
     bootstrap.override(catalogue=Catalogue(repo, national_settings))
     try:
         codes = _lives()
+        LIVES.extend(codes)
         _count(codes)
         with Client(app, stage_name="local") as client:
             yield client
@@ -156,7 +158,7 @@ def test_the_indicators_of_a_unit_follow_decision_766(province, auth):
     assert body["figures"] == {
         "received": 4, "received_online": 0, "resolved": 2, "finished_in_time": 1, "resolved_supplement_late": 1,
         "in_progress": 2, "overdue": 2, "open_supplement_late": 0, "overdue_supplement_late": 0, "open_in_time": 0,
-        "processed": 4, "resolved_late_766": 0}
+        "processed": 4, "resolved_late_766": 0, "ended_766": 0, "ended_late_766": 0, "synced": 0}
     assert body["indicators"] == {"on_time": 0.25, "online": 0.0, "sync": None, "online_procedures": 1.0,
                                   "online_used": 0.0, "payment_procedures": None, "paid_online": None,
                                   "satisfaction": None}  # no payment confirmed, no rating in the period
@@ -178,7 +180,7 @@ def test_a_dossier_both_overdue_and_asked_twice_is_subtracted_once(province, aut
     assert body["figures"] == {
         "received": 2, "received_online": 0, "resolved": 1, "finished_in_time": 1, "resolved_supplement_late": 0,
         "in_progress": 1, "overdue": 1, "open_supplement_late": 1, "overdue_supplement_late": 1, "open_in_time": 0,
-        "processed": 2, "resolved_late_766": 0}
+        "processed": 2, "resolved_late_766": 0, "ended_766": 0, "ended_late_766": 0, "synced": 0}
     assert body["indicators"]["on_time"] == 0.5
     # Before the second request it was neither: in time, and within its deadline.
     status, body = get(province, f"/v1/stats/quality?unit={C}&from=2026-04-06&to=2026-04-21", auth(C, "leader"))
@@ -208,7 +210,10 @@ def test_the_ranking_of_a_level_shares_ranks_on_ties_and_lists_the_small_sample_
     assert [(r["unit"], r["dossiers"], r["reason"]) for r in body["apart"]] == [
         (C, 2, "fewer than 3 dossiers")]
     assert body["min_dossiers"] == 3 and body["ranked_total"] == 3 and "share a rank" in body["tie_rule"]
-    assert body["bands"] == {"excellent": 90.0, "good": 80.0, "fair": 70.0, "average": 50.0}
+    assert [(b["band"], b["floor"], b["label"]) for b in body["bands"]] == [
+        ("excellent", 90.0, "Xuất sắc"), ("good", 80.0, "Tốt"), ("fair", 70.0, "Khá"),
+        ("average", 50.0, "Trung bình"), ("weak", 0.0, "Yếu")]
+    assert body["bands_source"]["status"].startswith("unconfirmed")
     status, body = get(province, f"/v1/stats/ranking?level=commune&unit={PROVINCE}&{PERIOD}")
     assert body["ranked"] == [] and [(r["unit"], r["score"], r["reason"]) for r in body["apart"]] == [
         (COMMUNE, None, "no dossier processed")]
@@ -317,3 +322,62 @@ def test_late_dossiers_without_an_apology_are_listed_by_unit_and_officers_are_co
     assert officers["(chưa phân công)"]["steps_open_overdue"] == 1
     status, _ = get(province, f"/v1/stats/officers?unit={B}&{PERIOD}", auth(A, "leader"))
     assert status == 403  # another unit's leader
+
+
+def test_the_ranking_lists_the_configured_bands_whatever_their_number(province, auth, monkeypatch):
+    monkeypatch.setenv("MOTCUA_RANKING_BANDS", "pass=50:Đạt;fail=0:Chưa đạt")
+    settings.cache_clear()
+    try:
+        status, body = get(province, f"/v1/stats/ranking?level=department&unit={PROVINCE}&{PERIOD}",
+                           auth(PROVINCE, "leader"))
+        assert status == 200, body
+        assert body["bands"] == [{"band": "pass", "floor": 50.0, "label": "Đạt"},
+                                 {"band": "fail", "floor": 0.0, "label": "Chưa đạt"}]
+        assert body["bands_source"] == {"source": "MOTCUA_RANKING_BANDS", "status": "configured"}
+    finally:
+        monkeypatch.delenv("MOTCUA_RANKING_BANDS")
+        settings.cache_clear()
+
+
+def test_the_synced_share_counts_the_dossiers_received_in_the_period_once_whoever_sees_it_second(
+        province, auth, monkeypatch):
+    """1.4: received in the period and known to the portal / received in the period. The portal's acknowledgement
+    of one of A's dossiers counts it (the dossier was received); another's receipt, consumed again after its sync
+    state says announced, counts it; a repeat of either adds nothing."""
+    from chalicelib.domain.portal import SyncState
+
+    monkeypatch.setenv("MOTCUA_PORTAL_URL", "https://dichvucong.example/api")
+    settings.cache_clear()
+    try:
+        deps = bootstrap.deps()
+        first, second = LIVES[0], LIVES[1]
+        for code in (first, second):  # the portal's acknowledgements, as the sync stores them
+            deps.sync.record(1, None, None, SyncState(code, A, announced=True, recorded=1, next_seq=2),
+                             vn(2026, 4, 6, 10))
+        assert statistics.on_announced(deps, first) is True and statistics.on_announced(deps, first) is False
+        received = next(DomainEvent.from_dict(i.event) for i in OutboxModel.query(second, consistent_read=True)
+                        if i.event["type"] == "dossier.received")
+        statistics.on_event(deps, received)
+        statistics.on_event(deps, received)
+        assert statistics.on_announced(deps, second) is False  # counted already
+        status, body = get(province, f"/v1/stats/quality?unit={A}&{PERIOD}", auth(A, "leader"))
+        assert status == 200 and body["figures"]["synced"] == 2 and body["indicators"]["sync"] == 0.5
+        # A period with none of A's receipts: nothing to share, whatever the portal knows of earlier ones.
+        status, body = get(province, f"/v1/stats/quality?unit={A}&from=2026-04-07&to=2026-04-30",
+                           auth(A, "leader"))
+        assert body["figures"]["received"] == 0 and body["indicators"]["sync"] is None
+        # The recount from the dossiers and their sync states says the same (make reconcile).
+        from chalicelib.services.reconcile import recount_all
+
+        counted = recount_all(deps, LIVES[:4])
+        assert counted[(f"{A}#2026-04", "2026-04-06#all")]["synced"] == 2
+    finally:
+        monkeypatch.delenv("MOTCUA_PORTAL_URL")
+        settings.cache_clear()
+
+
+def test_the_average_resolution_time_is_the_agencys_working_hours_per_result(province, auth):
+    """2.2 over A's three results in April: assigned at 09:00 on Wed 8 Apr and resolved at 11:00, received Mon 6
+    at 09:00: two working days (16 h) and 2 h, 18 working hours each."""
+    status, body = get(province, f"/v1/stats/quality?unit={A}&{PERIOD}", auth(A, "leader"))
+    assert status == 200 and body["figures"]["resolved"] == 3 and body["average_working_hours"] == 18.0

@@ -331,3 +331,36 @@ def test_an_unexpected_error_outside_the_push_still_leaves_the_dossier_failing_n
     state = deps.sync.state(code)
     assert state is not None and state.status == FAILING and state.lease_owner is None
     assert "RuntimeError" in (state.last_error or "") and fake.attempts == []
+
+
+def test_the_portals_acknowledgement_of_a_received_dossier_counts_it_synced_on_its_day_of_receipt(fake):
+    """Decision 766's 1.4: the statistics consumer saw the receipt before the portal knew the dossier; the sync's
+    acknowledgement of its dossier sync then counts it, once, at the receiving desk on the day of receipt."""
+    from chalicelib.adapters.dynamodb.models import OutboxModel
+    from chalicelib.domain.dossier import Actor
+    from chalicelib.services.intake import receive_dossier
+    from tests.api.helpers import CRIMINAL_RECORD
+    from tests.unit.calendars import vn
+    from tests.units import CENTRE
+
+    s = settings_for(fake)
+    deps = deps_for(s, now=lambda: vn(2025, 6, 17, 9))
+
+    def synced() -> int:
+        rows = deps.stats.read(CENTRE, "2025-06", "2025-06-17", "2025-06-17")
+        return sum(int(r.get("synced", 0)) for r in rows if r["group"] == "all")
+
+    before = synced()
+    code = receive_dossier(deps, Actor("desk.sync", CENTRE, frozenset({"desk"})), CRIMINAL_RECORD)["code"]
+    events = [DomainEvent.from_dict(item.event) for item in OutboxModel.query(code, consistent_read=True)]
+    for event in events:
+        consumers.dispatch(deps, event, only="statistics")
+        consumers.dispatch(deps, event, only="portal_sync")
+    assert synced() == before  # received, but the portal does not know it yet
+    push_until_synced(deps, s, [code])
+    assert synced() == before + 1
+    received = next(e for e in events if e.type == ev.RECEIVED)
+    from chalicelib.services import statistics
+
+    statistics.on_event(deps, received)  # delivered again after the acknowledgement: still once
+    assert synced() == before + 1

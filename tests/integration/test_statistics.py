@@ -136,3 +136,27 @@ def test_reconciliation_finds_the_counters_equal_to_the_dossiers_and_prints_a_co
     finally:
         StatsModel(f"{JUSTICE}#2025-06", "2025-06-10#all").update(actions=[StatsModel.late.add(-1)])
     assert reconcile_stats.main(["2025-06-10", "2025-06-10"]) == 0
+
+
+def test_the_backfill_rebuilds_counters_written_before_a_roll_up_or_a_column_existed(capsys):
+    """`make backfill-stats` (scripts/reconcile_stats.py --repair): a yearly roll-up missing (counters written
+    before the yearly roll-ups existed) and a column missing on a day (written before the column existed) are
+    rebuilt from the dossiers; a second run writes nothing."""
+    from chalicelib.services.reconcile import compare, recount_all
+    from scripts import reconcile_stats
+
+    day = datetime(2025, 6, 10).date()
+    deps = local_deps()
+    StatsModel(f"yearly#{JUSTICE}", "2025#all").delete()
+    StatsModel(f"{JUSTICE}#2025-06", "2025-06-10#all").update(
+        actions=[StatsModel.resolved_working_seconds.add(-4 * 3600)])
+    codes = [item.code for item in DossierModel.scan(attributes_to_get=["code"])]
+    lines = compare(deps, recount_all(deps, codes), day, day)["differences"]
+    assert f"{JUSTICE}#2025-06 2025-06-10#all resolved_working_seconds: counters 0, dossiers 14400" in lines
+    assert any(line.startswith(f"yearly#{JUSTICE} 2025#all received_for_resolution: counters 0") for line in lines)
+    capsys.readouterr()
+    assert reconcile_stats.main(["--repair", "2025-06-10", "2025-06-10"]) == 0
+    assert "2 counter item(s) written" in capsys.readouterr().out
+    assert reconcile_stats.main(["--repair", "2025-06-10", "2025-06-10"]) == 0
+    assert "0 counter item(s) written" in capsys.readouterr().out
+    assert StatsModel.get(f"yearly#{JUSTICE}", "2025#all").received_for_resolution >= 1

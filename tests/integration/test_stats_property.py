@@ -94,6 +94,7 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     first, last = start.date() - timedelta(days=1), start.date() + timedelta(days=60)
     before = reconcile.stored(deps, UNITS, first, last)
     rolled_before = reconcile.stored_rollups(deps, UNITS, first, last)
+    yearly_before = reconcile.stored_yearly(deps, UNITS, first, last)
     body = {**CRIMINAL_RECORD, "channel": channel}
     if channel != "online" and decision == "refuse":
         body["intake"] = {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]}
@@ -139,3 +140,7 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     rolled = reconcile.merge(dict(reconcile.stored_rollups(deps, UNITS, first, last)), rolled_before, -1)
     rolled = {k: v for k, v in rolled.items() if any(v.values())}
     assert reconcile.differences(reconcile.rollups(expected), rolled) == [], code
+    # ... and its yearly roll-ups, written in the same transactions (Decision 766's ended_766 among them).
+    years = reconcile.merge(dict(reconcile.stored_yearly(deps, UNITS, first, last)), yearly_before, -1)
+    years = {k: v for k, v in years.items() if any(v.values())}
+    assert reconcile.differences(reconcile.yearly(expected), years) == [], code

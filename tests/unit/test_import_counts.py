@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.counting import booking, counting_units, overdue_closing, rollups
+from chalicelib.domain.counting import all_rollups, booking, counting_units, overdue_closing
 from chalicelib.domain.import_counts import dossier_counts, packed, summed
 from tests.unit.test_importing import HAC_THANH, TREE, build, row
 
@@ -78,6 +78,6 @@ def test_packed_groups_fit_a_transaction_and_write_each_key_once_with_the_sum():
     groups = packed(counts, 100)
     assert all(g.items <= 100 for g in groups) and sum(len(g.codes) for g in groups) == 60
     whole = summed(counts)
-    assert len(groups) < 60 and whole.rollup == rollups(whole.daily)
+    assert len(groups) < 60 and whole.rollup == all_rollups(whole.daily)
     for key, r in whole.daily.items():  # the same day for all: shared keys carry the sum
         assert sum(g.daily.get(key, {}).get("received", 0) for g in groups) == r.get("received", 0)

@@ -70,12 +70,31 @@ def test_each_indicator_earns_by_its_official_rule():
     (69.99, "average"), (50.0, "average"), (49.99, "weak"), (0.0, "weak"),
 ])
 def test_band_edges_belong_to_the_band_above(value, expected):
-    assert qi.band(value) == expected
+    got = qi.band(value)
+    assert got is not None and got.key == expected and got.label == qi.BAND_LABELS[expected]
 
 
-def test_configured_band_floors():
-    assert qi.band(70.0, (95.0, 85.0, 75.0, 70.0)) == "average"
-    assert qi.band(69.0, (95.0, 85.0, 75.0, 70.0)) == "weak"
+def test_two_bands():
+    bands = (qi.Band("pass", 50.0, "Đạt"), qi.Band("fail", 0.0, "Chưa đạt"))
+    assert [getattr(qi.band(v, bands), "label", None) for v in (100.0, 50.0, 49.99, 0.0)] == [
+        "Đạt", "Đạt", "Chưa đạt", "Chưa đạt"]
+
+
+def test_six_bands_in_any_order():
+    bands = tuple(qi.Band(k, f, k.upper()) for k, f in (
+        ("f", 0.0), ("a", 95.0), ("b", 85.0), ("c", 75.0), ("d", 60.0), ("e", 40.0)))
+    got = [qi.band(v, bands).key for v in (95.0, 94.99, 85.0, 80.0, 75.0, 60.0, 59.0, 40.0, 39.99, 0.0)]
+    assert got == ["a", "b", "b", "c", "c", "d", "e", "e", "f", "f"]
+
+
+def test_below_the_lowest_floor_no_band():
+    assert qi.band(10.0, (qi.Band("good", 50.0, "Tốt"),)) is None
+
+
+def test_the_default_bands_are_the_cited_legend_and_say_so():
+    assert [(b.key, b.floor) for b in qi.DEFAULT_BANDS] == [
+        ("excellent", 90.0), ("good", 80.0), ("fair", 70.0), ("average", 50.0), ("weak", 0.0)]
+    assert "Thanh Hóa" in qi.BANDS_SOURCE["source"] and qi.BANDS_SOURCE["status"].startswith("unconfirmed")
 
 
 def test_ties_share_a_rank_the_next_one_skips_and_the_order_is_stable():
@@ -97,3 +116,11 @@ def test_units_under_the_minimum_sample_or_without_a_score_are_listed_apart():
 def test_figures_from_counters_ignore_unknown_columns():
     f = Figures.from_counts({"received": 2, "open": 5, "in_progress": 1})
     assert f.received == 2 and f.in_progress == 1
+
+
+def test_refusals_withdrawals_and_stops_after_receipt_are_in_the_on_time_denominator():
+    """2.1: (finished on time + open within deadline) / processed, a dossier finished at its result or else at
+    its refusal, stop or withdrawal (../shared/DECISION-766.md): 2 resolved early, 1 refused in time, 1 withdrawn
+    after its due time, 1 open within its deadline: (2 + 1 + 1) / 5."""
+    f = Figures(resolved=2, early=2, ended_766=2, ended_late_766=1, in_progress=1)
+    assert f.processed == 5 and f.finished_in_time == 3 and qi.on_time_share(f) == 0.8

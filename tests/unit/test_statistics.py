@@ -57,12 +57,13 @@ def test_resolved_by_outcome_ends_the_open_interval_and_a_refusal_is_not_resolve
                                                                        "resolved_late_766": 1}
     assert late.ends is not None and (f"{COMPETENT}#2026-03", "2026-03-20#all") in late.ends
     refused = counting.booking(event("dossier.resolved", at(20, 3), outcome="refused"))
-    assert rows(refused)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"refused": 1, "open": -1}
+    assert rows(refused)[(f"{COMPETENT}#2026-03", "2026-03-20#all")] == {"refused": 1, "open": -1, "ended_766": 1}
 
 
 def test_closing_counts_own_outcomes_and_ends_only_a_received_unresolved_clock():
     withdrawn = counting.booking(event("dossier.closed", at(18, 2), outcome="withdrawn"))
-    assert rows(withdrawn)[(f"{COMPETENT}#2026-03", "2026-03-18#all")] == {"withdrawn": 1, "open": -1}
+    assert rows(withdrawn)[(f"{COMPETENT}#2026-03", "2026-03-18#all")] == {"withdrawn": 1, "open": -1,
+                                                                           "ended_766": 1}
     returned = counting.booking(event("dossier.closed", at(18, 2), outcome="early",
                                         dossier={"resolved_at": "2026-03-17T02:00:00Z"}))
     assert rows(returned) == {} and returned.ends is None  # ended at its resolution already
@@ -129,7 +130,8 @@ def test_a_dossier_resolved_in_time_after_a_second_request_is_counted_apart_and_
         "resolved": 1, "late": 1, "resolved_late_766": 1, "open": -1, "open_supplement_late": -1,
         "overdue_supplement_late": -1}
     withdrawn = counting.booking(event("dossier.closed", at(20, 3), outcome="withdrawn", dossier=late_snap))
-    assert rows(withdrawn)[(COMP_DAY, "2026-03-20#all")] == {"withdrawn": 1, "open": -1, "open_supplement_late": -1}
+    assert rows(withdrawn)[(COMP_DAY, "2026-03-20#all")] == {"withdrawn": 1, "open": -1, "open_supplement_late": -1,
+                                                             "ended_766": 1, "ended_late_766": 1}
 
 
 def test_overdue_and_supplement_late_start_together_on_the_later_of_the_two_days():
@@ -215,3 +217,19 @@ def test_decision_766_lateness_is_what_the_resolution_recorded_and_is_counted_ap
     assert rows(paused_late)[day] == {"resolved": 1, "late": 1, "open": -1}
     forged = counting.booking(event("dossier.resolved", at(20, 3), outcome="early", late_766="yes"))
     assert rows(forged)[day] == {"resolved": 1, "early": 1, "open": -1}  # not a bool: the law's outcome
+
+
+def test_decision_766_ends_a_dossier_at_a_refusal_withdrawal_or_stop_after_receipt():
+    """2.1's end of processing is the result, else "Dừng xử lý/Từ chối" (also a withdrawal): those dossiers are
+    processed dossiers of the index, late when after the legal due time at their end or asked twice."""
+    day = (f"{COMPETENT}#2026-03", "2026-03-20#all")
+    late = counting.booking(event("dossier.resolved", at(20, 3), outcome="refused", timeliness="late"))
+    assert rows(late)[day] == {"refused": 1, "refused_late": 1, "open": -1, "ended_766": 1, "ended_late_766": 1}
+    withdrawn = counting.booking(event("dossier.closed", at(20, 3), outcome="withdrawn", timeliness="early"))
+    assert rows(withdrawn)[day] == {"withdrawn": 1, "open": -1, "ended_early": 1, "ended_766": 1}
+    asked_twice = counting.booking(event("dossier.closed", at(20, 3), outcome="stopped", timeliness="on_time",
+                                         dossier={"supplement_requests": 2}))
+    assert rows(asked_twice)[day]["ended_late_766"] == 1 and rows(asked_twice)[day]["ended_766"] == 1
+    never_received = counting.booking(event("dossier.closed", at(20, 3), outcome="withdrawn",
+                                            dossier={"received_at": None}))
+    assert rows(never_received)[day] == {"withdrawn": 1}  # never received: not processed

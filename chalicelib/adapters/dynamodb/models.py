@@ -399,6 +399,9 @@ class StatsModel(Model):
     rated_very_satisfied = NumberAttribute(null=True)
     rated_satisfied = NumberAttribute(null=True)
     rated_dissatisfied = NumberAttribute(null=True)
+    ended_766 = NumberAttribute(null=True)  # Decision 766 2.1: ended without a result (refused, withdrawn, stopped)
+    ended_late_766 = NumberAttribute(null=True)  # of them, late for the index
+    synced = NumberAttribute(null=True)  # Decision 766 1.4: received that day and known to the national portal
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open

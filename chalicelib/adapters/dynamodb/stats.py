@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ...domain.counting import overdue_closing, rollup_key, rollups
+from ...domain.counting import all_rollups, overdue_closing, rollup_key, yearly_key
 from ...domain.events import DomainEvent
 from ...domain.import_counts import DossierCounts, Packed, packed
 from .errors import cancellation_codes
@@ -58,9 +58,25 @@ class StatsRepository:
                 time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")  # the loop returns or raises
 
+    def apply_once(self, guard: str, booking: Booking) -> bool:
+        """A booking with its own guard (services/statistics.py: a dossier's `synced` count): as `apply`."""
+        if booking.flags_overdue or booking.ends is not None:
+            raise ValueError("an overdue interval is an event's: apply it with the event")
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return self._write(guard, "", booking)
+            except TransactWriteError as exc:
+                if "TransactionConflict" not in cancellation_codes(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 6)))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     def _apply_once(self, event: DomainEvent, booking: Booking) -> bool:
+        return self._write(f"event#{event.id}", event.code, booking)
+
+    def _write(self, guard: str, code: str, booking: Booking) -> bool:
         increments: dict[Key, dict[str, int]] = {k: dict(v) for k, v in booking.increments.items()}
-        life = self._life(event.code) if booking.flags_overdue or booking.ends is not None else None
+        life = self._life(code) if booking.flags_overdue or booking.ends is not None else None
         life_update: tuple[list[Any], Any] | None = None
         ended, flagged = (life or {}).get("ended"), bool((life or {}).get("flagged"))
         _add(increments, overdue_closing(booking, flagged, ended), "overdue", -1)
@@ -72,19 +88,19 @@ class StatsRepository:
                            StatsModel.flagged.exists() if flagged else StatsModel.flagged.does_not_exist())
         try:
             with TransactWrite(connection=StatsModel._get_connection().connection) as transaction:
-                transaction.save(StatsModel(f"event#{event.id}", "guard"), condition=StatsModel.pk.does_not_exist())
+                transaction.save(StatsModel(guard, "guard"), condition=StatsModel.pk.does_not_exist())
                 for (pk, sk), row in increments.items():
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
-                for (pk, sk), row in sorted(rollups(increments).items()):
+                for (pk, sk), row in sorted(all_rollups(increments).items()):
                     actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
                     if actions:
                         transaction.update(StatsModel(pk, sk), actions=actions)
                 for unit, months in sorted(booking.months().items()):
                     transaction.update(StatsModel(f"unit#{unit}", "months"), actions=[StatsModel.months.add(months)])
                 if life_update is not None:
-                    transaction.update(StatsModel(f"dossier#{event.code}", LIFE), actions=life_update[0],
+                    transaction.update(StatsModel(f"dossier#{code}", LIFE), actions=life_update[0],
                                        condition=life_update[1])
         except TransactWriteError as exc:
             reasons = cancellation_codes(exc)
@@ -205,14 +221,43 @@ class StatsRepository:
             out.append({"day": day, "group": group, **_columns(item)})
         return out
 
-    def rollups(self, unit: str, last_month: str) -> list[dict[str, Any]]:
-        """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive), one Query of its roll-up partition:
-        each with its `month` and `group` and its non-zero columns."""
+    def rollups(self, unit: str, last_month: str, first_month: str | None = None) -> list[dict[str, Any]]:
+        """The unit's monthly roll-ups up to `last_month` (YYYY-MM, inclusive; from `first_month` if given), one
+        Query of its roll-up partition: each with its `month` and `group` and its non-zero columns."""
+        condition = (StatsModel.sk.between(f"{first_month}#", f"{last_month}#~") if first_month
+                     else StatsModel.sk <= f"{last_month}#~")
         out = []
-        for item in StatsModel.query(rollup_key(unit), StatsModel.sk <= f"{last_month}#~"):
+        for item in StatsModel.query(rollup_key(unit), condition):
             month, _, group = item.sk.partition("#")
             out.append({"month": month, "group": group, **_columns(item)})
         return out
+
+    def yearly(self, unit: str, last_year: str) -> list[dict[str, Any]]:
+        """The unit's yearly roll-ups up to `last_year` (YYYY, inclusive), one Query: each with its `year` and
+        `group` and its non-zero columns."""
+        out = []
+        for item in StatsModel.query(yearly_key(unit), StatsModel.sk <= f"{last_year}#~"):
+            year, _, group = item.sk.partition("#")
+            out.append({"year": year, "group": group, **_columns(item)})
+        return out
+
+    def adjust(self, increments: dict[Key, dict[str, int]]) -> int:
+        """ADD these amounts to these counter items as they are (no roll-ups added, no guard): the repair of
+        counters found wrong by the recount (services/reconcile.py `repair`). Answers the items written."""
+        written = 0
+        for (pk, sk), row in sorted(increments.items()):
+            actions = [getattr(StatsModel, column).add(n) for column, n in sorted(row.items()) if n]
+            if actions:
+                StatsModel(pk, sk).update(actions=actions)
+                written += 1
+        months: dict[str, set[str]] = {}
+        for pk, _ in increments:
+            unit, _, month = pk.rpartition("#")
+            if not pk.startswith(("rollup#", "yearly#")) and len(month) == 7:
+                months.setdefault(unit, set()).add(month)
+        for unit, ms in sorted(months.items()):
+            StatsModel(f"unit#{unit}", "months").update(actions=[StatsModel.months.add(ms)])
+        return written
 
 
 def _add_item(table: str, pk: str, sk: str, columns: list[tuple[str, int]]) -> dict[str, Any]:
