@@ -329,9 +329,9 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         book.flags_overdue = True
         # Supplement-late before the due time passed: both from the day watched. The one case left to the
         # request's own event: the second request made after the due time, which records the flag in the same
-        # change (the snapshot then shows that request pending, and two requests). A paused clock watches no due
-        # time, so no flag is recorded while an earlier request is pending.
-        second_request_now = snap.get("status") == "supplement_requested" and _requests(snap) == 2
+        # change (`recorded_by`; the snapshot then shows two requests). A flag a timer records later, while that
+        # unlawful request is pending (the clock runs on), is this event's to count.
+        second_request_now = _requests(snap) == 2 and data.get("recorded_by") == "request_supplement"
         if _supplement_late(snap) and not second_request_now:
             book.add(snap, holder, watched_day, "overdue_supplement_late")
     elif event.type == ev.PAYMENT_CONFIRMED:

@@ -336,7 +336,9 @@ class Dossier:
         note = str(payload.get("note", ""))
         source = calendar_source(calendars)
         reached, flags_before = self._reached(at), dict(self.flags)
-        flag_events = [self._flag_event(name, instant) for instant, name in reached]  # due times as they stand
+        # Due times as they stand; `recorded_by` tells the counters this change recorded the flag, not a timer.
+        flag_events = [(kind, {**data, "recorded_by": action.value})
+                       for kind, data in (self._flag_event(name, instant) for instant, name in reached)]
         self.flags.update({name: _z(at) for _, name in reached})  # before the handler: an apology keeps them
         try:
             details = HANDLERS[action](self, actor, at, source, payload)
@@ -355,7 +357,7 @@ class Dossier:
                              step_met=step_met, step=step, from_unit=from_unit)
         self._emit_for(action.value, before, entry, actor, at)
         self.rearm(source, watch)
-        self._flag_reached(at)
+        self._flag_reached(at, recorded_by=action.value)
         return entry
 
     # --- handlers, one per action (the table HANDLERS below maps each Action to one) -----------
@@ -960,22 +962,22 @@ class Dossier:
             self._emit_flag(name, instant, now)
         return True
 
-    def _flag_reached(self, at: datetime) -> None:
+    def _flag_reached(self, at: datetime, recorded_by: str | None = None) -> None:
         """Record, in the change being made, the instants it armed that are already reached (a limit shorter
         than the due-soon warning warns as its clock starts): no timer or sweep then has to change the dossier
         a moment later, under an officer who has just read it."""
         for instant, name in self._reached(at):
             self.flags[name] = _z(at)
-            self._emit_flag(name, instant, at)
+            self._emit_flag(name, instant, at, recorded_by)
 
     def _reached(self, now: datetime) -> list[tuple[datetime, str]]:
         """Watched instants at or before `now` not yet flagged, earliest first."""
         return sorted((parse_iso(instant), name) for name, instant in self.watch.items()
                       if name not in self.flags and parse_iso(instant) <= now)
 
-    def _emit_flag(self, name: str, instant: datetime, now: datetime) -> None:
+    def _emit_flag(self, name: str, instant: datetime, now: datetime, recorded_by: str | None = None) -> None:
         event_type, data = self._flag_event(name, instant)
-        self._emit(event_type, now, **data)
+        self._emit(event_type, now, **data, **({"recorded_by": recorded_by} if recorded_by else {}))
 
     def _flag_event(self, name: str, instant: datetime) -> tuple[str, dict[str, Any]]:
         """The event of a flag, with the due times as they stand now: an action reaching a deadline takes this

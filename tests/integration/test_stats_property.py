@@ -144,3 +144,26 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
     years = reconcile.merge(dict(reconcile.stored_yearly(deps, UNITS, first, last)), yearly_before, -1)
     years = {k: v for k, v in years.items() if any(v.values())}
     assert reconcile.differences(reconcile.yearly(expected), years) == [], code
+
+
+def test_a_second_supplement_request_after_the_due_time_is_counted_as_recounted(statistics_only):
+    """A life the property found: received at 06:00 on a Friday, two supplement requests, the second after the
+    legal due time, then the sweep's wake, the supplement received and an apology."""
+    start = vn(2026, 4, 24, 6)
+    deps = local_deps(now=lambda: start)
+    drain(deps)
+    first, last = start.date() - timedelta(days=1), start.date() + timedelta(days=60)
+    before = reconcile.stored(deps, UNITS, first, last)
+    code = receive_dossier(deps, DESK, {**CRIMINAL_RECORD, "channel": "direct"})["code"]
+    at = start
+    for name, hours in (("assign", 49), ("request_supplement", 113), ("receive_supplement", 79),
+                        ("apologize", 76), ("apologize", 1), ("request_supplement", 105), ("wake", 105),
+                        ("receive_supplement", 1), ("apologize", 1)):
+        at += timedelta(hours=hours)
+        do(deps, code, name, at)
+    relay_until_published(deps, code)
+    after = reconcile.stored(deps, UNITS, first, last)
+    actual = {k: v for k, v in reconcile.merge(dict(after), before, -1).items() if any(v.values())}
+    dossier = deps.dossiers.get(code, consistent=True)
+    expected = reconcile.recount(dossier, deps.dossiers.history(code))
+    assert reconcile.differences(expected, actual) == [], [(h.action, h.at) for h in deps.dossiers.history(code)]

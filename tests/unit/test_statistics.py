@@ -141,17 +141,25 @@ def test_overdue_and_supplement_late_start_together_on_the_later_of_the_two_days
                                        dossier={**twice, "status": "in_progress"}))
     assert rows(overdue)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
     # The second request came after the due time: its own event starts both, on its day; the flag recorded in
-    # the same change (that request pending, two requests) adds only the overdue.
+    # the same change (`recorded_by` that request) adds only the overdue.
     request = counting.booking(event("dossier.status_changed", at(24, 2), action="request_supplement",
                                        dossier={**twice, "status": "supplement_requested"}))
     assert rows(request)[(COMP_DAY, "2026-03-24#all")]["overdue_supplement_late"] == 1
     same_change = counting.booking(event("dossier.overdue", at(24, 2), watched_at="2026-03-20T10:00:00Z",
+                                           recorded_by="request_supplement",
                                            dossier={**twice, "status": "supplement_requested"}))
     assert rows(same_change)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1}
+    # The second request came before the due time and is still pending (unlawful: the clock ran on) when the
+    # sweep records the flag: the flag's event starts both, from the day watched.
+    by_timer = counting.booking(event("dossier.overdue", at(25, 2), watched_at="2026-03-20T10:00:00Z",
+                                        dossier={**twice, "status": "supplement_requested"}))
+    assert rows(by_timer)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
     # A third request after the due time, the second one long before: the flag's day.
     third = counting.booking(event("dossier.overdue", at(24, 2), watched_at="2026-03-20T10:00:00Z",
                                      dossier={**twice, "supplement_requests": 3, "status": "supplement_requested"}))
     assert rows(third)[(COMP_DAY, "2026-03-20#all")] == {"overdue": 1, "overdue_supplement_late": 1}
+
+
 def test_a_report_reads_daily_items_only_for_the_months_its_period_covers_in_part():
     from chalicelib.services.period_sums import partial_months
 
