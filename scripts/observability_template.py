@@ -82,6 +82,10 @@ def _parameters() -> dict[str, Any]:
                                  "Description": "burst of one integrator's API key (usage plan)"},
         "IntegratorDailyQuota": {"Type": "Number", "Default": 100000, "MinValue": 1,
                                  "Description": "requests a day of one integrator's API key (usage plan)"},
+        "FirstIntegratorName": {"Type": "String", "Default": "dvcqg", "AllowedPattern": "[a-z0-9-]{1,63}",
+                                "Description": "the integrator whose API key the stack creates (the national "
+                                               "portal's inbound source by default); add others with "
+                                               "aws apigateway create-api-key (docs/deploy.md)"},
         "PublicRateLimit": {"Type": "Number", "Default": 300, "MinValue": 100, "MaxValue": 2000000000,
                             "Description": "requests per 5 minutes one address may make to the public lookup and "
                                            "the inbound route before WAF blocks it"},
@@ -148,6 +152,7 @@ def template(merged: dict[str, Any], prefix: str) -> dict[str, Any]:
         resources["ApiLatencyP95Alarm"]["Properties"]["Threshold"] = {"Ref": "ApiLatencyP95Ms"}
         outputs["WebAclArn"] = {"Value": {"Fn::GetAtt": ["PublicWebAcl", "Arn"]}}
         outputs["IntegratorUsagePlanId"] = {"Value": {"Ref": "IntegratorUsagePlan"}}
+        outputs["IntegratorApiKeyId"] = {"Value": {"Ref": "IntegratorApiKey"}}
     resources["Dashboard"] = {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
         "DashboardName": {"Fn::Sub": "${Prefix}"},
         "DashboardBody": {"Fn::Sub": json.dumps({"widgets": _widgets(found, sorted(queues), machines, widgets)})}}}
@@ -176,6 +181,15 @@ def _api_resources() -> dict[str, Any]:
             "ApiStages": [{"ApiId": {"Ref": "RestAPI"}, "Stage": API_STAGE}],
             "Throttle": {"RateLimit": {"Ref": "IntegratorRateLimit"}, "BurstLimit": {"Ref": "IntegratorBurstLimit"}},
             "Quota": {"Limit": {"Ref": "IntegratorDailyQuota"}, "Period": "DAY"}}},
+        # The integrators' routes (POST /v1/inbound/{source}, POST /v1/imports: `api_key=True` in chalicelib/api)
+        # take a request only with a key of this plan, so the plan's rate, burst and quota bind each integrator.
+        # One key here; an integrator more is a key more in the same plan (docs/deploy.md).
+        "IntegratorApiKey": {"Type": "AWS::ApiGateway::ApiKey", "DependsOn": f"RestAPI{API_STAGE}Stage",
+                             "Properties": {
+            "Name": {"Fn::Sub": "${Prefix}-${FirstIntegratorName}"}, "Enabled": True,
+            "Description": "an integrator's key for the integrators' routes (x-api-key header)"}},
+        "IntegratorUsagePlanKey": {"Type": "AWS::ApiGateway::UsagePlanKey", "Properties": {
+            "KeyId": {"Ref": "IntegratorApiKey"}, "KeyType": "API_KEY", "UsagePlanId": {"Ref": "IntegratorUsagePlan"}}},
         "PublicWebAcl": {"Type": "AWS::WAFv2::WebACL", "Properties": {
             "Name": {"Fn::Sub": "${Prefix}-api"}, "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
             "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,

@@ -81,6 +81,8 @@ GATEWAY_ERRORS: tuple[tuple[str, int | None, str, str | None], ...] = (
     ("MISSING_AUTHENTICATION_TOKEN", 404, "not_found", "no route for this method and path"),
     ("RESOURCE_NOT_FOUND", 404, "not_found", "no route for this method and path"),
     ("ACCESS_DENIED", 403, "forbidden", None),
+    # An integrator's route (api_key=True in chalicelib/api) called without a key of the integrators' usage plan.
+    ("INVALID_API_KEY", 403, "forbidden", "this route needs an integrator's API key in the x-api-key header"),
     ("UNAUTHORIZED", 401, "unauthorized", None),
     ("REQUEST_TOO_LARGE", 413, "payload_too_large", "the request is larger than API Gateway accepts (10 MB)"),
     ("UNSUPPORTED_MEDIA_TYPE", 415, "unsupported_media_type", None),

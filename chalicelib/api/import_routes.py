@@ -16,7 +16,8 @@ bp = Blueprint(__name__)
 @route(bp, "POST", "/v1/imports",
        summary="Import up to 500 dossiers exported by an old system (admin): each row imported, a duplicate or "
                "rejected with its reasons",
-       tag="imports", body="import-batch", auth=True, response="ImportResult", errors=(400, 401, 403, 413, 415))
+       tag="imports", body="import-batch", auth=True, response="ImportResult", errors=(400, 401, 403, 413, 415),
+       api_key=True)
 def import_batch(call: Call) -> dict[str, Any]:
     from ..services import importer  # on the first import only: other requests never load it
 

@@ -24,7 +24,7 @@ _READ = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type")
        summary="A signed message from a configured source (Standard Webhooks): an online submission or a payment "
                "notice; idempotent by webhook-id",
        tag="inbound", body="inbound-message", response="InboundAnswer", errors=(400, 401, 403, 404, 409, 413, 415, 422),
-       path_params={"source": SOURCE})
+       path_params={"source": SOURCE}, api_key=True)
 def receive_message(call: Call, source: str) -> tuple[int, dict[str, Any]]:
     if not SOURCE_ID.fullmatch(source):
         raise InvalidInput("invalid source", [FieldProblem("source", "lowercase letters, digits and '-'")])

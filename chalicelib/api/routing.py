@@ -66,6 +66,9 @@ class Operation:
     errors: tuple[int, ...] = ()
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: tuple[str, ...] = ()  # media types the success answer may also come in (FileBody), besides JSON
+    # An integrator's route: on AWS, API Gateway asks for an API key of the integrators' usage plan (x-api-key)
+    # before the function runs (docs/deploy.md, "Integrators' API keys"); `chalice local` checks none.
+    api_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Calla
                 return json_response(500, {"error": {"code": "internal", "message": "internal server error",
                                                      "details": [], "request_id": rid}}, request, rid)
 
-        bp.route(path, methods=[method], content_types=["*/*"])(view)
+        bp.route(path, methods=[method], content_types=["*/*"], api_key_required=operation.api_key)(view)
         if path not in _PREFLIGHT_PATHS:
             _PREFLIGHT_PATHS.add(path)
             bp.route(path, methods=["OPTIONS"], content_types=["*/*"], name=f"preflight_{handler.__name__}")(

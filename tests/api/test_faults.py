@@ -4,6 +4,7 @@ Idempotency-Key whatever fails in between; log lines printed once."""
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -107,9 +108,11 @@ def test_text_is_stored_as_utf8_so_100_emoji_documents_fit(client, auth):
 def test_an_item_too_large_to_store_is_a_413_before_a_number_is_drawn(client, auth, monkeypatch):
     from chalicelib.adapters.dynamodb import dossiers
 
-    monkeypatch.setattr(dossiers, "INTAKE_ITEM_BYTES", 100_000)
+    monkeypatch.setattr(dossiers, "INTAKE_ITEM_BYTES", 10_000)
     before = _counters()
-    body = json.dumps({**CRIMINAL_RECORD, "documents": EMOJI_DOCUMENTS}, ensure_ascii=False)
+    # Text that does not deflate (the dossier is stored packed): 50 KB of random hex, well over 10 KB packed.
+    documents = [{"name": secrets.token_hex(250), "copies": 1} for _ in range(100)]
+    body = json.dumps({**CRIMINAL_RECORD, "documents": documents}, ensure_ascii=False)
     for headers in (auth(CENTRE, "desk"), {**auth(CENTRE, "desk"), "Idempotency-Key": "too-large-1"}):
         status, data = post(client, "/v1/dossiers", headers, body)
         assert status == 413, data

@@ -510,3 +510,18 @@ def test_the_api_is_throttled_traced_and_its_public_routes_rate_limited(package)
     body = api["DefinitionBody"]["paths"]
     assert any(p.startswith("/v1/public/") for p in body) and any(p.startswith("/v1/inbound/") for p in body)
     assert resources["PublicWebAclAssociation"]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["PublicWebAcl", "Arn"]}
+
+
+def test_the_integrators_routes_need_a_key_of_their_usage_plan(package):
+    resources = sam(package)["Resources"]
+    body = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    assert body["securityDefinitions"]["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    keyed = {(path, method) for path, methods in body["paths"].items() for method, spec in methods.items()
+             if {"api_key": []} in spec.get("security", [])}
+    assert keyed == {("/v1/inbound/{source}", "post"), ("/v1/imports", "post")}  # officers' routes take none
+    key = resources["IntegratorApiKey"]["Properties"]
+    assert key["Enabled"] is True
+    assert resources["IntegratorUsagePlanKey"]["Properties"] == {
+        "KeyId": {"Ref": "IntegratorApiKey"}, "KeyType": "API_KEY", "UsagePlanId": {"Ref": "IntegratorUsagePlan"}}
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert responses["INVALID_API_KEY"]["statusCode"] == "403"

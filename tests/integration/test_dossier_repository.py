@@ -156,3 +156,23 @@ def test_a_claimed_idempotency_key_never_writes_a_second_dossier():
         REPO.add(second, second_entry, claim=claim)
     assert REPO.get(second.code) is None and REPO.history(second.code) == []  # nothing half-written
     assert IdempotencyModel.get(claim[0]).code == first.code
+
+
+def test_the_dossier_is_stored_packed_and_an_item_written_before_packing_still_reads():
+    from chalicelib.adapters.dynamodb.dossiers import _to_model, item_size
+
+    dossier = new_dossier("TEST.PACK", vn(2026, 3, 16, 9), 1)
+    raw = DossierModel._get_connection().get_item(dossier.code, consistent_read=True)["Item"]
+    assert "body" not in raw and "packed" in raw
+    item = DossierModel.get(dossier.code, consistent_read=True)
+    plain = _to_model(dossier)
+    plain.body, plain.packed = dossier.as_dict(), None
+    assert item_size(item) < item_size(plain) - 1024  # the point of packing: fewer KB per write and read
+    # An item as written before packing (plain `body`): read by get and get_many alike.
+    old = new_dossier("TEST.PACK", vn(2026, 3, 16, 9), 2)
+    legacy = _to_model(old)
+    legacy.body, legacy.packed = old.as_dict(), None
+    legacy.save()
+    assert REPO.get(old.code).as_dict() == old.as_dict()
+    assert {d.code: d.as_dict() for d in REPO.get_many([old.code, dossier.code])} == {
+        old.code: old.as_dict(), dossier.code: dossier.as_dict()}

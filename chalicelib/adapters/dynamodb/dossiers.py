@@ -63,7 +63,7 @@ class DossierRepository:
             item = DossierModel.get(code, consistent_read=consistent)
         except DossierModel.DoesNotExist:
             return None
-        return Dossier.from_dict(item.body)
+        return Dossier.from_dict(stored(item))
 
     def get_many(self, codes: Sequence[str]) -> list[Dossier]:
         """BatchGetItem, 100 keys a call (DynamoDB's limit), only the stored dossier itself. What DynamoDB leaves
@@ -78,9 +78,10 @@ class DossierRepository:
                     break
                 if attempt:
                     time.sleep(min(0.05 * 2 ** attempt, 1.0))
-                answer = DossierModel._get_connection().batch_get_item(pending, attributes_to_get=["body"])
+                answer = DossierModel._get_connection().batch_get_item(pending,
+                                                                       attributes_to_get=["packed", "body"])
                 table = DossierModel.Meta.table_name
-                found.extend(Dossier.from_dict(DossierModel.from_raw_data(raw).body)
+                found.extend(Dossier.from_dict(stored(DossierModel.from_raw_data(raw)))
                              for raw in answer.get("Responses", {}).get(table, []))
                 pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
             if pending:
@@ -345,6 +346,14 @@ def summary(dossier: Dossier) -> dict[str, Any]:
     }
 
 
+def stored(item: DossierModel) -> dict[str, Any]:
+    """The dossier an item holds: packed, or plain JSON on an item written before packing."""
+    body = item.packed if item.packed is not None else item.body
+    if not isinstance(body, dict):
+        raise ValueError(f"dossier item {item.code} holds no dossier")
+    return body
+
+
 def _to_model(dossier: Dossier) -> DossierModel:
     filed_at = dossier.received_at or dossier.submitted_at
     running = dossier.clock_running and dossier.due_at is not None
@@ -365,7 +374,7 @@ def _to_model(dossier: Dossier) -> DossierModel:
         wake_shard=shard_of(dossier.code, WAKE_SHARDS) if wake is not None else None,
         wake_sk=f"{iso(wake)}#{dossier.code}" if wake is not None else None,
         summary=summary(dossier),
-        body=dossier.as_dict(),
+        packed=dossier.as_dict(),
         imported_key=(dossier.imported or {}).get("fingerprint"),
         **_low_rating(dossier),
     )

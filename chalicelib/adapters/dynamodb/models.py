@@ -6,6 +6,7 @@ imported.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import zlib
@@ -55,6 +56,24 @@ class Utf8JSONAttribute(JSONAttribute):
         if value is None:
             return None
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class PackedJSONAttribute(UnicodeAttribute):
+    """JSON stored deflated (zlib) and base64-encoded, as text. A dossier's body is ~4 KB of JSON that deflates
+    to about a third: written in a transaction it is charged 2 write units per started KB of the whole item at
+    every change, and read 1 unit per 4 KB (docs/performance.md, "Cost of a dossier's life"). Text rather than a
+    binary attribute, so that an item stays JSON (the bench and import scripts keep items as JSON lines)."""
+
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+
+    def deserialize(self, value: str) -> Any:
+        return json.loads(zlib.decompress(base64.b64decode(value)))
+
+
 # What a list page and its filters need without reading the dossier itself. Each index projects
 # these minus its own keys (which every index carries anyway).
 _LISTED = ("summary", "status", "procedure_code", "version", "filed_sk", "open_unit", "due_sk")
@@ -164,7 +183,9 @@ class DossierModel(Model):
     wake_shard = UnicodeAttribute(null=True)
     wake_sk = UnicodeAttribute(null=True)
     summary = Utf8JSONAttribute()
-    body = Utf8JSONAttribute()
+    # The dossier itself: `packed` since 2026-12; `body` (plain JSON) only on items written before, read as well.
+    body = Utf8JSONAttribute(null=True)
+    packed = PackedJSONAttribute(null=True)
     imported_key = UnicodeAttribute(null=True)  # an imported dossier's row fingerprint (domain/importing.py)
     low_rating_unit = UnicodeAttribute(null=True)
     rated_sk = UnicodeAttribute(null=True)
