@@ -121,8 +121,8 @@ class Lives:
         n = day.toordinal() + 2 * list(SHAPES).index(shape) + variant
         procedure = self.procedures[PROCEDURES[n % len(PROCEDURES)]]
         channel = CHANNELS[(day.toordinal() + variant) % len(CHANNELS)]
-        if shape == "refused_intake" and channel == "online":
-            channel = "direct"
+        if channel == "online" and (shape == "refused_intake" or procedure.online_service is None):
+            channel = "direct"  # refused at the desk, or a procedure not offered online (Decree 42/2022)
         received = datetime(day.year, day.month, day.day, 8 + n % 8, 10 * (n % 6), tzinfo=VN)
         roles = frozenset({"desk", "processor", "leader"})
         decision = {"decision": "refuse", "reasons": ["Không thuộc thẩm quyền"]} if shape == "refused_intake" else None
@@ -222,7 +222,7 @@ def write_dossiers(dossiers: list[tuple[str, tuple[date, str, int], str]], lives
     import boto3
 
     from chalicelib.adapters.dynamodb.dossiers import WAKE_SHARDS
-    from chalicelib.adapters.dynamodb.models import DossierModel, HistoryModel, shard_of
+    from chalicelib.adapters.dynamodb.models import DossierModel, HistoryModel, PackedJSONAttribute, shard_of
 
     client = boto3.client("dynamodb")
     tables = (DossierModel.Meta.table_name, HistoryModel.Meta.table_name)
@@ -232,6 +232,10 @@ def write_dossiers(dossiers: list[tuple[str, tuple[date, str, int], str]], lives
         dossier = json.loads(template.dossier.replace(CODE, code).replace(UNIT, unit))
         if "wake_shard" in dossier:  # the one attribute computed from the code rather than holding it
             dossier["wake_shard"] = {"S": shard_of(code, WAKE_SHARDS)}
+        if "packed" in dossier:  # the body is deflated: its placeholders are replaced inside, then packed again
+            packed = PackedJSONAttribute()
+            body = json.dumps(packed.deserialize(dossier["packed"]["S"]), ensure_ascii=False)
+            dossier["packed"] = {"S": packed.serialize(json.loads(body.replace(CODE, code).replace(UNIT, unit)))}
         yield tables[0], dossier
         for line in template.history:
             yield tables[1], json.loads(line.replace(CODE, code).replace(UNIT, unit))
