@@ -275,7 +275,7 @@ def _type_of(event_id: str) -> str:
         from chalicelib.adapters.dynamodb.models import OutboxModel
 
         code, _, seq = event_id.rpartition("/")
-        _TYPES[event_id] = str(OutboxModel.get(code, int(seq)).event["type"])
+        _TYPES[event_id] = str(OutboxModel.get(code, int(seq)).event_data["type"])
     return _TYPES[event_id]
 
 

@@ -752,7 +752,13 @@ def document() -> JSON:
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                # Integrators' routes (api_key=True): API Gateway wants a key of the integrators' usage plan
+                # (docs/deploy.md); the name Chalice gives it in the deployed API's definition.
+                "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key",
+                            "description": "an integrator's API key (AWS deployments; `chalice local` checks none)"},
+            },
         },
     }
 
@@ -806,6 +812,8 @@ def _operation(op: Operation) -> JSON:
         responses[str(op.success)]["headers"] = {**_REQUEST_ID, **_ATTACHMENT}
     codes = set(op.errors) | ({401, 403} if op.auth else set()) | ({400} if op.query or op.body or op.path_params
                                                              else set())
+    if op.api_key:
+        codes.add(403)  # the gateway's INVALID_API_KEY, in the API's envelope
     if op.operation_id not in ("health", "openapi"):
         codes.add(503)  # every other route reads DynamoDB
     for code in sorted(codes):
@@ -818,6 +826,8 @@ def _operation(op: Operation) -> JSON:
         out["security"] = [{"bearer": []}]
     elif op.operation_id in _OPTIONAL_AUTH:
         out["security"] = [{}, {"bearer": []}]
+    if op.api_key:  # both: the key at the gateway, and the token (if any) in the function
+        out["security"] = [{**requirement, "api_key": []} for requirement in out.get("security", [{}])]
     return out
 
 

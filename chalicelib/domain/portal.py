@@ -217,8 +217,11 @@ class SyncState:
         out = replace(self, recorded=self.recorded + 1, lane=LIVE)
         if out.pending_since is None:
             out = replace(out, pending_since=iso(now), attempts=0, failing=False, last_error=None)
-        if out.attempts == 0:  # not backing off after a failed push: the worker may come at once
+        already_due = out.next_at is not None and parse_iso(out.next_at) <= now
+        if out.attempts == 0 and not already_due:  # not backing off after a failed push: the worker may come at once
             out = replace(out, next_at=iso(now))
+        # A dossier already due keeps its time: it stays among the longest waiting, and its entry in the due index
+        # (keyed on that time) is not rewritten by each change recorded meanwhile (docs/performance.md).
         return out
 
     def lease(self, now: datetime, seconds: float, owner: str) -> SyncState:

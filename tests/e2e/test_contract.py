@@ -550,3 +550,20 @@ def test_documented_error_is_the_envelope_with_the_request_id():
         for op in methods.values():
             for status, response in op["responses"].items():
                 assert response["headers"]["X-Request-Id"]["required"] is True, (op["operationId"], status)
+
+
+def test_the_integrators_routes_declare_the_api_key_the_deployed_gateway_wants():
+    """The routes marked api_key=True, and only they, ask for the `x-api-key` header (with the officer's token on
+    top where the route takes one), and list the gateway's 403; the scheme is the one Chalice deploys."""
+    doc = document()
+    assert doc["components"]["securitySchemes"]["api_key"] | {"description": ""} == {
+        "type": "apiKey", "in": "header", "name": "x-api-key", "description": ""}
+    keyed = {(path, method): op["security"] for path, methods in doc["paths"].items()
+             for method, op in methods.items() if any("api_key" in r for r in op.get("security", []))}
+    assert keyed == {("/v1/inbound/{source}", "post"): [{"api_key": []}],
+                     ("/v1/imports", "post"): [{"bearer": [], "api_key": []}]}
+    for path, method in keyed:
+        assert "403" in doc["paths"][path][method]["responses"]
+    officers = [op for methods in doc["paths"].values() for op in methods.values()
+                if op.get("security") == [{"bearer": []}]]
+    assert officers  # the officers' routes are unchanged: a token, no key

@@ -34,7 +34,7 @@ def received(unit: str, at, seq: int) -> Dossier:
 
 
 def stored_events(code: str) -> list[dict]:
-    return [dict(item.event) for item in OutboxModel.query(code, consistent_read=True)]
+    return [dict(item.event_data) for item in OutboxModel.query(code, consistent_read=True)]
 
 
 def pending_flags(code: str) -> list[bool]:
@@ -200,3 +200,34 @@ def test_pending_never_skips_an_earlier_event_written_with_a_later_clock(monkeyp
     assert [e.seq for e in OUTBOX.pending(3)] == [1, 2, 3]
     OUTBOX.mark_published(DomainEvent("dossier.status_changed", code, 1, 1, early, {"dossier": {}}))
     assert [e.seq for e in OUTBOX.pending(1)] == [2]
+
+
+def _written_before_packing(code: str, seq: int, at) -> OutboxModel:
+    """An outbox item as written before events were stored packed: the event as plain JSON in `event`."""
+    item = outbox_item(DomainEvent("dossier.status_changed", code, seq, seq, at, {"dossier": {"status": "x"}}))
+    old = OutboxModel(code, seq, plain_event=item.event, pending=item.pending, pending_sk=item.pending_sk)
+    old.save()
+    return old
+
+
+def test_events_are_stored_packed_under_a_kb_and_items_written_before_still_read():
+    from chalicelib.adapters.dynamodb.dossiers import item_size
+    from chalicelib.adapters.dynamodb.outbox import event_of_image
+    from chalicelib.adapters.dynamodb.sync import SyncRepository
+
+    dossier = received("TEST.OBX9", vn(2026, 3, 16, 9), 1)
+    for item in OutboxModel.query(dossier.code, consistent_read=True):
+        raw = OutboxModel.serialize(item)
+        assert "packed" in raw and "event" not in raw  # stored deflated, not as plain JSON
+        assert item_size(item) < 1024  # every write of it and of its index entry: the minimum units
+        assert event_of_image(raw) == DomainEvent.from_dict(item.event)
+    code = "TEST.OBX9-010316-0002"
+    old = _written_before_packing(code, 1, vn(2001, 3, 16, 9))
+    expected = DomainEvent.from_dict(old.plain_event)
+    assert "packed" not in OutboxModel.serialize(old)
+    assert event_of_image(OutboxModel.serialize(old)) == expected  # the stream
+    assert OUTBOX.event(code, 1) == expected  # a claim check's read
+    assert SyncRepository.outbox_event(code, 1) == expected  # the portal sync's
+    assert expected in OUTBOX.pending(10_000)  # the safety net's
+    OUTBOX.mark_published(expected)
+    assert OUTBOX.is_published(code, 1) and OUTBOX.event(code, 1) == expected

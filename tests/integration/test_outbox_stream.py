@@ -143,7 +143,7 @@ def test_a_dossier_whose_earlier_event_is_still_pending_waits_for_it():
 
     deps = local_deps()
     codes = dossiers("W", n=1)
-    events = [DomainEvent.from_dict(i.event) for i in outbox(codes[0])]
+    events = [DomainEvent.from_dict(i.event_data) for i in outbox(codes[0])]
     assert len(events) >= 3
     # The stream hands on only the later events (the first two were given up): nothing goes out.
     assert publish_written(deps, events[2:]) == {e.id for e in events[2:]}
@@ -164,6 +164,30 @@ def test_an_outbox_item_that_is_no_event_is_kept_apart_and_stops_nothing():
     item = OutboxModel.get(broken.code, broken.seq, consistent_read=True)
     assert item.pending is None and item.failed and "attempts" in item.failed
     assert applied_once_in_order(codes[1:])
+
+
+def test_events_written_before_packing_are_published_by_the_stream_and_the_safety_net():
+    """Items holding the event as plain JSON (`event`, before 2026-12) go out as the packed ones do: the stream
+    function reads them from the record's image, the safety net from the pending index."""
+    deps = local_deps()
+    codes = dossiers("PK", n=2)
+    for code in codes:
+        for item in outbox(code):
+            item.update(actions=[OutboxModel.plain_event.set(item.event), OutboxModel.event.remove()])
+    by_stream = outbox(codes[0])
+    assert all(i.event is None and i.plain_event for i in by_stream)
+    records = [{"eventID": f"{codes[0]}/{item.seq}", "eventName": "INSERT", "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": "ap-southeast-1",
+                "dynamodb": {"ApproximateCreationDateTime": 1765000000, "Keys": {}, "SizeBytes": 100,
+                             "NewImage": OutboxModel.serialize(item), "SequenceNumber": f"{n + 1:021d}",
+                             "StreamViewType": "NEW_IMAGE"},
+                "eventSourceARN": "arn:aws:dynamodb:ap-southeast-1:123456789012:table/t/stream/x"}
+               for n, item in enumerate(by_stream)]
+    assert lambda_handler(app)({"Records": records}) == {"batchItemFailures": []}
+    assert all(item.pending is None for item in outbox(codes[0]))  # published from the stream's images
+    relay(deps, limit=500, older_than_seconds=0)
+    assert all(item.pending is None for code in codes for item in outbox(code))
+    assert applied_once_in_order(codes)
 
 
 def test_the_stream_function_answers_a_batch_that_wholly_failed_instead_of_raising():

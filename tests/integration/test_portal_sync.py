@@ -352,7 +352,7 @@ def test_the_portals_acknowledgement_of_a_received_dossier_counts_it_synced_on_i
 
     before = synced()
     code = receive_dossier(deps, Actor("desk.sync", CENTRE, frozenset({"desk"})), CRIMINAL_RECORD)["code"]
-    events = [DomainEvent.from_dict(item.event) for item in OutboxModel.query(code, consistent_read=True)]
+    events = [DomainEvent.from_dict(item.event_data) for item in OutboxModel.query(code, consistent_read=True)]
     for event in events:
         consumers.dispatch(deps, event, only="statistics")
         consumers.dispatch(deps, event, only="portal_sync")

@@ -49,7 +49,7 @@ def test_intake_and_a_deadline_reach_the_real_consumers_once():
     deps = local_deps(now=lambda: received_at)
     code = receive_dossier(deps, DESK, CRIMINAL_RECORD)["code"]
     relay_until_published(deps, code)
-    events = {int(i.seq): i.event["type"] for i in OutboxModel.query(code, consistent_read=True)}
+    events = {int(i.seq): i.event_data["type"] for i in OutboxModel.query(code, consistent_read=True)}
     # The portal sync recorded each event once, as item seq (its put is conditioned on the item being new).
     state = deps.sync.state(code)
     assert state is not None and state.recorded == len(events)
@@ -64,7 +64,7 @@ def test_intake_and_a_deadline_reach_the_real_consumers_once():
     REPO.save(dossier, None, dossier.version - 1)
     relay_until_published(replace(deps, now=lambda: later), code)
 
-    events = {int(i.seq): i.event["type"] for i in OutboxModel.query(code, consistent_read=True)}
+    events = {int(i.seq): i.event_data["type"] for i in OutboxModel.query(code, consistent_read=True)}
     assert "dossier.due_soon" in events.values()
     done = applied(code)
     assert done["notifications"] == {s for s, t in events.items() if t in _types("notifications")}

@@ -20,7 +20,7 @@ DESK = Actor("desk.sweep", CENTRE, frozenset({"desk"}))
 
 
 def events_of(code: str) -> list[str]:
-    return [item.event["type"] for item in OutboxModel.query(code, consistent_read=True)]
+    return [item.event_data["type"] for item in OutboxModel.query(code, consistent_read=True)]
 
 
 def test_concurrent_sweeps_and_timers_record_each_flag_once_with_one_event():

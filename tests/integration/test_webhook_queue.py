@@ -130,7 +130,7 @@ def received(stack: Stack) -> tuple[str, str]:
     """A dossier received and its event consumed by the webhooks consumer: (code, the one delivery's id)."""
     code = receive_dossier(deps(), DESK, CRIMINAL_RECORD)["code"]
     for item in OutboxModel.query(code, consistent_read=True):
-        webhooks.on_event(deps(), DomainEvent.from_dict(item.event))
+        webhooks.on_event(deps(), DomainEvent.from_dict(item.event_data))
     return code, [m for m in stack.sent() if m[1:] == (0, 0)][-1][0]
 
 
@@ -197,7 +197,7 @@ def test_a_410_through_the_queue_disables_the_subscription(stack):
     # Nothing is recorded, nor queued, while it is disabled.
     code = receive_dossier(deps(), DESK, CRIMINAL_RECORD)["code"]
     for item in OutboxModel.query(code, consistent_read=True):
-        webhooks.on_event(deps(), DomainEvent.from_dict(item.event))
+        webhooks.on_event(deps(), DomainEvent.from_dict(item.event_data))
     assert stack.sent() == []
 
 

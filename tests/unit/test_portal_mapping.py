@@ -159,6 +159,14 @@ def test_the_sync_state_goes_pending_failing_and_synced():
     assert state.all_handled and state.finished(now).status == SYNCED
 
 
+def test_a_change_recorded_for_a_dossier_already_due_keeps_its_due_time():
+    first = SyncState("X-1", "U").recorded_one(AT)
+    later = first.recorded_one(AT + timedelta(seconds=40)).recorded_one(AT + timedelta(minutes=3))
+    assert later.recorded == 3 and later.next_at == first.next_at == iso(AT)  # due since the first, still first
+    waiting = replace(first, next_at=iso(AT + timedelta(seconds=60)))  # e.g. waiting for a gap, no failed push
+    assert waiting.recorded_one(AT + timedelta(seconds=10)).next_at == iso(AT + timedelta(seconds=10))
+
+
 def test_a_gap_is_awaited_then_failing_and_a_recorded_change_brings_the_worker_back():
     now = AT
     state = SyncState("X-1", "U", recorded=1, pending_since=iso(now)).waiting_for_gap(now, 60)

@@ -269,7 +269,12 @@ class OutboxModel(Model):
 
     code = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
-    event = Utf8JSONAttribute()
+    # The event itself, stored packed (attribute `packed`) since 2026-12: an event's JSON is ~1 KB and deflated
+    # under it, and every write of the item, its pending index entry and its marking as published are charged
+    # per started KB. Items written before hold it as plain JSON in the attribute `event` (`plain_event`), read
+    # as well: `event_data` is whichever the item has.
+    event = PackedJSONAttribute(null=True, attr_name="packed")
+    plain_event = Utf8JSONAttribute(null=True, attr_name="event")
     pending = UnicodeAttribute(null=True)
     pending_sk = UnicodeAttribute(null=True)  # `<written at>#<code>#<seq>`: the safety net reads the old ones
     published_at = UnicodeAttribute(null=True)
@@ -278,6 +283,10 @@ class OutboxModel(Model):
     failed = Utf8JSONAttribute(null=True)
 
     outbox_pending = OutboxPending()
+
+    @property
+    def event_data(self) -> Any:
+        return self.event if self.event is not None else self.plain_event
 
 
 class ProcessedModel(Model):

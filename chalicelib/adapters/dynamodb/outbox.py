@@ -5,6 +5,8 @@ An event item is written once (`DossierRepository` puts it with the dossier) car
 index; publishing removes both, so the index holds only what is still to publish. The stream's insert record
 carries the whole item (NEW_IMAGE) to the `outbox_stream` function (`event_of_image`); the safety net (the relay)
 reads only what the index has held for longer than the stream path could take (`pending(written_before=...)`).
+The event is stored packed (models.OutboxModel.event, attribute `packed`), so the item stays under 1 KB; items
+written before hold it as plain JSON (`plain_event`), and every reader here takes either (`event_data`).
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ def outbox_item(event: DomainEvent) -> OutboxModel:
 def event_of_image(image: dict[str, Any]) -> DomainEvent | None:
     """The event an outbox stream record's new image holds (DynamoDB's attribute-value JSON); None for an item
     that is not an event as written (only inserts are published: `DomainEvent` checks what it reads)."""
-    if "event" not in image:
+    if "packed" not in image and "event" not in image:  # `event`: an item written before packing
         return None
     item = OutboxModel.from_raw_data(image)
-    return DomainEvent.from_dict(item.event)
+    return DomainEvent.from_dict(item.event_data)
 
 
 class OutboxRepository:
@@ -68,7 +70,7 @@ class OutboxRepository:
                 group = self._pending_of(code, max(int(item.seq) for item in group))
             for item in sorted(group, key=lambda i: int(i.seq)):
                 try:
-                    out.append(DomainEvent.from_dict(item.event))
+                    out.append(DomainEvent.from_dict(item.event_data))
                 except (KeyError, TypeError, ValueError) as exc:
                     self._quarantine(item, exc)
                     break  # the dossier's later events wait behind it, where an admin finds it
@@ -90,10 +92,11 @@ class OutboxRepository:
     @staticmethod
     def event(code: str, seq: int) -> DomainEvent | None:
         try:
-            item = OutboxModel.get(code, seq, attributes_to_get=["code", "seq", "event"], consistent_read=True)
+            item = OutboxModel.get(code, seq, attributes_to_get=["code", "seq", "packed", "event"],
+                                   consistent_read=True)
         except OutboxModel.DoesNotExist:
             return None
-        return DomainEvent.from_dict(item.event)
+        return DomainEvent.from_dict(item.event_data)
 
     @staticmethod
     def is_published(code: str, seq: int) -> bool:

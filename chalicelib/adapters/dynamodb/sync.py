@@ -163,7 +163,7 @@ class SyncRepository:
             item = OutboxModel.get(code, seq, consistent_read=True)
         except OutboxModel.DoesNotExist:
             return None
-        return DomainEvent.from_dict(item.event)
+        return DomainEvent.from_dict(item.event_data)
 
     @staticmethod
     def _state_item(state: SyncState) -> SyncModel:
