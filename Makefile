@@ -67,7 +67,7 @@ lint: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
 clean-local:
-	rm -rf .local/dynamodb
+	rm -rf .local/dynamodb .local/s3
 
 # A stage's SQS dead-letter queues (docs/deploy.md, "Dead letters"), with AWS credentials: lists what each holds;
 # MOVE=1 moves the messages back to the queues they came from (QUEUE=<dlq name> for one).

@@ -556,6 +556,7 @@ def _components() -> JSON:
                               "The totals row: the figures and the official form's columns"),
         **_quality_components(),
         **_sync_components(),
+        **_file_components(),
         "ImportResult": _obj({
             "read": INTEGER, "imported": INTEGER, "duplicates": INTEGER, "rejected": INTEGER,
             "balanced": {"type": "boolean", "description": "read = imported + duplicates + rejected"},
@@ -635,6 +636,36 @@ def _inbound_components() -> JSON:
         "RejectedInboundPage": _obj({"source": STRING, "items": _array(_ref("RejectedInbound")),
                                      "next_cursor": MAYBE_STRING}, ("source", "items", "next_cursor"),
                                     "A source's rejected messages, newest first"),
+    }
+
+
+def _file_components() -> JSON:
+    """A dossier's files (services/documents.py, docs/documents.md)."""
+    file = _obj({
+        "id": STRING, "kind": {"enum": ["component", "result"]}, "component": MAYBE_STRING, "filename": STRING,
+        "media_type": STRING, "size": INTEGER, "sha256": STRING, "pages": MAYBE_INTEGER,
+        "state": {"enum": ["pending", "verified"], "description": "pending until its bytes were verified"},
+        "by": {**STRING, "description": "the officer who uploaded it"}, "at": INSTANT, "verified_at": MAYBE_INSTANT},
+        ("id", "kind", "component", "filename", "media_type", "size", "sha256", "pages", "state", "by", "at",
+         "verified_at"), "A file of a dossier: a scanned component or the result")
+    download = _obj({"file": STRING, "url": {**STRING, "description": "presigned GET; works until expires_at"},
+                     "expires_at": INSTANT}, ("file", "url", "expires_at"))
+    audit = _obj({"id": STRING, "file": STRING, "at": INSTANT, "who": STRING, "unit": MAYBE_STRING,
+                  "as": {"enum": ["officer", "applicant"]}}, ("id", "file", "at", "who", "unit", "as"))
+    component = _obj({"component": STRING, "form": {"enum": ["scanned", "paper"]}, "files": _array(STRING)},
+                     ("component", "form", "files"), "how a component of the document list was received")
+    return {
+        "DossierFile": file, "FileDownload": download,
+        "FileUploadStarted": _obj({"file": _ref("DossierFile"), "upload": _obj({
+            "method": {"enum": ["PUT"]}, "url": STRING,
+            "headers": _obj({}, description="send exactly these headers with the bytes", open_ended=True),
+            "expires_at": INSTANT}, ("method", "url", "headers", "expires_at"))}, ("file", "upload")),
+        "DossierFiles": _obj({"code": STRING, "items": _array(_ref("DossierFile")),
+                              "digitisation": _array(component), "downloads": _array(audit)},
+                             ("code", "items", "digitisation", "downloads")),
+        "PublicFiles": _obj({"code": STRING, "items": _array(_ref("DossierFile"))}, ("code", "items")),
+        "ReceiptSecretIssued": _obj({"code": STRING, "secret": {**STRING, "description": "printed for the "
+                                     "applicant; only its hash is kept"}}, ("code", "secret")),
     }
 
 

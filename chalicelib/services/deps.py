@@ -13,6 +13,8 @@ from .catalogue import Catalogue
 from .ports import (
     DossierStore,
     EventPublisher,
+    FileRecords,
+    FileStorage,
     InboundStore,
     NotificationStore,
     OutboxStore,
@@ -55,3 +57,6 @@ class Deps:
     now: Callable[[], datetime] = utc_now
     watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
     metrics: Metrics | None = None  # business metrics (services/metrics.py); None: not measured
+    # Scans and results (services/documents.py); None: no bucket in this deployment (the file routes answer 503).
+    files: FileStorage | None = None
+    file_records: FileRecords | None = None

@@ -517,10 +517,26 @@ class SyncModel(Model):
     sync_pending = SyncPendingByUnit()
 
 
+class FileModel(Model):
+    """A dossier's files (adapters/dynamodb/files.py), all under pk = the dossier's code: `file#<id>` (a pending
+    upload, which expires, or a verified file), `access` (the hash of the receipt secret) and
+    `download#<at>#<id>` (the download audit: who, when, which file)."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-dossier-files"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute(null=True)  # a file: pending or verified
+    data = Utf8JSONAttribute()
+    expires = TTLAttribute(null=True)  # a pending upload only
+
+
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
                                        OutboxModel, ProcessedModel, NotificationModel, LateStepModel,
                                        StatsModel, InboundModel, WebhookModel, WebhookDeliveryModel,
-                                       SyncModel)
+                                       SyncModel, FileModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {
