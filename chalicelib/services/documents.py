@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import settings
@@ -37,6 +38,12 @@ from .views import local
 RESULT_STATUSES = frozenset({Status.IN_PROGRESS, Status.RESOLVED})
 CLOSED = frozenset({Status.WITHDRAWN, Status.STOPPED, Status.REFUSED, Status.NOT_ACCEPTED, Status.GUIDED,
                     Status.RETURNED})
+
+
+def _real_now() -> datetime:
+    """URL lifetimes and the pending record's TTL are kept by S3 and DynamoDB on the real time, whatever clock
+    the dossiers run on (the local stack's moved clock)."""
+    return datetime.fromtimestamp(int(time.time()), UTC)
 
 
 def _ports(deps: Deps) -> tuple[FileStorage, FileRecords]:
@@ -76,14 +83,14 @@ def start_upload(deps: Deps, actor: Actor, code: str, request: dict[str, Any]) -
         "sha256": request["sha256"], "pages": request.get("pages"), "by": actor.subject, "unit": actor.unit,
         "at": now.isoformat(), "key": f"pending/{code}/{file_id}",
     }
-    expires = now + timedelta(hours=f.pending_hours)
+    expires = _real_now() + timedelta(hours=f.pending_hours)
     records.add_pending(record, int(expires.timestamp()))
     sha_b64 = base64.b64encode(bytes.fromhex(request["sha256"])).decode("ascii")
     url, headers = storage.presign_put(record["key"], record["media_type"], record["size"], sha_b64,
                                        f.upload_seconds)
     return {"file": _view(record, "pending"),
             "upload": {"method": "PUT", "url": url, "headers": headers,
-                       "expires_at": local(now + timedelta(seconds=f.upload_seconds))}}
+                       "expires_at": local(_real_now() + timedelta(seconds=f.upload_seconds))}}
 
 
 def _check_kind(dossier: Dossier, request: dict[str, Any]) -> None:
@@ -218,7 +225,7 @@ def _download(deps: Deps, code: str, file_id: str, who: dict[str, Any], allowed:
     seconds = settings().files.download_seconds
     url = storage.presign_get(record["key"], seconds, record["filename"], record["media_type"])
     records.record_download(code, {"id": uuid.uuid4().hex, "file": file_id, "at": now.isoformat(), **who})
-    return {"file": file_id, "url": url, "expires_at": local(now + timedelta(seconds=seconds))}
+    return {"file": file_id, "url": url, "expires_at": local(_real_now() + timedelta(seconds=seconds))}
 
 
 def _view(record: dict[str, Any], state: str) -> dict[str, Any]:
