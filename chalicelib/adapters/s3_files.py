@@ -81,10 +81,13 @@ class S3FileStorage:
             body.close()
 
     def promote(self, pending_key: str, final_key: str) -> None:
-        client = self.client()
-        client.copy_object(Bucket=self.bucket, Key=final_key,
-                           CopySource={"Bucket": self.bucket, "Key": pending_key})
-        client.delete_object(Bucket=self.bucket, Key=pending_key)
+        self.copy(pending_key, final_key)
+        self.client().delete_object(Bucket=self.bucket, Key=pending_key)
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Within the bucket, server-side: no byte passes through the function."""
+        self.client().copy_object(Bucket=self.bucket, Key=target_key,
+                                  CopySource={"Bucket": self.bucket, "Key": source_key})
 
     def delete(self, key: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=key)

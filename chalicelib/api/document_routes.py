@@ -42,6 +42,15 @@ def finalise_upload(call: Call, code: str, file_id: str) -> dict[str, Any]:
     return documents.finalise(deps(), actor, dossier_code(code), _file_id(file_id))
 
 
+@route(bp, "POST", "/v1/dossiers/{code}/files/reuse", summary="Attach the applicant's digitised copy of a "
+       "component from an earlier dossier, without a new upload, when the procedure allows it", tag="files",
+       body="file-reuse", auth=True, success=201, response="DossierFile", errors=(400, 401, 403, 404),
+       path_params={"code": DOSSIER_CODE})
+def reuse_file(call: Call, code: str) -> tuple[int, dict[str, Any]]:
+    actor = call.actor()
+    return 201, documents.reuse(deps(), actor, dossier_code(code), call.body()["component"])
+
+
 @route(bp, "GET", "/v1/dossiers/{code}/files", summary="The dossier's files, each component digitised or on "
        "paper, and the download audit", tag="files", auth=True, response="DossierFiles", errors=(400, 401, 403, 404),
        path_params={"code": DOSSIER_CODE})

@@ -645,14 +645,17 @@ def _file_components() -> JSON:
         "id": STRING, "kind": {"enum": ["component", "result"]}, "component": MAYBE_STRING, "filename": STRING,
         "media_type": STRING, "size": INTEGER, "sha256": STRING, "pages": MAYBE_INTEGER,
         "state": {"enum": ["pending", "verified"], "description": "pending until its bytes were verified"},
-        "by": {**STRING, "description": "the officer who uploaded it"}, "at": INSTANT, "verified_at": MAYBE_INSTANT},
+        "by": {**STRING, "description": "the officer who uploaded it"}, "at": INSTANT, "verified_at": MAYBE_INSTANT,
+        "reused_from": _nullable(_obj({"dossier": STRING, "file": STRING}, ("dossier", "file"),
+                                      "the earlier dossier's file this one was reused from"))},
         ("id", "kind", "component", "filename", "media_type", "size", "sha256", "pages", "state", "by", "at",
-         "verified_at"), "A file of a dossier: a scanned component or the result")
+         "verified_at", "reused_from"), "A file of a dossier: a scanned component or the result")
     download = _obj({"file": STRING, "url": {**STRING, "description": "presigned GET; works until expires_at"},
                      "expires_at": INSTANT}, ("file", "url", "expires_at"))
     audit = _obj({"id": STRING, "file": STRING, "at": INSTANT, "who": STRING, "unit": MAYBE_STRING,
                   "as": {"enum": ["officer", "applicant"]}}, ("id", "file", "at", "who", "unit", "as"))
-    component = _obj({"component": STRING, "form": {"enum": ["scanned", "paper"]}, "files": _array(STRING)},
+    component = _obj({"component": STRING, "form": {"enum": ["scanned", "reused", "paper"]},
+                      "files": _array(STRING)},
                      ("component", "form", "files"), "how a component of the document list was received")
     return {
         "DossierFile": file, "FileDownload": download,

@@ -93,3 +93,17 @@ def secret_matches(secret: str, stored_hash: str | None) -> bool:
 def applicant_may_see(kind: str, dossier_returned: bool) -> bool:
     """The applicant sees the components they handed in at once, and the result once it was returned."""
     return kind == "component" or dossier_returned
+
+
+def applicant_key(id_number: str | None) -> str | None:
+    """The applicant's reuse index key: a hash of the ID number, so the number itself is not a table key."""
+    if not id_number or not str(id_number).strip():
+        return None
+    return "applicant#" + hashlib.sha256(str(id_number).strip().encode("utf-8")).hexdigest()
+
+
+def reusable(documents: tuple[Any, ...] | list[Any], component: str) -> bool:
+    """Whether the procedure lets this component be reused from the applicant's earlier dossiers: the catalogue's
+    `reusable: true` on the document (Decree 107/2021 Art 1(6): results and documents already digitised are
+    not asked for again)."""
+    return any(d.get("name") == component and d.get("reusable") is True for d in documents)

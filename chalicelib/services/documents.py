@@ -20,9 +20,11 @@ from ..config import settings
 from ..domain.access import check_may_act, may_read
 from ..domain.documents import (
     FileLimits,
+    applicant_key,
     applicant_may_see,
     check_declared,
     check_stored,
+    reusable,
     secret_hash,
     secret_matches,
 )
@@ -133,7 +135,7 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
              "verified_at": deps.now().isoformat()}
     storage.promote(record["key"], final["key"])
     try:
-        records.finalise(final)
+        records.finalise(final, applicant_key(dossier.applicant.get("id_number")))
     except FileConflict:  # finalised by a concurrent request: the same bytes, already kept
         current = records.get(code, file_id)
         if current is None:
@@ -141,6 +143,37 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
         return _view(current, current["state"])
     logger().info("file verified", extra={"code": code, "file": file_id, "kind": record["kind"]})
     return _view(final, "verified")
+
+
+def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]:
+    """Attach the applicant's latest digitised copy of `component` from an earlier dossier, without a new upload,
+    when the procedure allows it; the object is copied, so each dossier keeps its own."""
+    storage, records = _ports(deps)
+    dossier = _dossier(deps, code)
+    check_may_act(actor, dossier, deps.catalogue.tree())
+    _check_kind(dossier, {"kind": "component", "component": component})
+    procedure = deps.catalogue.procedure(dossier.procedure_code)
+    if not reusable(procedure.documents, component):
+        raise InvalidInput("not reusable", [FieldProblem("component", f"procedure {procedure.code} does not let "
+                                                                      f"this component be reused")])
+    key = applicant_key(dossier.applicant.get("id_number"))
+    found = records.latest_of_applicant(key, component) if key else None
+    source = records.get(*found) if found else None
+    if source is None or source["state"] != "verified" or source["dossier"] == code:
+        raise NotFound(f"no digitised {component!r} of this applicant (by ID number) in an earlier dossier")
+    held = records.of_dossier(code)
+    problems = check_declared(source, _limits(), len(held), sum(int(r["size"]) for r in held))
+    if problems:
+        raise InvalidInput("the file cannot be accepted", problems)
+    now = deps.now()
+    file_id = uuid.uuid4().hex
+    record = {**{k: v for k, v in source.items() if k not in ("state", "key")}, "id": file_id, "dossier": code,
+              "by": actor.subject, "unit": actor.unit, "at": now.isoformat(), "verified_at": now.isoformat(),
+              "key": f"files/{code}/{file_id}", "reused_from": {"dossier": source["dossier"], "file": source["id"]}}
+    storage.copy(source["key"], record["key"])
+    records.add_reused(record)
+    logger().info("file reused", extra={"code": code, "file": file_id, "from": source["dossier"]})
+    return _view(record, "verified")
 
 
 def list_files(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
@@ -154,13 +187,16 @@ def list_files(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
 
 
 def _digitisation(dossier: Dossier, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each component of the dossier's list: scanned (the files, pages, who, when) or received on paper only."""
+    """Each component of the dossier's list: scanned (the files, pages, who, when), reused from an earlier dossier
+    of the applicant, or received on paper only."""
     names = dossier.document_list or [str(d.get("name")) for d in dossier.documents]
     out = []
     for name in names:
         scans = [f for f in files if f["kind"] == "component" and f["component"] == name]
-        out.append({"component": name, "form": "scanned" if scans else "paper",
-                    "files": [f["id"] for f in scans]})
+        form = "paper"
+        if scans:
+            form = "reused" if all(f["reused_from"] for f in scans) else "scanned"
+        out.append({"component": name, "form": form, "files": [f["id"] for f in scans]})
     return out
 
 
@@ -232,4 +268,5 @@ def _view(record: dict[str, Any], state: str) -> dict[str, Any]:
     return {"id": record["id"], "kind": record["kind"], "component": record.get("component"),
             "filename": record["filename"], "media_type": record["media_type"], "size": record["size"],
             "sha256": record["sha256"], "pages": record.get("pages"), "state": state, "by": record["by"],
-            "at": local(record["at"]), "verified_at": local(record.get("verified_at"))}
+            "at": local(record["at"]), "verified_at": local(record.get("verified_at")),
+            "reused_from": record.get("reused_from")}

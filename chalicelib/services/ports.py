@@ -422,6 +422,8 @@ class FileStorage(Protocol):
         """Copy a verified upload to its final key and delete the pending object."""
         ...
 
+    def copy(self, source_key: str, target_key: str) -> None: ...
+
     def delete(self, key: str) -> None: ...
 
 
@@ -437,9 +439,16 @@ class FileRecords(Protocol):
         """Every file record of the dossier, pending ones included, oldest first."""
         ...
 
-    def finalise(self, record: dict[str, Any]) -> None:
-        """Store the verified record in place of the pending one; FileConflict if it is no longer pending."""
+    def finalise(self, record: dict[str, Any], applicant_key: str | None = None) -> None:
+        """Store the verified record in place of the pending one (with, for a component, its entry in the
+        applicant's reuse index under `applicant_key`); FileConflict if it is no longer pending."""
         ...
+
+    def add_reused(self, record: dict[str, Any]) -> None:
+        """A verified record copied from another dossier's file (reuse)."""
+        ...
+
+    def latest_of_applicant(self, applicant_key: str, component: str) -> tuple[str, str] | None: ...
 
     def remove_pending(self, code: str, file_id: str) -> None: ...
 

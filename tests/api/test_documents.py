@@ -13,7 +13,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.config import settings
-from tests.api.helpers import get, post, receive
+from tests.api.helpers import CRIMINAL_RECORD, get, post, receive
 from tests.units import CENTRE, JUSTICE, LAND
 
 PDF = b"%PDF-1.7\n" + b"scanned page " * 200 + b"\n%%EOF\n"
@@ -173,3 +173,33 @@ def test_an_expired_download_url_is_refused(auth, short_downloads):
         assert requests.get(link["url"], timeout=10).status_code == 200
         time.sleep(11)
         assert requests.get(link["url"], timeout=10).status_code == 403
+
+
+def test_a_reusable_component_digitised_for_the_applicant_is_attached_without_a_new_upload(auth):
+    desk = auth(CENTRE, "desk", sub="tn.lan")
+    applicant = {"name": "Phạm Văn Dũng", "id_number": "038095007777", "phone": "0915000222"}
+    body = {**CRIMINAL_RECORD, "applicant": applicant}
+    id_copy = b"\xff\xd8\xff\xe0" + b"jpeg scan of an ID card" * 20
+    with Client(app, stage_name="local") as client:
+        first = receive(client, auth, body)["code"]
+        status, started = post(client, f"/v1/dossiers/{first}/files", desk,
+                               declare(id_copy, component=ID_COPY, media_type="image/jpeg", filename="cccd.jpg"))
+        assert upload(started, id_copy).status_code == 200
+        source = started["file"]["id"]
+        assert post(client, f"/v1/dossiers/{first}/files/{source}/finalise", desk, {})[0] == 200
+
+        second = receive(client, auth, body)["code"]
+        status, reused = post(client, f"/v1/dossiers/{second}/files/reuse", desk, {"component": ID_COPY})
+        assert status == 201, reused
+        assert reused["reused_from"] == {"dossier": first, "file": source} and reused["sha256"] == \
+            hashlib.sha256(id_copy).hexdigest()
+        status, listed = get(client, f"/v1/dossiers/{second}/files", desk)
+        assert listed["digitisation"][1] == {"component": ID_COPY, "form": "reused", "files": [reused["id"]]}
+        status, link = get(client, f"/v1/dossiers/{second}/files/{reused['id']}/download", desk)
+        assert requests.get(link["url"], timeout=10).content == id_copy  # its own copy of the bytes
+
+        # The declaration form is not reusable in this procedure; another applicant has nothing to reuse.
+        status, answer = post(client, f"/v1/dossiers/{second}/files/reuse", desk, {"component": COMPONENT})
+        assert status == 400 and answer["error"]["details"][0]["field"] == "component"
+        stranger = receive(client, auth, {**body, "applicant": {**applicant, "id_number": "038095008888"}})["code"]
+        assert post(client, f"/v1/dossiers/{stranger}/files/reuse", desk, {"component": ID_COPY})[0] == 404

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from ...services.ports import FileConflict
 from .errors import condition_failed
 from .models import FileModel
@@ -32,14 +30,36 @@ class FileRepository:
         records = [_record(i) for i in items]
         return sorted(records, key=lambda r: (r.get("at", ""), r["id"]))
 
-    def finalise(self, record: dict[str, Any]) -> None:
+    def finalise(self, record: dict[str, Any], applicant_key: str | None = None) -> None:
+        """The verified record and, for a component of an identified applicant, its entry in the applicant's
+        reuse index: written together."""
+        from pynamodb.exceptions import TransactWriteError
+        from pynamodb.transactions import TransactWrite
+
         item = FileModel(record["dossier"], f"file#{record['id']}", state="verified", data=record, expires=None)
         try:
-            item.save(condition=FileModel.state == "pending")
-        except PutError as exc:
-            if condition_failed(exc):
+            with TransactWrite(connection=FileModel._get_connection().connection) as write:
+                write.save(item, condition=FileModel.state == "pending")
+                if applicant_key is not None and record["kind"] == "component":
+                    write.save(FileModel(applicant_key, _reuse_sk(record), data={
+                        "dossier": record["dossier"], "file": record["id"]}))
+        except TransactWriteError as exc:
+            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise FileConflict(f"file {record['id']} is no longer pending") from exc
             raise
+
+    def add_reused(self, record: dict[str, Any]) -> None:
+        FileModel(record["dossier"], f"file#{record['id']}", state="verified", data=record).save(
+            condition=FileModel.sk.does_not_exist())
+
+    def latest_of_applicant(self, applicant_key: str, component: str) -> tuple[str, str] | None:
+        """The (dossier, file) most recently digitised for this applicant and component."""
+        items = FileModel.query(applicant_key, FileModel.sk.startswith(f"{component}#"), scan_index_forward=False,
+                                limit=1)
+        for item in items:
+            return str(item.data["dossier"]), str(item.data["file"])
+        return None
 
     def remove_pending(self, code: str, file_id: str) -> None:
         from pynamodb.exceptions import DeleteError
@@ -68,6 +88,10 @@ class FileRepository:
     def downloads(self, code: str) -> list[dict[str, Any]]:
         return [dict(i.data) for i in FileModel.query(code, FileModel.sk.startswith("download#"),
                                                       consistent_read=True)]
+
+
+def _reuse_sk(record: dict[str, Any]) -> str:
+    return f"{record['component']}#{record['verified_at']}#{record['dossier']}#{record['id']}"
 
 
 def _record(item: FileModel) -> dict[str, Any]:
