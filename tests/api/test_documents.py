@@ -203,3 +203,22 @@ def test_a_reusable_component_digitised_for_the_applicant_is_attached_without_a_
         assert status == 400 and answer["error"]["details"][0]["field"] == "component"
         stranger = receive(client, auth, {**body, "applicant": {**applicant, "id_number": "038095008888"}})["code"]
         assert post(client, f"/v1/dossiers/{stranger}/files/reuse", desk, {"component": ID_COPY})[0] == 404
+
+
+def test_the_receipt_form_01_says_which_components_were_digitised(auth):
+    pytest.importorskip("typst")
+    from tests.api.test_printed_forms import PDF as PDF_ACCEPT
+    from tests.api.test_printed_forms import text_of
+
+    desk = auth(CENTRE, "desk")
+    with Client(app, stage_name="local") as client:
+        code = receive(client, auth, {**CRIMINAL_RECORD, "documents": [{"name": COMPONENT, "copies": 1},
+                                                                       {"name": ID_COPY, "copies": 1}]})["code"]
+        status, started = post(client, f"/v1/dossiers/{code}/files", desk, declare(PDF, pages=2))
+        assert upload(started, PDF).status_code == 200
+        assert post(client, f"/v1/dossiers/{code}/files/{started['file']['id']}/finalise", desk, {})[0] == 200
+        response = client.http.get(f"/v1/dossiers/{code}/forms/01.pdf", headers={**desk, **PDF_ACCEPT})
+        assert response.status_code == 200
+        text = text_of(response.body)
+        assert "đã số hóa, 2 trang" in text, text
+        assert text.count("đã số hóa") == 1  # the ID copy was received on paper only
