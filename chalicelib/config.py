@@ -42,7 +42,9 @@ class SettingsError(ValueError):
 # Decision 766's computable indicators and their default points (domain/quality_index.py DEFAULT_POINTS, the
 # sample allocation of a real provincial system; docs/statistics.md).
 _QUALITY_POINTS: tuple[tuple[str, float], ...] = (
-    ("on_time", 20.0), ("online", 6.0), ("online_procedures", 2.0), ("online_used", 4.0), ("sync", 6.0))
+    ("on_time", 20.0), ("online", 6.0), ("online_procedures", 2.0), ("online_used", 4.0), ("sync", 6.0),
+    # Digitisation (domain/quality_index.py DIGITISATION_POINTS).
+    ("digitised", 4.0), ("e_result", 6.0), ("reuse", 2.0))
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,17 @@ COLUMNS: tuple[str, ...] = (
     # Decision 766's 2.2 (average processing time): the agency's working seconds of the dossiers resolved (early,
     # on time or late) that day, `working_seconds` on dossier.resolved; the average divides it by `resolved`.
     "resolved_working_seconds",
+    # Decision 766's digitisation group (4.1-4.3, docs/documents.md), each dossier once, from document.digitised and
+    # result.issued: digitised, a component scanned (`first`); digitised_at_receipt, every component of the
+    # document list digitised (scanned or reused) by the receiving unit on the day of receipt (`completes`); reused,
+    # a component reused from an earlier dossier (`first`): all three at the receiving unit; e_result, the result
+    # issued as a file (`first`), at the competent unit.
+    "digitised", "digitised_at_receipt", "reused", "e_result",
 )
 TIMELINESS = ("early", "on_time", "late")
 
-TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
+TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,
+                   ev.DOCUMENT_DIGITISED, ev.RESULT_ISSUED})
 
 Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM>", range "<YYYY-MM-DD>#" + "all" | "field#<code>" | "procedure#<code>")
 
@@ -289,7 +296,23 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         second_request_now = snap.get("status") == "supplement_requested" and _requests(snap) == 2
         if _supplement_late(snap) and not second_request_now:
             book.add(snap, holder, watched_day, "overdue_supplement_late")
+    else:
+        _digitisation(book, event, snap, receiving, competent, day)
     return book
+
+
+def _digitisation(book: Booking, event: DomainEvent, snap: dict[str, Any], receiving: str | None,
+                  competent: str | None, day: date) -> None:
+    """A dossier's first scan, first reuse and first electronic result, each counted once (the event's `first`),
+    and the dossier whose every listed component was digitised at receipt (the file that completed it)."""
+    data = event.data
+    if event.type == ev.DOCUMENT_DIGITISED:
+        if data.get("completes") and data.get("at_receipt"):
+            book.add(snap, receiving, day, "digitised_at_receipt")
+        if data.get("first"):
+            book.add(snap, receiving, day, "reused" if data.get("reused") else "digitised")
+    elif event.type == ev.RESULT_ISSUED and data.get("first"):
+        book.add(snap, competent, day, "e_result")
 
 
 def late_766(recorded: Any, outcome: Any) -> bool:

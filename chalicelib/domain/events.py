@@ -30,10 +30,13 @@ APOLOGY_ISSUED = "dossier.apology_issued"  # form 04: apology and new appointmen
 RESOLVED = "dossier.resolved"  # a result (approved or refused after appraisal)
 RETURNED = "dossier.returned"  # the result was handed back
 CLOSED = "dossier.closed"  # the dossier will not change again (returned, withdrawn, stopped, not accepted, guided)
+DOCUMENT_DIGITISED = "document.digitised"  # a component scanned at the desk, or reused, verified (docs/documents.md)
+RESULT_ISSUED = "result.issued"  # the result as a file (an electronic result), verified
 
 EVENT_TYPES: tuple[str, ...] = (
     SUBMITTED, RECEIVED, STATUS_CHANGED, STEP_STARTED, STEP_COMPLETED, APPOINTMENT_CHANGED, DUE_SOON, OVERDUE,
     STEP_OVERDUE, INTAKE_OVERDUE, SUPPLEMENT_OVERDUE, APOLOGY_ISSUED, RESOLVED, RETURNED, CLOSED,
+    DOCUMENT_DIGITISED, RESULT_ISSUED,
 )
 
 # The fields of the compact dossier snapshot every event carries in data["dossier"].

@@ -50,7 +50,8 @@ _WATCH_CHANGES = frozenset({ev.SUBMITTED, ev.RECEIVED, ev.STATUS_CHANGED, ev.STE
 _NOTIFIED = frozenset({ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE, ev.INTAKE_OVERDUE, ev.SUPPLEMENT_OVERDUE,
                        ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED})
 # ... and what report 06's counters count (services/statistics.py TYPES says the same; a test checks).
-_COUNTED = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE})
+_COUNTED = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,
+                      ev.DOCUMENT_DIGITISED, ev.RESULT_ISSUED})
 
 # name, the event types it consumes, module of services/ holding `on_event`, claimed (Consumer.claimed).
 _CONSUMERS: tuple[tuple[str, frozenset[str], str, bool], ...] = (

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import settings
 from ..domain.access import check_may_act, may_read
+from ..domain.counting import local_day
 from ..domain.documents import (
     FileLimits,
     applicant_key,
@@ -29,7 +30,7 @@ from ..domain.documents import (
     secret_matches,
 )
 from ..domain.dossier import Actor, Dossier
-from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unavailable
+from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, StaleVersion, Unavailable
 from ..domain.status import Status
 from ..observability import logger
 from .deps import Deps
@@ -38,6 +39,7 @@ from .views import local
 
 # A result is attached by the competent unit once it has decided; it is handed back with the dossier.
 RESULT_STATUSES = frozenset({Status.IN_PROGRESS, Status.RESOLVED})
+ANNOUNCE_TRIES = 3
 CLOSED = frozenset({Status.WITHDRAWN, Status.STOPPED, Status.REFUSED, Status.NOT_ACCEPTED, Status.GUIDED,
                     Status.RETURNED})
 
@@ -134,6 +136,7 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
     final = {**{k: v for k, v in record.items() if k != "state"}, "key": f"files/{code}/{file_id}",
              "verified_at": deps.now().isoformat()}
     storage.promote(record["key"], final["key"])
+    held = records.of_dossier(code)
     try:
         records.finalise(final, applicant_key(dossier.applicant.get("id_number")))
     except FileConflict:  # finalised by a concurrent request: the same bytes, already kept
@@ -142,7 +145,38 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
             raise NotFound(f"dossier {code} has no file {file_id}") from None
         return _view(current, current["state"])
     logger().info("file verified", extra={"code": code, "file": file_id, "kind": record["kind"]})
+    _announce(deps, dossier, final, held)
     return _view(final, "verified")
+
+
+def _announce(deps: Deps, dossier: Dossier, file: dict[str, Any], held: list[dict[str, Any]]) -> None:
+    """The domain event of a verified file (document.digitised or result.issued), in the dossier's outbox like
+    every event: the counters of Decision 766's digitisation group and the webhooks read it. Written after the file
+    (an event never announces a file that is not there); a dossier changed meanwhile is read again."""
+    def same_kind(other: dict[str, Any]) -> bool:
+        return (other["state"] == "verified" and other["id"] != file["id"] and other["kind"] == file["kind"]
+                and bool(other.get("reused_from")) == bool(file.get("reused_from")))
+
+    first = not any(same_kind(r) for r in held)
+    received = dossier.received_at
+    at_receipt = (file["kind"] == "component" and received is not None and file["unit"] == dossier.receiving_unit
+                  and local_day(file["verified_at"]) == local_day(received))
+    listed = set(dossier.document_list or [str(d.get("name")) for d in dossier.documents])
+    before = {r["component"] for r in held if r["state"] == "verified" and r["kind"] == "component"}
+    completes = (file["kind"] == "component" and bool(listed) and not listed <= before
+                 and listed <= before | {file["component"]})
+    for _ in range(ANNOUNCE_TRIES):
+        current = deps.dossiers.get(dossier.code, consistent=True)
+        if current is None:
+            return
+        current.record_file(file, deps.now(), first, at_receipt, completes)
+        try:
+            deps.dossiers.save(current, None, current.version)
+            return
+        except StaleVersion:
+            continue
+    logger().warning("file event not written: the dossier kept changing", extra={"code": dossier.code,
+                                                                                 "file": file["id"]})
 
 
 def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]:
@@ -173,6 +207,7 @@ def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]
     storage.copy(source["key"], record["key"])
     records.add_reused(record)
     logger().info("file reused", extra={"code": code, "file": file_id, "from": source["dossier"]})
+    _announce(deps, dossier, record, held)
     return _view(record, "verified")
 
 

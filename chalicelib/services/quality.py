@@ -105,7 +105,12 @@ class Counters:
 
     def values(self, units: Iterable[str], procedures: Iterable[Procedure]) -> dict[str, float | None]:
         members = list(units)
-        return qi.indicators(self.figures(members), self.sync_share(members), self.catalogue(members, procedures))
+        figures = self.figures(members)
+        # Digitisation is measured where the deployment keeps files (docs/documents.md); elsewhere not measured.
+        digitisation = (qi.digitisation_indicators(figures) if settings().files.bucket
+                        else dict.fromkeys(qi.DIGITISATION_SPECS))
+        return {**qi.indicators(figures, self.sync_share(members), self.catalogue(members, procedures)),
+                **digitisation}
 
     def figures(self, units: Iterable[str]) -> qi.Figures:
         total: dict[str, int] = {}

@@ -82,6 +82,13 @@ def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
         at += timedelta(hours=rng.choice((1, 3, 8, 24, 72, 200)))
         if rng.random() < 0.6 and dossier.wake(at):
             events += dossier.take_events()
+        if rng.random() < 0.1:  # a file verified (services/documents.py): a scan, a reused copy or the result
+            kind = rng.choice(("component", "component", "result"))
+            file = {"id": f"{number:08d}{len(events):024d}", "kind": kind, "component": "Tờ khai",
+                    "media_type": "application/pdf", "pages": rng.choice((None, 2)), "by": "tn.lan", "unit": CENTRE,
+                    "reused_from": {"dossier": "x", "file": "y"} if rng.random() < 0.3 else None}
+            dossier.record_file(file, at, rng.random() < 0.5, rng.random() < 0.5, rng.random() < 0.5)
+            events += dossier.take_events()
         choices = allowed_actions(dossier.status)
         action = rng.choice(choices)
         if action in ("complete_step", "resolve") and rng.random() < 0.5:

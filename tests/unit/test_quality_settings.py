@@ -9,7 +9,7 @@ def test_defaults_are_the_documented_ones():
     s = load({})
     assert s.ranking_min_dossiers == 10 and s.ranking_bands == (90.0, 80.0, 70.0, 50.0)  # Thanh Hóa's legend
     assert dict(s.quality_points) == {"on_time": 20.0, "online": 6.0, "online_procedures": 2.0, "online_used": 4.0,
-                                      "sync": 6.0}
+                                      "sync": 6.0, "e_result": 6.0, "digitised": 4.0, "reuse": 2.0}
     assert s.ranking_public_levels == ("province", "department", "commune")
 
 

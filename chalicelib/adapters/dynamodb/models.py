@@ -376,6 +376,11 @@ class StatsModel(Model):
     ended_on_time = NumberAttribute(null=True)
     ended_late = NumberAttribute(null=True)
     resolved_working_seconds = NumberAttribute(null=True)  # Decision 766 2.2: the agency's time to the results
+    # Decision 766's digitisation group (domain/counting.py): dossiers scanned, digitised at receipt, reusing, e-result.
+    digitised = NumberAttribute(null=True)
+    digitised_at_receipt = NumberAttribute(null=True)
+    reused = NumberAttribute(null=True)
+    e_result = NumberAttribute(null=True)
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
