@@ -222,3 +222,52 @@ def test_the_receipt_form_01_says_which_components_were_digitised(auth):
         text = text_of(response.body)
         assert "đã số hóa, 2 trang" in text, text
         assert text.count("đã số hóa") == 1  # the ID copy was received on paper only
+
+
+def _counters(unit: str, day: str) -> dict[str, int]:
+    from chalicelib.bootstrap import deps
+
+    rows = deps().stats.read(unit, day[:7], day, day)
+    return next((r for r in rows if r["group"] == "all"), {})
+
+
+def test_files_feed_the_digitisation_counters_each_dossier_once(auth):
+    """document.digitised and result.issued reach the statistics consumer through the outbox like every event:
+    a dossier digitised whole at receipt, its result issued as a file; a second scan counts nothing more."""
+    from chalicelib.bootstrap import deps
+    from chalicelib.services.relay import relay
+
+    desk = auth(CENTRE, "desk", sub="tn.lan")
+    officer = auth(JUSTICE, "processor", sub="cv.binh")
+    leader = auth(JUSTICE, "leader", sub="ld.cuong")
+    with Client(app, stage_name="local") as client:
+        relay(deps(), older_than_seconds=0, budget_seconds=60)
+        dossier = receive(client, auth)
+        code, day = dossier["code"], dossier["received_at"][:10]
+        relay(deps(), older_than_seconds=0, budget_seconds=60)
+        centre, justice = _counters(CENTRE, day), _counters(JUSTICE, day)
+        id_copy = b"\x89PNG\r\n\x1a\n" + b"id card" * 30
+        for body, component, kind in ((PDF, COMPONENT, "application/pdf"), (PDF + b"\n", COMPONENT, "application/pdf"),
+                                      (id_copy, ID_COPY, "image/png")):
+            status, started = post(client, f"/v1/dossiers/{code}/files", desk,
+                                   declare(body, component=component, media_type=kind))
+            assert upload(started, body).status_code == 200
+            assert post(client, f"/v1/dossiers/{code}/files/{started['file']['id']}/finalise", desk, {})[0] == 200
+        for who, action in ((officer, {"action": "assign", "version": 1}),
+                            (officer, {"action": "complete_step", "version": 2})):
+            assert post(client, f"/v1/dossiers/{code}/actions", who, action)[0] == 200
+        result = b"%PDF-1.7\nresult\n%%EOF\n"
+        body = declare(result, kind="result", filename="ket-qua.pdf")
+        del body["component"]
+        status, started = post(client, f"/v1/dossiers/{code}/files", leader, body)
+        assert upload(started, result).status_code == 200
+        assert post(client, f"/v1/dossiers/{code}/files/{started['file']['id']}/finalise", leader, {})[0] == 200
+        published = relay(deps(), older_than_seconds=0, budget_seconds=60)
+        assert published["failed"] == 0, published
+        after_centre, after_justice = _counters(CENTRE, day), _counters(JUSTICE, day)
+        for column in ("digitised", "digitised_at_receipt"):
+            assert after_centre.get(column, 0) - centre.get(column, 0) == 1, column
+        assert after_centre.get("reused", 0) == centre.get("reused", 0)
+        assert after_justice.get("e_result", 0) - justice.get("e_result", 0) == 1
+        status, history = get(client, f"/v1/dossiers/{code}", desk)
+        assert history["version"] == 3  # scans and the result file do not make officers reload
