@@ -271,3 +271,24 @@ def test_files_feed_the_digitisation_counters_each_dossier_once(auth):
         assert after_justice.get("e_result", 0) - justice.get("e_result", 0) == 1
         status, history = get(client, f"/v1/dossiers/{code}", desk)
         assert history["version"] == 3  # scans and the result file do not make officers reload
+
+
+def test_an_unreachable_s3_is_a_fast_503(auth, monkeypatch):
+    from chalicelib import bootstrap
+    from chalicelib.adapters.s3_files import S3FileStorage
+    from scripts.dynamodb_local import free_port
+
+    desk = auth(CENTRE, "desk")
+    with Client(app, stage_name="local") as client:
+        code = receive(client, auth)["code"]
+        status, started = post(client, f"/v1/dossiers/{code}/files", desk, declare(PDF))
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+        bootstrap.override(files=S3FileStorage("motcua-test-files", 0.5, 0.5, 1))
+        try:
+            began = time.monotonic()
+            response = client.http.post(f"/v1/dossiers/{code}/files/{started['file']['id']}/finalise",
+                                        headers=desk, body="{}")
+            assert response.status_code == 503 and response.headers.get("Retry-After")
+            assert time.monotonic() - began < 5
+        finally:
+            bootstrap.override()
