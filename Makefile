@@ -42,9 +42,10 @@ token: $(PY_STAMP)
 	@test -n "$(UNIT)" || (echo "usage: make token UNIT=<unit id> ROLES=desk,processor [SUB=name]" >&2; exit 2)
 	@$(PY) scripts/local_keys.py token --unit "$(UNIT)" --roles "$(or $(ROLES),desk)" $(if $(SUB),--sub "$(SUB)")
 
-# `make bench ONLY=events` (or import_live): the event pipeline's labels alone (scripts/bench_events.py).
+# `make bench ONLY=events` (or import_live): the event pipeline's labels alone (scripts/bench_events.py);
+# `make bench ONLY=documents`: a dossier's files on the local S3 server (scripts/bench_documents.py).
 bench: install
-	$(if $(filter events import_live,$(ONLY)),TZ=UTC $(PY) scripts/bench_events.py $(ONLY),TZ=UTC $(PY) scripts/bench.py)
+	$(if $(filter documents,$(ONLY)),TZ=UTC $(PY) scripts/bench_documents.py,$(if $(filter events import_live,$(ONLY)),TZ=UTC $(PY) scripts/bench_events.py $(ONLY),TZ=UTC $(PY) scripts/bench.py))
 
 # After changing a PynamoDB model or a stage's table prefix: infra/*.yaml and .chalice/policy-<stage>.json.
 templates: $(PY_STAMP)
