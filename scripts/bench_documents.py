@@ -75,7 +75,7 @@ def run() -> dict[str, Any]:
         for label, size in SIZES.items():
             declare_ms, put_ms, finalise_ms = [], [], []
             per_file: Counter[str] = Counter()
-            for i in range(N):
+            for _ in range(N):
                 code = json.loads(client.http.post("/v1/dossiers", headers=auth, body=json.dumps(BODY)).body)["code"]
                 data = b"%PDF-1.7\n" + os.urandom(size - 9)
                 declared = {"kind": "component", "component": BODY["documents"][0]["name"], "filename": "scan.pdf",
