@@ -152,8 +152,13 @@ def _quality_components() -> JSON:
         "sync": {**share, "description": "1.4: dossiers synced to the national portal / dossiers known"},
         "online_procedures": {**share, "description": "3.1: procedures offered online / the unit's procedures"},
         "online_used": {**share, "description": "3.2: procedures offered online with an online dossier / "
-                                                "procedures offered online"}},
-        ("on_time", "online", "sync", "online_procedures", "online_used"),
+                                                "procedures offered online"},
+        # Digitisation (docs/statistics.md, docs/documents.md): null where the deployment keeps no files.
+        "e_result": {**share, "description": "4.1: dossiers with an electronic result / dossiers resolved"},
+        "digitised": {**share, "description": "4.2: dossiers with every component digitised at receipt / "
+                                              "dossiers received"},
+        "reuse": {**share, "description": "4.3: dossiers reusing a digitised component / dossiers received"}},
+        ("on_time", "online", "sync", "online_procedures", "online_used", "e_result", "digitised", "reuse"),
         "Decision 766 indicators the system computes (docs/statistics.md)")
     index_row = _obj({"indicator": STRING, "code": STRING, "label": STRING, "formula": STRING, "value": share,
                       "points": {"type": "number"}, "earned": {"type": ["number", "null"]},
@@ -196,7 +201,8 @@ def _quality_components() -> JSON:
         "Ranking": _obj({
             "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
             "points": _obj({name: {"type": "number"} for name in ("on_time", "online", "sync", "online_procedures",
-                                                                  "online_used")}, (),
+                                                                  "online_used", "e_result", "digitised", "reuse")},
+                           (),
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
             "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
             "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
@@ -494,7 +500,9 @@ def _components() -> JSON:
                              ("name", "unit", "role", "budget"))),
         "fee": _ref("Fee"),
         "documents": _array(_obj({"name": STRING, "copies": INTEGER, "kind": STRING, "original": BOOLEAN,
-                                  "note": STRING}, ("name",))),
+                                  "note": STRING,
+                                  "reusable": {**BOOLEAN, "description": "a digitised copy from the applicant's "
+                                               "earlier dossier may be attached (docs/documents.md)"}}, ("name",))),
         "intake_cutoff_online": _nullable({"type": "boolean",
                                            "description": "null: the province's calendar decides"}),
         "supplement_period": {**_ref("TimeLimit"), "description": "only when the procedure sets its own window "
