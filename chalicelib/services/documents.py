@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import settings
-from ..domain.access import check_may_act, may_read
+from ..domain.access import check_may_act, covers, may_read
 from ..domain.counting import local_day
 from ..domain.documents import (
     FileLimits,
@@ -72,9 +72,12 @@ def start_upload(deps: Deps, actor: Actor, code: str, request: dict[str, Any]) -
     """A pending file and the presigned PUT to send its bytes to."""
     storage, records = _ports(deps)
     dossier = _dossier(deps, code)
-    check_may_act(actor, dossier, deps.catalogue.tree())
+    tree = deps.catalogue.tree()
+    check_may_act(actor, dossier, tree)
+    if request["kind"] == "result" and not covers(actor, dossier.competent_unit, tree):
+        raise Forbidden(f"the result is attached by the competent unit {dossier.competent_unit}")
     _check_kind(dossier, request)
-    held = [r for r in records.of_dossier(code)]
+    held = records.of_dossier(code)
     problems = check_declared(request, _limits(), len(held), sum(int(r["size"]) for r in held))
     if problems:
         raise InvalidInput("the file cannot be accepted", problems)

@@ -72,6 +72,7 @@ def test_a_scan_is_kept_only_after_its_bytes_are_verified_and_the_applicant_gets
         assert status == 400 and started["error"]["details"][0]["field"] == "component"  # null is not a name
         body = declare(result_pdf, kind="result", filename="phieu-lltp.pdf")
         del body["component"]
+        assert post(client, f"/v1/dossiers/{code}/files", desk, body)[0] == 403  # the desk does not issue results
         status, started = post(client, f"/v1/dossiers/{code}/files", leader, body)
         assert status == 201, started
         assert upload(started, result_pdf).status_code == 200
@@ -135,10 +136,14 @@ def test_limits_name_the_field(auth):
         too_big = declare(PDF, size=10 * 1024 * 1024 + 1)
         for body, field in ((too_big, "size"), (declare(PDF, media_type="image/gif"), "media_type"),
                             (declare(PDF, component="Giấy khác"), "component"),
-                            (declare(PDF, sha256="abc"), "sha256"), (declare(PDF, kind="result"), "kind")):
+                            (declare(PDF, sha256="abc"), "sha256")):
             status, answer = post(client, f"/v1/dossiers/{code}/files", desk, body)
             assert status == 400, (field, answer)
             assert field in [d["field"] for d in answer["error"]["details"]], (field, answer)
+        # A result before the dossier is in progress: named.
+        status, answer = post(client, f"/v1/dossiers/{code}/files", auth(JUSTICE, "leader"),
+                              declare(PDF, kind="result"))
+        assert status == 400 and answer["error"]["details"][0]["field"] == "kind", answer
         # A file of another dossier is not found under this one.
         status, started = post(client, f"/v1/dossiers/{other}/files", desk, declare(PDF))
         assert upload(started, PDF).status_code == 200
