@@ -44,9 +44,10 @@ token: $(PY_STAMP)
 	@$(PY) scripts/local_keys.py token --unit "$(UNIT)" --roles "$(or $(ROLES),desk)" $(if $(SUB),--sub "$(SUB)")
 
 # `make bench ONLY=events` (or import_live): the event pipeline's labels alone (scripts/bench_events.py);
-# ONLY=cost (scripts/bench_cost.py) and ONLY=load (scripts/bench_load.py) run their own script.
+# ONLY=cost (scripts/bench_cost.py), ONLY=load (scripts/bench_load.py) and ONLY=documents (a dossier's files on the
+# local S3 server, scripts/bench_documents.py) run their own script.
 bench: install
-	$(if $(filter events import_live,$(ONLY)),TZ=UTC $(PY) scripts/bench_events.py $(ONLY),$(if $(filter cost load,$(ONLY)),TZ=UTC $(PY) scripts/bench_$(ONLY).py,TZ=UTC $(PY) scripts/bench.py))
+	$(if $(filter events import_live,$(ONLY)),TZ=UTC $(PY) scripts/bench_events.py $(ONLY),$(if $(filter cost load documents,$(ONLY)),TZ=UTC $(PY) scripts/bench_$(ONLY).py,TZ=UTC $(PY) scripts/bench.py))
 
 # After changing a PynamoDB model or a stage's table prefix: infra/*.yaml and .chalice/policy-<stage>.json.
 templates: $(PY_STAMP)
@@ -79,7 +80,7 @@ lint: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
 clean-local:
-	rm -rf .local/dynamodb
+	rm -rf .local/dynamodb .local/s3
 
 # A stage's SQS dead-letter queues (docs/deploy.md, "Dead letters"), with AWS credentials: lists what each holds;
 # MOVE=1 moves the messages back to the queues they came from (QUEUE=<dlq name> for one).

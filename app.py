@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api import (
     calendar_routes,
     catalogue_routes,
+    document_routes,
     dossier_routes,
     event_handlers,
     import_routes,
@@ -30,7 +31,7 @@ app = Chalice(app_name="motcua", configure_logs=False)
 
 for module in (meta_routes, catalogue_routes, calendar_routes, dossier_routes, public_routes, stats_routes, jobs,
                event_handlers, quality_routes, inbound_routes, webhook_routes, sync_routes, import_routes,
-               print_routes, rating_routes):
+               print_routes, rating_routes, document_routes):
     app.register_blueprint(module.bp)
 
 # XLSX answers (report 06, the tracking book) reach the client as bytes only when its Accept names a binary type

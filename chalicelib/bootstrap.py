@@ -15,6 +15,8 @@ from .services.catalogue import Catalogue
 from .services.deps import Deps, utc_now
 from .services.ports import (
     EventPublisher,
+    FileRecords,
+    FileStorage,
     InboundStore,
     Metrics,
     NotificationStore,
@@ -163,17 +165,31 @@ def _metrics() -> Metrics:
     return RecordedMetrics()
 
 
+def _files() -> tuple[FileStorage | None, FileRecords | None]:
+    """S3 and the dossier-files table when MOTCUA_FILES_BUCKET names a bucket; else none (503 on file routes)."""
+    from .config import settings
+
+    f = settings().files
+    if not f.bucket:
+        return None, None
+    from .adapters.dynamodb.files import FileRepository
+    from .adapters.s3_files import S3FileStorage
+
+    return S3FileStorage(f.bucket, f.connect_timeout, f.read_timeout, f.max_retries), FileRepository()
+
+
 @lru_cache(maxsize=1)
 def _default() -> Deps:
     from .adapters.calendar_data import national_settings
     from .adapters.dynamodb.catalogue import CatalogueRepository
     from .adapters.dynamodb.dossiers import DossierRepository
 
+    files, file_records = _files()
     return Deps(DossierRepository(), Catalogue(CatalogueRepository(), national_settings), _verifier,
                 timers=_timers(), outbox=_outbox(), publisher=_publisher(), processed=_processed(),
                 notifications=_notifications(), notifier=_notifier(), stats=_stats(), inbound=_inbound(),
                 inbound_sources=_inbound_sources, webhooks=_webhooks(), sync=_sync(), portal=_portal(),
-                now=_clock(), watch=_watch(), metrics=_metrics())
+                now=_clock(), watch=_watch(), metrics=_metrics(), files=files, file_records=file_records)
 
 
 @lru_cache(maxsize=1)

@@ -47,7 +47,10 @@ _BANDS: tuple[tuple[str, float, str], ...] = (("excellent", 90.0, "Xuất sắc"
 # sample allocation of a real provincial system; docs/statistics.md).
 _QUALITY_POINTS: tuple[tuple[str, float], ...] = (
     ("on_time", 20.0), ("online", 6.0), ("online_procedures", 2.0), ("online_used", 4.0), ("sync", 6.0),
-    ("paid_online", 6.0), ("payment_procedures", 2.0), ("satisfaction", 6.0))
+    ("paid_online", 6.0), ("payment_procedures", 2.0), ("satisfaction", 6.0),
+
+    # Digitisation (domain/quality_index.py DIGITISATION_POINTS).
+    ("digitised", 4.0), ("e_result", 6.0), ("reuse", 2.0))
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,27 @@ class Settings:
     cursor_secret_parameter: str = ""  # "ssm:/...": the cursor secret is that SecureString (adapters/secrets.py)
     # The QR code on the receipt (form 01) leads here: a URL with "{code}"; "": the API's own public lookup.
     public_lookup_url: str = ""
+    files: FileSettings = field(default_factory=lambda: FileSettings())  # scans and results (docs/documents.md)
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """Scanned components and results in S3 (docs/documents.md): the bucket, the limits, how long URLs live."""
+
+    bucket: str = ""  # "": no file storage in this deployment (the file routes answer 503)
+    max_bytes: int = 10 * 1024 * 1024
+    media_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
+    quota_files: int = 50  # files per dossier, pending uploads included
+    quota_bytes: int = 200 * 1024 * 1024
+    upload_seconds: int = 300  # a presigned PUT's life
+    download_seconds: int = 300  # a presigned GET's life
+    pending_hours: int = 24  # an upload never finalised is forgotten (DynamoDB TTL; the bucket's lifecycle)
+    connect_timeout: float = 1.0
+    read_timeout: float = 5.0
+    max_retries: int = 1
 
 
 @dataclass(frozen=True)
@@ -200,6 +221,34 @@ def load(env: Mapping[str, str]) -> Settings:
         outbox_stream_arn=_matching(env, "MOTCUA_OUTBOX_STREAM_ARN", _STREAM_ARN,
                                     "arn:aws:dynamodb:<region>:<account>:table/<prefix>-outbox/stream/<label>"),
         public_lookup_url=_lookup_url(env),
+        files=_files(env),
+    )
+
+
+_FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")  # the types domain/documents.py can sniff
+
+
+def _files(env: Mapping[str, str]) -> FileSettings:
+    bucket = env.get("MOTCUA_FILES_BUCKET", "").strip()
+    if bucket and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise SettingsError(f"MOTCUA_FILES_BUCKET={bucket!r}: not an S3 bucket name")
+    raw = env.get("MOTCUA_FILE_TYPES", "").strip()
+    types = tuple(t.strip() for t in raw.split(",") if t.strip()) if raw else _FILE_TYPES
+    unknown = [t for t in types if t not in _FILE_TYPES]
+    if unknown or not types:
+        raise SettingsError(f"MOTCUA_FILE_TYPES={raw!r}: a comma-separated subset of {', '.join(_FILE_TYPES)}")
+    return FileSettings(
+        bucket=bucket,
+        max_bytes=_number(env, "MOTCUA_FILE_MAX_BYTES", int, 10 * 1024 * 1024, 1024, 5 * 1024 ** 3),
+        media_types=types,
+        quota_files=_number(env, "MOTCUA_FILE_QUOTA_FILES", int, 50, 1, 1000),
+        quota_bytes=_number(env, "MOTCUA_FILE_QUOTA_BYTES", int, 200 * 1024 * 1024, 1024, 50 * 1024 ** 3),
+        upload_seconds=_number(env, "MOTCUA_FILE_UPLOAD_SECONDS", int, 300, 10, 3600),
+        download_seconds=_number(env, "MOTCUA_FILE_DOWNLOAD_SECONDS", int, 300, 10, 3600),
+        pending_hours=_number(env, "MOTCUA_FILE_PENDING_HOURS", int, 24, 1, 24 * 7),
+        connect_timeout=_number(env, "MOTCUA_S3_CONNECT_TIMEOUT", float, 1.0, 0.1, 10.0),
+        read_timeout=_number(env, "MOTCUA_S3_READ_TIMEOUT", float, 5.0, 0.1, 30.0),
+        max_retries=_number(env, "MOTCUA_S3_MAX_RETRIES", int, 1, 0, 5),
     )
 
 

@@ -27,10 +27,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts import dynamodb_local, local_inbound, local_keys  # noqa: E402
+from scripts import dynamodb_local, local_inbound, local_keys, s3_local  # noqa: E402
 
 API_PORT = int(os.environ.get("MOTCUA_API_PORT", "8000"))
 DB_PORT = int(os.environ.get("MOTCUA_DYNAMODB_PORT", "8001"))
+S3_PORT = int(os.environ.get("MOTCUA_S3_PORT", "8003"))  # the dossiers' files (docs/documents.md)
+FILES_BUCKET = "motcua-local-files"
 WEB_PORT = int(os.environ.get("MOTCUA_WEB_PORT", "8002"))  # the public ranking page (web/, docs/web.md)
 WEBHOOK_INTERVAL_SECONDS = 1.0  # due webhook deliveries (AWS: every minute); retries wait on the moved clock
 JOB_INTERVAL_SECONDS = float(os.environ.get("MOTCUA_JOB_INTERVAL", "60"))  # the sweep (AWS: every 5 minutes)
@@ -52,6 +54,7 @@ def main() -> None:
     configured = os.environ.get("MOTCUA_CORS_ORIGINS", "http://localhost:3000")  # config.py's default
     os.environ["MOTCUA_CORS_ORIGINS"] = ",".join(o for o in (configured, web_origins) if o)
     os.environ.update(dynamodb_local.local_environment(DB_PORT, "motcua-local"))
+    os.environ.update(s3_local.local_environment(S3_PORT, FILES_BUCKET))
     os.environ["MOTCUA_AUTH_MODE"] = "local"
     os.environ["MOTCUA_LOCAL_JWKS"] = str(local_keys.ensure_keys())
     # The moved clock shows CLOCK_START from this instant, in every process of the stack (the API, the jobs, the
@@ -69,6 +72,10 @@ def main() -> None:
     try:
         database = dynamodb_local.start(DB_PORT, db_path=LOCAL_DIR / "dynamodb", log_path=LOCAL_DIR / "dynamodb.log",
                                         started=lambda p: _started(children, p, "DynamoDB Local"))
+        files = s3_local.start(S3_PORT, LOCAL_DIR / "s3", FILES_BUCKET, log_path=LOCAL_DIR / "s3.log",
+                               started=lambda p: _started(children, p, "the local S3 server"))
+        print(f"local S3 (s3rver) on 127.0.0.1:{S3_PORT} (pid {files.pid}), bucket {FILES_BUCKET}, files kept in "
+              f"{LOCAL_DIR / 's3'}", flush=True)
         from scripts.seed import load_catalogue
 
         print(f"DynamoDB Local on 127.0.0.1:{DB_PORT} (pid {database.pid}); catalogue: {load_catalogue()}",
@@ -95,7 +102,7 @@ def main() -> None:
             fake_portal.stop()
         if web is not None:
             web.stop()
-        print("stopped the API and DynamoDB Local", flush=True)
+        print("stopped the API, DynamoDB Local and the local S3 server", flush=True)
 
 
 def _start_web() -> Any:

@@ -95,6 +95,87 @@ GATEWAY_ERRORS: tuple[tuple[str, int | None, str, str | None], ...] = (
 )
 
 
+FILES_HEADER = """\
+# The S3 bucket of a stage's dossier files (scanned components and results, docs/documents.md), for route 1:
+# aws cloudformation deploy --template-file infra/files.yaml --stack-name motcua-<stage>-files
+# --parameter-overrides Prefix=motcua-<stage>, then set MOTCUA_FILES_BUCKET to the output BucketName. Generated
+# by scripts/table_template.py; route 2's package carries the same bucket.
+"""
+# What the functions do with the files bucket (adapters/s3_files.py): presign PUT and GET (the URLs act with the
+# function's role), read an upload back, copy it to its final key, delete a refused or promoted one.
+S3_FILE_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+
+
+def files_parameters() -> dict[str, Any]:
+    return {
+        "FilesRetentionDays": {"Type": "Number", "Default": 0, "MinValue": 0,
+                               "Description": "days a verified file is kept (0: kept until deleted by hand; the "
+                                              "province's archive rules decide)"},
+        "FilesPendingDays": {"Type": "Number", "Default": 1, "MinValue": 1,
+                             "Description": "days an upload never finalised (pending/) is kept"},
+        "FilesNoncurrentDays": {"Type": "Number", "Default": 90, "MinValue": 1,
+                                "Description": "days an overwritten or deleted version is kept"},
+    }
+
+
+def files_bucket_resources(prefix: str | None) -> dict[str, Any]:
+    """The files bucket: encrypted, versioned, public access blocked, TLS only, owner-enforced; pending uploads
+    expire (the bucket's half of 'an upload never finalised leaves nothing'); retention as parameters."""
+    name = {"Fn::Sub": "${Prefix}-files-${AWS::AccountId}"} if prefix is None else \
+        {"Fn::Sub": prefix + "-files-${AWS::AccountId}"}
+    return {
+        "FilesBucket": {
+            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": name,
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                # Browsers upload and download by presigned URL straight to S3: the URL is the permission.
+                "CorsConfiguration": {"CorsRules": [{
+                    "AllowedMethods": ["PUT", "GET"], "AllowedOrigins": ["*"], "MaxAge": 600,
+                    "AllowedHeaders": ["content-type", "x-amz-checksum-sha256"]}]},
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "pending-uploads", "Status": "Enabled", "Prefix": "pending/",
+                     "ExpirationInDays": {"Ref": "FilesPendingDays"},
+                     "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                    {"Id": "old-versions", "Status": "Enabled",
+                     "NoncurrentVersionExpiration": {"NoncurrentDays": {"Ref": "FilesNoncurrentDays"}}},
+                    {"Id": "retention", "Status": {"Fn::If": ["FilesExpire", "Enabled", "Disabled"]},
+                     "Prefix": "files/",
+                     "ExpirationInDays": {"Fn::If": ["FilesExpire", {"Ref": "FilesRetentionDays"}, 36500]}},
+                ]},
+            },
+        },
+        "FilesBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {"Bucket": {"Ref": "FilesBucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [{"Fn::GetAtt": ["FilesBucket", "Arn"]},
+                              {"Fn::Sub": "${FilesBucket.Arn}/*"}],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}},
+        },
+    }
+
+
+def files_template() -> dict[str, Any]:
+    """infra/files.yaml: the files bucket of one stage, for route 1."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "motcua dossier files bucket of one stage (encrypted, versioned, private, lifecycle)",
+        "Parameters": {"Prefix": {"Type": "String", "AllowedPattern": "[a-z0-9-]{3,40}",
+                                  "Description": "the stage's MOTCUA_TABLE_PREFIX (.chalice/config.json)"},
+                       **files_parameters()},
+        "Conditions": {"FilesExpire": {"Fn::Not": [{"Fn::Equals": [{"Ref": "FilesRetentionDays"}, 0]}]}},
+        "Resources": files_bucket_resources(None),
+        "Outputs": {"BucketName": {"Value": {"Ref": "FilesBucket"}}},
+    }
+
+
 def table_resources(prefix: str | None) -> dict[str, Any]:
     """One AWS::DynamoDB::Table per model; named `${Prefix}-<suffix>`, or `<prefix>-<suffix>` when given."""
     sys.path.insert(0, str(ROOT))
@@ -207,6 +288,9 @@ def policy(stage: str) -> dict[str, Any]:
             # with Powertools Parameters, named by MOTCUA_CURSOR_SECRET and MOTCUA_PORTAL_TOKEN.
             {"Sid": "StageSecrets", "Effect": "Allow", "Action": ["ssm:GetParameter"],
              "Resource": [f"arn:aws:ssm:*:*:parameter/{prefix}/{name}" for name in SECRET_PARAMETERS]},
+            # The stage's files bucket (infra/files.yaml, docs/documents.md): objects only, no bucket settings.
+            {"Sid": "StageFiles", "Effect": "Allow", "Action": S3_FILE_ACTIONS,
+             "Resource": f"arn:aws:s3:::{prefix}-files-*/*"},
         ],
     }
 
@@ -309,6 +393,10 @@ def package_template(stage: str) -> dict[str, Any]:
     }
     tables = {"Resources": resources,
               "Outputs": {f"{name}Name": {"Value": {"Ref": name}} for name in resources if name.endswith("Table")}}
+    tables = deep_merge(tables, {"Parameters": files_parameters(), "Resources": files_bucket_resources(prefix),
+                                 "Conditions": {"FilesExpire": {"Fn::Not": [{"Fn::Equals": [
+                                     {"Ref": "FilesRetentionDays"}, 0]}]}},
+                                 "Outputs": {"FilesBucketName": {"Value": {"Ref": "FilesBucket"}}}})
     merged = deep_merge(tables, events_template(stage)) if (INFRA / "events.yaml").exists() else tables
     return deep_merge(merged, observability_template.template(merged, prefix))  # alarms, logs, limits, WAF
 
@@ -325,6 +413,7 @@ def render_package(stage: str) -> str:
 
 def outputs() -> dict[Path, str]:
     return {INFRA / "tables.yaml": render(),
+            INFRA / "files.yaml": FILES_HEADER + json.dumps(files_template(), indent=2) + "\n",
             INFRA / "queues.yaml": QUEUES_HEADER + json.dumps(queues_template(), indent=2) + "\n",
             INFRA / "observability.yaml": OBSERVABILITY_HEADER + json.dumps(observability_template.template(
                 events_yaml() if (INFRA / "events.yaml").exists() else {}, ""), indent=2) + "\n",

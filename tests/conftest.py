@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dynamodb_local, local_keys
+from scripts import dynamodb_local, local_keys, s3_local
 
 _state: dict[str, object] = {}
 
@@ -29,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
     port = dynamodb_local.free_port()
     _state["ddb"] = dynamodb_local.start(port)
     os.environ.update(dynamodb_local.local_environment(port, "motcua-test"))
+    # The local S3 server for the dossiers' files (scripts/s3_local.py), on its own free port and directory.
+    s3_dir = Path(tempfile.mkdtemp(prefix="motcua-s3-"))
+    _state["s3_dir"] = s3_dir
+    s3_port = dynamodb_local.free_port()
+    _state["s3"] = s3_local.start(s3_port, s3_dir, "motcua-test-files")
+    os.environ.update(s3_local.local_environment(s3_port, "motcua-test-files"))
     key_dir = Path(tempfile.mkdtemp(prefix="motcua-keys-"))
     _state["keys"] = key_dir
     os.environ["MOTCUA_AUTH_MODE"] = "local"
@@ -45,6 +51,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     process = _state.pop("ddb", None)
     if process is not None:
         dynamodb_local.stop(process)  # type: ignore[arg-type]
+    s3 = _state.pop("s3", None)
+    if s3 is not None:
+        s3_local.stop(s3)  # type: ignore[arg-type]
+    s3_dir = _state.pop("s3_dir", None)
+    if s3_dir is not None:
+        shutil.rmtree(s3_dir, ignore_errors=True)  # type: ignore[arg-type]
     key_dir = _state.pop("keys", None)
     if key_dir is not None:
         shutil.rmtree(key_dir, ignore_errors=True)  # type: ignore[arg-type]

@@ -156,9 +156,14 @@ def _quality_components() -> JSON:
                                                        "payment in the period / those with a fee; null: no payment"},
         "paid_online": {**share, "description": "3.6: payments confirmed online / payments confirmed; null: none"},
         "satisfaction": {**share, "description": "5.4: 1 - (late rate + dissatisfied ratings / ratings); null: "
-                                                 "nobody rated"}},
+                                                 "nobody rated"},
+        # Digitisation (docs/statistics.md, docs/documents.md): null where the deployment keeps no files.
+        "e_result": {**share, "description": "4.1: dossiers with an electronic result / dossiers resolved"},
+        "digitised": {**share, "description": "4.2: dossiers with every component digitised at receipt / "
+                                              "dossiers received"},
+        "reuse": {**share, "description": "4.3: dossiers reusing a digitised component / dossiers received"}},
         ("on_time", "online", "sync", "online_procedures", "online_used", "payment_procedures", "paid_online",
-         "satisfaction"),
+         "satisfaction", "e_result", "digitised", "reuse"),
         "Decision 766 indicators the system computes (docs/statistics.md)")
     index_row = _obj({"indicator": STRING, "code": STRING, "label": STRING, "formula": STRING, "value": share,
                       "points": {"type": "number"}, "earned": {"type": ["number", "null"]},
@@ -202,7 +207,8 @@ def _quality_components() -> JSON:
             "level": STRING, "within": MAYBE_STRING, "from": DAY, "to": DAY, "min_dossiers": count,
             "points": _obj({name: {"type": "number"} for name in ("on_time", "online", "sync", "online_procedures",
                                                                   "online_used", "payment_procedures", "paid_online",
-                                                                  "satisfaction")}, (),
+                                                                  "satisfaction", "e_result", "digitised",
+                                                                  "reuse")}, (),
                            "each indicator's points (MOTCUA_QUALITY_POINTS)"),
             "index": STRING, "measured_groups": _array(STRING, "Decision 766 groups the ranking measures"),
             "not_measured_groups": _array(STRING, "groups it cannot measure: their points are earned by nobody"),
@@ -513,7 +519,9 @@ def _components() -> JSON:
                              ("name", "unit", "role", "budget"))),
         "fee": _ref("Fee"),
         "documents": _array(_obj({"name": STRING, "copies": INTEGER, "kind": STRING, "original": BOOLEAN,
-                                  "note": STRING}, ("name",))),
+                                  "note": STRING,
+                                  "reusable": {**BOOLEAN, "description": "a digitised copy from the applicant's "
+                                               "earlier dossier may be attached (docs/documents.md)"}}, ("name",))),
         "intake_cutoff_online": _nullable({"type": "boolean",
                                            "description": "null: the province's calendar decides"}),
         "supplement_period": {**_ref("TimeLimit"), "description": "only when the procedure sets its own window "
@@ -585,6 +593,7 @@ def _components() -> JSON:
                               "The totals row: the figures and the official form's columns"),
         **_quality_components(),
         **_sync_components(),
+        **_file_components(),
         "ImportResult": _obj({
             "read": INTEGER, "imported": INTEGER, "duplicates": INTEGER, "rejected": INTEGER,
             "balanced": {"type": "boolean", "description": "read = imported + duplicates + rejected"},
@@ -667,6 +676,39 @@ def _inbound_components() -> JSON:
         "RejectedInboundPage": _obj({"source": STRING, "items": _array(_ref("RejectedInbound")),
                                      "next_cursor": MAYBE_STRING}, ("source", "items", "next_cursor"),
                                     "A source's rejected messages, newest first"),
+    }
+
+
+def _file_components() -> JSON:
+    """A dossier's files (services/documents.py, docs/documents.md)."""
+    file = _obj({
+        "id": STRING, "kind": {"enum": ["component", "result"]}, "component": MAYBE_STRING, "filename": STRING,
+        "media_type": STRING, "size": INTEGER, "sha256": STRING, "pages": MAYBE_INTEGER,
+        "state": {"enum": ["pending", "verified"], "description": "pending until its bytes were verified"},
+        "by": {**STRING, "description": "the officer who uploaded it"}, "at": INSTANT, "verified_at": MAYBE_INSTANT,
+        "reused_from": _nullable(_obj({"dossier": STRING, "file": STRING}, ("dossier", "file"),
+                                      "the earlier dossier's file this one was reused from"))},
+        ("id", "kind", "component", "filename", "media_type", "size", "sha256", "pages", "state", "by", "at",
+         "verified_at", "reused_from"), "A file of a dossier: a scanned component or the result")
+    download = _obj({"file": STRING, "url": {**STRING, "description": "presigned GET; works until expires_at"},
+                     "expires_at": INSTANT}, ("file", "url", "expires_at"))
+    audit = _obj({"id": STRING, "file": STRING, "at": INSTANT, "who": STRING, "unit": MAYBE_STRING,
+                  "as": {"enum": ["officer", "applicant"]}}, ("id", "file", "at", "who", "unit", "as"))
+    component = _obj({"component": STRING, "form": {"enum": ["scanned", "reused", "paper"]},
+                      "files": _array(STRING)},
+                     ("component", "form", "files"), "how a component of the document list was received")
+    return {
+        "DossierFile": file, "FileDownload": download,
+        "FileUploadStarted": _obj({"file": _ref("DossierFile"), "upload": _obj({
+            "method": {"enum": ["PUT"]}, "url": STRING,
+            "headers": _obj({}, description="send exactly these headers with the bytes", open_ended=True),
+            "expires_at": INSTANT}, ("method", "url", "headers", "expires_at"))}, ("file", "upload")),
+        "DossierFiles": _obj({"code": STRING, "items": _array(_ref("DossierFile")),
+                              "digitisation": _array(component), "downloads": _array(audit)},
+                             ("code", "items", "digitisation", "downloads")),
+        "PublicFiles": _obj({"code": STRING, "items": _array(_ref("DossierFile"))}, ("code", "items")),
+        "ReceiptSecretIssued": _obj({"code": STRING, "secret": {**STRING, "description": "printed for the "
+                                     "applicant; only its hash is kept"}}, ("code", "secret")),
     }
 
 

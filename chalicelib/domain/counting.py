@@ -105,11 +105,21 @@ COLUMNS: tuple[str, ...] = (
     # `received`) that the portal has heard of (its DongBoHoSoMC acknowledged), booked once per dossier on its
     # day of receipt by whichever comes second, the receipt or the acknowledgement (services/statistics.py).
     "synced",
+    # Decision 766's digitisation group (4.1-4.3, docs/documents.md), each dossier once, from document.digitised and
+    # result.issued: digitised, a component scanned (`first`); digitised_at_receipt, every component of the
+    # document list digitised (scanned or reused) by the receiving unit on the day of receipt (`completes`); reused,
+    # a component reused from an earlier dossier (`first`): all three at the receiving unit; e_result, the result
+    # issued as a file (`first`), at the competent unit.
+    "digitised", "digitised_at_receipt", "reused", "e_result",
 )
+# The digitisation counters come from the dossiers' files (docs/documents.md), which the dossier and its control
+# sheet do not record: services/reconcile.py does not recompute them.
+FILE_COLUMNS: tuple[str, ...] = ("digitised", "digitised_at_receipt", "reused", "e_result")
 TIMELINESS = ("early", "on_time", "late")
 
 TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,
-                   ev.PAYMENT_CONFIRMED, ev.RATED})
+                   ev.PAYMENT_CONFIRMED, ev.RATED,
+                   ev.DOCUMENT_DIGITISED, ev.RESULT_ISSUED})
 
 Key = tuple[str, str]  # (hash "<unit>#<YYYY-MM>", range "<YYYY-MM-DD>#" + "all" | "field#<code>" | "procedure#<code>")
 
@@ -338,7 +348,23 @@ def booking(event: DomainEvent, units: CountingUnits | None = None) -> Booking:
         paid(book, snap, competent, day, data.get("payment"))
     elif event.type == ev.RATED:
         rated(book, snap, competent, day, data.get("rating"))
+    else:
+        _digitisation(book, event, snap, receiving, competent, day)
     return book
+
+
+def _digitisation(book: Booking, event: DomainEvent, snap: dict[str, Any], receiving: str | None,
+                  competent: str | None, day: date) -> None:
+    """A dossier's first scan, first reuse and first electronic result, each counted once (the event's `first`),
+    and the dossier whose every listed component was digitised at receipt (the file that completed it)."""
+    data = event.data
+    if event.type == ev.DOCUMENT_DIGITISED:
+        if data.get("completes") and data.get("at_receipt"):
+            book.add(snap, receiving, day, "digitised_at_receipt")
+        if data.get("first"):
+            book.add(snap, receiving, day, "reused" if data.get("reused") else "digitised")
+    elif event.type == ev.RESULT_ISSUED and data.get("first"):
+        book.add(snap, competent, day, "e_result")
 
 
 def rated(book: Booking, snap: dict[str, Any], unit: str | None, day: date, rating: Any) -> None:

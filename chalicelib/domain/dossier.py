@@ -808,6 +808,22 @@ class Dossier:
         return None
 
     # --- events and deadline watch --------------------------------------------------------------
+    def record_file(self, file: dict[str, Any], at: datetime, first: bool, at_receipt: bool,
+                    completes: bool = False) -> None:
+        """A file of the dossier was verified (services/documents.py): a component digitised at the desk or reused
+        (document.digitised), or the result as a file (result.issued). `first`: the dossier's first of its kind
+        (a component, a reused one, a result), what Decision 766's digitisation shares count once per dossier;
+        `completes`: with this file every component of the document list is digitised (scanned or reused).
+        No history line and no new version: the files' own records say who and when, and an officer holding the
+        dossier need not reload for a scan."""
+        by = {"officer": file["by"], "officer_unit": file["unit"]}
+        if file["kind"] == "result":
+            self._emit(ev.RESULT_ISSUED, at, file=file["id"], media_type=file["media_type"], first=first, **by)
+            return
+        self._emit(ev.DOCUMENT_DIGITISED, at, file=file["id"], component=file["component"],
+                   reused=bool(file.get("reused_from")), pages=file.get("pages"), first=first,
+                   at_receipt=at_receipt, completes=completes, **by)
+
     def take_events(self) -> list[DomainEvent]:
         """The events of the changes made since the last call, oldest first; the repository writes them."""
         taken, self.pending_events = self.pending_events, []

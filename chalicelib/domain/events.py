@@ -33,11 +33,14 @@ CLOSED = "dossier.closed"  # the dossier will not change again (returned, withdr
 PAYMENT_CONFIRMED = "dossier.payment_confirmed"  # a fee or charge paid: the channel and the amount (VND)
 RATED = "dossier.rated"  # the applicant rated the handling, once, after the result was returned
 WITHDRAWAL_REQUESTED = "dossier.withdrawal_requested"  # an online applicant asked to withdraw: the desk confirms
+DOCUMENT_DIGITISED = "document.digitised"  # a component scanned at the desk, or reused, verified (docs/documents.md)
+RESULT_ISSUED = "result.issued"  # the result as a file (an electronic result), verified
 
 EVENT_TYPES: tuple[str, ...] = (
     SUBMITTED, RECEIVED, STATUS_CHANGED, STEP_STARTED, STEP_COMPLETED, APPOINTMENT_CHANGED, DUE_SOON, OVERDUE,
     STEP_OVERDUE, INTAKE_OVERDUE, SUPPLEMENT_OVERDUE, APOLOGY_ISSUED, RESOLVED, RETURNED, CLOSED,
     PAYMENT_CONFIRMED, RATED, WITHDRAWAL_REQUESTED,
+    DOCUMENT_DIGITISED, RESULT_ISSUED,
 )
 
 # The fields of the compact dossier snapshot every event carries in data["dossier"].

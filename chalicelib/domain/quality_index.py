@@ -80,10 +80,25 @@ INDICATOR_SPECS: Mapping[str, Indicator] = {
                               "1 - ((processed - in time) / processed + dossiers rated dissatisfied / dossiers "
                               "rated)", full_at=0.9),
 }
+# Group 4, digitisation (số hóa hồ sơ, 22 points), from the dossiers' files (docs/documents.md): the formula
+# specification's 4.1-4.3 as far as the files show them; 4.4 (the citizen's data store on the national portal) and
+# 4.5 (population data) need data this system does not hold and stay not measured. Default points: the sample
+# allocation of a real provincial system (Thanh Hóa: e-result 6 x ratio, digitised 4 and reuse 2, each full at 80%).
+DIGITISATION_SPECS: Mapping[str, Indicator] = {
+    "e_result": Indicator("4.1", "digitisation", "Hồ sơ có kết quả điện tử",
+                          "dossiers whose result was issued as a file (once each) / dossiers resolved"),
+    "digitised": Indicator("4.2", "digitisation", "Hồ sơ được số hóa khi tiếp nhận",
+                           "dossiers with every component of the document list digitised (scanned or reused) by "
+                           "the receiving unit on the day of receipt / dossiers received", full_at=0.8),
+    "reuse": Indicator("4.3", "digitisation", "Hồ sơ tái sử dụng dữ liệu số hóa",
+                       "dossiers with a component reused from an earlier dossier / dossiers received", full_at=0.8),
+}
+INDICATOR_SPECS = {**INDICATOR_SPECS, **DIGITISATION_SPECS}
 INDICATORS = tuple(INDICATOR_SPECS)
 DEFAULT_POINTS: Mapping[str, float] = {"sync": 6.0, "on_time": 20.0, "online_procedures": 2.0, "online_used": 4.0,
                                        "online": 6.0, "payment_procedures": 2.0, "paid_online": 6.0,
                                        "satisfaction": 6.0}
+DIGITISATION_POINTS: Mapping[str, float] = {"e_result": 6.0, "digitised": 4.0, "reuse": 2.0}
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,12 @@ class Figures:
     ended_766: int = 0  # ended without a result: refused after appraisal, withdrawn or stopped after receipt
     ended_late_766: int = 0  # of ended_766: late for the index (domain/counting.py ended_late_766)
     synced: int = 0  # of received: known to the national portal (1.4)
+    # Digitisation (counting.py): dossiers with a scanned component, with every component digitised at receipt,
+    # with a reused component, with an electronic result; each dossier once.
+    digitised: int = 0
+    digitised_at_receipt: int = 0
+    reused: int = 0
+    e_result: int = 0
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> Figures:
@@ -179,6 +200,17 @@ def indicators(f: Figures, sync: float | None = None, catalogue: Catalogue | Non
     return {"sync": _round(sync, 4), "on_time": _round(on_time_share(f), 4),
             "online_procedures": _round(cat.offered_share, 4), "online_used": _round(cat.used_share, 4),
             "online": _round(online, 4)}
+
+
+def digitisation_indicators(f: Figures) -> dict[str, float | None]:
+    """Decision 766's digitisation group (4.1-4.3, DIGITISATION_SPECS) as shares; None without a denominator. An
+    electronic result counts on the day its file was verified and the dossier on the day it was resolved, so a
+    period's share is capped at 1."""
+    def share(part: int, whole: int) -> float | None:
+        return _round(min(1.0, part / whole), 4) if whole else None
+
+    return {"e_result": share(f.e_result, f.resolved), "digitised": share(f.digitised_at_receipt, f.received),
+            "reuse": share(f.reused, f.received)}
 
 
 @dataclass(frozen=True)

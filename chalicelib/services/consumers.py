@@ -51,7 +51,8 @@ _NOTIFIED = frozenset({ev.DUE_SOON, ev.OVERDUE, ev.STEP_OVERDUE, ev.INTAKE_OVERD
                        ev.APOLOGY_ISSUED, ev.APPOINTMENT_CHANGED, ev.STATUS_CHANGED})
 # ... and what report 06's counters count (services/statistics.py TYPES says the same; a test checks).
 _COUNTED = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,
-                      ev.PAYMENT_CONFIRMED, ev.RATED})
+                      ev.PAYMENT_CONFIRMED, ev.RATED,
+                      ev.DOCUMENT_DIGITISED, ev.RESULT_ISSUED})
 
 # name, the event types it consumes, module of services/ holding `on_event`, claimed (Consumer.claimed).
 _CONSUMERS: tuple[tuple[str, frozenset[str], str, bool], ...] = (

@@ -13,6 +13,8 @@ from .catalogue import Catalogue
 from .ports import (
     DossierStore,
     EventPublisher,
+    FileRecords,
+    FileStorage,
     InboundStore,
     NotificationStore,
     OutboxStore,
@@ -59,3 +61,6 @@ class Deps:
     # what the applicant's own acts are checked against (services/applicant_access.py). None: no receipt secret is
     # issued by this deployment, and no secret matches (403).
     receipt_secret_hash: Callable[[str], str | None] | None = None
+    # Scans and results (services/documents.py); None: no bucket in this deployment (the file routes answer 503).
+    files: FileStorage | None = None
+    file_records: FileRecords | None = None

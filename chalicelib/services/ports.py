@@ -424,3 +424,66 @@ class Metrics(Protocol):
     (adapters/metrics.py), counted in memory locally."""
 
     def count(self, name: str, value: int = 1) -> None: ...
+
+
+class FileStorage(Protocol):
+    """Where the bytes of scans and results live (S3: adapters/s3_files.py). Clients upload and download by
+    presigned URLs; the service only inspects, moves and deletes objects."""
+
+    def presign_put(self, key: str, media_type: str, size: int, sha256_b64: str, seconds: int
+                    ) -> tuple[str, dict[str, str]]:
+        """A PUT URL bound to `key`, the size, the type and the checksum, and the headers the client must send."""
+        ...
+
+    def presign_get(self, key: str, seconds: int, filename: str, media_type: str) -> str: ...
+
+    def inspect(self, key: str, max_bytes: int) -> tuple[int | None, str | None, bytes]:
+        """(size, SHA-256 hex, first bytes) of the object; (None, None, b"") when there is none. Reads at most
+        `max_bytes` (a larger object is reported with its size and no checksum)."""
+        ...
+
+    def promote(self, pending_key: str, final_key: str) -> None:
+        """Copy a verified upload to its final key and delete the pending object."""
+        ...
+
+    def copy(self, source_key: str, target_key: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class FileRecords(Protocol):
+    """What is known of a dossier's files (adapters/dynamodb/files.py): pending uploads (they expire),
+    verified files, the receipt secret's hash and the download audit."""
+
+    def add_pending(self, record: dict[str, Any], expires_at: int) -> None: ...
+
+    def get(self, code: str, file_id: str) -> dict[str, Any] | None: ...
+
+    def of_dossier(self, code: str) -> list[dict[str, Any]]:
+        """Every file record of the dossier, pending ones included, oldest first."""
+        ...
+
+    def finalise(self, record: dict[str, Any], applicant_key: str | None = None) -> None:
+        """Store the verified record in place of the pending one (with, for a component, its entry in the
+        applicant's reuse index under `applicant_key`); FileConflict if it is no longer pending."""
+        ...
+
+    def add_reused(self, record: dict[str, Any]) -> None:
+        """A verified record copied from another dossier's file (reuse)."""
+        ...
+
+    def latest_of_applicant(self, applicant_key: str, component: str) -> tuple[str, str] | None: ...
+
+    def remove_pending(self, code: str, file_id: str) -> None: ...
+
+    def set_access_hash(self, code: str, secret_hash: str, at: str, by: str) -> None: ...
+
+    def access_hash(self, code: str) -> str | None: ...
+
+    def record_download(self, code: str, entry: dict[str, Any]) -> None: ...
+
+    def downloads(self, code: str) -> list[dict[str, Any]]: ...
+
+
+class FileConflict(Exception):
+    """The pending upload was finalised or removed by another request meanwhile."""

@@ -156,6 +156,7 @@ def _form_01(deps: Deps, dossier: Dossier, names: Names) -> FormData:
     if dossier.received_at is None:
         raise NotFound(f"dossier {dossier.code} has no receipt (form 01): it was not received")
     view = receipt_view(dossier, names, reissued=_reissued(deps, dossier))
+    scans = _digitised(deps, dossier)
     applicant, authorised = view["applicant"], view["authorised_person"]
     fee = view["fee"]
     text = {
@@ -163,13 +164,35 @@ def _form_01(deps: Deps, dossier: Dossier, names: Names) -> FormData:
         "email": _contact_text(applicant, "email"),
         "authorised": ", ".join(str(authorised[k]) for k in ("name", "phone", "authorisation") if authorised.get(k))
         if authorised else None,
-        "documents": [[d["name"] or "", d["kind_label"] or "", str(d["copies"])] for d in view["documents"]],
+        "documents": [[d["name"] or "", _with_scan(d["kind_label"], scans.get(d["name"] or "")), str(d["copies"])]
+                      for d in view["documents"]],
         "received_at": local_time(view["received_at"]), "appointment_at": local_time(view["appointment_at"]),
         "fee": _fee_text(fee), "entry": str(view["tracking_book"]["entry_number"] or ""),
     }
     number = str(dossier.tracking_number)
     return {"title": view["title"], "view": view, "text": text, "number": number,
             "_unit": dossier.receiving_unit}, dossier.received_at
+
+
+def _digitised(deps: Deps, dossier: Dossier) -> dict[str, str]:
+    """How each component was digitised at the desk (services/documents.py): a note for the receipt's 'Hình thức'
+    column; nothing where the deployment keeps no files."""
+    if deps.file_records is None:
+        return {}
+    notes: dict[str, str] = {}
+    for record in deps.file_records.of_dossier(dossier.code):
+        if record["state"] != "verified" or record["kind"] != "component":
+            continue
+        if record.get("reused_from"):
+            notes[record["component"]] = "tái sử dụng bản điện tử"
+        else:
+            pages = f", {record['pages']} trang" if record.get("pages") else ""
+            notes[record["component"]] = f"đã số hóa{pages}"
+    return notes
+
+
+def _with_scan(kind_label: str | None, scan: str | None) -> str:
+    return "; ".join(part for part in (kind_label, scan) if part)
 
 
 def _reissued(deps: Deps, dossier: Dossier) -> bool:

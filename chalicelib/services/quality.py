@@ -110,9 +110,13 @@ class Counters:
         members, offered = list(units), list(procedures)
         figures = self.figures(members)
         voice = self.voice(members)
+        # Digitisation is measured where the deployment keeps files (docs/documents.md); elsewhere not measured.
+        digitisation = (qi.digitisation_indicators(figures) if settings().files.bucket
+                        else dict.fromkeys(qi.DIGITISATION_SPECS))
         return {**qi.indicators(figures, self.sync_share(members), self.catalogue(members, offered)),
                 **qi.payment_indicators(self.payments(members, offered)),
-                **qi.satisfaction_indicators(figures, voice.get("rated", 0), voice.get("rated_dissatisfied", 0))}
+                **qi.satisfaction_indicators(figures, voice.get("rated", 0), voice.get("rated_dissatisfied", 0)),
+                **digitisation}
 
     def _read_voice(self, unit: str, sums_by_group: dict[str, Any]) -> None:
         counted = sums_by_group.get("all")

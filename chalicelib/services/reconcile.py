@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.clock import parse_iso
 from ..domain.counting import (
     COLUMNS,
+    FILE_COLUMNS,
     TIMELINESS,
     Booking,
     Key,
@@ -167,6 +168,11 @@ def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
     return total
 
 
+# Every counter but the digitisation ones (counting.FILE_COLUMNS): those come from the dossiers' files, which the
+# dossiers and their control sheets do not record.
+RECONCILED = tuple(c for c in COLUMNS if c not in FILE_COLUMNS)
+
+
 def merge(into: Counts, more: Counts, sign: int = 1) -> Counts:
     for key, row in more.items():
         target = into.setdefault(key, {})
@@ -183,7 +189,7 @@ def stored(deps: Deps, units: Iterable[str], from_day: date, to_day: date) -> Co
         for month in sorted(m for m in deps.stats.months(unit) if first[:7] <= m <= last[:7]):
             for row in deps.stats.read(unit, month, max(first, f"{month}-01"), min(last, f"{month}-31")):
                 key = (f"{unit}#{month}", f"{row['day']}#{row['group']}")
-                out[key] = {c: int(row[c]) for c in COLUMNS if row.get(c)}
+                out[key] = {c: int(row[c]) for c in RECONCILED if row.get(c)}
     return out
 
 
@@ -197,7 +203,7 @@ def differences(expected: Counts, actual: Counts) -> list[str]:
     out = []
     for key in sorted(set(expected) | set(actual)):
         want, got = expected.get(key, {}), actual.get(key, {})
-        for column in COLUMNS:
+        for column in RECONCILED:
             if want.get(column, 0) != got.get(column, 0):
                 out.append(f"{key[0]} {key[1]} {column}: counters {got.get(column, 0)}, "
                            f"dossiers {want.get(column, 0)}")
@@ -213,7 +219,7 @@ def stored_rollups(deps: Deps, units: Iterable[str], from_day: date, to_day: dat
         for row in deps.stats.rollups(unit, last):
             if row["month"] >= first:
                 out[(rollup_key(unit), f"{row['month']}#{row['group']}")] = {
-                    c: int(row[c]) for c in COLUMNS if row.get(c)}
+                    c: int(row[c]) for c in RECONCILED if row.get(c)}
     return out
 
 

@@ -161,15 +161,17 @@ def test_the_indicators_of_a_unit_follow_decision_766(province, auth):
         "processed": 4, "resolved_late_766": 0, "ended_766": 0, "ended_late_766": 0, "synced": 0}
     assert body["indicators"] == {"on_time": 0.25, "online": 0.0, "sync": None, "online_procedures": 1.0,
                                   "online_used": 0.0, "payment_procedures": None, "paid_online": None,
-                                  "satisfaction": None}  # no payment confirmed, no rating in the period
+                                  "satisfaction": None, "e_result": 0.0, "digitised": 0.0,
+                                  "reuse": 0.0}  # no payment confirmed, no rating in the period
     # Points earned out of 100, never rescaled: the groups without data are not measured, and no band is given
     # to an incomplete index.
     assert body["score"] == 7.0 and body["band"] is None and body["band_label"] is None
     index = body["index"]
-    assert index["complete"] is False and index["measured_points"] == 32.0  # 6 (sync) is not measurable here
+    # 6 (sync) is not measurable here; digitisation's 4.1-4.3 (12 of its 22) are, and nothing was digitised.
+    assert index["complete"] is False and index["measured_points"] == 44.0
     assert {g["group"]: g["status"] for g in index["groups"]} == {
         "transparency": "not_measured", "progress": "measured", "online_service": "measured",
-        "online_payment": "not_measured", "satisfaction": "not_measured", "digitisation": "not_measured"}
+        "online_payment": "not_measured", "satisfaction": "not_measured", "digitisation": "partial"}
     status, body = get(province, f"/v1/stats/quality?unit={PROVINCE}&{PERIOD}", auth(PROVINCE, "leader"))
     assert body["dossiers"] == 14 and body["figures"]["received_online"] == 2
     assert body["indicators"]["on_time"] == round((6 + 2 + 1 + 1) / 14, 4)
@@ -205,8 +207,9 @@ def test_the_ranking_of_a_level_shares_ranks_on_ties_and_lists_the_small_sample_
     assert [(r["rank"], r["unit"], r["score"], r["band"], r["dossiers"]) for r in body["ranked"]] == [
         (1, A, 29.0, None, 4), (1, D, 29.0, None, 4), (3, B, 7.0, None, 4)]
     # What the system's data can measure (some indicator of the group has points), whatever this period holds.
-    assert body["measured_groups"] == ["transparency", "progress", "online_service", "online_payment", "satisfaction"]
-    assert body["not_measured_groups"] == ["digitisation"]
+    assert body["measured_groups"] == ["transparency", "progress", "online_service", "online_payment", "satisfaction",
+                                       "digitisation"]
+    assert body["not_measured_groups"] == []
     assert [(r["unit"], r["dossiers"], r["reason"]) for r in body["apart"]] == [
         (C, 2, "fewer than 3 dossiers")]
     assert body["min_dossiers"] == 3 and body["ranked_total"] == 3 and "share a rank" in body["tie_rule"]

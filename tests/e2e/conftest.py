@@ -66,10 +66,11 @@ def running_stack(work: Path, settings: dict[str, str]) -> Iterator[dict[str, st
     its environment; stopped (SIGTERM, then its process group killed) on exit."""
     api_port, db_port, web_port = dynamodb_local.free_port(), dynamodb_local.free_port(), dynamodb_local.free_port()
     env = {**os.environ, "MOTCUA_API_PORT": str(api_port), "MOTCUA_DYNAMODB_PORT": str(db_port),
-           "MOTCUA_WEB_PORT": str(web_port),
+           "MOTCUA_WEB_PORT": str(web_port), "MOTCUA_S3_PORT": str(dynamodb_local.free_port()),
            "MOTCUA_LOCAL_DIR": str(work / "local"), "MOTCUA_LOCAL_KEY_DIR": str(work / "keys"),
            "PYTHONUNBUFFERED": "1"}
-    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "MOTCUA_JOB_INTERVAL", "MOTCUA_LOCAL_JWKS", "MOTCUA_CLOCK_START",
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "MOTCUA_FILES_BUCKET", "MOTCUA_JOB_INTERVAL",
+                 "MOTCUA_LOCAL_JWKS", "MOTCUA_CLOCK_START",
                  "MOTCUA_CLOCK_SPEED", "MOTCUA_CLOCK_ANCHOR", "MOTCUA_TABLE_PREFIX"):
         env.pop(name, None)
     env.update(settings)

@@ -214,6 +214,7 @@ def life(r: Recorder) -> None:
     quality_tour(r)
     inbound_tour(r)
     webhooks_tour(r, refused)
+    files_tour(r)
 
     # The national portal sync: the tour's events recorded as the consumer does (nothing pushed: pending).
     record_tour_sync(r)
@@ -225,6 +226,50 @@ def life(r: Recorder) -> None:
     r.call("dossier_sync", "GET", f"/v1/dossiers/{refused}/sync", r.auth(LAND, "desk"))
     r.call("dossier_sync", "GET", f"/v1/dossiers/{CENTRE}-260101-9999/sync", desk)
     import_tour(r)
+
+
+def files_tour(r: Recorder) -> None:
+    """A dossier's files (docs/documents.md): a scan declared, uploaded to the local S3 server and verified, one
+    refused, a reused copy, the list, downloads by an officer and by the applicant with the receipt secret."""
+    import hashlib
+
+    import requests
+
+    desk = desk_of(r)
+    scan = b"\xff\xd8\xff\xe0" + b"ID card" * 40
+
+    def upload(code: str, body: bytes, sent: bytes) -> str:
+        declared = {"kind": "component", "component": "Bản chụp căn cước công dân", "filename": "cccd.jpg",
+                    "media_type": "image/jpeg", "size": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+                    "pages": 1}
+        _, started = r.call("start_upload", "POST", f"/v1/dossiers/{code}/files", desk, declared)
+        up = started["upload"]
+        put = requests.put(up["url"], data=sent, headers={**up["headers"], "Content-Length": str(len(sent))},
+                           timeout=10)
+        assert put.status_code == 200, put.text
+        r.call("finalise_upload", "POST", f"/v1/dossiers/{code}/files/{started['file']['id']}/finalise", desk)
+        return str(started["file"]["id"])
+
+    first = r.receive(CRIMINAL_RECORD)["code"]
+    upload(first, scan, scan)
+    upload(first, scan, scan[:-1] + b"x")  # other bytes than declared: 400, nothing kept
+    r.call("start_upload", "POST", f"/v1/dossiers/{first}/files", desk, {"kind": "component"})  # 400
+    second = r.receive(CRIMINAL_RECORD)["code"]
+    _, reused = r.call("reuse_file", "POST", f"/v1/dossiers/{second}/files/reuse", desk,
+                       {"component": "Bản chụp căn cước công dân"})
+    r.call("reuse_file", "POST", f"/v1/dossiers/{second}/files/reuse", desk,
+           {"component": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"})  # 400: not reusable
+    r.call("list_files", "GET", f"/v1/dossiers/{second}/files", desk)
+    r.call("list_files", "GET", f"/v1/dossiers/{second}/files", r.auth(LAND, "desk"))  # 403
+    r.call("download_file", "GET", f"/v1/dossiers/{second}/files/{reused['id']}/download", desk)
+    r.call("download_file", "GET", f"/v1/dossiers/{second}/files/{'0' * 32}/download", desk)  # 404
+    _, issued = r.call("issue_secret", "POST", f"/v1/dossiers/{second}/receipt-secret", desk)
+    secret = {"secret": issued["secret"]}
+    r.call("public_files", "POST", f"/v1/public/dossiers/{second}/files", {}, secret)
+    r.call("public_files", "POST", f"/v1/public/dossiers/{second}/files", {}, {"secret": "wrong-secret"})  # 403
+    r.call("public_download", "POST", f"/v1/public/dossiers/{second}/files/{reused['id']}/download", {}, secret)
+    r.call("public_download", "POST", f"/v1/public/dossiers/{second}/files/{'0' * 32}/download", {}, secret)  # 404
+    r.call("list_files", "GET", f"/v1/dossiers/{second}/files", desk)  # with the downloads audited
 
 
 def import_tour(r: Recorder) -> None:

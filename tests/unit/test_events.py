@@ -60,7 +60,7 @@ def test_desk_intake_emits_received_and_the_first_step_and_arms_the_watch():
 
 
 def test_every_event_type_is_listed_once():
-    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 18
+    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 20
 
 
 def test_wake_records_each_deadline_once_and_bumps_the_version():

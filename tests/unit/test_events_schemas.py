@@ -88,6 +88,12 @@ def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
             events += dossier.take_events()
         if rng.random() < 0.05 and dossier.status in WITHDRAWABLE and dossier.withdrawal_request is None:
             dossier.request_withdrawal("Không còn nhu cầu", f"DVC-{number}", "inbound:dvcqg", at)
+        if rng.random() < 0.1:  # a file verified (services/documents.py): a scan, a reused copy or the result
+            kind = rng.choice(("component", "component", "result"))
+            file = {"id": f"{number:08d}{len(events):024d}", "kind": kind, "component": "Tờ khai",
+                    "media_type": "application/pdf", "pages": rng.choice((None, 2)), "by": "tn.lan", "unit": CENTRE,
+                    "reused_from": {"dossier": "x", "file": "y"} if rng.random() < 0.3 else None}
+            dossier.record_file(file, at, rng.random() < 0.5, rng.random() < 0.5, rng.random() < 0.5)
             events += dossier.take_events()
         choices = allowed_actions(dossier.status)
         action = rng.choice(choices)

@@ -12,7 +12,7 @@ def test_defaults_are_the_documented_ones():
         ("average", 50.0, "Trung bình"), ("weak", 0.0, "Yếu"))
     assert dict(s.quality_points) == {"on_time": 20.0, "online": 6.0, "online_procedures": 2.0, "online_used": 4.0,
                                       "sync": 6.0, "paid_online": 6.0, "payment_procedures": 2.0,
-                                      "satisfaction": 6.0}
+                                      "satisfaction": 6.0, "e_result": 6.0, "digitised": 4.0, "reuse": 2.0}
     assert s.ranking_public_levels == ("province", "department", "commune")
 
 

@@ -22,10 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 class LocalStack:
     def __init__(self, tmp_path: Path, job_interval: float = 300):
         self.api_port, self.db_port = dynamodb_local.free_port(), dynamodb_local.free_port()
+        self.s3_port = dynamodb_local.free_port()
         env = {**os.environ, "MOTCUA_API_PORT": str(self.api_port), "MOTCUA_DYNAMODB_PORT": str(self.db_port),
+               "MOTCUA_S3_PORT": str(self.s3_port),
                "MOTCUA_LOCAL_DIR": str(tmp_path / "local"), "MOTCUA_LOCAL_KEY_DIR": str(tmp_path / "keys"),
                "MOTCUA_JOB_INTERVAL": str(job_interval), "PYTHONUNBUFFERED": "1"}
         env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        env.pop("AWS_ENDPOINT_URL_S3", None)
         self.process = subprocess.Popen([sys.executable, "scripts/run_local.py"], cwd=ROOT, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -73,7 +76,7 @@ class LocalStack:
                 continue
             if state == "Z":
                 continue
-            ours = str(self.db_port).encode() in argv or str(self.api_port).encode() in argv
+            ours = any(str(port).encode() in argv for port in (self.db_port, self.api_port, self.s3_port))
             if int(entry.name) in mine or (ours and int(entry.name) != self.process.pid):
                 found.append(int(entry.name))
         return found
@@ -127,7 +130,7 @@ def test_sigterm_at_the_very_start_leaves_nothing(stack):
 def test_sigterm_while_running_stops_both_children(stack):
     s = stack()
     s.wait_for("motcua is running")
-    assert set(s.children) == {"DynamoDB Local", "the API"} and _health(s.api_port) == 200
+    assert set(s.children) == {"the local S3 server", "DynamoDB Local", "the API"} and _health(s.api_port) == 200
     s.signal(signal.SIGTERM)
     assert s.exited() == 0
     assert s.leftovers() == []

@@ -432,6 +432,11 @@ class StatsModel(Model):
     ended_766 = NumberAttribute(null=True)  # Decision 766 2.1: ended without a result (refused, withdrawn, stopped)
     ended_late_766 = NumberAttribute(null=True)  # of them, late for the index
     synced = NumberAttribute(null=True)  # Decision 766 1.4: received that day and known to the national portal
+    # Decision 766's digitisation group (domain/counting.py): dossiers scanned, digitised at receipt, reusing, e-result.
+    digitised = NumberAttribute(null=True)
+    digitised_at_receipt = NumberAttribute(null=True)
+    reused = NumberAttribute(null=True)
+    e_result = NumberAttribute(null=True)
     months = UnicodeSetAttribute(null=True)  # the `months` item of a unit only: YYYY-MM
     # The `life` item of a dossier only:
     flagged = NumberAttribute(null=True)  # 1: its due time passed while open
@@ -573,10 +578,26 @@ class SyncModel(Model):
     sync_pending = SyncPendingByUnit()
 
 
+class FileModel(Model):
+    """A dossier's files (adapters/dynamodb/files.py), all under pk = the dossier's code: `file#<id>` (a pending
+    upload, which expires, or a verified file), `access` (the hash of the receipt secret) and
+    `download#<at>#<id>` (the download audit: who, when, which file)."""
+
+    class Meta(_Connection):
+        table_name = f"{_PREFIX}-dossier-files"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute(null=True)  # a file: pending or verified
+    data = Utf8JSONAttribute()
+    expires = TTLAttribute(null=True)  # a pending upload only
+
+
 ALL_MODELS: tuple[type[Model], ...] = (DossierModel, HistoryModel, CatalogueModel, CounterModel, IdempotencyModel,
                                        OutboxModel, ProcessedModel, NotificationModel, LateStepModel,
                                        StatsModel, InboundModel, WebhookModel, WebhookDeliveryModel,
-                                       SyncModel)
+                                       SyncModel, FileModel)
 # Tables whose items expire (DynamoDB TTL), and the attribute holding the instant: the models' TTLAttribute, and
 # the one Powertools writes in its own idempotency records.
 TTL_ATTRIBUTES: dict[type[Model], str] = {
