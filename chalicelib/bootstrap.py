@@ -166,13 +166,14 @@ def _metrics() -> Metrics:
 
 
 def _files() -> tuple[FileStorage | None, FileRecords | None]:
-    """S3 and the dossier-files table when MOTCUA_FILES_BUCKET names a bucket; else none (503 on file routes)."""
+    """The dossier-files table (every deployment has it: it also keeps the receipt secrets' hashes), and S3 when
+    MOTCUA_FILES_BUCKET names a bucket; else no storage (503 on the file routes)."""
+    from .adapters.dynamodb.files import FileRepository
     from .config import settings
 
     f = settings().files
     if not f.bucket:
-        return None, None
-    from .adapters.dynamodb.files import FileRepository
+        return None, FileRepository()
     from .adapters.s3_files import S3FileStorage
 
     return S3FileStorage(f.bucket, f.connect_timeout, f.read_timeout, f.max_retries), FileRepository()

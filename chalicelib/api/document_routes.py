@@ -10,7 +10,7 @@ from chalice import Blueprint
 
 from ..bootstrap import deps
 from ..domain.errors import FieldProblem, InvalidInput
-from ..services import documents
+from ..services import applicant_access, documents
 from .params import DOSSIER_CODE, dossier_code
 from .routing import Call, route
 
@@ -72,7 +72,7 @@ def download_file(call: Call, code: str, file_id: str) -> dict[str, Any]:
        response="ReceiptSecretIssued", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
 def issue_secret(call: Call, code: str) -> tuple[int, dict[str, Any]]:
     actor = call.actor()
-    return 201, documents.issue_secret(deps(), actor, dossier_code(code))
+    return 201, applicant_access.issue_secret(deps(), actor, dossier_code(code))
 
 
 @route(bp, "POST", "/v1/public/dossiers/{code}/files", summary="The applicant's files: the code and the receipt "

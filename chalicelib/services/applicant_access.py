@@ -1,35 +1,48 @@
 """The applicant's access to their own dossier: the dossier code and the receipt secret printed for them with the
-receipt (form 01), never the code alone. The one place the applicant's acts (the rating, services/ratings.py) check
-it: the secret is compared with its stored SHA-256 in constant time, and a wrong secret and an unknown code answer
-the same, so that neither can be probed.
+receipt (form 01), never the code alone. The one place the applicant's acts check it (the rating,
+services/ratings.py; their files, services/documents.py): the secret the desk issued (`issue_secret`) is compared
+with its stored SHA-256 in constant time, and a wrong secret and an unknown code answer the same, so that neither can
+be probed. The hash lives with the dossier's file records (adapters/dynamodb/files.py), which every deployment has,
+with or without a bucket.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import secrets
+from typing import Any
 
-from ..domain.dossier import Dossier
-from ..domain.errors import Forbidden
+from ..domain.access import check_may_act
+from ..domain.documents import secret_hash, secret_matches
+from ..domain.dossier import Actor, Dossier
+from ..domain.errors import Forbidden, NotFound
 from .deps import Deps
+
+SECRET_BYTES = 16  # 128 random bits
 
 
 def applicant_dossier(deps: Deps, code: str, secret: str) -> Dossier:
     """The dossier, read consistently, when `secret` is its receipt secret; Forbidden otherwise (also when no
     secret is stored for it: none issued, or a deployment that issues none)."""
     dossier = deps.dossiers.get(code, consistent=True)
-    lookup = deps.receipt_secret_hash
-    stored = lookup(code) if dossier is not None and lookup is not None else None
+    records = deps.file_records
+    stored = records.access_hash(code) if dossier is not None and records is not None else None
     if dossier is None or not secret_matches(secret, stored):
         raise Forbidden("the dossier code and receipt secret do not match")
     return dossier
 
 
-def secret_hash(secret: str) -> str:
-    """What is stored of a receipt secret: its SHA-256 (the secret is random, at least 128 bits: no salt needed)."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+def issue_secret(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
+    """A new receipt secret for the applicant (printed with the receipt); the previous one stops working. Only
+    its hash is stored."""
+    dossier = deps.dossiers.get(code, consistent=True)
+    if dossier is None:
+        raise NotFound(f"dossier {code} not found")
+    if "desk" not in actor.roles:
+        raise Forbidden("issuing the receipt secret needs the desk role")
+    check_may_act(actor, dossier, deps.catalogue.tree())
+    if deps.file_records is None:
+        raise Forbidden("this deployment keeps no receipt secrets")
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    deps.file_records.set_access_hash(code, secret_hash(secret), deps.now().isoformat(), actor.subject)
+    return {"code": code, "secret": secret}
 
-
-def secret_matches(secret: str, stored_hash: str | None) -> bool:
-    """Compared in constant time: the answer's timing says nothing of how much of the secret was right."""
-    return bool(stored_hash) and hmac.compare_digest(secret_hash(secret), str(stored_hash))

@@ -57,10 +57,6 @@ class Deps:
     now: Callable[[], datetime] = utc_now
     watch: WatchSettings = WatchSettings()  # due-soon warning and online intake deadline, in working hours
     metrics: Metrics | None = None  # business metrics (services/metrics.py); None: not measured
-    # The stored hash of a dossier's receipt secret (printed for the applicant with form 01), by dossier code:
-    # what the applicant's own acts are checked against (services/applicant_access.py). None: no receipt secret is
-    # issued by this deployment, and no secret matches (403).
-    receipt_secret_hash: Callable[[str], str | None] | None = None
     # Scans and results (services/documents.py); None: no bucket in this deployment (the file routes answer 503).
     files: FileStorage | None = None
     file_records: FileRecords | None = None

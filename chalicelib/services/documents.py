@@ -10,7 +10,6 @@ lifecycle rule on `pending/`).
 from __future__ import annotations
 
 import base64
-import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -26,13 +25,12 @@ from ..domain.documents import (
     check_declared,
     check_stored,
     reusable,
-    secret_hash,
-    secret_matches,
 )
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, StaleVersion, Unavailable
 from ..domain.status import Status
 from ..observability import logger
+from .applicant_access import applicant_dossier
 from .deps import Deps
 from .ports import FileConflict, FileRecords, FileStorage
 from .views import local
@@ -248,33 +246,9 @@ def download(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
                      lambda record: True)
 
 
-def issue_secret(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
-    """A new receipt secret for the applicant (printed with the receipt); the previous one stops working. Only
-    its hash is stored."""
-    _, records = _ports(deps)
-    dossier = _dossier(deps, code)
-    if "desk" not in actor.roles:
-        raise Forbidden("issuing the receipt secret needs the desk role")
-    check_may_act(actor, dossier, deps.catalogue.tree())
-    secret = secrets.token_urlsafe(16)  # 128 bits
-    records.set_access_hash(code, secret_hash(secret), deps.now().isoformat(), actor.subject)
-    return {"code": code, "secret": secret}
-
-
-def _applicant(deps: Deps, code: str, secret: str) -> Dossier:
-    """The dossier for its applicant: the code and the receipt secret, never the code alone. A wrong secret
-    and an unknown code answer the same, so neither can be probed."""
-    _, records = _ports(deps)
-    dossier = deps.dossiers.get(code)
-    stored = records.access_hash(code) if dossier is not None else None
-    if dossier is None or not secret_matches(secret, stored):
-        raise Forbidden("the dossier code and receipt secret do not match")
-    return dossier
-
-
 def public_files(deps: Deps, code: str, secret: str) -> dict[str, Any]:
     _, records = _ports(deps)
-    dossier = _applicant(deps, code, secret)
+    dossier = applicant_dossier(deps, code, secret)
     returned = dossier.status is Status.RETURNED
     files = [_view(r, r["state"]) for r in records.of_dossier(code)
              if r["state"] == "verified" and applicant_may_see(r["kind"], returned)]
@@ -282,7 +256,7 @@ def public_files(deps: Deps, code: str, secret: str) -> dict[str, Any]:
 
 
 def public_download(deps: Deps, code: str, file_id: str, secret: str) -> dict[str, Any]:
-    dossier = _applicant(deps, code, secret)
+    dossier = applicant_dossier(deps, code, secret)
     returned = dossier.status is Status.RETURNED
     return _download(deps, code, file_id, {"who": "applicant", "unit": None, "as": "applicant"},
                      lambda record: applicant_may_see(record["kind"], returned))

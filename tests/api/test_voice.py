@@ -225,16 +225,14 @@ def test_a_payment_notice_records_its_online_channel(client, auth, frozen_now):
 
 
 # --- on the public page (code and receipt secret) --------------------------------------------------------------------
-def test_the_applicant_rates_on_the_public_page_with_the_receipt_secret_once(client, auth, frozen_now, monkeypatch):
-    from chalicelib.services.applicant_access import secret_hash
-
+def test_the_applicant_rates_on_the_public_page_with_the_receipt_secret_once(client, auth, frozen_now):
     code = _returned(client, auth, frozen_now)
     path = f"/v1/public/dossiers/{code}/rating"
-    secret = "mã-bí-mật-in-trên-phiếu-01"
-    assert post(client, path, {}, {"secret": secret, "level": "satisfied"})[0] == 403  # no secret issued yet
-    stored = {code: secret_hash(secret)}  # the receipt secret's hash, as the desk's issuing stores it
-    # Whatever else is overridden stays so (the module's province): only the secret's store is added, and undone.
-    monkeypatch.setattr(bootstrap, "_override", replace(bootstrap.deps(), receipt_secret_hash=stored.get))
+    assert post(client, path, {}, {"secret": "x" * 22, "level": "satisfied"})[0] == 403  # no secret issued yet
+    # The desk issues the receipt secret (only its hash is kept; no bucket is needed for it).
+    status, issued = post(client, f"/v1/dossiers/{code}/receipt-secret", auth(CENTRE, "desk"), {})
+    assert status == 201, issued
+    secret = issued["secret"]
     wrong = post(client, path, {}, {"secret": "not-the-secret", "level": "satisfied"})
     unknown = post(client, f"/v1/public/dossiers/{LAND}-200101-9999/rating", {},
                    {"secret": secret, "level": "satisfied"})

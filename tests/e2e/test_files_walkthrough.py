@@ -38,6 +38,7 @@ def test_readme_files_walkthrough_runs_verbatim(local_stack):
     assert "5 10 Đã trả kết quả" in out
     assert "component to-khai.pdf\nresult phieu-lltp.pdf" in out
     assert "result downloaded intact" in out
+    assert "rated very_satisfied via applicant\nalready_rated" in out
     assert "\nforbidden\n" in out  # a wrong secret opens nothing
     assert re.search(r"download by applicant \(applicant\) of [0-9a-f]{32}$", out.strip())
     print(out)  # shown with -s: what a user sees

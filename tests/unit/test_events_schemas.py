@@ -88,6 +88,7 @@ def life(rng: random.Random, number: int, seen: dict[str, int]) -> None:
             events += dossier.take_events()
         if rng.random() < 0.05 and dossier.status in WITHDRAWABLE and dossier.withdrawal_request is None:
             dossier.request_withdrawal("Không còn nhu cầu", f"DVC-{number}", "inbound:dvcqg", at)
+            events += dossier.take_events()
         if rng.random() < 0.1:  # a file verified (services/documents.py): a scan, a reused copy or the result
             kind = rng.choice(("component", "component", "result"))
             file = {"id": f"{number:08d}{len(events):024d}", "kind": kind, "component": "Tờ khai",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,7 +83,9 @@ class FileRepository:
         return str(value) if value else None
 
     def record_download(self, code: str, entry: dict[str, Any]) -> None:
-        FileModel(code, f"download#{entry['at']}#{entry['id']}", data=entry).save(
+        # Listed in the order they happened: two downloads in the same second (or under a moved clock that stands
+        # still) are ordered by the real time of their writing, not by their random ids.
+        FileModel(code, f"download#{entry['at']}#{time.time_ns():020d}#{entry['id']}", data=entry).save(
             condition=FileModel.sk.does_not_exist())
 
     def downloads(self, code: str) -> list[dict[str, Any]]:
