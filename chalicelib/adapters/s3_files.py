@@ -80,10 +80,6 @@ class S3FileStorage:
         finally:
             body.close()
 
-    def promote(self, pending_key: str, final_key: str) -> None:
-        self.copy(pending_key, final_key)
-        self.client().delete_object(Bucket=self.bucket, Key=pending_key)
-
     def copy(self, source_key: str, target_key: str) -> None:
         """Within the bucket, server-side: no byte passes through the function."""
         self.client().copy_object(Bucket=self.bucket, Key=target_key,

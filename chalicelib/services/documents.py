@@ -32,7 +32,7 @@ from ..domain.status import Status
 from ..observability import logger
 from .applicant_access import applicant_dossier
 from .deps import Deps
-from .ports import FileConflict, FileRecords, FileStorage
+from .ports import FileConflict, FileRecords, FileStorage, VerifiedFile
 from .views import local
 
 # A result is attached by the competent unit once it has decided; it is handed back with the dossier.
@@ -136,48 +136,56 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
         raise InvalidInput("the uploaded file is not the one declared; nothing was kept", problems)
     final = {**{k: v for k, v in record.items() if k != "state"}, "key": f"files/{code}/{file_id}",
              "verified_at": deps.now().isoformat()}
-    storage.promote(record["key"], final["key"])
-    held = records.of_dossier(code)
+    # Copied to its final key first, recorded with its event, and only then the upload removed: a dossier that
+    # kept changing (409) leaves the upload pending, to finalise again; nothing half-kept either way.
+    storage.copy(record["key"], final["key"])
     try:
-        records.finalise(final, applicant_key(dossier.applicant.get("id_number")))
+        _keep(deps, dossier, VerifiedFile(final, True, applicant_key(dossier.applicant.get("id_number"))),
+              records.of_dossier(code))
     except FileConflict:  # finalised by a concurrent request: the same bytes, already kept
         current = records.get(code, file_id)
         if current is None:
             raise NotFound(f"dossier {code} has no file {file_id}") from None
         return _view(current, current["state"])
+    except StaleVersion:
+        storage.delete(final["key"])
+        raise
+    storage.delete(record["key"])
     logger().info("file verified", extra={"code": code, "file": file_id, "kind": record["kind"]})
-    _announce(deps, dossier, final, held)
     return _view(final, "verified")
 
 
-def _announce(deps: Deps, dossier: Dossier, file: dict[str, Any], held: list[dict[str, Any]]) -> None:
-    """The domain event of a verified file (document.digitised or result.issued), in the dossier's outbox like
-    every event: the counters of Decision 766's digitisation group and the webhooks read it. Written after the file
-    (an event never announces a file that is not there); a dossier changed meanwhile is read again."""
+def _keep(deps: Deps, dossier: Dossier, file: VerifiedFile, held: list[dict[str, Any]]) -> None:
+    """Keep a verified file with the domain event that announces it (document.digitised or result.issued), in
+    the dossier's own transaction: the file and its event exist together or not at all. The counters of Decision
+    766's digitisation group and the webhooks read the event. A dossier changed meanwhile is read again; one that
+    keeps changing answers 409 (the upload stays pending: finalise again)."""
+    record = file.record
+
     def same_kind(other: dict[str, Any]) -> bool:
-        return (other["state"] == "verified" and other["id"] != file["id"] and other["kind"] == file["kind"]
-                and bool(other.get("reused_from")) == bool(file.get("reused_from")))
+        return (other["state"] == "verified" and other["id"] != record["id"] and other["kind"] == record["kind"]
+                and bool(other.get("reused_from")) == bool(record.get("reused_from")))
 
     first = not any(same_kind(r) for r in held)
     received = dossier.received_at
-    at_receipt = (file["kind"] == "component" and received is not None and file["unit"] == dossier.receiving_unit
-                  and local_day(file["verified_at"]) == local_day(received))
+    at_receipt = (record["kind"] == "component" and received is not None
+                  and record["unit"] == dossier.receiving_unit
+                  and local_day(record["verified_at"]) == local_day(received))
     listed = set(dossier.document_list or [str(d.get("name")) for d in dossier.documents])
     before = {r["component"] for r in held if r["state"] == "verified" and r["kind"] == "component"}
-    completes = (file["kind"] == "component" and bool(listed) and not listed <= before
-                 and listed <= before | {file["component"]})
-    for _ in range(ANNOUNCE_TRIES):
+    completes = (record["kind"] == "component" and bool(listed) and not listed <= before
+                 and listed <= before | {record["component"]})
+    for attempt in range(ANNOUNCE_TRIES):
         current = deps.dossiers.get(dossier.code, consistent=True)
         if current is None:
-            return
-        current.record_file(file, deps.now(), first, at_receipt, completes)
+            raise NotFound(f"dossier {dossier.code} not found")
+        current.record_file(record, deps.now(), first, at_receipt, completes)
         try:
-            deps.dossiers.save(current, None, current.version)
+            deps.dossiers.save(current, None, current.version, file=file)
             return
         except StaleVersion:
-            continue
-    logger().warning("file event not written: the dossier kept changing", extra={"code": dossier.code,
-                                                                                 "file": file["id"]})
+            if attempt == ANNOUNCE_TRIES - 1:
+                raise
 
 
 def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]:
@@ -206,9 +214,12 @@ def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]
               "by": actor.subject, "unit": actor.unit, "at": now.isoformat(), "verified_at": now.isoformat(),
               "key": f"files/{code}/{file_id}", "reused_from": {"dossier": source["dossier"], "file": source["id"]}}
     storage.copy(source["key"], record["key"])
-    records.add_reused(record)
+    try:
+        _keep(deps, dossier, VerifiedFile(record, False), held)
+    except (StaleVersion, FileConflict):
+        storage.delete(record["key"])  # nothing recorded: the copy goes too
+        raise
     logger().info("file reused", extra={"code": code, "file": file_id, "from": source["dossier"]})
-    _announce(deps, dossier, record, held)
     return _view(record, "verified")
 
 

@@ -52,6 +52,18 @@ class MessageRecord:
     answer: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class VerifiedFile:
+    """A dossier's file kept once verified (services/documents.py), written in the dossier's own transaction with
+    the event that announces it: the file and its event exist together or not at all. `pending`: the record was a
+    pending upload (kept only if it still is; FileConflict otherwise); else a new record (a reused copy).
+    `applicant_key`: the applicant's reuse index entry for a component, when the applicant is identified."""
+
+    record: dict[str, Any]
+    pending: bool
+    applicant_key: str | None = None
+
+
 class MessageSeen(Exception):
     """The message's outcome was recorded first by another delivery of it: read it and answer with it."""
 
@@ -80,10 +92,11 @@ class DossierStore(Protocol):
         ...
 
     def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int,
-             message: MessageRecord | None = None) -> None:
+             message: MessageRecord | None = None, file: VerifiedFile | None = None) -> None:
         """Store the changed dossier, its history line (None: a change that writes none, e.g. a deadline flag)
         and its events in one transaction, only if the stored version is still `expected_version`
-        (StaleVersion otherwise, and nothing is written); with `message`, as in `add`."""
+        (StaleVersion otherwise, and nothing is written); with `message`, as in `add`; with `file`, the verified
+        file's record in the same transaction (FileConflict if it is no longer pending, or already there)."""
         ...
 
     def low_ratings(self, unit: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -442,10 +455,6 @@ class FileStorage(Protocol):
         `max_bytes` (a larger object is reported with its size and no checksum)."""
         ...
 
-    def promote(self, pending_key: str, final_key: str) -> None:
-        """Copy a verified upload to its final key and delete the pending object."""
-        ...
-
     def copy(self, source_key: str, target_key: str) -> None: ...
 
     def delete(self, key: str) -> None: ...
@@ -453,7 +462,8 @@ class FileStorage(Protocol):
 
 class FileRecords(Protocol):
     """What is known of a dossier's files (adapters/dynamodb/files.py): pending uploads (they expire),
-    verified files, the receipt secret's hash and the download audit."""
+    verified files, the receipt secret's hash and the download audit. A verified file is written with its event
+    in the dossier's transaction (DossierRepository.save with a VerifiedFile)."""
 
     def add_pending(self, record: dict[str, Any], expires_at: int) -> None: ...
 
@@ -461,15 +471,6 @@ class FileRecords(Protocol):
 
     def of_dossier(self, code: str) -> list[dict[str, Any]]:
         """Every file record of the dossier, pending ones included, oldest first."""
-        ...
-
-    def finalise(self, record: dict[str, Any], applicant_key: str | None = None) -> None:
-        """Store the verified record in place of the pending one (with, for a component, its entry in the
-        applicant's reuse index under `applicant_key`); FileConflict if it is no longer pending."""
-        ...
-
-    def add_reused(self, record: dict[str, Any]) -> None:
-        """A verified record copied from another dossier's file (reuse)."""
         ...
 
     def latest_of_applicant(self, applicant_key: str, component: str) -> tuple[str, str] | None: ...

@@ -297,3 +297,47 @@ def test_an_unreachable_s3_is_a_fast_503(auth, monkeypatch):
             assert time.monotonic() - began < 5
         finally:
             bootstrap.override()
+
+
+def test_a_file_is_kept_with_its_event_or_not_at_all(auth, monkeypatch):
+    """The verified record and its document.digitised event ride in the dossier's one transaction. When it cannot
+    be written (here, the dossier changing under every attempt), the upload stays pending, no event is written,
+    nothing is copied to the final key, and finalising again keeps it once."""
+    from chalicelib import bootstrap
+    from chalicelib.adapters.dynamodb.dossiers import DossierRepository
+    from chalicelib.domain.errors import StaleVersion
+
+    desk = auth(CENTRE, "desk", sub="tn.lan")
+    real_save = DossierRepository.save
+
+    def always_changed(self, dossier, entry, expected_version, message=None, file=None):
+        if file is not None:
+            raise StaleVersion(f"dossier {dossier.code} was changed by someone else", expected_version + 1)
+        return real_save(self, dossier, entry, expected_version, message, file)
+
+    with Client(app, stage_name="local") as client:
+        code = receive(client, auth)["code"]
+        status, started = post(client, f"/v1/dossiers/{code}/files", desk, declare(PDF))
+        assert status == 201 and upload(started, PDF).status_code == 200
+        file_id = started["file"]["id"]
+
+        def digitised() -> list[str]:
+            return [e.id for e in bootstrap.deps().outbox.pending(1000)
+                    if e.code == code and e.type == "document.digitised"]
+
+        monkeypatch.setattr(DossierRepository, "save", always_changed)
+        status, answer = post(client, f"/v1/dossiers/{code}/files/{file_id}/finalise", desk, {})
+        assert status == 409, answer
+        record = bootstrap.deps().file_records.get(code, file_id)
+        assert record is not None and record["state"] == "pending" and digitised() == []
+        storage = bootstrap.deps().files
+        assert storage.inspect(f"files/{code}/{file_id}", 10_000)[0] is None  # no copy left at the final key
+        assert storage.inspect(record["key"], 10_000)[0] == len(PDF)  # the upload is still there
+
+        monkeypatch.setattr(DossierRepository, "save", real_save)
+        status, kept = post(client, f"/v1/dossiers/{code}/files/{file_id}/finalise", desk, {})
+        assert status == 200 and kept["state"] == "verified", kept
+        assert len(digitised()) == 1
+        assert storage.inspect(record["key"], 10_000)[0] is None  # the upload removed once kept
+        assert post(client, f"/v1/dossiers/{code}/files/{file_id}/finalise", desk, {})[1]["state"] == "verified"
+        assert len(digitised()) == 1

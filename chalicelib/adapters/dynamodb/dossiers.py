@@ -19,10 +19,11 @@ from ...domain.codes import MAX_SEQUENCE
 from ...domain.dossier import Dossier, HistoryEntry
 from ...domain.errors import FieldProblem, SequenceExhausted, StaleVersion
 from ...domain.events import STEP_OVERDUE, DomainEvent
-from ...services.ports import DossierQuery, ItemTooLarge, MessageRecord, MessageSeen
+from ...services.ports import DossierQuery, FileConflict, ItemTooLarge, MessageRecord, MessageSeen, VerifiedFile
 from ..idempotency import IdempotencyConflict
 from . import cursors
 from .errors import condition_failed
+from .files import verified_items
 from .inbound import outcome_item
 from .models import (
     CounterModel,
@@ -200,15 +201,16 @@ class DossierRepository:
         self._write(dossier, entry, DossierModel.code.does_not_exist(), claim, INTAKE_ITEM_BYTES, message)
 
     def save(self, dossier: Dossier, entry: HistoryEntry | None, expected_version: int,
-             message: MessageRecord | None = None) -> None:
-        self._write(dossier, entry, DossierModel.version == expected_version, None, MAX_ITEM_BYTES, message)
+             message: MessageRecord | None = None, file: VerifiedFile | None = None) -> None:
+        self._write(dossier, entry, DossierModel.version == expected_version, None, MAX_ITEM_BYTES, message, file)
 
     def check_fits(self, dossier: Dossier, entry: HistoryEntry) -> None:
         _check_size([_to_model(dossier), HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()),
                      *(outbox_item(e) for e in dossier.pending_events)], INTAKE_ITEM_BYTES)
 
     def _write(self, dossier: Dossier, entry: HistoryEntry | None, condition: Condition,
-               claim: tuple[str, str] | None, limit: int, message: MessageRecord | None = None) -> None:
+               claim: tuple[str, str] | None, limit: int, message: MessageRecord | None = None,
+               file: VerifiedFile | None = None) -> None:
         # The events ride in the dossier's own transaction: they exist exactly when the change does. So does
         # each late step a `dossier.step_overdue` event records, listed under the step's unit from then on.
         taken = dossier.take_events()
@@ -217,6 +219,7 @@ class DossierRepository:
         late = [_late_step(e, item.summary) for e in taken if e.type == STEP_OVERDUE]
         history = HistoryModel(dossier.code, entry.seq, entry=entry.as_dict()) if entry is not None else None
         recorded = outcome_item(message) if message is not None else None
+        kept = verified_items(file) if file is not None else []  # a verified file: with the event announcing it
         _check_size([item, *([history] if history else []), *events, *late], limit)
         try:
             with TransactWrite(connection=self._conn()) as transaction:
@@ -232,8 +235,13 @@ class DossierRepository:
                     transaction.save(event, condition=OutboxModel.seq.does_not_exist())
                 for step in late:
                     transaction.save(step)  # keyed by flag instant, dossier and step: a replay writes the same
+                for kept_item, kept_condition in kept:  # last: their place in the reasons is known
+                    transaction.save(kept_item, condition=kept_condition)
         except TransactWriteError as exc:
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+            file_at = len(reasons) - len(kept)
+            if kept and len(reasons) > file_at and reasons[file_at] == "ConditionalCheckFailed":
+                raise FileConflict(f"file {file.record['id'] if file else ''} is no longer pending") from exc
             at = 1 + (history is not None)  # the claim's place in the transaction
             seen_at = at + (claim is not None)  # the inbound message's place
             if recorded is not None and len(reasons) > seen_at and reasons[seen_at] == "ConditionalCheckFailed":

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ...services.ports import FileConflict
+from ...services.ports import VerifiedFile
 from .errors import condition_failed
 from .models import FileModel
 
@@ -30,29 +30,6 @@ class FileRepository:
         items = FileModel.query(code, FileModel.sk.startswith("file#"), consistent_read=True)
         records = [_record(i) for i in items]
         return sorted(records, key=lambda r: (r.get("at", ""), r["id"]))
-
-    def finalise(self, record: dict[str, Any], applicant_key: str | None = None) -> None:
-        """The verified record and, for a component of an identified applicant, its entry in the applicant's
-        reuse index: written together."""
-        from pynamodb.exceptions import TransactWriteError
-        from pynamodb.transactions import TransactWrite
-
-        item = FileModel(record["dossier"], f"file#{record['id']}", state="verified", data=record, expires=None)
-        try:
-            with TransactWrite(connection=FileModel._get_connection().connection) as write:
-                write.save(item, condition=FileModel.state == "pending")
-                if applicant_key is not None and record["kind"] == "component":
-                    write.save(FileModel(applicant_key, _reuse_sk(record), data={
-                        "dossier": record["dossier"], "file": record["id"]}))
-        except TransactWriteError as exc:
-            reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                raise FileConflict(f"file {record['id']} is no longer pending") from exc
-            raise
-
-    def add_reused(self, record: dict[str, Any]) -> None:
-        FileModel(record["dossier"], f"file#{record['id']}", state="verified", data=record).save(
-            condition=FileModel.sk.does_not_exist())
 
     def latest_of_applicant(self, applicant_key: str, component: str) -> tuple[str, str] | None:
         """The (dossier, file) most recently digitised for this applicant and component."""
@@ -91,6 +68,19 @@ class FileRepository:
     def downloads(self, code: str) -> list[dict[str, Any]]:
         return [dict(i.data) for i in FileModel.query(code, FileModel.sk.startswith("download#"),
                                                       consistent_read=True)]
+
+
+def verified_items(file: VerifiedFile) -> list[tuple[FileModel, Any]]:
+    """The items (with their conditions) that keep a verified file, for the dossier's transaction
+    (adapters/dynamodb/dossiers.py): the record, and the applicant's reuse index entry of a component."""
+    record = file.record
+    condition = FileModel.state == "pending" if file.pending else FileModel.sk.does_not_exist()
+    items: list[tuple[FileModel, Any]] = [
+        (FileModel(record["dossier"], f"file#{record['id']}", state="verified", data=record, expires=None), condition)]
+    if file.applicant_key is not None and record["kind"] == "component":
+        items.append((FileModel(file.applicant_key, _reuse_sk(record), data={
+            "dossier": record["dossier"], "file": record["id"]}), None))
+    return items
 
 
 def _reuse_sk(record: dict[str, Any]) -> str:
