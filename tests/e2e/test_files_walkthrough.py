@@ -40,5 +40,5 @@ def test_readme_files_walkthrough_runs_verbatim(local_stack):
     assert "result downloaded intact" in out
     assert "rated very_satisfied via applicant\nalready_rated" in out
     assert "\nforbidden\n" in out  # a wrong secret opens nothing
-    assert re.search(r"download by applicant \(applicant\) of [0-9a-f]{32}$", out.strip())
+    assert re.search(r"download by applicant \(applicant\) of [0-9a-f]{32}\nrated ", out)
     print(out)  # shown with -s: what a user sees
