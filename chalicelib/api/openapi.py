@@ -103,10 +103,15 @@ def _report06_figures() -> JSON:
                                                           "19(4): a second one, or one after the 3-day window"},
         "apologies": {**count, "description": "apologies (form 04) issued in the period"},
         "rescheduled": {**count, "description": "apologies that gave a new appointment"},
+        "digitisation": _obj({"digitised": count, "digitised_at_receipt": count, "reused": count, "e_result": count},
+                             ("digitised", "digitised_at_receipt", "reused", "e_result"),
+                             "dossiers with a component scanned, with every component digitised on the day of "
+                             "receipt, with a reused component (at the receiving desk); with the result issued as "
+                             "a file (at the competent unit): each dossier once (docs/documents.md)"),
         "on_time_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
                          "description": "(early + on_time) / resolved; null when nothing was resolved"}},
         ("received", "resolved", "in_progress", "refused", "withdrawn", "stopped", "not_accepted", "guided",
-         "supplement_requests", "supplement_violations", "apologies", "rescheduled", "on_time_rate"))
+         "supplement_requests", "supplement_violations", "apologies", "rescheduled", "digitisation", "on_time_rate"))
 
 
 def _report06_row() -> JSON:

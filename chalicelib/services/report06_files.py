@@ -81,6 +81,11 @@ COLUMNS: tuple[Column, ...] = (
            _at("supplement_violations"), 14),
     Column("apologies", None, None, "Văn bản xin lỗi (mẫu 04)", _at("apologies"), 12),
     Column("rescheduled", None, None, "Hẹn lại ngày trả kết quả", _at("rescheduled"), 12),
+    Column("digitisation.digitised", None, None, "Hồ sơ được số hóa", _at("digitisation", "digitised"), 12),
+    Column("digitisation.digitised_at_receipt", None, None, "Số hóa đủ thành phần khi tiếp nhận",
+           _at("digitisation", "digitised_at_receipt"), 14),
+    Column("digitisation.reused", None, None, "Tái sử dụng dữ liệu số hóa", _at("digitisation", "reused"), 13),
+    Column("digitisation.e_result", None, None, "Kết quả điện tử", _at("digitisation", "e_result"), 12),
     Column("on_time_rate", None, None, "Tỷ lệ giải quyết trước hạn và đúng hạn", _at("on_time_rate"), 14,
            rate=True),
 )

@@ -30,7 +30,8 @@ FLOWS = ("received", "received_online", "received_direct", "received_postal", "r
          "late", "refused", "withdrawn", "stopped", "not_accepted", "guided", "supplement_requests",
          "supplement_violations", "apologies", "rescheduled", "received_for_resolution",
          "received_for_resolution_online", "received_for_resolution_direct", "received_for_resolution_postal",
-         "refused_early", "refused_on_time", "refused_late", "ended_early", "ended_on_time", "ended_late")
+         "refused_early", "refused_on_time", "refused_late", "ended_early", "ended_on_time", "ended_late",
+         "digitised", "digitised_at_receipt", "reused", "e_result")
 # Where the official form puts dossiers withdrawn or stopped after receipt (it has no column of their own): the
 # province's reading, printed on the report. "on_time": column 9, as a real provincial system does (Thanh Hóa's
 # form notes "kể cả hồ sơ ... rút"); "by_deadline": early / on time / late by the legal due time at their end.
@@ -177,6 +178,11 @@ def _columns(c: dict[str, int]) -> dict[str, Any]:
         "supplement_requests": n("supplement_requests", 0), "supplement_violations": n("supplement_violations", 0),
         # Apologies (form 04) issued in the period; rescheduled: those that gave a new appointment.
         "apologies": n("apologies", 0), "rescheduled": n("rescheduled", 0),
+        # Files (docs/documents.md), each dossier once, on the day of its file: digitised (a component scanned) and
+        # digitised_at_receipt (every listed component digitised on the day of receipt) and reused at the receiving
+        # desk; e_result (the result issued as a file) at the competent unit. Zero where no bucket is configured.
+        "digitisation": {"digitised": n("digitised", 0), "digitised_at_receipt": n("digitised_at_receipt", 0),
+                         "reused": n("reused", 0), "e_result": n("e_result", 0)},
         # (early + on time) / resolved (DOMAIN.md), null when nothing was resolved.
         "on_time_rate": round(on_time / resolved, 4) if resolved else None,
     }

@@ -245,12 +245,22 @@ def test_files_feed_the_digitisation_counters_each_dossier_once(auth):
     desk = auth(CENTRE, "desk", sub="tn.lan")
     officer = auth(JUSTICE, "processor", sub="cv.binh")
     leader = auth(JUSTICE, "leader", sub="ld.cuong")
+    leader_centre = auth(CENTRE, "leader", sub="ld.centre")
+
+    def enriched(unit: str, day: str) -> dict[str, int]:
+        """Report 06's enriched columns of the unit's own row for that day."""
+        status, report = get(client, f"/v1/stats/report06?unit={unit}&from={day}&to={day}&group_by=unit",
+                             leader_centre if unit == CENTRE else leader)
+        assert status == 200, report
+        return next(r["digitisation"] for r in report["rows"] if r["key"] == unit)
+
     with Client(app, stage_name="local") as client:
         relay(deps(), older_than_seconds=0, budget_seconds=60)
         dossier = receive(client, auth)
         code, day = dossier["code"], dossier["received_at"][:10]
         relay(deps(), older_than_seconds=0, budget_seconds=60)
         centre, justice = _counters(CENTRE, day), _counters(JUSTICE, day)
+        sheet_centre, sheet_justice = enriched(CENTRE, day), enriched(JUSTICE, day)
         id_copy = b"\x89PNG\r\n\x1a\n" + b"id card" * 30
         for body, component, kind in ((PDF, COMPONENT, "application/pdf"), (PDF + b"\n", COMPONENT, "application/pdf"),
                                       (id_copy, ID_COPY, "image/png")):
@@ -274,6 +284,11 @@ def test_files_feed_the_digitisation_counters_each_dossier_once(auth):
             assert after_centre.get(column, 0) - centre.get(column, 0) == 1, column
         assert after_centre.get("reused", 0) == centre.get("reused", 0)
         assert after_justice.get("e_result", 0) - justice.get("e_result", 0) == 1
+        # Report 06's enriched sheet shows them too (the desk's row and the competent unit's).
+        now_centre, now_justice = enriched(CENTRE, day), enriched(JUSTICE, day)
+        assert now_centre["digitised"] - sheet_centre["digitised"] == 1
+        assert now_centre["digitised_at_receipt"] - sheet_centre["digitised_at_receipt"] == 1
+        assert now_justice["e_result"] - sheet_justice["e_result"] == 1
         status, history = get(client, f"/v1/dossiers/{code}", desk)
         assert history["version"] == 3  # scans and the result file do not make officers reload
 
