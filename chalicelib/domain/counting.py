@@ -112,9 +112,6 @@ COLUMNS: tuple[str, ...] = (
     # issued as a file (`first`), at the competent unit.
     "digitised", "digitised_at_receipt", "reused", "e_result",
 )
-# The digitisation counters come from the dossiers' files (docs/documents.md), which the dossier and its control
-# sheet do not record: services/reconcile.py does not recompute them.
-FILE_COLUMNS: tuple[str, ...] = ("digitised", "digitised_at_receipt", "reused", "e_result")
 TIMELINESS = ("early", "on_time", "late")
 
 TYPES = frozenset({ev.RECEIVED, ev.RESOLVED, ev.CLOSED, ev.STATUS_CHANGED, ev.APOLOGY_ISSUED, ev.OVERDUE,

@@ -23,14 +23,13 @@ differences (the backfill of counters written before a column or a roll-up exist
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.clock import parse_iso
 from ..domain.counting import (
     COLUMNS,
-    FILE_COLUMNS,
     TIMELINESS,
     Booking,
     Key,
@@ -57,10 +56,11 @@ _ENDS = {"withdraw": "withdrawn", "stop": "stopped"}
 
 
 def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None = None,
-            synced: bool = False) -> Counts:
+            synced: bool = False, files: Sequence[dict[str, Any]] = ()) -> Counts:
     """The counters one dossier accounts for, from its own records; `tree`: the catalogue's units, for the unit
     in operation on each day (services/statistics.py CountingUnits); `synced`: its sync state says the national
-    portal acknowledged its dossier sync (Decision 766's 1.4, on its day of receipt)."""
+    portal acknowledged its dossier sync (Decision 766's 1.4, on its day of receipt); `files`: its file records
+    (the digitisation counters)."""
     snap = {"field_code": dossier.field_code, "procedure_code": dossier.procedure_code}
     book = Booking()
     units = counting_units(dossier.receiving_unit, dossier.competent_unit, dossier.imported, tree)
@@ -134,6 +134,7 @@ def recount(dossier: Dossier, history: list[HistoryEntry], tree: UnitTree | None
     if synced and dossier.received_at is not None:
         day = local_day(dossier.received_at)
         book.add(snap, units.receiving_on(day), day, "synced")
+    _recount_files(book, snap, dossier, units, files)
     watched = overdue_watched(dossier)
     if watched is not None:
         book.add(snap, holder, local_day(watched), "overdue")
@@ -164,13 +165,43 @@ def recount_all(deps: Deps, codes: Iterable[str]) -> Counts:
         if dossier is None:
             continue
         state = deps.sync.state(code)
-        merge(total, recount(dossier, deps.dossiers.history(code), tree, bool(state and state.announced)))
+        files = deps.file_records.of_dossier(code) if deps.file_records is not None else []
+        merge(total, recount(dossier, deps.dossiers.history(code), tree, bool(state and state.announced), files))
     return total
 
 
-# Every counter but the digitisation ones (counting.FILE_COLUMNS): those come from the dossiers' files, which the
-# dossiers and their control sheets do not record.
-RECONCILED = tuple(c for c in COLUMNS if c not in FILE_COLUMNS)
+def _recount_files(book: Booking, snap: dict[str, Any], dossier: Dossier, units: Any,
+                   files: Sequence[dict[str, Any]]) -> None:
+    """The digitisation counters from the dossier's verified files, in the order they were verified, by the rules
+    services/documents.py applies when it writes each file's event: the first scan, the first reused copy and the
+    first result file count once each; the file that completes the document list on the day of receipt at the
+    receiving desk counts `digitised_at_receipt`."""
+    kept = sorted((f for f in files if f.get("state") == "verified" and f.get("verified_at")),
+                  key=lambda f: (str(f["verified_at"]), str(f["id"])))
+    listed = set(dossier.document_list or [str(d.get("name")) for d in dossier.documents])
+    received = local_day(dossier.received_at) if dossier.received_at else None
+    seen: set[tuple[str, bool]] = set()
+    components: set[str] = set()
+    for file in kept:
+        day = local_day(str(file["verified_at"]))
+        kind, reused = str(file["kind"]), bool(file.get("reused_from"))
+        first = (kind, reused) not in seen
+        seen.add((kind, reused))
+        if kind == "result":
+            if first:
+                book.add(snap, units.competent_on(day), day, "e_result")
+            continue
+        completes = bool(listed) and not listed <= components and listed <= components | {str(file["component"])}
+        components.add(str(file["component"]))
+        receiving = units.receiving_on(day)
+        if completes and day == received and file.get("unit") == dossier.receiving_unit:
+            book.add(snap, receiving, day, "digitised_at_receipt")
+        if first:
+            book.add(snap, receiving, day, "reused" if reused else "digitised")
+
+
+# Every counter is recounted: the digitisation ones from the dossiers' file records.
+RECONCILED = COLUMNS
 
 
 def merge(into: Counts, more: Counts, sign: int = 1) -> Counts:

@@ -291,6 +291,24 @@ def test_files_feed_the_digitisation_counters_each_dossier_once(auth):
         assert now_justice["e_result"] - sheet_justice["e_result"] == 1
         status, history = get(client, f"/v1/dossiers/{code}", desk)
         assert history["version"] == 3  # scans and the result file do not make officers reload
+        # make reconcile's recount from the dossier, its control sheet and its file records gives the same counters.
+        from chalicelib.services import reconcile
+
+        stored_dossier = deps().dossiers.get(code)
+        assert stored_dossier is not None
+        field, procedure = stored_dossier.field_code, stored_dossier.procedure_code
+        recounted = reconcile.recount_all(deps(), [code])
+        files_only = {k: {c: n for c, n in row.items() if c in ("digitised", "digitised_at_receipt", "reused",
+                                                                 "e_result")} for k, row in recounted.items()}
+        assert {k: v for k, v in files_only.items() if v} == {
+            (f"{CENTRE}#{day[:7]}", f"{day}#all"): {"digitised": 1, "digitised_at_receipt": 1},
+            (f"{CENTRE}#{day[:7]}", f"{day}#field#{field}"): {"digitised": 1,
+                                                                            "digitised_at_receipt": 1},
+            (f"{CENTRE}#{day[:7]}", f"{day}#procedure#{procedure}"): {"digitised": 1,
+                                                                                    "digitised_at_receipt": 1},
+            (f"{JUSTICE}#{day[:7]}", f"{day}#all"): {"e_result": 1},
+            (f"{JUSTICE}#{day[:7]}", f"{day}#field#{field}"): {"e_result": 1},
+            (f"{JUSTICE}#{day[:7]}", f"{day}#procedure#{procedure}"): {"e_result": 1}}
 
 
 def test_an_unreachable_s3_is_a_fast_503(auth, monkeypatch):

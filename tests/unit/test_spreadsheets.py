@@ -23,6 +23,7 @@ def figures(n: int, rate: float | None) -> dict:
             "in_progress": {"total": n, "within_deadline": n, "overdue": 0},
             "refused": 0, "withdrawn": n, "stopped": 0, "not_accepted": 1, "guided": 2, "supplement_requests": 3,
             "supplement_violations": 1, "apologies": 1, "rescheduled": 1, "on_time_rate": rate,
+            "digitisation": {"digitised": n, "digitised_at_receipt": n, "reused": 0, "e_result": n},
             "official": {"received": {"total": 3 * n, "online": n, "direct_or_postal": n, "carried_over": n},
                          "resolved": {"total": 2 * n, "early": n, "on_time": n, "late": 0},
                          "in_progress": {"total": n, "within_deadline": n, "overdue": 0}, "on_time_rate": rate}}
