@@ -11,8 +11,10 @@ from chalice import Blueprint
 from ..bootstrap import deps
 from ..domain.errors import FieldProblem, InvalidInput
 from ..services import applicant_access, documents
+from .files import PDF, requested_format
 from .params import DOSSIER_CODE, dossier_code
-from .routing import Call, route
+from .print_routes import lookup_url
+from .routing import Call, FileBody, route
 
 bp = Blueprint(__name__)
 
@@ -68,11 +70,17 @@ def download_file(call: Call, code: str, file_id: str) -> dict[str, Any]:
 
 
 @route(bp, "POST", "/v1/dossiers/{code}/receipt-secret", summary="Issue the receipt secret the applicant opens "
-       "their files with (the previous one stops working)", tag="files", auth=True, success=201,
-       response="ReceiptSecretIssued", errors=(400, 401, 403, 404), path_params={"code": DOSSIER_CODE})
-def issue_secret(call: Call, code: str) -> tuple[int, dict[str, Any]]:
+       "their files and rating with (the previous one stops working): as JSON, or with 'Accept: application/pdf' "
+       "the receipt (form 01) with the secret printed on it, the one moment it can be (only its hash is kept)",
+       tag="files", auth=True, success=201, response="ReceiptSecretIssued", errors=(400, 401, 403, 404, 406),
+       files=(PDF,), path_params={"code": DOSSIER_CODE})
+def issue_secret(call: Call, code: str) -> tuple[int, dict[str, Any]] | FileBody:
     actor = call.actor()
-    return 201, applicant_access.issue_secret(deps(), actor, dossier_code(code))
+    code = dossier_code(code)
+    if requested_format(call, ("json", "pdf"), default="json") == "pdf":
+        pdf, filename = applicant_access.issue_receipt(deps(), actor, code, lookup_url(call))
+        return FileBody(pdf, PDF, filename)
+    return 201, applicant_access.issue_secret(deps(), actor, code)
 
 
 @route(bp, "POST", "/v1/public/dossiers/{code}/files", summary="The applicant's files: the code and the receipt "

@@ -175,7 +175,7 @@ def route(bp: Blueprint, method: str, path: str, **meta: Any) -> Callable[[Calla
                 _check_path(path_args)
                 result = handler(Call(request, operation, bp.lambda_context), **path_args)
                 if isinstance(result, FileBody):
-                    return file_response(result, request, rid)
+                    return file_response(result, request, rid, operation.success)
                 status, body = result if isinstance(result, tuple) else (operation.success, result)
                 return json_response(status, body, request, rid)
             except DomainError as exc:
@@ -276,7 +276,7 @@ def json_response(status: int, body: Any, request: Request | None, request_id: s
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
 
 
-def file_response(file: FileBody, request: Request | None, request_id: str) -> Response:
+def file_response(file: FileBody, request: Request | None, request_id: str, status: int = 200) -> Response:
     from .files import content_disposition
 
     headers: dict[str, str | list[str]] = {
@@ -284,7 +284,7 @@ def file_response(file: FileBody, request: Request | None, request_id: str) -> R
         # Reports and tracking books hold personal data: no shared cache keeps them, no browser sniffs them.
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **_cors_headers(request),
         "X-Request-Id": request_id}
-    return Response(body=file.content, status_code=200, headers=headers)
+    return Response(body=file.content, status_code=status, headers=headers)
 
 
 def error_response(exc: DomainError, request: Request | None, request_id: str | None = None) -> Response:

@@ -1,5 +1,5 @@
-"""The applicant's access to their own dossier: the dossier code and the receipt secret printed for them with the
-receipt (form 01), never the code alone. The one place the applicant's acts check it (the rating,
+"""The applicant's access to their own dossier: the dossier code and the receipt secret printed for them on the
+receipt (form 01: `issue_receipt`), never the code alone. The one place the applicant's acts check it (the rating,
 services/ratings.py; their files, services/documents.py): the secret the desk issued (`issue_secret`) is compared
 with its stored SHA-256 in constant time, and a wrong secret and an unknown code answer the same, so that neither can
 be probed. The hash lives with the dossier's file records (adapters/dynamodb/files.py), which every deployment has,
@@ -16,6 +16,7 @@ from ..domain.documents import secret_hash, secret_matches
 from ..domain.dossier import Actor, Dossier
 from ..domain.errors import Forbidden, NotFound
 from .deps import Deps
+from .ports import FileRecords
 
 SECRET_BYTES = 16  # 128 random bits
 
@@ -32,8 +33,32 @@ def applicant_dossier(deps: Deps, code: str, secret: str) -> Dossier:
 
 
 def issue_secret(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
-    """A new receipt secret for the applicant (printed with the receipt); the previous one stops working. Only
-    its hash is stored."""
+    """A new receipt secret for the applicant; the previous one stops working. Only its hash is stored, so the
+    secret is answered once: `issue_receipt` prints it on the receipt instead."""
+    records = _may_issue(deps, actor, code)
+    secret = new_secret()
+    _store(deps, records, actor, code, secret)
+    return {"code": code, "secret": secret}
+
+
+def issue_receipt(deps: Deps, actor: Actor, code: str, lookup_url: str) -> tuple[bytes, str]:
+    """(PDF, file name) of the receipt (form 01) with a new receipt secret printed on it; the previous one stops
+    working. The receipt is printed before the hash is stored: a dossier with no receipt (a 404) or a deployment
+    that cannot print (a 503) leaves the secret already issued working."""
+    from . import printing
+
+    records = _may_issue(deps, actor, code)
+    secret = new_secret()
+    printed = printing.dossier_form(deps, actor, code, "01", lookup_url, receipt_secret=secret)
+    _store(deps, records, actor, code, secret)
+    return printed
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def _may_issue(deps: Deps, actor: Actor, code: str) -> FileRecords:
     dossier = deps.dossiers.get(code, consistent=True)
     if dossier is None:
         raise NotFound(f"dossier {code} not found")
@@ -42,7 +67,8 @@ def issue_secret(deps: Deps, actor: Actor, code: str) -> dict[str, Any]:
     check_may_act(actor, dossier, deps.catalogue.tree())
     if deps.file_records is None:
         raise Forbidden("this deployment keeps no receipt secrets")
-    secret = secrets.token_urlsafe(SECRET_BYTES)
-    deps.file_records.set_access_hash(code, secret_hash(secret), deps.now().isoformat(), actor.subject)
-    return {"code": code, "secret": secret}
+    return deps.file_records
 
+
+def _store(deps: Deps, records: FileRecords, actor: Actor, code: str, secret: str) -> None:
+    records.set_access_hash(code, secret_hash(secret), deps.now().isoformat(), actor.subject)

@@ -93,9 +93,12 @@ def qr_svg(text: str) -> str:
     return out.getvalue().decode("ascii")
 
 
-def dossier_form(deps: Deps, actor: Actor, code: str, form: str, lookup_url: str) -> tuple[bytes, str]:
+def dossier_form(deps: Deps, actor: Actor, code: str, form: str, lookup_url: str,
+                 receipt_secret: str | None = None) -> tuple[bytes, str]:
     """(PDF, file name) of `form` of the dossier `code`, to whoever may read the dossier.
-    `lookup_url`: where the receipt's QR code leads, with `{code}` in it."""
+    `lookup_url`: where the receipt's QR code leads, with `{code}` in it. `receipt_secret`: printed in its box on
+    form 01 when the desk has just issued it (services/applicant_access.py `issue_receipt`); only its hash is
+    stored, so a receipt printed again later carries none. It is never in the QR code: that is the public lookup."""
     if form not in FORMS:
         raise InvalidInput("unknown form", [FieldProblem("form", f"one of {', '.join(f + '.pdf' for f in FORMS)}")])
     dossier = _readable(deps, actor, code)
@@ -106,7 +109,7 @@ def dossier_form(deps: Deps, actor: Actor, code: str, form: str, lookup_url: str
             "place_date": place_date(tree, dossier.receiving_unit, issued) if issued else None}
     if form == "01":
         url = lookup_url.replace("{code}", dossier.code)
-        data.update(lookup_url=url, qr=qr_svg(url))
+        data.update(lookup_url=url, qr=qr_svg(url), secret=receipt_secret)
     return render(f"form-{form}.typ", data, issued), f"{FILE_NAMES[form]}_{dossier.code}.pdf"
 
 

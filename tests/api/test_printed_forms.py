@@ -208,3 +208,79 @@ def test_a_deployment_without_the_printing_library_answers_503_saying_why(client
     assert response.status_code == 503 and response.headers.get("Retry-After")
     error = json.loads(response.body)["error"]
     assert error["code"] == "unavailable" and "not installed in this deployment" in error["message"]
+
+
+def issue(client, headers, code, accept=PDF):
+    return client.http.post(f"/v1/dossiers/{code}/receipt-secret", headers={**headers, **accept}, body=b"")
+
+
+def printed_secret(response):
+    import re
+
+    assert response.status_code == 201, response.body
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert "giay-tiep-nhan_" in response.headers["Content-Disposition"]
+    assert all(f["emb"] == "yes" for f in pdffonts(response.body))
+    found = re.search(r"Mã tra cứu bí mật:\s*(\S+)", text_of(response.body))
+    assert found, text_of(response.body)
+    return found.group(1)
+
+
+def opens(client, code, secret):
+    return post(client, f"/v1/public/dossiers/{code}/files", {}, {"secret": secret})[0]
+
+
+def test_the_receipt_issued_with_its_secret_printed_and_the_plain_receipt_without(client, auth, frozen_now,
+                                                                                 monkeypatch):
+    """Only the secret's hash is stored, so the receipt that carries it is printed when the desk issues it
+    (POST .../receipt-secret with Accept: application/pdf); a receipt printed again carries none."""
+    import json
+
+    from chalicelib.services import applicant_access
+
+    frozen_now(vn(2026, 11, 2, 9, 30))
+    desk = auth(CENTRE, "desk", sub="tn.lan")
+    code = receive(client, auth, {**CRIMINAL_RECORD, "applicant": APPLICANT})["code"]
+    first = printed_secret(issue(client, desk, code))
+    assert len(first) >= 22 and opens(client, code, first) == 200
+    second_response = issue(client, desk, code)
+    second = printed_secret(second_response)
+    text = text_of(second_response.body)
+    for expected in (code, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "Trần Thị Thuỳ Dương",
+                     f"/v1/public/dossiers/{code}", "giữ kín mã này", "đánh giá mức độ hài lòng"):
+        assert expected in text, (expected, text)
+    assert second != first and opens(client, code, first) == 403 and opens(client, code, second) == 200
+    # The plain receipt, printed again, has no secret and no box for one.
+    plain = text_of(pdf(client, desk, code, "01"))
+    assert "Mã tra cứu bí mật" not in plain and second not in plain
+    # The JSON answer is as before; it too revokes the printed one.
+    response = issue(client, desk, code, {"Accept": "application/json"})
+    assert response.status_code == 201, response.body
+    third = json.loads(response.body)["secret"]
+    assert opens(client, code, second) == 403 and opens(client, code, third) == 200
+    # A PDF asked for with another type first is a 406 naming accept, and the secret in force stays.
+    response = client.http.post(f"/v1/dossiers/{code}/receipt-secret?format=pdf",
+                                headers={**desk, "Accept": "application/json"}, body=b"")
+    assert response.status_code == 406 and b"accept" in response.body
+    # Only the desk issues it.
+    assert issue(client, auth(JUSTICE, "processor"), code).status_code == 403
+    assert opens(client, code, third) == 200
+    # The layout of the receipt that carries the secret (a fixed secret, for the picture only).
+    monkeypatch.setattr(applicant_access, "new_secret", lambda: "q7Lm2ZxR9vTc4NbWk8HyEa")
+    issued = issue(client, desk, code).body
+    if os.environ.get("MOTCUA_PRINT_DIR"):
+        Path(os.environ["MOTCUA_PRINT_DIR"], "01-issued.pdf").write_bytes(issued)
+    check_golden("form-01-issued", issued)
+
+
+def test_a_dossier_with_no_receipt_gets_no_printed_secret_and_keeps_the_one_in_force(client, auth):
+    body = {**CRIMINAL_RECORD, "applicant": APPLICANT,
+            "intake": {"decision": "guide", "missing_items": ["Tờ khai có chữ ký"]}}
+    status, guided = post(client, "/v1/dossiers", auth(CENTRE, "desk", sub="tn.lan"), body)
+    assert status == 201, guided
+    code, desk = guided["code"], auth(CENTRE, "desk")
+    status, issued = post(client, f"/v1/dossiers/{code}/receipt-secret", desk, {})
+    assert status == 201, issued
+    response = issue(client, desk, code)
+    assert response.status_code == 404 and b"not received" in response.body
+    assert opens(client, code, issued["secret"]) == 200  # printed nothing, so revoked nothing
