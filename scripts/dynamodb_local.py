@@ -84,18 +84,20 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None,
     return process
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30,
+               name: str = "DynamoDB Local") -> None:
+    """Until the server `process` answers on the loopback `port`; it is stopped if it does not within `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"DynamoDB Local exited with code {process.returncode}")
+            raise SystemExit(f"{name} exited with code {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
     stop(process)
-    raise SystemExit(f"DynamoDB Local did not answer on port {port} within {timeout:.0f} s")
+    raise SystemExit(f"{name} did not answer on port {port} within {timeout:.0f} s")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -5,13 +5,11 @@ expiry checked. docs/documents.md says why this server and what it does not chec
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts.dynamodb_local import ROOT, port_is_free, signals_held, stop
+from scripts.dynamodb_local import ROOT, port_is_free, signals_held, stop, wait_ready
 
 __all__ = ["local_environment", "start", "stop"]
 
@@ -36,22 +34,8 @@ def start(port: int, directory: Path, bucket: str, log_path: Path | None = None,
                                    cwd=ROOT)
         if started is not None:
             started(process)
-    _wait_ready(port, process)
+    wait_ready(port, process, name="the local S3 server")
     return process
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the local S3 server exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    stop(process)
-    raise SystemExit(f"the local S3 server did not answer on port {port} within {timeout:.0f} s")
 
 
 def local_environment(port: int, bucket: str) -> dict[str, str]:

@@ -78,6 +78,19 @@ def do(deps, code: str, name: str, at: datetime) -> None:
         pass  # not allowed now, or refused: the dossier is unchanged
 
 
+def counted_as_recounted(deps, code: str, before, first, last):
+    """Once the dossier's events are published: the counters they moved (stored now minus `before`) equal the
+    recomputation from the dossier and its control sheet. Answers the dossier and that recomputation."""
+    relay_until_published(deps, code)
+    after = reconcile.stored(deps, UNITS, first, last)
+    actual = {k: v for k, v in reconcile.merge(dict(after), before, -1).items() if any(v.values())}
+    dossier = deps.dossiers.get(code, consistent=True)
+    expected = reconcile.recount(dossier, deps.dossiers.history(code))
+    assert reconcile.differences(expected, actual) == [], (code, [(h.action, h.at) for h in
+                                                                 deps.dossiers.history(code)])
+    return dossier, expected
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(
@@ -114,12 +127,7 @@ def test_counters_equal_the_recomputation_from_the_dossiers(statistics_only, sta
         name = data.draw(st.sampled_from([*sorted(allowed), *onward * 5, "wake"]), label="action")
         at += timedelta(hours=data.draw(st.integers(1, 120), label="hours later"))
         do(deps, code, name, at)
-    relay_until_published(deps, code)
-    after = reconcile.stored(deps, UNITS, first, last)
-    actual = {k: v for k, v in reconcile.merge(dict(after), before, -1).items() if any(v.values())}
-    dossier = deps.dossiers.get(code, consistent=True)
-    expected = reconcile.recount(dossier, deps.dossiers.history(code))
-    assert reconcile.differences(expected, actual) == [], (code, [h.action for h in deps.dossiers.history(code)])
+    dossier, expected = counted_as_recounted(deps, code, before, first, last)
     # Report 06's balance at the competent unit: received for resolution = what ended + what is still open.
     mine = [row for (pk, sk), row in expected.items() if pk.startswith(f"{dossier.competent_unit}#") and
             sk.endswith("#all")]
@@ -161,9 +169,4 @@ def test_a_second_supplement_request_after_the_due_time_is_counted_as_recounted(
                         ("receive_supplement", 1), ("apologize", 1)):
         at += timedelta(hours=hours)
         do(deps, code, name, at)
-    relay_until_published(deps, code)
-    after = reconcile.stored(deps, UNITS, first, last)
-    actual = {k: v for k, v in reconcile.merge(dict(after), before, -1).items() if any(v.values())}
-    dossier = deps.dossiers.get(code, consistent=True)
-    expected = reconcile.recount(dossier, deps.dossiers.history(code))
-    assert reconcile.differences(expected, actual) == [], [(h.action, h.at) for h in deps.dossiers.history(code)]
+    counted_as_recounted(deps, code, before, first, last)
