@@ -54,6 +54,15 @@ def _ports(deps: Deps) -> tuple[FileStorage, FileRecords]:
     return deps.files, deps.file_records
 
 
+def _within_limits(records: FileRecords, code: str, declared: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dossier's file records, once `declared` (type, size) fits the limits and the dossier's quota."""
+    held = records.of_dossier(code)
+    problems = check_declared(declared, _limits(), len(held), sum(int(r["size"]) for r in held))
+    if problems:
+        raise InvalidInput("the file cannot be accepted", problems)
+    return held
+
+
 def _limits() -> FileLimits:
     f = settings().files
     return FileLimits(f.max_bytes, f.media_types, f.quota_files, f.quota_bytes)
@@ -75,10 +84,7 @@ def start_upload(deps: Deps, actor: Actor, code: str, request: dict[str, Any]) -
     if request["kind"] == "result" and not covers(actor, dossier.competent_unit, tree):
         raise Forbidden(f"the result is attached by the competent unit {dossier.competent_unit}")
     _check_kind(dossier, request)
-    held = records.of_dossier(code)
-    problems = check_declared(request, _limits(), len(held), sum(int(r["size"]) for r in held))
-    if problems:
-        raise InvalidInput("the file cannot be accepted", problems)
+    _within_limits(records, code, request)
     now = deps.now()
     file_id = uuid.uuid4().hex
     f = settings().files
@@ -204,10 +210,7 @@ def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]
     source = records.get(*found) if found else None
     if source is None or source["state"] != "verified" or source["dossier"] == code:
         raise NotFound(f"no digitised {component!r} of this applicant (by ID number) in an earlier dossier")
-    held = records.of_dossier(code)
-    problems = check_declared(source, _limits(), len(held), sum(int(r["size"]) for r in held))
-    if problems:
-        raise InvalidInput("the file cannot be accepted", problems)
+    held = _within_limits(records, code, source)
     now = deps.now()
     file_id = uuid.uuid4().hex
     record = {**{k: v for k, v in source.items() if k not in ("state", "key")}, "id": file_id, "dossier": code,
