@@ -43,7 +43,7 @@ from ..domain.inbound import (
 from ..domain.lifecycle import Action
 from ..domain.status import Status
 from ..observability import logger
-from . import actions, intake, ratings
+from . import actions, intake, online_files, ratings
 from .deps import Deps
 from .forms import MAX_JSON_DEPTH, check_json, schema_problems
 from .ports import MessageRecord, MessageSeen
@@ -251,13 +251,22 @@ def _submitted(deps: Deps, source: Source, data: dict[str, Any], outcome: Outcom
     note = f"{source.name or source.id}: {data['reference']}" + (f". {data['note']}" if data.get("note") else "")
     request: dict[str, Any] = {name: data[name] for name in INTAKE_FIELDS if name in data}
     answer: dict[str, Any] = {}
+    # Its files are fetched and verified first: one that fails rejects the message before any dossier exists.
+    references = data.get("files") or []
+    listed = list(deps.catalogue.procedure(procedure).document_names) if references else []
+    fetched = online_files.fetch_all(deps, references, listed, [])
+    created: list[Dossier] = []
 
     def record(dossier: Dossier) -> MessageRecord:
+        created.append(dossier)
         answer.update(_answer(base, dossier, data["reference"]))
+        if fetched:
+            answer["files"] = [f.id for f in fetched]
         return outcome(answer)
 
     intake.receive_dossier(deps, _system_actor(source, unit), {**request, "channel": "online", "note": note},
                            message=record)
+    online_files.keep(deps, created[-1], fetched, f"inbound:{source.id}", unit)
     return answer
 
 
