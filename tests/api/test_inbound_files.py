@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.api.helpers import get
+from tests.api.helpers import get, post
 from tests.api.test_inbound import NATIONAL, client, rejected, send, sources, submission  # noqa: F401
 from tests.units import CENTRE
 
@@ -188,3 +188,64 @@ def test_without_a_bucket_a_message_with_files_is_refused(client, served, monkey
     status, answer, _ = send(client, "dvcqg", NATIONAL, submission(files=[ref(url, PDF)]))
     assert status == 400 and answer["error"]["details"][0]["field"] == "data.files", answer
     assert "MOTCUA_FILES_BUCKET" in answer["error"]["details"][0]["reason"]
+
+
+# --- the applicant's supplement (dossier.supplemented) -------------------------------------------------------
+def waiting_for_supplement(client, auth) -> str:  # noqa: F811
+    from tests.units import JUSTICE
+
+    status, answer, _ = send(client, "dvcqg", NATIONAL, submission())
+    assert status == 200, answer
+    code = answer["dossier_code"]
+    assert post(client, f"/v1/dossiers/{code}/actions", auth(CENTRE, "desk"),
+                {"action": "accept", "version": 1})[0] == 200
+    status, paused = post(client, f"/v1/dossiers/{code}/actions", auth(JUSTICE, "processor"), {
+        "action": "request_supplement", "version": 2, "missing_items": [ID_COPY]})
+    assert status == 200 and paused["status"] == "supplement_requested", paused
+    return code
+
+
+def supplement(code: str, files: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "dossier.supplemented", "timestamp": "2026-03-18T03:00:00Z",
+            "data": {"dossier_code": code, "reference": "DVC-BS-1", "files": files}}
+
+
+def test_a_supplement_with_files_is_received_and_the_clock_resumes(client, auth, served, frozen_now):  # noqa: F811
+    from tests.unit.calendars import vn
+
+    frozen_now(vn(2026, 3, 16, 10))
+    code = waiting_for_supplement(client, auth)
+    frozen_now(vn(2026, 3, 18, 10))
+    url = served.url("/s/id.png", PNG)
+    status, answer, _ = send(client, "dvcqg", NATIONAL, supplement(code, [
+        ref(url, PNG, component=ID_COPY, filename="cccd.png", media_type="image/png")]))
+    assert status == 200, answer
+    assert answer["type"] == "dossier.supplemented" and answer["status"] == "received" and answer["due_at"]
+    desk = auth(CENTRE, "desk")
+    status, sheet = get(client, f"/v1/dossiers/{code}/history", desk)
+    last = sheet["entries"][-1]
+    assert last["action"] == "receive_supplement" and last["officer"] == "inbound:dvcqg", last
+    assert "DVC-BS-1" in last["note"]
+    status, listed = get(client, f"/v1/dossiers/{code}/files", desk)
+    assert [(f["id"], f["component"]) for f in listed["items"]] == [(answer["files"][0], ID_COPY)]
+    # Not waiting any more: the same supplement sent again under a new id is refused.
+    status, again, _ = send(client, "dvcqg", NATIONAL, supplement(code, [
+        ref(url, PNG, component=ID_COPY, filename="cccd.png", media_type="image/png")]))
+    assert status == 422 and again["error"]["code"] == "action_not_allowed", again
+
+
+def test_a_supplement_with_a_bad_file_changes_nothing(client, auth, served, frozen_now):  # noqa: F811
+    from tests.unit.calendars import vn
+
+    frozen_now(vn(2026, 3, 16, 10))
+    code = waiting_for_supplement(client, auth)
+    url = served.url("/t/id.png", PNG)
+    status, answer, headers = send(client, "dvcqg", NATIONAL, supplement(code, [
+        ref(url, PNG, component=ID_COPY, filename="cccd.png", media_type="image/png", sha256="f" * 64)]))
+    assert status == 400 and answer["error"]["details"][0]["field"] == "data.files[0].sha256", answer
+    assert [r for r in rejected(client, auth, "dvcqg") if r["message_id"] == headers["webhook-id"]]
+    desk = auth(CENTRE, "desk")
+    status, dossier = get(client, f"/v1/dossiers/{code}", desk)
+    assert dossier["status"] == "supplement_requested" and dossier["version"] == 3
+    status, listed = get(client, f"/v1/dossiers/{code}/files", desk)
+    assert listed["items"] == []
