@@ -20,27 +20,30 @@ class HttpFetcher(HttpSender):
                  read_timeout: float = FETCH_SECONDS) -> None:
         super().__init__(public_only, connect_timeout, read_timeout)
 
-    def fetch(self, url: str, max_bytes: int) -> bytes:
-        """The body (at most `max_bytes` + 1 bytes: one more says it is larger); FetchFailed with the reason."""
+    def fetch(self, url: str, max_bytes: int, seconds: float | None = None) -> bytes:
+        """The body (at most `max_bytes` + 1 bytes: one more says it is larger), within `seconds` (the read
+        timeout by default) once connected; FetchFailed with the reason."""
+        limit = min(seconds, self._read_timeout) if seconds is not None else self._read_timeout
         try:
-            return self._get(url, max_bytes)
+            return self._get(url, max_bytes, limit)
         except Blocked as exc:
             raise FetchFailed(f"blocked: {exc}") from None
         except TimeoutError:
-            raise FetchFailed(f"timeout: not fetched within {self._read_timeout:g} s") from None
+            raise FetchFailed(f"timeout: not fetched within {limit:g} s") from None
         except ssl.SSLError as exc:
             raise FetchFailed(f"TLS: {exc.reason or exc}"[:300]) from None
         except (OSError, http.client.HTTPException) as exc:
             raise FetchFailed(f"{type(exc).__name__}: {exc}"[:300]) from None
 
-    def _get(self, url: str, max_bytes: int) -> bytes:
+    def _get(self, url: str, max_bytes: int, limit: float) -> bytes:
         parts = urlsplit(url)
         host = parts.hostname or ""
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
         sock = self._connect(host, port)
         fired = threading.Event()
-        watchdog = threading.Timer(self._read_timeout, _cut, (sock, fired))
+        sock.settimeout(limit)
+        watchdog = threading.Timer(limit, _cut, (sock, fired))
         watchdog.daemon = True
         watchdog.start()
         try:

@@ -13,6 +13,7 @@ files through the desk's own path (a pending record finalised, and its document.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,9 @@ from .deps import Deps
 from .ports import FetchFailed, FileFetcher, FileRecords, FileStorage
 
 HEAD_BYTES = 64  # enough for every signature domain/documents.py sniffs
+# All of a message's files are fetched within this, so its answer comes before API Gateway's 29 s are out.
+FETCH_BUDGET_SECONDS = 20.0
+MIN_FETCH_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ def fetch_all(deps: Deps, references: list[dict[str, Any]], listed: list[str],
     limits = documents._limits()
     count, total = len(held), sum(int(r["size"]) for r in held)
     fetched: list[Fetched] = []
+    deadline = time.monotonic() + FETCH_BUDGET_SECONDS
     for i, ref in enumerate(references):
         at = f"data.files[{i}]"
         if listed and ref["component"] not in listed:
@@ -73,8 +78,13 @@ def fetch_all(deps: Deps, references: list[dict[str, Any]], listed: list[str],
         problems = check_declared(ref, limits, count, total)
         if problems:
             raise _refused(i, ref, problems)
+        left = deadline - time.monotonic()
+        if left < MIN_FETCH_SECONDS:
+            raise InvalidInput(f"file {i} ({ref['filename']}) was not fetched in time", [FieldProblem(
+                f"{at}.url", f"the message's files took more than {FETCH_BUDGET_SECONDS:g} s to fetch: send "
+                             f"fewer files per message, or from a faster host")])
         try:
-            body = fetcher.fetch(ref["url"], f.max_bytes)
+            body = fetcher.fetch(ref["url"], f.max_bytes, left)
         except FetchFailed as exc:
             raise InvalidInput(f"file {i} ({ref['filename']}) could not be fetched", [
                 FieldProblem(f"{at}.url", str(exc))]) from None

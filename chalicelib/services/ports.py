@@ -472,8 +472,8 @@ class FileFetcher(Protocol):
     """GET of a file a portal references (adapters/http_fetch.py): bounded in time and size, guarded like a
     webhook target."""
 
-    def fetch(self, url: str, max_bytes: int) -> bytes:
-        """At most `max_bytes` + 1 bytes of the body; FetchFailed with the reason."""
+    def fetch(self, url: str, max_bytes: int, seconds: float | None = None) -> bytes:
+        """At most `max_bytes` + 1 bytes of the body, within `seconds`; FetchFailed with the reason."""
         ...
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -31,11 +32,13 @@ class Served:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.gets: Counter[str] = Counter()
+        self.delays: dict[str, float] = {}
         served = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 served.gets[self.path] += 1
+                time.sleep(served.delays.get(self.path, 0))
                 body = served.files.get(self.path)
                 if body is None:
                     self.send_error(404)
@@ -167,6 +170,19 @@ def test_a_file_that_cannot_be_fetched_names_the_reason(client, served):  # noqa
     url = served.url("/d/there.pdf", PDF).replace("there", "gone")
     status, answer, _ = send(client, "dvcqg", NATIONAL, submission(files=[ref(url, PDF)]))
     assert status == 400 and "HTTP 404" in answer["error"]["details"][0]["reason"], answer
+
+
+def test_a_slow_host_is_cut_within_the_messages_fetch_budget(client, served, monkeypatch):  # noqa: F811
+    from chalicelib.services import online_files
+
+    monkeypatch.setattr(online_files, "FETCH_BUDGET_SECONDS", 1.0)
+    url = served.url("/g/slow.pdf", PDF)
+    served.delays["/g/slow.pdf"] = 3.0
+    started = time.monotonic()
+    status, answer, _ = send(client, "dvcqg", NATIONAL, submission(files=[ref(url, PDF)]))
+    assert time.monotonic() - started < 2.5
+    assert status == 400 and answer["error"]["details"][0]["field"] == "data.files[0].url", answer
+    assert "timeout" in answer["error"]["details"][0]["reason"]
 
 
 def test_a_component_outside_the_document_list_is_refused(client, served):  # noqa: F811
