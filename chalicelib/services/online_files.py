@@ -7,7 +7,7 @@ and the bytes checked exactly as a desk upload is at finalise (domain/documents.
 One reference that fails rejects the whole message, its reason naming the file: the portal resends a corrected
 message, and no dossier exists with a component silently missing. The verified bytes wait under `pending/` (the
 bucket's lifecycle rule removes them if the message then fails); once the dossier is written they become its
-files through the desk's own path (a pending record finalised, and its document.digitised event).
+files through the desk's own path (the record written with its document.digitised event).
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from ..config import settings
 from ..domain.documents import applicant_key, check_declared, check_stored
 from ..domain.dossier import Dossier
-from ..domain.errors import DomainError, FieldProblem, InvalidInput
+from ..domain.errors import DomainError, FieldProblem, InvalidInput, StaleVersion
 from ..domain.webhooks import check_target
 from ..observability import logger
 from . import documents
 from .deps import Deps
-from .ports import FetchFailed, FileFetcher, FileRecords, FileStorage
+from .ports import FetchFailed, FileConflict, FileFetcher, FileRecords, FileStorage, VerifiedFile
 
 HEAD_BYTES = 64  # enough for every signature domain/documents.py sniffs
 # All of a message's files are fetched within this, so its answer comes before API Gateway's 29 s are out.
@@ -107,26 +106,33 @@ def _refused(i: int, ref: dict[str, Any], problems: list[FieldProblem]) -> Inval
 
 
 def keep(deps: Deps, dossier: Dossier, fetched: list[Fetched], by: str, unit: str) -> list[str]:
-    """Make the verified bytes files of `dossier`, each as a desk upload is kept (a pending record finalised, its
-    event announced), marked as received online. The ids of the files."""
+    """Make the verified bytes files of `dossier`, each kept as a desk upload is (its record written with its
+    document.digitised event in the dossier's transaction, services/documents.py), marked as received online.
+    The ids of the files kept."""
     if not fetched:
         return []
     storage, records, _ = _ports(deps)
     now = deps.now()
-    expires = documents._real_now() + timedelta(hours=settings().files.pending_hours)
+    key = applicant_key(dossier.applicant.get("id_number"))
     ids = []
     for item in fetched:
         ref = item.reference
-        record = {"id": item.id, "dossier": dossier.code, "kind": "component", "component": ref["component"],
-                  "filename": ref["filename"], "media_type": ref["media_type"], "size": int(ref["size"]),
-                  "sha256": ref["sha256"], "pages": ref.get("pages"), "by": by, "unit": unit,
-                  "at": now.isoformat(), "key": item.pending_key, "received": "online"}
-        held = records.of_dossier(dossier.code)
-        records.add_pending(record, int(expires.timestamp()))
-        final = {**record, "key": f"files/{dossier.code}/{item.id}", "verified_at": now.isoformat()}
-        storage.promote(item.pending_key, final["key"])
-        records.finalise(final, applicant_key(dossier.applicant.get("id_number")))
-        documents._announce(deps, dossier, final, held)
+        final = {"id": item.id, "dossier": dossier.code, "kind": "component", "component": ref["component"],
+                 "filename": ref["filename"], "media_type": ref["media_type"], "size": int(ref["size"]),
+                 "sha256": ref["sha256"], "pages": ref.get("pages"), "by": by, "unit": unit,
+                 "at": now.isoformat(), "verified_at": now.isoformat(), "key": f"files/{dossier.code}/{item.id}",
+                 "received": "online"}
+        storage.copy(item.pending_key, final["key"])
+        try:
+            documents._keep(deps, dossier, VerifiedFile(final, False, key), records.of_dossier(dossier.code))
+        except (StaleVersion, FileConflict):
+            # The dossier kept changing: this file is not kept (its copy goes too, the pending bytes expire);
+            # the desk sees the component missing in its digitisation list.
+            storage.delete(final["key"])
+            logger().warning("online file not kept: the dossier kept changing",
+                             extra={"code": dossier.code, "file": item.id})
+            continue
+        storage.delete(item.pending_key)
         ids.append(item.id)
     logger().info("online files kept", extra={"code": dossier.code, "files": len(ids)})
     return ids
