@@ -15,6 +15,7 @@ from .services.catalogue import Catalogue
 from .services.deps import Deps, utc_now
 from .services.ports import (
     EventPublisher,
+    FileFetcher,
     FileRecords,
     FileStorage,
     InboundStore,
@@ -190,7 +191,15 @@ def _default() -> Deps:
                 timers=_timers(), outbox=_outbox(), publisher=_publisher(), processed=_processed(),
                 notifications=_notifications(), notifier=_notifier(), stats=_stats(), inbound=_inbound(),
                 inbound_sources=_inbound_sources, webhooks=_webhooks(), sync=_sync(), portal=_portal(),
-                now=_clock(), watch=_watch(), metrics=_metrics(), files=files, file_records=file_records)
+                now=_clock(), watch=_watch(), metrics=_metrics(), files=files, file_records=file_records,
+                fetcher=_fetcher())
+
+
+def _fetcher() -> FileFetcher:
+    from .adapters.http_fetch import HttpFetcher
+    from .config import settings
+
+    return HttpFetcher(public_only=not settings().webhooks_local)
 
 
 @lru_cache(maxsize=1)

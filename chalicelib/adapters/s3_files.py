@@ -87,3 +87,10 @@ class S3FileStorage:
 
     def delete(self, key: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=key)
+
+    def put(self, key: str, body: bytes, media_type: str) -> None:
+        import base64
+        import hashlib
+
+        self.client().put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=media_type,
+                                 ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"))

@@ -662,12 +662,15 @@ def _inbound_components() -> JSON:
         "InboundDossierSubmitted": data("dossier.submitted"), "InboundPaymentConfirmed": data("payment.confirmed"),
         "InboundRatingSubmitted": data("rating.submitted"),
         "InboundWithdrawalRequested": data("dossier.withdrawal_requested"),
+        "InboundDossierSupplemented": data("dossier.supplemented"),
         "InboundAnswer": _obj({
             "source": STRING, "message_id": STRING, "type": {"enum": [
-                "dossier.submitted", "payment.confirmed", "rating.submitted", "dossier.withdrawal_requested"]},
+                "dossier.submitted", "payment.confirmed", "rating.submitted", "dossier.withdrawal_requested",
+                "dossier.supplemented"]},
             "reference": {**STRING, "description": "the portal's reference or the gateway's transaction reference"},
             "dossier_code": STRING, "status": {"enum": STATUSES},
-            "national_status": {**INTEGER, "minimum": 1, "maximum": 10}, "due_at": MAYBE_INSTANT},
+            "national_status": {**INTEGER, "minimum": 1, "maximum": 10}, "due_at": MAYBE_INSTANT,
+            "files": {**_array(STRING), "description": "the ids of the files a message's references became"}},
             ("source", "message_id", "type", "reference", "dossier_code", "status", "national_status", "due_at"),
             "The dossier the message created or changed, as it stood then; a resent message (same webhook-id and "
             "body) gets this same answer again"),

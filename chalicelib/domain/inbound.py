@@ -23,13 +23,15 @@ DOSSIER_SUBMITTED = "dossier.submitted"
 PAYMENT_CONFIRMED = "payment.confirmed"
 RATING_SUBMITTED = "rating.submitted"
 WITHDRAWAL_REQUESTED = "dossier.withdrawal_requested"
-MESSAGE_TYPES = (DOSSIER_SUBMITTED, PAYMENT_CONFIRMED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED)
+SUPPLEMENTED = "dossier.supplemented"  # the applicant's supplement to an online dossier, with its files
+MESSAGE_TYPES = (DOSSIER_SUBMITTED, PAYMENT_CONFIRMED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED, SUPPLEMENTED)
 # What each kind of system sends. DVCQG takes online submissions and runs the national payment platform
 # (Circular 04/2025/TT-VPCP); a provincial portal takes submissions; a payment gateway only reports payments.
 KINDS: dict[str, frozenset[str]] = {
     # A portal also carries the applicant's voice: the rating of a returned dossier, the request to withdraw.
-    "national_portal": frozenset({DOSSIER_SUBMITTED, PAYMENT_CONFIRMED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED}),
-    "provincial_portal": frozenset({DOSSIER_SUBMITTED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED}),
+    "national_portal": frozenset({DOSSIER_SUBMITTED, PAYMENT_CONFIRMED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED,
+                                  SUPPLEMENTED}),
+    "provincial_portal": frozenset({DOSSIER_SUBMITTED, RATING_SUBMITTED, WITHDRAWAL_REQUESTED, SUPPLEMENTED}),
     "payment_gateway": frozenset({PAYMENT_CONFIRMED}),
 }
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

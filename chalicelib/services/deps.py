@@ -13,6 +13,7 @@ from .catalogue import Catalogue
 from .ports import (
     DossierStore,
     EventPublisher,
+    FileFetcher,
     FileRecords,
     FileStorage,
     InboundStore,
@@ -60,3 +61,4 @@ class Deps:
     # Scans and results (services/documents.py); None: no bucket in this deployment (the file routes answer 503).
     files: FileStorage | None = None
     file_records: FileRecords | None = None
+    fetcher: FileFetcher | None = None  # a portal's file references (services/online_files.py); None: refused

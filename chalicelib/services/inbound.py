@@ -34,6 +34,7 @@ from ..domain.inbound import (
     MESSAGE_ID,
     PAYMENT_CONFIRMED,
     RATING_SUBMITTED,
+    SUPPLEMENTED,
     WITHDRAWAL_REQUESTED,
     Source,
     body_hash,
@@ -43,7 +44,7 @@ from ..domain.inbound import (
 from ..domain.lifecycle import Action
 from ..domain.status import Status
 from ..observability import logger
-from . import actions, intake, ratings
+from . import actions, intake, online_files, ratings
 from .deps import Deps
 from .forms import MAX_JSON_DEPTH, check_json, schema_problems
 from .ports import MessageRecord, MessageSeen
@@ -251,13 +252,22 @@ def _submitted(deps: Deps, source: Source, data: dict[str, Any], outcome: Outcom
     note = f"{source.name or source.id}: {data['reference']}" + (f". {data['note']}" if data.get("note") else "")
     request: dict[str, Any] = {name: data[name] for name in INTAKE_FIELDS if name in data}
     answer: dict[str, Any] = {}
+    # Its files are fetched and verified first: one that fails rejects the message before any dossier exists.
+    references = data.get("files") or []
+    listed = list(deps.catalogue.procedure(procedure).document_names) if references else []
+    fetched = online_files.fetch_all(deps, references, listed, [])
+    created: list[Dossier] = []
 
     def record(dossier: Dossier) -> MessageRecord:
+        created.append(dossier)
         answer.update(_answer(base, dossier, data["reference"]))
+        if fetched:
+            answer["files"] = [f.id for f in fetched]
         return outcome(answer)
 
     intake.receive_dossier(deps, _system_actor(source, unit), {**request, "channel": "online", "note": note},
                            message=record)
+    online_files.keep(deps, created[-1], fetched, f"inbound:{source.id}", unit)
     return answer
 
 
@@ -331,6 +341,42 @@ def _withdrawal(deps: Deps, source: Source, data: dict[str, Any], outcome: Outco
     return answer
 
 
+def _supplemented(deps: Deps, source: Source, data: dict[str, Any], outcome: Outcome,
+                  base: dict[str, Any]) -> dict[str, Any]:
+    """The applicant's supplement to an online dossier waiting for one: its files fetched and verified first (one
+    that fails rejects the message, nothing changes), then the desk's receive_supplement, so the clock resumes (or
+    restarts, after a lawful request), and the files kept as the dossier's components."""
+    code = data["dossier_code"]
+    dossier = _in_scope(deps, source, code)
+    if dossier.channel != "online":
+        raise DomainError(f"dossier {code} was not submitted online: its supplement is handed in at the desk",
+                          [FieldProblem("data.dossier_code", f"channel {dossier.channel}")], "action_not_allowed")
+    if dossier.status is not Status.SUPPLEMENT_REQUESTED:
+        raise DomainError(f"dossier {code} is not waiting for a supplement (status {dossier.status.value})",
+                          [FieldProblem("data.dossier_code", f"status {dossier.status.value}, national code "
+                                                             f"{dossier.status.national_code}")],
+                          "action_not_allowed")
+    references = data.get("files") or []
+    held = deps.file_records.of_dossier(code) if references and deps.file_records is not None else []
+    listed = dossier.document_list or [str(d.get("name")) for d in dossier.documents]
+    fetched = online_files.fetch_all(deps, references, listed, held)
+    answer: dict[str, Any] = {}
+    changed: list[Dossier] = []
+
+    def record(after: Dossier) -> MessageRecord:
+        changed.append(after)
+        answer.update(_answer(base, after, data["reference"]))
+        if fetched:
+            answer["files"] = [f.id for f in fetched]
+        return outcome(answer)
+
+    note = f"{source.name or source.id}: {data['reference']}" + (f". {data['note']}" if data.get("note") else "")
+    actions.perform_action(deps, _system_actor(source, dossier.receiving_unit), code, {
+        "action": Action.RECEIVE_SUPPLEMENT.value, "version": dossier.version, "note": note}, message=record)
+    online_files.keep(deps, changed[-1], fetched, f"inbound:{source.id}", dossier.receiving_unit)
+    return answer
+
+
 def _in_scope(deps: Deps, source: Source, code: str) -> Dossier:
     """The dossier, read consistently, if the source covers its receiving or competent unit; unknown otherwise."""
     dossier = deps.dossiers.get(code, consistent=True)
@@ -342,7 +388,7 @@ def _in_scope(deps: Deps, source: Source, code: str) -> Dossier:
 
 
 APPLY = {DOSSIER_SUBMITTED: _submitted, PAYMENT_CONFIRMED: _payment, RATING_SUBMITTED: _rating,
-         WITHDRAWAL_REQUESTED: _withdrawal}
+         WITHDRAWAL_REQUESTED: _withdrawal, SUPPLEMENTED: _supplemented}
 
 
 def _requested_amount(deps: Deps, dossier: Dossier) -> int | None:

@@ -459,6 +459,23 @@ class FileStorage(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def put(self, key: str, body: bytes, media_type: str) -> None:
+        """Store bytes the service itself fetched and verified (a portal's file reference)."""
+        ...
+
+
+class FetchFailed(Exception):
+    """A referenced file could not be fetched: the reason, for the refusal."""
+
+
+class FileFetcher(Protocol):
+    """GET of a file a portal references (adapters/http_fetch.py): bounded in time and size, guarded like a
+    webhook target."""
+
+    def fetch(self, url: str, max_bytes: int, seconds: float | None = None) -> bytes:
+        """At most `max_bytes` + 1 bytes of the body, within `seconds`; FetchFailed with the reason."""
+        ...
+
 
 class FileRecords(Protocol):
     """What is known of a dossier's files (adapters/dynamodb/files.py): pending uploads (they expire),
