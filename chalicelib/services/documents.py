@@ -57,13 +57,13 @@ def _ports(deps: Deps) -> tuple[FileStorage, FileRecords]:
 def _within_limits(records: FileRecords, code: str, declared: dict[str, Any]) -> list[dict[str, Any]]:
     """The dossier's file records, once `declared` (type, size) fits the limits and the dossier's quota."""
     held = records.of_dossier(code)
-    problems = check_declared(declared, _limits(), len(held), sum(int(r["size"]) for r in held))
+    problems = check_declared(declared, file_limits(), len(held), sum(int(r["size"]) for r in held))
     if problems:
         raise InvalidInput("the file cannot be accepted", problems)
     return held
 
 
-def _limits() -> FileLimits:
+def file_limits() -> FileLimits:
     f = settings().files
     return FileLimits(f.max_bytes, f.media_types, f.quota_files, f.quota_bytes)
 
@@ -146,7 +146,7 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
     # kept changing (409) leaves the upload pending, to finalise again; nothing half-kept either way.
     storage.copy(record["key"], final["key"])
     try:
-        _keep(deps, dossier, VerifiedFile(final, True, applicant_key(dossier.applicant.get("id_number"))),
+        keep_verified(deps, dossier, VerifiedFile(final, True, applicant_key(dossier.applicant.get("id_number"))),
               records.of_dossier(code))
     except FileConflict:  # finalised by a concurrent request: the same bytes, already kept
         current = records.get(code, file_id)
@@ -161,7 +161,7 @@ def finalise(deps: Deps, actor: Actor, code: str, file_id: str) -> dict[str, Any
     return _view(final, "verified")
 
 
-def _keep(deps: Deps, dossier: Dossier, file: VerifiedFile, held: list[dict[str, Any]]) -> None:
+def keep_verified(deps: Deps, dossier: Dossier, file: VerifiedFile, held: list[dict[str, Any]]) -> None:
     """Keep a verified file with the domain event that announces it (document.digitised or result.issued), in
     the dossier's own transaction: the file and its event exist together or not at all. The counters of Decision
     766's digitisation group and the webhooks read the event. A dossier changed meanwhile is read again; one that
@@ -218,7 +218,7 @@ def reuse(deps: Deps, actor: Actor, code: str, component: str) -> dict[str, Any]
               "key": f"files/{code}/{file_id}", "reused_from": {"dossier": source["dossier"], "file": source["id"]}}
     storage.copy(source["key"], record["key"])
     try:
-        _keep(deps, dossier, VerifiedFile(record, False), held)
+        keep_verified(deps, dossier, VerifiedFile(record, False), held)
     except (StaleVersion, FileConflict):
         storage.delete(record["key"])  # nothing recorded: the copy goes too
         raise

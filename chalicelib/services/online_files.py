@@ -60,7 +60,7 @@ def fetch_all(deps: Deps, references: list[dict[str, Any]], listed: list[str],
         return []
     storage, _, fetcher = _ports(deps)
     f = settings().files
-    limits = documents._limits()
+    limits = documents.file_limits()
     count, total = len(held), sum(int(r["size"]) for r in held)
     fetched: list[Fetched] = []
     deadline = time.monotonic() + FETCH_BUDGET_SECONDS
@@ -124,7 +124,7 @@ def keep(deps: Deps, dossier: Dossier, fetched: list[Fetched], by: str, unit: st
                  "received": "online"}
         storage.copy(item.pending_key, final["key"])
         try:
-            documents._keep(deps, dossier, VerifiedFile(final, False, key), records.of_dossier(dossier.code))
+            documents.keep_verified(deps, dossier, VerifiedFile(final, False, key), records.of_dossier(dossier.code))
         except (StaleVersion, FileConflict):
             # The dossier kept changing: this file is not kept (its copy goes too, the pending bytes expire);
             # the desk sees the component missing in its digitisation list.
