@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import http.client
 import ssl
-import threading
-from urllib.parse import urlsplit
 
 from ..services.ports import FetchFailed
-from .http_sender import CONNECT_TIMEOUT, Blocked, HttpSender, _cut
+from .http_sender import CONNECT_TIMEOUT, Blocked, HttpSender
 
 FETCH_SECONDS = 20.0  # the whole exchange, from connected to the last byte: a file of the configured maximum
 
@@ -36,34 +34,9 @@ class HttpFetcher(HttpSender):
             raise FetchFailed(f"{type(exc).__name__}: {exc}"[:300]) from None
 
     def _get(self, url: str, max_bytes: int, limit: float) -> bytes:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        https = parts.scheme == "https"
-        port = parts.port or (443 if https else 80)
-        sock = self._connect(host, port)
-        fired = threading.Event()
-        sock.settimeout(limit)
-        watchdog = threading.Timer(limit, _cut, (sock, fired))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            if https:
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-            connection = (http.client.HTTPSConnection if https else http.client.HTTPConnection)(host, port)
-            connection.sock = sock
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", path, headers={"Connection": "close"})
-            response = connection.getresponse()
+        def body(response: http.client.HTTPResponse) -> bytes:
             if response.status != 200:
                 raise FetchFailed(f"answered HTTP {response.status}")
-            body = response.read(max_bytes + 1)
-            if fired.is_set():
-                raise TimeoutError
-            return body
-        except (OSError, http.client.HTTPException) as exc:
-            if fired.is_set():
-                raise TimeoutError from exc
-            raise
-        finally:
-            watchdog.cancel()
-            sock.close()
+            return response.read(max_bytes + 1)
+
+        return self._exchange("GET", url, {}, None, limit, body)

@@ -16,11 +16,14 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ..domain.webhooks import is_public_address
 from ..services.ports import SendResult
 
+T = TypeVar("T")
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 5.0
 MAX_ANSWER_BYTES = 4096  # the receiver's body is read this far, then dropped: an acknowledgement needs none
@@ -55,15 +58,24 @@ class HttpSender:
         return SendResult(status, None, _ms(started))
 
     def _post(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        def status(response: http.client.HTTPResponse) -> int:
+            response.read(self._max_answer)
+            return response.status
+
+        return self._exchange("POST", url, headers, body, self._read_timeout, status)
+
+    def _exchange(self, method: str, url: str, headers: dict[str, str], body: bytes | None, limit: float,
+                  answer: Callable[[http.client.HTTPResponse], T]) -> T:
+        """One request over the guarded connection (`_connect`), its answer read by `answer`. Each wait is bounded
+        by `limit`; a watchdog bounds them all together, so a host that drips its answer a byte at a time cannot
+        hold a worker longer than `limit` after connecting (TimeoutError)."""
         parts = urlsplit(url)
         host = parts.hostname or ""
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
         sock = self._connect(host, port)
-        # Each wait is bounded by the read timeout; the watchdog bounds them all together, so a receiver that
-        # drips its answer a byte at a time cannot hold a worker longer than the read timeout after connecting.
         fired = threading.Event()
-        watchdog = threading.Timer(self._read_timeout, _cut, (sock, fired))
+        watchdog = threading.Timer(limit, _cut, (sock, fired))
         watchdog.daemon = True
         watchdog.start()
         try:
@@ -72,11 +84,12 @@ class HttpSender:
             connection = (http.client.HTTPSConnection if https else http.client.HTTPConnection)(host, port)
             connection.sock = sock  # the checked address, already connected: http.client opens nothing itself
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("POST", path, body=body, headers={**headers, "Connection": "close"})
-            sock.settimeout(self._read_timeout)  # each wait for the answer; its size is capped below
-            response = connection.getresponse()
-            response.read(self._max_answer)
-            return response.status
+            connection.request(method, path, body=body, headers={**headers, "Connection": "close"})
+            sock.settimeout(limit)  # each wait for the answer; its size is capped by `answer`
+            result = answer(connection.getresponse())
+            if fired.is_set():
+                raise TimeoutError
+            return result
         except (OSError, http.client.HTTPException) as exc:
             if fired.is_set():  # the watchdog closed the connection: say why
                 raise TimeoutError from exc
